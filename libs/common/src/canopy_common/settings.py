@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "canopy-local-development-secret-change-me"  # noqa: S105 - local default
+DEFAULT_JWT_SECRET = "canopy-local-development-secret-change-me"
+
 
 class KafkaSettings(BaseSettings):
     """Broker address, topic names and client behaviour (``CANOPY_KAFKA_*``)."""
@@ -52,6 +53,7 @@ class KafkaSettings(BaseSettings):
             self.topic_dlq,
         ]
 
+
 class PostgresSettings(BaseSettings):
     """Postgres connection (``CANOPY_PG_*``); each service uses its own schema in it."""
 
@@ -62,6 +64,7 @@ class PostgresSettings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1)
     command_timeout_s: float = 30.0
 
+
 class RedisSettings(BaseSettings):
     """Redis connection (``CANOPY_REDIS_*``)."""
 
@@ -69,6 +72,7 @@ class RedisSettings(BaseSettings):
 
     url: str = "redis://127.0.0.1:6379/0"
     max_connections: int = Field(default=50, ge=1)
+
 
 class AuthSettings(BaseSettings):
     """JWT verification (``CANOPY_JWT_*``)."""
@@ -93,6 +97,7 @@ class AuthSettings(BaseSettings):
             raise ValueError(f"CANOPY_JWT_ALGORITHM={self.algorithm} needs CANOPY_JWT_JWKS_URL")
         return self
 
+
 class ServiceSettings(BaseSettings):
     """Base of every service's settings: its HTTP address plus the shared groups above.
 
@@ -103,10 +108,10 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CANOPY_SERVICE_", extra="ignore")
 
     env: Literal["local", "test", "production"] = Field(
-        default="local", validation_alias=AliasChoices("CANOPY_ENV")
+        default="local", validation_alias="CANOPY_ENV"
     )
-    log_level: str = Field(default="INFO", validation_alias=AliasChoices("CANOPY_LOG_LEVEL"))
-    log_json: bool = Field(default=True, validation_alias=AliasChoices("CANOPY_LOG_JSON"))
+    log_level: str = Field(default="INFO", validation_alias="CANOPY_LOG_LEVEL")
+    log_json: bool = Field(default=True, validation_alias="CANOPY_LOG_JSON")
 
     service_name: str = "canopy"
     host: str = "127.0.0.1"

@@ -1,0 +1,378 @@
+"""Bearer-token authentication: JWT verification, the caller's tenant and roles, FastAPI wiring.
+
+Tokens carry ``sub`` (the user), ``tenant`` and ``roles`` (ARCHITECTURE §8). The algorithm is
+pinned by :class:`~canopy_common.settings.AuthSettings`, never taken from the token: HS256 with
+the shared secret for local runs, RS256 or ES256 with keys from a JWKS URL in production.
+``iss``, ``aud``, ``exp`` and ``sub`` are required and checked.
+
+Wiring: :func:`install_auth` puts a :class:`TokenVerifier` on ``app.state.token_verifier``;
+routes take :data:`CurrentPrincipal` or ``Depends(require_roles(...))``. Run
+``python -m canopy_common.auth token --tenant acme --user alice --roles member`` to mint a
+local token signed with ``CANOPY_JWT_SECRET``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.exceptions import (
+    DecodeError,
+    ExpiredSignatureError,
+    ImmatureSignatureError,
+    InvalidAlgorithmError,
+    InvalidAudienceError,
+    InvalidIssuedAtError,
+    InvalidIssuerError,
+    InvalidKeyError,
+    InvalidSignatureError,
+    InvalidSubjectError,
+    MissingRequiredClaimError,
+    PyJWKClientConnectionError,
+    PyJWTError,
+)
+
+from canopy_common.errors import Forbidden, ServiceUnavailable, Unauthorized
+from canopy_common.settings import AuthSettings
+
+log = structlog.get_logger(__name__)
+
+_ALLOWED_ALGORITHMS = frozenset({"HS256", "RS256", "ES256"})
+_REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
+# Short enough that a slow identity provider fails the request fast (503) instead of
+# holding a worker thread for PyJWT's default 30 s.
+_JWKS_TIMEOUT_S = 5.0
+# How long the fetched key set is trusted; unknown key ids still trigger a refresh
+# (at most one per PyJWKClient cooldown), so a rotated key is picked up sooner.
+_JWKS_CACHE_S = 300.0
+# Tenant ids are Canopy-provisioned slugs; they go into every Redis key and Kafka key.
+_TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_MAX_USER_ID_LEN = 255
+
+
+class Role(StrEnum):
+    """The roles a token may grant (ARCHITECTURE §8; platform_admin provisions tenants)."""
+
+    MEMBER = "member"
+    GUEST = "guest"
+    GROUP_ADMIN = "group_admin"
+    TENANT_ADMIN = "tenant_admin"
+    MODERATOR = "moderator"
+    ANALYST = "analyst"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: who (``user_id``), in which tenant, holding which roles."""
+
+    user_id: str
+    tenant_id: str
+    roles: frozenset[Role]
+
+    def has_role(self, *roles: Role) -> bool:
+        """Whether the caller holds at least one of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+
+def _invalid_token(message: str) -> Unauthorized:
+    # RFC 6750 §3: say why in the challenge too. Messages are our own constants, never token
+    # content, so they are safe inside the quoted header parameter.
+    challenge = f'Bearer error="invalid_token", error_description="{message}"'
+    return Unauthorized(message, headers={"WWW-Authenticate": challenge})
+
+
+# Most specific first: InvalidSignatureError is a DecodeError.
+_PYJWT_MESSAGES: tuple[tuple[type[PyJWTError], str], ...] = (
+    (ExpiredSignatureError, "token expired"),
+    (ImmatureSignatureError, "token not yet valid"),
+    (InvalidAudienceError, "wrong audience"),
+    (InvalidIssuerError, "wrong issuer"),
+    (InvalidAlgorithmError, "algorithm not allowed"),
+    (InvalidSignatureError, "signature verification failed"),
+    (InvalidSubjectError, "invalid sub claim"),
+    (InvalidIssuedAtError, "invalid iat claim"),
+    (InvalidKeyError, "signing key rejected"),
+    (DecodeError, "malformed token"),
+)
+
+
+def _describe(exc: PyJWTError) -> str:
+    if isinstance(exc, MissingRequiredClaimError):
+        return f"missing {exc.claim} claim"
+    for kind, message in _PYJWT_MESSAGES:
+        if isinstance(exc, kind):
+            return message
+    return "invalid token"
+
+
+def _is_user_id(value: str) -> bool:
+    # IdPs choose `sub` freely (UUIDs, "auth0|123", e-mails); refuse only what can never be
+    # an identifier: whitespace and control, format (bidi) or unassigned characters.
+    return 0 < len(value) <= _MAX_USER_ID_LEN and not any(
+        ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value
+    )
+
+
+def _parse_roles(raw: Any) -> frozenset[Role]:
+    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+        raise _invalid_token("malformed roles claim")
+    try:
+        return frozenset(Role(name) for name in raw)
+    except ValueError:
+        raise _invalid_token("unknown role in roles claim") from None
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Build the :class:`Principal` from verified claims; raises :class:`Unauthorized`."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise _invalid_token("missing sub claim")
+    if not _is_user_id(sub):
+        raise _invalid_token("invalid sub claim")
+    tenant = claims.get("tenant")
+    if tenant is None or tenant == "":
+        raise _invalid_token("missing tenant claim")
+    if not isinstance(tenant, str) or not _TENANT_ID.fullmatch(tenant):
+        raise _invalid_token("invalid tenant claim")
+    # An absent claim grants nothing; a present one must be a list of known role names.
+    roles = _parse_roles(claims["roles"]) if "roles" in claims else frozenset()
+    return Principal(user_id=sub, tenant_id=tenant, roles=roles)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against :class:`AuthSettings`.
+
+    HS256 uses ``settings.secret``; RS256/ES256 fetch keys from ``settings.jwks_url`` (cached)
+    through ``jwk_client``, which tests may replace. Building one does no I/O.
+    """
+
+    def __init__(self, settings: AuthSettings, *, jwk_client: jwt.PyJWKClient | None = None):
+        if settings.algorithm not in _ALLOWED_ALGORITHMS:
+            raise ValueError(f"algorithm {settings.algorithm!r} is not allowed")
+        self._algorithm: str = settings.algorithm
+        self._issuer = settings.issuer
+        self._audience = settings.audience
+        self._leeway = settings.leeway_s
+        self._secret = settings.secret
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.algorithm == "HS256":
+            if jwk_client is not None:
+                raise ValueError("a JWKS client makes no sense with HS256")
+        elif jwk_client is not None:
+            self._jwks = jwk_client
+        elif settings.jwks_url:
+            self._jwks = jwt.PyJWKClient(
+                settings.jwks_url, lifespan=_JWKS_CACHE_S, timeout=_JWKS_TIMEOUT_S
+            )
+        else:
+            raise ValueError(f"{settings.algorithm} needs a JWKS URL")
+
+    @property
+    def fetches_keys(self) -> bool:
+        """Whether :meth:`verify` may block on the network (JWKS), so belongs in a thread."""
+        return self._jwks is not None
+
+    def verify(self, token: str) -> Principal:
+        """Check signature, algorithm and claims; return the caller.
+
+        Raises :class:`Unauthorized` for any bad token and :class:`ServiceUnavailable` when
+        the signing keys cannot be fetched.
+        """
+        key: str | jwt.PyJWK = self._secret if self._jwks is None else self._signing_key(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": _REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
+            )
+        except PyJWTError as exc:
+            raise _invalid_token(_describe(exc)) from exc
+        return principal_from_claims(claims)
+
+    def _signing_key(self, token: str) -> jwt.PyJWK:
+        assert self._jwks is not None
+        try:
+            header = jwt.get_unverified_header(token)
+        except PyJWTError as exc:
+            raise _invalid_token("malformed token") from exc
+        # Checked again by jwt.decode; refusing here avoids a key lookup for a token that
+        # cannot pass anyway.
+        if header.get("alg") != self._algorithm:
+            raise _invalid_token("algorithm not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise _invalid_token("missing key id")
+        try:
+            self._jwks.get_signing_keys()  # a cache hit unless stale: failures are ours
+        except PyJWTError as exc:
+            raise self._keys_unavailable(exc) from exc
+        try:
+            return self._jwks.get_signing_key(kid)
+        except PyJWKClientConnectionError as exc:
+            raise self._keys_unavailable(exc) from exc
+        except PyJWTError as exc:
+            raise _invalid_token("unknown signing key") from exc
+
+    def _keys_unavailable(self, exc: PyJWTError) -> ServiceUnavailable:
+        log.warning("jwks fetch failed", error=str(exc))
+        return ServiceUnavailable("signing keys unavailable")
+
+
+def install_auth(
+    app: FastAPI, settings: AuthSettings, *, jwk_client: jwt.PyJWKClient | None = None
+) -> TokenVerifier:
+    """Build the :class:`TokenVerifier` and keep it on ``app.state.token_verifier``."""
+    verifier = TokenVerifier(settings, jwk_client=jwk_client)
+    app.state.token_verifier = verifier
+    return verifier
+
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, bearerFormat="JWT", scheme_name="bearer", description="Canopy JWT"
+)
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """FastAPI dependency: the verified caller of this request, or 401 problem+json.
+
+    Also binds ``tenant`` and ``user`` into the structlog context and sets
+    ``request.state.principal``.
+    """
+    if credentials is None:
+        # RFC 6750 §3.1: no error code when the request carried no credentials at all.
+        raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise RuntimeError("no TokenVerifier on app.state; call install_auth(app, settings)")
+    token = credentials.credentials
+    if verifier.fetches_keys:
+        principal = await run_in_threadpool(verifier.verify, token)
+    else:
+        principal = verifier.verify(token)
+    request.state.principal = principal
+    structlog.contextvars.bind_contextvars(tenant=principal.tenant_id, user=principal.user_id)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """Dependency factory: the caller must hold at least one of ``roles``, else 403.
+
+    ``Moderator = Annotated[Principal, Depends(require_roles(Role.MODERATOR))]``. There is no
+    role hierarchy: list every role that may pass.
+    """
+    if not roles:
+        raise ValueError("require_roles needs at least one role")
+    wanted = frozenset(roles)
+    names = ", ".join(sorted(wanted))
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_role(*wanted):
+            raise Forbidden(
+                f"requires one of the roles: {names}",
+                headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+            )
+        return principal
+
+    return dependency
+
+
+def issue_token(
+    settings: AuthSettings,
+    *,
+    tenant: str,
+    user: str,
+    roles: Iterable[Role | str],
+    ttl_s: int | None = None,
+) -> str:
+    """Mint an HS256 token for local runs and tests, valid for ``ttl_s`` (default from settings).
+
+    Refuses other algorithms (production tokens come from the identity provider) and values
+    the verifier would reject.
+    """
+    if settings.algorithm != "HS256":
+        raise ValueError(f"local tokens are HS256 only; CANOPY_JWT_ALGORITHM={settings.algorithm}")
+    if not _TENANT_ID.fullmatch(tenant):
+        raise ValueError(f"invalid tenant id {tenant!r}")
+    if not _is_user_id(user):
+        raise ValueError(f"invalid user id {user!r}")
+    granted = sorted({Role(role) for role in roles})
+    ttl = settings.local_token_ttl_s if ttl_s is None else ttl_s
+    if ttl < 1:
+        raise ValueError("ttl_s must be at least 1 second")
+    now = int(time.time())
+    claims = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": user,
+        "tenant": tenant,
+        "roles": [str(role) for role in granted],
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret, algorithm="HS256")
+
+
+def _role_list(value: str) -> list[Role]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    try:
+        return [Role(name) for name in names]
+    except ValueError:
+        known = ", ".join(role.value for role in Role)
+        raise argparse.ArgumentTypeError(f"unknown role in {value!r}; known: {known}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m canopy_common.auth token ...``: print a local token to stdout."""
+    parser = argparse.ArgumentParser(prog="python -m canopy_common.auth")
+    commands = parser.add_subparsers(dest="command", required=True)
+    token = commands.add_parser(
+        "token", help="print an HS256 token signed with CANOPY_JWT_SECRET (local use)"
+    )
+    token.add_argument("--tenant", required=True)
+    token.add_argument("--user", required=True)
+    token.add_argument(
+        "--roles",
+        type=_role_list,
+        default=[Role.MEMBER],
+        help="comma-separated, e.g. member,moderator (default: member)",
+    )
+    token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+    args = parser.parse_args(argv)
+    try:
+        minted = issue_token(
+            AuthSettings(), tenant=args.tenant, user=args.user, roles=args.roles, ttl_s=args.ttl
+        )
+    except ValueError as exc:  # includes pydantic's ValidationError
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(minted)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
