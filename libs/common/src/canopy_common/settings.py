@@ -59,7 +59,9 @@ class PostgresSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CANOPY_PG_", extra="ignore")
 
-    dsn: str = "postgresql://postgres@127.0.0.1:5432/canopy"
+    # The password is for a freshly installed Debian Postgres (md5 on 127.0.0.1); servers with
+    # trust auth ignore it.
+    dsn: str = "postgresql://postgres:postgres@127.0.0.1:5432/canopy"
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
     command_timeout_s: float = 30.0
@@ -116,6 +118,9 @@ class ServiceSettings(BaseSettings):
     service_name: str = "canopy"
     host: str = "127.0.0.1"
     port: int = 8000
+    # `worker` mode serves /healthz, /readyz and /metrics here (default: port + 100), so an
+    # API process and a worker process of one service can run side by side.
+    worker_port: int | None = None
     consumer_group: str = "canopy"
     # Postgres schema this service owns (ARCHITECTURE §1 ownership rule).
     db_schema: str = "public"

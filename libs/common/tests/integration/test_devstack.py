@@ -1,0 +1,157 @@
+"""The local stack: a broker started on a free port, Postgres and Redis reused, stopped exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from canopy_common.devstack import (
+    DevStackError,
+    LocalStack,
+    is_port_open,
+    kafka_answers,
+    process_alive,
+)
+from canopy_common.devstack.probes import url_address
+from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
+from canopy_common.testing.plugin import pg_dsn_for_tests
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 2  # fewer than the default 12: topic creation stays fast
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def local_stack(tmp_path: Path) -> Iterator[LocalStack]:
+    """A stack whose broker must be started (a free port); Postgres and Redis are reused."""
+    pg = PostgresSettings(dsn=pg_dsn_for_tests({}))
+    redis = RedisSettings()
+    for url, default_port in ((pg.dsn, 5432), (redis.url, 6379)):
+        if not is_port_open(*url_address(url, default_port)):
+            pytest.skip(f"needs a running server at {url}")  # to test reuse, not a fresh start
+    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{_free_port()}", partitions=PARTITIONS)
+    local = LocalStack(tmp_path / "run", pg, redis, kafka)
+    yield local
+    local.down()
+
+
+def _broker_pid(local: LocalStack) -> int:
+    record = local.records()["broker"]
+    assert record.started
+    assert record.pid is not None
+    return record.pid
+
+
+async def _partitions_by_topic(bootstrap: str) -> dict[str, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        described = await admin.describe_topics()
+    finally:
+        await admin.close()
+    return {topic["topic"]: len(topic["partitions"]) for topic in described}
+
+
+async def test_up_starts_a_broker_with_every_topic_and_reuses_postgres_and_redis(
+    local_stack: LocalStack,
+) -> None:
+    endpoints = await asyncio.to_thread(local_stack.up)
+
+    host, port = url_address(f"kafka://{endpoints.kafka_bootstrap}", 9092)
+    assert kafka_answers(host, port)
+    assert process_alive(_broker_pid(local_stack))
+    partitions = await _partitions_by_topic(endpoints.kafka_bootstrap)
+    assert {topic: partitions.get(topic) for topic in local_stack.kafka.all_topics()} == {
+        topic: PARTITIONS for topic in local_stack.kafka.all_topics()
+    }
+    records = local_stack.records()
+    assert not records["postgres"].started
+    assert not records["redis"].started
+    assert (local_stack.run_dir / "tansu.log").exists()
+
+
+def test_down_stops_only_the_broker_it_started_and_twice_is_a_no_op(
+    local_stack: LocalStack,
+) -> None:
+    local_stack.up()
+    pid = _broker_pid(local_stack)
+
+    assert local_stack.down() == ["broker"]
+
+    assert not process_alive(pid)
+    assert not Path(f"/proc/{pid}").exists()
+    assert is_port_open(*url_address(local_stack.pg.dsn, 5432))
+    assert is_port_open(*url_address(local_stack.redis.url, 6379))
+    assert local_stack.records() == {}
+    assert local_stack.down() == []
+
+
+def test_up_twice_reuses_the_broker_it_already_started(local_stack: LocalStack) -> None:
+    local_stack.up()
+    first_pid = _broker_pid(local_stack)
+
+    local_stack.up()
+
+    assert _broker_pid(local_stack) == first_pid
+    assert process_alive(first_pid)
+    assert local_stack.down() == ["broker"]
+    assert not process_alive(first_pid)
+
+
+def test_status_tells_what_devstack_started(local_stack: LocalStack) -> None:
+    local_stack.up()
+
+    status = {server.name: server for server in local_stack.status()}
+
+    assert all(server.running for server in status.values())
+    assert status["broker"].started_by_devstack
+    assert status["broker"].pid == _broker_pid(local_stack)
+    assert not status["postgres"].started_by_devstack
+    assert not status["redis"].started_by_devstack
+
+
+def _fake_broker(folder: Path, script: str) -> str:
+    path = folder / "fake-tansu"
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_broker_that_exits_at_start_is_reported_with_its_log(
+    local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _fake_broker(tmp_path, "echo 'cannot bind the listener' >&2; exit 3")
+    monkeypatch.setenv("CANOPY_TANSU_BIN", fake)
+
+    with pytest.raises(DevStackError, match="exited at start") as failure:
+        local_stack.up()
+
+    assert "cannot bind the listener" in str(failure.value)  # the log's tail
+
+    assert "broker" not in local_stack.records()
+    assert local_stack.down() == []
+
+
+def test_a_broker_that_never_answers_is_stopped_after_the_bounded_wait(
+    local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CANOPY_TANSU_BIN", _fake_broker(tmp_path, "exec sleep 60"))
+    local_stack.broker_start_timeout_s = 1.0
+
+    with pytest.raises(DevStackError, match="did not answer"):
+        local_stack.up()
+
+    pid = int((local_stack.run_dir / "tansu.pid").read_text())
+    assert not process_alive(pid)
