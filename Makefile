@@ -1,0 +1,56 @@
+# Canopy — every day-to-day command. `make help` lists them.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV ?= uv
+RUN := $(UV) run --frozen
+SERVICES := ingestion fanout notify analytics
+
+TENANT ?= acme
+# USER is also the shell's login name: only a USER given on the command line counts.
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
+ROLES ?= member
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install everything: uv, Python deps, the Tansu broker, Debian packages when missing
+	@scripts/setup.sh
+
+up: ## start Postgres, Redis, the broker and the four services (no Docker)
+	$(RUN) python -m canopy_common.localrun up
+
+down: ## stop exactly what `make up` started
+	$(RUN) python -m canopy_common.localrun down
+
+status: ## show what the local stack is running
+	$(RUN) python -m canopy_common.localrun status
+
+test: lint typecheck ## lint, type-check, then the whole test suite against real servers
+	$(RUN) pytest
+
+unit: ## only the tests that need no servers
+	$(RUN) pytest -m "not integration and not e2e"
+
+lint: ## ruff format check, ruff lint, import-linter contracts
+	$(RUN) ruff format --check .
+	$(RUN) ruff check .
+	$(RUN) lint-imports
+
+fmt: ## format and auto-fix
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+typecheck: ## mypy strict over the common library and every service
+	$(RUN) mypy libs/common/src services/*/src
+
+bench: ## run the benchmarks; figures printed and written to bench/results.json
+	$(RUN) python -m bench
+
+token: ## print a local JWT: make token TENANT=acme USER=alice ROLES=member,moderator
+	@$(RUN) python -m canopy_common.auth token --tenant $(TENANT) --user $(TOKEN_USER) --roles $(ROLES)
+
+migrate: ## apply every service's SQL migrations (a no-op when up to date)
+	@for svc in $(SERVICES); do $(RUN) python -m canopy_$$svc migrate || exit 1; done
