@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 import structlog
+
 from canopy_common.logging import configure_logging
 
 

@@ -6,6 +6,9 @@ import uuid
 
 import httpx
 import pytest
+from fastapi import APIRouter, FastAPI
+from prometheus_client import REGISTRY
+
 from canopy_common.metrics import (
     HttpMetrics,
     get_or_create_counter,
@@ -13,8 +16,6 @@ from canopy_common.metrics import (
     metric_name,
     metrics_router,
 )
-from fastapi import APIRouter, FastAPI
-from prometheus_client import REGISTRY
 
 
 def _service() -> str:

@@ -44,9 +44,7 @@ if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
     # A connection of one's own, or one acquired from a pool.
-    _Connection: TypeAlias = (
-        asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
-    )
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 
 log = structlog.get_logger(__name__)
 
@@ -244,7 +242,7 @@ def _lock_key(schema: str) -> int:
 
 
 async def _apply_locked(
-    conn: _Connection, schema: str, wanted: list[Migration], timeout_s: float | None
+    conn: Connection, schema: str, wanted: list[Migration], timeout_s: float | None
 ) -> list[str]:
     if conn.is_in_transaction():
         raise MigrationError("apply_migrations needs a connection that is not in a transaction")
@@ -263,7 +261,7 @@ async def _apply_locked(
 
 
 async def _apply_pending(
-    conn: _Connection, schema: str, wanted: list[Migration], timeout_s: float | None
+    conn: Connection, schema: str, wanted: list[Migration], timeout_s: float | None
 ) -> list[str]:
     quoted = quote_schema(schema)
     table = f"{quoted}.{MIGRATIONS_TABLE}"

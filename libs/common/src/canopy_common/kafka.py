@@ -1,4 +1,13 @@
-"""Kafka clients for Canopy: topic setup, producer and consumer lifecycle, commits, DLQ."""
+"""Kafka for Canopy: topic setup here; the producer and the consumer loop re-exported.
+
+Import everything Kafka from this module::
+
+    from canopy_common.kafka import ConsumedRecord, Consumer, Producer, ensure_topics
+
+The producer lives in :mod:`canopy_common.kafka_producer`, the consumer loop (manual commit,
+retries, DLQ) in :mod:`canopy_common.kafka_consumer`, and the transient/poison split in
+:mod:`canopy_common.transient`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,44 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from canopy_common.kafka_consumer import (
+    ConsumedRecord,
+    Consumer,
+    ConsumerMetrics,
+    Handler,
+    consumer_metrics,
+)
+from canopy_common.kafka_producer import (
+    Delivery,
+    Headers,
+    Payload,
+    Producer,
+    dumps,
+    encode_headers,
+    encode_payload,
+    loads,
+)
 from canopy_common.settings import KafkaSettings
+from canopy_common.transient import TransientError, is_transient
+
+__all__ = [
+    "ConsumedRecord",
+    "Consumer",
+    "ConsumerMetrics",
+    "Delivery",
+    "Handler",
+    "Headers",
+    "Payload",
+    "Producer",
+    "TransientError",
+    "consumer_metrics",
+    "dumps",
+    "encode_headers",
+    "encode_payload",
+    "ensure_topics",
+    "is_transient",
+    "loads",
+]
 
 TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 

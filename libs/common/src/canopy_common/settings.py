@@ -34,6 +34,10 @@ class KafkaSettings(BaseSettings):
     retry_backoff_initial_ms: int = Field(default=200, ge=1)
     retry_backoff_max_ms: int = Field(default=10_000, ge=1)
     max_batch_records: int = Field(default=500, ge=1)
+    # Consumer group liveness (aiokafka defaults). Tansu holds a JoinGroup for half the session
+    # timeout, so tests use 6 s, the smallest value real Kafka accepts.
+    session_timeout_ms: int = Field(default=10_000, ge=6_000)
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
 
     topic_upstream: str = "canopy.upstream.v1"
     topic_activities: str = "canopy.activities.v1"

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+
 from canopy_common.db import (
     MigrationError,
     apply_migrations,

@@ -1,0 +1,543 @@
+"""The consumer loop every Canopy service runs: commit after success, retry outages, DLQ poison.
+
+A :class:`Consumer` fetches a batch, runs the handler on each record in order and commits the
+offsets of the records it is done with after the batch (and when partitions are revoked, and
+on stop); a record is never committed before its handler succeeded. Failures come in two kinds
+(see :func:`is_transient`):
+
+- transient (Postgres, Redis or the broker unreachable, :class:`TransientError`): consumption
+  pauses and the record is retried with exponential backoff; when the retries run out the
+  partition is rewound to it and stays paused for ``retry_backoff_max_ms``, then everything
+  starts again, for as long as it takes. Never dead-lettered, never committed before success.
+- poison (anything else: bad JSON, validation errors, 4xx :class:`CanopyError`): the original
+  record goes to the DLQ topic with headers saying why, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from prometheus_client import Counter, Gauge
+
+from canopy_common.kafka_producer import Producer
+from canopy_common.metrics import get_or_create_counter, get_or_create_gauge, metric_name
+from canopy_common.settings import KafkaSettings
+from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, trace_id_of, use_traceparent
+from canopy_common.transient import TransientError, is_transient
+
+log = structlog.get_logger(__name__)
+
+# How long one getmany() waits for records; bounds how late stop() and un-pausing are noticed.
+POLL_TIMEOUT_MS = 500
+# The DLQ keeps the error message short: headers travel with every fetch of the record.
+DLQ_ERROR_MESSAGE_MAX_BYTES = 1024
+DLQ_HEADER_PREFIX = "dlq."
+
+Outcome = Literal["processed", "failed", "retried", "dead_lettered"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedRecord:
+    """One Kafka record as a handler sees it; decoding ``value`` is the handler's business."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Mapping[str, bytes]
+    timestamp: datetime | None
+
+    def header(self, name: str) -> str | None:
+        """A header decoded as UTF-8 (undecodable bytes replaced), or ``None``."""
+        value = self.headers.get(name)
+        return value.decode("utf-8", "replace") if value is not None else None
+
+
+Handler = Callable[[ConsumedRecord], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerMetrics:
+    """Prometheus series of one service's consumers (shared by all consumers of the service)."""
+
+    records: Counter
+    lag: Gauge
+
+
+def consumer_metrics(service: str) -> ConsumerMetrics:
+    """The consumer metrics of ``service`` (registered once per process, then shared).
+
+    ``canopy_<service>_consumer_records_total{topic, outcome}``: outcome is ``processed``
+    (handler succeeded), ``failed`` (handler raised, per attempt), ``retried`` (a transient
+    failure that will be tried again) or ``dead_lettered``.
+    ``canopy_<service>_consumer_lag_records{topic, partition}``: high watermark minus the next
+    offset to process, updated after each batch.
+    """
+    return ConsumerMetrics(
+        records=get_or_create_counter(
+            metric_name(service, "consumer_records_total"),
+            "Consumed records by outcome.",
+            ["topic", "outcome"],
+        ),
+        lag=get_or_create_gauge(
+            metric_name(service, "consumer_lag_records"),
+            "Records behind the high watermark, per assigned partition.",
+            ["topic", "partition"],
+        ),
+    )
+
+
+class Consumer:
+    """Consume ``topics`` as ``group_id`` and run ``handler`` on every record, at least once.
+
+    :meth:`start` returns at once and consumes in a background task (connecting with backoff
+    while the broker is unreachable); :meth:`stop` finishes the record in flight, commits and
+    closes. :attr:`assigned` tells ``/readyz`` whether the group has been joined.
+
+    The DLQ producer is ``producer`` if given (it must be started and outlive the
+    consumer), otherwise one the consumer owns. ``session_timeout_ms`` and
+    ``heartbeat_interval_ms`` default to the settings' (see :class:`KafkaSettings`).
+    """
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        *,
+        service: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        producer: Producer | None = None,
+        auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+        session_timeout_ms: int | None = None,
+        heartbeat_interval_ms: int | None = None,
+    ) -> None:
+        if not topics:
+            raise ValueError("a Consumer needs at least one topic")
+        self._settings = settings
+        self._service = service
+        self._group_id = group_id
+        self._topics = list(topics)
+        self._handler = handler
+        self._owns_producer = producer is None
+        self._producer = producer or Producer(
+            settings, client_id=f"{settings.client_id}-{service}-dlq"
+        )
+        self._client_options: dict[str, Any] = {
+            "bootstrap_servers": settings.bootstrap_servers,
+            "client_id": f"{settings.client_id}-{service}",
+            "group_id": group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": auto_offset_reset,
+            "request_timeout_ms": settings.request_timeout_ms,
+            "session_timeout_ms": session_timeout_ms or settings.session_timeout_ms,
+            "heartbeat_interval_ms": heartbeat_interval_ms or settings.heartbeat_interval_ms,
+        }
+        self._metrics = consumer_metrics(service)
+        self._client: Any = None
+        self._task: asyncio.Task[None] | None = None
+        # Held while a batch is processed and while revoked partitions are committed, so a
+        # revoke never sees half-updated offsets and never loses processed ones.
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()  # interrupts backoff sleeps on stop and on revoke
+        self._revoke_pending = False
+        self._generation = 0  # bumped on every revoke; a batch fetched before it is stale
+        self._joined = False
+        self._paused_until: float | None = None
+        self._done: dict[TopicPartition, int] = {}  # next offset to commit, per partition
+        self._committed: dict[TopicPartition, int] = {}
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics this consumer subscribes to."""
+        return list(self._topics)
+
+    @property
+    def group_id(self) -> str:
+        """The consumer group it belongs to."""
+        return self._group_id
+
+    @property
+    def assigned(self) -> bool:
+        """Whether the consumer runs and has joined its group (possibly with no partitions)."""
+        return self._joined and self._client is not None and not self._stopping.is_set()
+
+    async def start(self) -> None:
+        """Start consuming in a background task; returns without waiting for the broker."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=f"consumer:{self._group_id}")
+            self._task.add_done_callback(_retrieve_exception)
+
+    async def stop(self) -> None:
+        """Stop fetching, finish the record in flight, commit and close; safe to call twice."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.wait([self._task])
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def run(self) -> None:
+        """Consume until :meth:`stop`, in the foreground (``start`` runs this in a task).
+
+        Raises only what cannot be retried (e.g. an authorization error), after closing.
+        """
+        client = await self._connect()
+        if client is None:
+            return
+        try:
+            while not self._stopping.is_set():
+                await self._poll(client)
+        except Exception:
+            log.exception("consumer crashed", group=self._group_id, topics=self._topics)
+            raise
+        finally:
+            await self._close(client)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def _connect(self) -> Any:
+        attempt = 0
+        while not self._stopping.is_set():
+            client = AIOKafkaConsumer(**self._client_options)
+            try:
+                if self._owns_producer:
+                    await self._producer.start()
+                await client.start()
+            except Exception as exc:
+                await client.stop()
+                if not is_transient(exc):
+                    await self._stop_owned_producer()
+                    raise
+                attempt += 1
+                delay = self._backoff_s(attempt)
+                log.warning("broker unreachable, retrying", error=repr(exc), retry_in_s=delay)
+                await self._sleep(delay)
+                continue
+            # Subscribing after start() lets start() return before the group join completes.
+            client.subscribe(self._topics, listener=_RebalanceListener(self))
+            self._client = client
+            return client
+        await self._stop_owned_producer()
+        return None
+
+    async def _close(self, client: Any) -> None:
+        try:
+            async with self._lock:
+                try:
+                    async with asyncio.timeout(self._settings.request_timeout_ms / 1000):
+                        await self._commit(client)
+                except TimeoutError:
+                    log.error("final commit timed out; uncommitted records will be redelivered")
+                for tp in self._done:
+                    self._forget_lag(tp)
+                self._done.clear()
+                self._committed.clear()
+        finally:
+            self._joined = False
+            self._client = None
+            await client.stop()
+            await self._stop_owned_producer()
+
+    async def _stop_owned_producer(self) -> None:
+        if self._owns_producer:
+            await self._producer.stop()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def _poll(self, client: Any) -> None:
+        timeout_ms = POLL_TIMEOUT_MS
+        if self._paused_until is not None:
+            remaining_ms = (self._paused_until - time.monotonic()) * 1000
+            if remaining_ms <= 0:
+                self._paused_until = None
+                client.resume(*client.assignment())
+                log.info("resuming consumption after transient failures")
+            else:
+                timeout_ms = min(timeout_ms, int(remaining_ms) + 1)
+        generation = self._generation
+        try:
+            batch = await client.getmany(
+                timeout_ms=timeout_ms, max_records=self._settings.max_batch_records
+            )
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("fetch failed, retrying", error=repr(exc))
+            await self._sleep(self._backoff_s(1))
+            return
+        if not batch:
+            return
+        async with self._lock:
+            if generation != self._generation:
+                # Partitions were revoked while fetching: fetch again from the new positions.
+                self._rewind(client, {tp: records[0].offset for tp, records in batch.items()})
+                return
+            next_offsets = await self._process_batch(client, batch)
+            await self._commit(client)
+            for tp, offset in next_offsets.items():
+                highwater = client.highwater(tp)
+                if highwater is not None:
+                    self._metrics.lag.labels(tp.topic, str(tp.partition)).set(highwater - offset)
+
+    async def _process_batch(
+        self, client: Any, batch: Mapping[TopicPartition, Sequence[Any]]
+    ) -> dict[TopicPartition, int]:
+        """Handle the batch in order; return the next offset to process per partition."""
+        next_offsets = {tp: records[0].offset for tp, records in batch.items()}
+        unfinished = dict(next_offsets)
+        for tp, records in batch.items():
+            for raw in records:
+                if self._interrupted():
+                    # Stop or revoke: leave the rest of the batch for the next fetch or owner.
+                    self._rewind(client, unfinished)
+                    return next_offsets
+                if not await self._process(client, raw):
+                    self._rewind(client, unfinished)
+                    if not self._interrupted():
+                        self._pause_after_retries(client)
+                    return next_offsets
+                next_offsets[tp] = unfinished[tp] = self._done[tp] = raw.offset + 1
+            del unfinished[tp]
+        return next_offsets
+
+    async def _process(self, client: Any, raw: Any) -> bool:
+        """Run the handler on one record, retrying transient failures.
+
+        True once the record is done with (handled or dead-lettered); False when transient
+        failures outlasted the retries or a stop/revoke interrupted them.
+        """
+        record = _to_consumed_record(raw)
+        traceparent = continue_trace(record.headers.get(TRACEPARENT_HEADER))
+        failures = 0
+        with (
+            use_traceparent(traceparent),
+            structlog.contextvars.bound_contextvars(trace_id=trace_id_of(traceparent)),
+        ):
+            try:
+                while True:
+                    try:
+                        outcome = await self._handle(raw, record)
+                    except Exception as exc:  # transient: _handle dead-letters the rest
+                        failures += 1
+                        self._count(record.topic, "retried")
+                        if failures > self._settings.max_retries or self._interrupted():
+                            return False
+                        delay = self._backoff_s(failures)
+                        log.warning(
+                            "transient failure, retrying",
+                            **_where(record),
+                            attempt=failures,
+                            retry_in_s=round(delay, 3),
+                            error_class=type(exc).__name__,
+                            error=str(exc),
+                        )
+                        client.pause(*client.assignment())
+                        await self._sleep(delay)
+                    else:
+                        self._count(record.topic, outcome)
+                        return True
+            finally:
+                if failures:
+                    client.resume(*client.assignment())
+
+    async def _handle(self, raw: Any, record: ConsumedRecord) -> Outcome:
+        """Run the handler once; dead-letter poison; raise only transient failures."""
+        try:
+            await self._handler(record)
+        except Exception as exc:
+            self._count(record.topic, "failed")
+            if is_transient(exc):
+                raise
+            log.warning(
+                "poison record, dead-lettering",
+                **_where(record),
+                error_class=type(exc).__name__,
+                error=str(exc),
+                exc_info=exc,
+            )
+            try:  # on failure the handler runs again first: handlers are idempotent
+                await self._dead_letter(raw, exc)
+            except Exception as dlq_exc:
+                raise TransientError(f"cannot publish to the DLQ: {dlq_exc!r}") from dlq_exc
+            return "dead_lettered"
+        return "processed"
+
+    async def _dead_letter(self, raw: Any, exc: Exception) -> None:
+        message = str(exc).encode()[:DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
+        headers = [
+            (name, value)
+            for name, value in raw.headers or ()
+            if not name.startswith(DLQ_HEADER_PREFIX)  # from an earlier trip through the DLQ
+        ]
+        headers += [
+            ("dlq.original.topic", raw.topic.encode()),
+            ("dlq.original.partition", str(raw.partition).encode()),
+            ("dlq.original.offset", str(raw.offset).encode()),
+            ("dlq.consumer.group", self._group_id.encode()),
+            ("dlq.error.class", _qualified_name(type(exc)).encode()),
+            ("dlq.error.message", message.encode()),
+            ("dlq.timestamp", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self._producer.send(self._settings.topic_dlq, raw.value, key=raw.key, headers=headers)
+
+    def _pause_after_retries(self, client: Any) -> None:
+        pause_s = self._settings.retry_backoff_max_ms / 1000
+        log.error(
+            "transient failures persist; pausing consumption",
+            group=self._group_id,
+            pause_s=pause_s,
+        )
+        client.pause(*client.assignment())
+        self._paused_until = time.monotonic() + pause_s
+
+    async def _commit(self, client: Any) -> None:
+        assignment = client.assignment()
+        offsets = {
+            tp: offset
+            for tp, offset in self._done.items()
+            if tp in assignment and self._committed.get(tp) != offset
+        }
+        if not offsets:
+            return
+        try:
+            await client.commit(offsets)
+        except CommitFailedError as exc:
+            log.warning(
+                "commit refused after a rebalance; records will be redelivered", error=str(exc)
+            )
+        except KafkaError as exc:
+            log.error("commit failed; will try again after the next batch", error=repr(exc))
+        else:
+            self._committed.update(offsets)
+
+    # -- rebalance ------------------------------------------------------------------------
+
+    async def _on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self._revoke_pending = True
+        self._wake.set()
+        try:
+            async with self._lock:
+                self._generation += 1
+                if self._client is not None:
+                    await self._commit(self._client)
+                for tp in revoked:
+                    self._done.pop(tp, None)
+                    self._committed.pop(tp, None)
+                    self._forget_lag(tp)
+                # A new assignment starts unpaused, from the committed offsets.
+                self._paused_until = None
+        finally:
+            self._revoke_pending = False
+            if not self._stopping.is_set():
+                self._wake.clear()
+
+    async def _on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._joined = True
+        log.info(
+            "partitions assigned",
+            group=self._group_id,
+            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned),
+        )
+
+    # -- small parts ----------------------------------------------------------------------
+
+    def _interrupted(self) -> bool:
+        return self._stopping.is_set() or self._revoke_pending
+
+    def _rewind(self, client: Any, offsets: Mapping[TopicPartition, int]) -> None:
+        """Seek back to records fetched but not done with, so they are fetched again."""
+        assignment = client.assignment()
+        for tp, offset in offsets.items():
+            if tp in assignment:
+                client.seek(tp, offset)
+
+    def _backoff_s(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so many consumers do not retry in step."""
+        ceiling_ms = min(
+            self._settings.retry_backoff_max_ms,
+            self._settings.retry_backoff_initial_ms * (1 << min(attempt - 1, 30)),
+        )
+        return ceiling_ms / 1000 * random.uniform(0.5, 1.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, waking early on stop or revoke."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    def _count(self, topic: str, outcome: Outcome) -> None:
+        self._metrics.records.labels(topic, outcome).inc()
+
+    def _forget_lag(self, tp: TopicPartition) -> None:
+        with contextlib.suppress(KeyError):  # never set: no batch since it was assigned
+            self._metrics.lag.remove(tp.topic, str(tp.partition))
+
+
+class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: Consumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self._consumer._on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        await self._consumer._on_assigned(assigned)
+
+
+def _to_consumed_record(raw: Any) -> ConsumedRecord:
+    timestamp = raw.timestamp
+    return ConsumedRecord(
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        key=raw.key,
+        value=raw.value if raw.value is not None else b"",
+        headers=dict(raw.headers or ()),
+        timestamp=(
+            datetime.fromtimestamp(timestamp / 1000, UTC)
+            if timestamp is not None and timestamp >= 0
+            else None
+        ),
+    )
+
+
+def _where(record: ConsumedRecord) -> dict[str, Any]:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+
+def _qualified_name(cls: type[BaseException]) -> str:
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
+def _retrieve_exception(task: asyncio.Task[None]) -> None:
+    # run() has logged the crash; reading it here keeps asyncio from warning a second time.
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,267 @@
+"""What every Canopy service process shares: its clients, health, readiness, metrics, run modes.
+
+A service describes itself once with a :class:`ServiceDefinition` (name, routers, migrations,
+consumers); :func:`create_service_app` turns that plus its settings into a FastAPI app whose
+lifespan builds every client, applies the migrations and starts the consumers, and closes them
+all after ``yield``. :func:`run_cli` is the body of each ``python -m canopy_<svc>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import ORJSONResponse, Response
+from redis.asyncio import Redis
+
+from canopy_common.auth import install_auth
+from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
+from canopy_common.errors import install_error_handlers, problem_response
+from canopy_common.kafka import ConsumedRecord, Consumer, Producer, ensure_topics
+from canopy_common.logging import configure_logging
+from canopy_common.metrics import HttpMetrics, metrics_response
+from canopy_common.redis import close_redis, create_redis
+from canopy_common.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+READINESS_TIMEOUT_S = 2.0
+# Services may start before Postgres, Redis or the broker answer (all started at once by the
+# process manager, or after an outage): keep trying for this long before giving up.
+STARTUP_RETRY_S = 60.0
+
+
+class Mode(StrEnum):
+    API = "api"  # HTTP API only
+    WORKER = "worker"  # consumers only (HTTP serves /healthz, /readyz, /metrics)
+    ALL = "all"  # both in one process
+
+
+Handler = Callable[[ConsumedRecord], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """The clients one service process holds; built by the lifespan, kept on ``app.state``."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    redis: Redis
+    producer: Producer
+    consumers: list[Consumer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One consumer group member: its topics and a factory building its handler."""
+
+    name: str
+    topics: Callable[[ServiceSettings], list[str]]
+    handler: Callable[[Runtime], Handler]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything that makes a service different from the next one."""
+
+    name: str
+    title: str
+    package: str  # its migrations live in <package>/migrations
+    routers: Sequence[APIRouter] = ()
+    consumers: Sequence[ConsumerSpec] = ()
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The service's :class:`Runtime`, for route dependencies."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
+    """Apply the service's pending migrations to its own schema; return those applied."""
+    pool = await create_pool(settings.postgres, schema=settings.db_schema)
+    try:
+        return await apply_migrations(
+            pool, schema=settings.db_schema, migrations=load_migrations(definition.package)
+        )
+    finally:
+        await close_pool(pool)
+
+
+async def _retrying(what: str, connect: Callable[[], Awaitable[Any]]) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTUP_RETRY_S
+    delay = 0.5
+    while True:
+        try:
+            return await connect()
+        except (TimeoutError, OSError, asyncpg.PostgresError, ConnectionError) as exc:
+            if loop.time() + delay > deadline:
+                raise
+            log.warning("dependency not ready, retrying", dependency=what, error=str(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@asynccontextmanager
+async def open_runtime(
+    definition: ServiceDefinition, settings: ServiceSettings, mode: Mode
+) -> AsyncIterator[Runtime]:
+    """Build and start every client of the service, and close them in reverse order."""
+    await _retrying("postgres", lambda: migrate(definition, settings))
+    pool = await _retrying(
+        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema)
+    )
+    redis = create_redis(settings.redis)
+    producer = Producer(settings.kafka)
+    consumers: list[Consumer] = []
+    try:
+        await _retrying("broker", lambda: ensure_topics(settings.kafka))
+        await _retrying("broker", producer.start)
+        runtime = Runtime(settings=settings, pool=pool, redis=redis, producer=producer)
+        if mode is not Mode.API:
+            for spec in definition.consumers:
+                consumer = Consumer(
+                    settings.kafka,
+                    topics=spec.topics(settings),
+                    group_id=settings.consumer_group,
+                    handler=spec.handler(runtime),
+                    producer=producer,
+                    service=definition.name,
+                )
+                await consumer.start()
+                consumers.append(consumer)
+        runtime.consumers = consumers
+        yield runtime
+    finally:
+        # SIGTERM: stop consuming and commit first, then close what the handlers used.
+        for consumer in reversed(consumers):
+            await consumer.stop()
+        await producer.stop()
+        await close_redis(redis)
+        await close_pool(pool)
+
+
+async def _check(name: str, probe: Awaitable[Any]) -> tuple[str, str | None]:
+    try:
+        await asyncio.wait_for(probe, READINESS_TIMEOUT_S)
+    except Exception as exc:
+        return name, f"{type(exc).__name__}: {exc}"
+    return name, None
+
+
+async def _consumers_assigned(consumers: Sequence[Consumer]) -> None:
+    waiting = [c.topics for c in consumers if not c.assigned]
+    if waiting:
+        raise RuntimeError(f"consumers not assigned yet: {waiting}")
+
+
+async def readiness(runtime: Runtime) -> dict[str, str | None]:
+    """Each check's failure reason, or None when it passed."""
+    schema = runtime.settings.db_schema
+    checks = await asyncio.gather(
+        _check("postgres", runtime.pool.fetchval(f'SELECT 1 FROM "{schema}".schema_migrations')),
+        _check("redis", runtime.redis.ping()),
+        _check("broker", runtime.producer.ping()),
+        _check("consumers", _consumers_assigned(runtime.consumers)),
+    )
+    return dict(checks)
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Postgres, Redis and the broker answer; consumers assigned")
+    async def readyz(request: Request) -> Response:
+        checks = await readiness(runtime_of(request))
+        failed = {name: reason for name, reason in checks.items() if reason}
+        if failed:
+            return problem_response(
+                503,
+                "not ready: " + ", ".join(sorted(failed)),
+                code="not-ready",
+                extra={"checks": {n: r or "ok" for n, r in checks.items()}},
+                headers={"Retry-After": "2"},
+            )
+        return ORJSONResponse({"status": "ready", "checks": {n: "ok" for n in checks}})
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return metrics_response()
+
+    return router
+
+
+def create_service_app(
+    definition: ServiceDefinition, settings: ServiceSettings, mode: Mode = Mode.ALL
+) -> FastAPI:
+    """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(definition, settings, mode) as runtime:
+            app.state.runtime = runtime
+            log.info("service started", mode=mode.value, port=settings.port)
+            yield
+        log.info("service stopped")
+
+    app = FastAPI(
+        title=definition.title,
+        version="0.1.0",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    install_error_handlers(app)
+    install_auth(app, settings.auth)
+    app.add_middleware(HttpMetrics, service=definition.name)
+    app.include_router(_health_router())
+    if mode is not Mode.WORKER:
+        for router in definition.routers:
+            app.include_router(router)
+    return app
+
+
+def run_cli(
+    definition: ServiceDefinition,
+    load_settings: Callable[[], ServiceSettings],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """``python -m canopy_<svc> [api|worker|all|migrate]``: the only place settings load."""
+    parser = argparse.ArgumentParser(prog=f"python -m canopy_{definition.name}")
+    parser.add_argument(
+        "mode", nargs="?", default=Mode.ALL.value, choices=[*(m.value for m in Mode), "migrate"]
+    )
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level, json=settings.log_json, service=definition.name)
+    if args.mode == "migrate":
+        applied = asyncio.run(migrate(definition, settings))
+        log.info("migrations applied", schema=settings.db_schema, versions=applied)
+        return 0
+    mode = Mode(args.mode)
+    app = create_service_app(definition, settings, mode)
+    port = settings.port
+    if mode is Mode.WORKER:
+        port = settings.worker_port or settings.port + 100
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=port,
+        log_config=None,  # logging is configured above (structlog JSON)
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+    return 0

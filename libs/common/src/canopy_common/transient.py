@@ -1,0 +1,59 @@
+"""Transient or poison: how Canopy tells "a dependency is down" from "this input is bad".
+
+A consumer retries a transient failure (pausing, never dead-lettering it) and dead-letters any
+other; an HTTP handler can map a transient failure to 503 + Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.exceptions
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+
+from canopy_common.errors import CanopyError, ServiceUnavailable
+
+
+class TransientError(ServiceUnavailable):
+    """Raise from a handler when a dependency is unavailable: the record is retried, never
+    dead-lettered. Rendered as 503 + Retry-After when raised in an HTTP request."""
+
+
+_ASYNCPG_TRANSIENT: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
+_ASYNCPG_CONNECTION_GONE = ("connection is closed", "pool is closing", "pool is closed")
+_REDIS_TRANSIENT: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.ReadOnlyError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` means "a dependency is down, try again later" rather than a bad record.
+
+    Transient: :class:`TransientError` and 503/504 :class:`CanopyError`; ``OSError`` (so
+    ``ConnectionError``) and timeouts; asyncpg connection, shutdown, too-many-connections,
+    serialization and deadlock errors and "connection/pool is closed"; Redis connection,
+    timeout, TRYAGAIN, CLUSTERDOWN and READONLY; retriable Kafka errors and Kafka timeouts.
+    Explicit causes (``raise X from exc``) and exception groups count if any member does.
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return any(is_transient(inner) for inner in exc.exceptions)
+    if isinstance(exc, CanopyError):
+        transient = exc.status in (503, 504)
+    elif isinstance(exc, KafkaError):
+        transient = bool(exc.retriable) or isinstance(exc, KafkaTimeoutError)
+    elif isinstance(exc, asyncpg.InterfaceError):
+        transient = any(phrase in str(exc) for phrase in _ASYNCPG_CONNECTION_GONE)
+    else:
+        transient = isinstance(exc, (OSError, TimeoutError, *_ASYNCPG_TRANSIENT, *_REDIS_TRANSIENT))
+    return transient or (exc.__cause__ is not None and is_transient(exc.__cause__))

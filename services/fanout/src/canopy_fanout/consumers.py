@@ -1,0 +1,20 @@
+"""What the fanout service consumes, and the handler for each topic."""
+
+from __future__ import annotations
+
+from canopy_common.inbox import activity_handler
+from canopy_common.kafka_consumer import Handler
+from canopy_common.service import ConsumerSpec, Runtime
+from canopy_common.settings import ServiceSettings
+
+
+def _topics(settings: ServiceSettings) -> list[str]:
+    return [settings.kafka.topic_activities]
+
+
+def _handler(runtime: Runtime) -> Handler:
+    # Validates each record (strict AS2; poison goes to the DLQ) and records its id once.
+    return activity_handler(runtime.pool)
+
+
+CONSUMERS = [ConsumerSpec(name="activities", topics=_topics, handler=_handler)]

@@ -1,0 +1,21 @@
+"""The ingestion service: upstream events and HTTP writes, published as canonical activities."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_ingestion.consumers import CONSUMERS
+from canopy_ingestion.settings import Settings
+
+DEFINITION = ServiceDefinition(
+    name="ingestion",
+    title="Canopy Ingestion",
+    package="canopy_ingestion",
+    consumers=CONSUMERS,
+)
+
+
+def create_app(settings: Settings, mode: Mode = Mode.ALL) -> FastAPI:
+    """The service's ASGI app; clients are built by its lifespan."""
+    return create_service_app(DEFINITION, settings, mode)
