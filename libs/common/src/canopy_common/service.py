@@ -20,7 +20,7 @@ import asyncpg
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
 
 from canopy_common.auth import install_auth
@@ -196,7 +196,7 @@ def _health_router() -> APIRouter:
                 extra={"checks": {n: r or "ok" for n, r in checks.items()}},
                 headers={"Retry-After": "2"},
             )
-        return ORJSONResponse({"status": "ready", "checks": {n: "ok" for n in checks}})
+        return JSONResponse({"status": "ready", "checks": {n: "ok" for n in checks}})
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -222,7 +222,6 @@ def create_service_app(
         title=definition.title,
         version="0.1.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     install_error_handlers(app)
     install_auth(app, settings.auth)

@@ -26,6 +26,12 @@ _ASYNCPG_TRANSIENT: tuple[type[Exception], ...] = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
+    # A failover leaves the old primary read-only; overload shows as lock and statement
+    # timeouts and as insufficient resources (class 53: disk full, out of memory).
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.InsufficientResourcesError,
 )
 _ASYNCPG_CONNECTION_GONE = ("connection is closed", "pool is closing", "pool is closed")
 _REDIS_TRANSIENT: tuple[type[Exception], ...] = (
@@ -34,24 +40,36 @@ _REDIS_TRANSIENT: tuple[type[Exception], ...] = (
     redis.exceptions.TryAgainError,
     redis.exceptions.ClusterDownError,
     redis.exceptions.ReadOnlyError,
+    redis.exceptions.BusyLoadingError,
+    redis.exceptions.OutOfMemoryError,  # maxmemory reached: Redis is full, the record is fine
 )
+# BUSY: a script holds the server. redis-py raises a plain ResponseError for it.
+_REDIS_BUSY_PREFIX = "BUSY "
+# Statuses a dependency answers while overloaded or restarting.
+_TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` means "a dependency is down, try again later" rather than a bad record.
 
-    Transient: :class:`TransientError` and 503/504 :class:`CanopyError`; ``OSError`` (so
-    ``ConnectionError``) and timeouts; asyncpg connection, shutdown, too-many-connections,
-    serialization and deadlock errors and "connection/pool is closed"; Redis connection,
-    timeout, TRYAGAIN, CLUSTERDOWN and READONLY; retriable Kafka errors and Kafka timeouts.
+    Transient: :class:`TransientError` and 429/502/503/504 :class:`CanopyError`; ``OSError``
+    (so ``ConnectionError``) and timeouts; asyncpg connection, shutdown, too-many-connections,
+    serialization, deadlock, read-only (failover), lock and statement timeout and
+    insufficient-resources errors and "connection/pool is closed"; Redis connection, timeout,
+    LOADING, TRYAGAIN, CLUSTERDOWN, READONLY, OOM and BUSY; retriable Kafka errors and Kafka
+    timeouts.
     Explicit causes (``raise X from exc``) and exception groups count if any member does.
     """
     if isinstance(exc, BaseExceptionGroup):
-        return any(is_transient(inner) for inner in exc.exceptions)
-    if isinstance(exc, CanopyError):
-        transient = exc.status in (503, 504)
+        transient = any(is_transient(inner) for inner in exc.exceptions)
+    elif isinstance(exc, CanopyError):
+        transient = exc.status in _TRANSIENT_STATUSES
     elif isinstance(exc, KafkaError):
         transient = bool(exc.retriable) or isinstance(exc, KafkaTimeoutError)
+    elif isinstance(exc, redis.exceptions.ResponseError) and str(exc).startswith(
+        _REDIS_BUSY_PREFIX
+    ):
+        transient = True
     elif isinstance(exc, asyncpg.InterfaceError):
         transient = any(phrase in str(exc) for phrase in _ASYNCPG_CONNECTION_GONE)
     else:

@@ -165,6 +165,12 @@ def stack(
         yield endpoints
 
 
+@pytest.fixture(scope="session")
+def kafka_settings(stack: StackEndpoints) -> KafkaSettings:
+    """Settings for the session's broker, 2 partitions per topic to keep tests quick."""
+    return KafkaSettings(bootstrap_servers=stack.kafka_bootstrap, partitions=2)
+
+
 @pytest.fixture
 def tenant_id() -> str:
     """A tenant of its own for each test, so tests never see each other's data."""

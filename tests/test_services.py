@@ -1,0 +1,234 @@
+"""Every service skeleton against the real stack: its CLI migrates idempotently, its app starts
+ready with health and metrics, and its consumer applies each activity once and dead-letters
+poison while the partition keeps flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from canopy_analytics.app import DEFINITION as ANALYTICS
+from canopy_analytics.settings import Settings as AnalyticsSettings
+from canopy_common.events import encode
+from canopy_common.kafka import Producer, ensure_topics
+from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_common.settings import KafkaSettings, ServiceSettings
+from canopy_common.testing.factories import ActivityFactory
+from canopy_common.testing.polling import eventually
+from canopy_fanout.app import DEFINITION as FANOUT
+from canopy_fanout.settings import Settings as FanoutSettings
+from canopy_ingestion.app import DEFINITION as INGESTION
+from canopy_ingestion.settings import Settings as IngestionSettings
+from canopy_notify.app import DEFINITION as NOTIFY
+from canopy_notify.settings import Settings as NotifySettings
+
+pytestmark = pytest.mark.integration
+
+SERVICES: dict[str, tuple[ServiceDefinition, type[ServiceSettings]]] = {
+    "ingestion": (INGESTION, IngestionSettings),
+    "fanout": (FANOUT, FanoutSettings),
+    "notify": (NOTIFY, NotifySettings),
+    "analytics": (ANALYTICS, AnalyticsSettings),
+}
+WAIT_S = 30.0
+
+
+@dataclass
+class Service:
+    definition: ServiceDefinition
+    settings: ServiceSettings
+
+    @property
+    def input_topic(self) -> str:
+        kafka = self.settings.kafka
+        return (
+            kafka.topic_upstream if self.definition.name == "ingestion" else kafka.topic_activities
+        )
+
+
+@pytest.fixture(params=sorted(SERVICES))
+async def service(
+    request: pytest.FixtureRequest, kafka_settings: KafkaSettings, pg_pool: object
+) -> AsyncIterator[Service]:
+    """One service with its own schema, topics and consumer group, dropped afterwards."""
+    definition, settings_class = SERVICES[request.param]
+    suffix = uuid.uuid4().hex[:10]
+    kafka = kafka_settings.model_copy(
+        update={
+            "topic_upstream": f"test.upstream.{suffix}",
+            "topic_activities": f"test.activities.{suffix}",
+            "topic_impressions": f"test.impressions.{suffix}",
+            "topic_dlq": f"test.dlq.{suffix}",
+            "retry_backoff_max_ms": 500,
+        }
+    )
+    settings = settings_class(
+        db_schema=f"{definition.name}_{suffix}",
+        consumer_group=f"test-{definition.name}-{suffix}",
+        kafka=kafka,
+    )
+    await ensure_topics(kafka, [kafka.topic_upstream, kafka.topic_activities, kafka.topic_dlq])
+    yield Service(definition, settings)
+    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')  # type: ignore[attr-defined]
+
+
+def run_cli(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_migrate_applies_each_migration_once_and_a_rerun_changes_nothing(
+    service: Service, pg_pool: object
+) -> None:
+    name = service.definition.name
+    env = {
+        f"CANOPY_{name.upper()}_DB_SCHEMA": service.settings.db_schema,
+        "CANOPY_LOG_JSON": "true",
+    }
+
+    first = run_cli(f"canopy_{name}", "migrate", env=env)
+    second = run_cli(f"canopy_{name}", "migrate", env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "0001_consumed_activities" in first.stdout
+    assert '"versions":[]' in second.stdout.replace(" ", "")
+    rows = await pg_pool.fetch(  # type: ignore[attr-defined]
+        f'SELECT version FROM "{service.settings.db_schema}".schema_migrations'
+    )
+    assert [row["version"] for row in rows] == [1]
+
+
+async def wait_ready(client: httpx.AsyncClient) -> httpx.Response:
+    async def ready() -> httpx.Response | None:
+        response = await client.get("/readyz")
+        return response if response.status_code == 200 else None
+
+    return await eventually(ready, what="/readyz to answer 200")
+
+
+async def test_a_started_service_is_healthy_ready_and_serves_metrics(service: Service) -> None:
+    app = create_service_app(service.definition, service.settings, Mode.ALL)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        health = await client.get("/healthz")
+        ready = await wait_ready(client)
+        metrics = await client.get("/metrics")
+        missing = await client.get("/no/such/route")
+
+    assert health.json() == {"status": "ok"}
+    assert ready.json()["checks"] == {
+        "postgres": "ok",
+        "redis": "ok",
+        "broker": "ok",
+        "consumers": "ok",
+    }
+    name = service.definition.name
+    assert (
+        f'canopy_{name}_http_request_duration_seconds_count{{method="GET",route="/healthz",status="200"}}'
+        in metrics.text
+    )
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_api_only_process_is_ready_without_consumers(service: Service) -> None:
+    app = create_service_app(service.definition, service.settings, Mode.API)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        ready = await client.get("/readyz")
+
+    assert ready.status_code == 200
+
+
+async def committed_past(
+    kafka: KafkaSettings, service: Service, key_partition_records: int
+) -> bool:
+    """Whether the service's group has committed at least that many records in total."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers, group_id=service.settings.consumer_group
+    )
+    await consumer.start()
+    try:
+        committed = [
+            await consumer.committed(TopicPartition(service.input_topic, partition))
+            for partition in range(kafka.partitions)
+        ]
+    finally:
+        await consumer.stop()
+    return sum(offset or 0 for offset in committed) >= key_partition_records
+
+
+async def dead_letters(kafka: KafkaSettings, expected: int) -> list[dict[str, bytes]]:
+    consumer = AIOKafkaConsumer(
+        kafka.topic_dlq, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[dict[str, bytes]] = []
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while len(found) < expected:
+                batch = await consumer.getmany(timeout_ms=500)
+                found += [dict(r.headers) for records in batch.values() for r in records]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
+    service: Service, pg_pool: object, tenant_id: str
+) -> None:
+    factory = ActivityFactory(tenant_id)
+    activity = factory.post(factory.user("alice"), "hello #canopy")
+    kafka = service.settings.kafka
+    app = create_service_app(service.definition, service.settings, Mode.WORKER)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        Producer(kafka) as producer,
+    ):
+        await wait_ready(client)
+        key = f"{tenant_id}:alice"
+        await producer.send(service.input_topic, encode(activity), key=key)
+        await producer.send(service.input_topic, b'{"type": "Create"}', key=key)  # poison
+        await producer.send(service.input_topic, encode(activity), key=key)  # redelivery
+        headers = await dead_letters(kafka, expected=1)
+        # The redelivery is behind the poison record on the same partition: once the group's
+        # committed offset has passed all three, the consumer has handled every one.
+        await eventually(
+            lambda: committed_past(kafka, service, key_partition_records=3),
+            what="all three records to be committed",
+        )
+        rows = await pg_pool.fetch(  # type: ignore[attr-defined]
+            f'SELECT activity_id FROM "{service.settings.db_schema}".consumed_activities '
+            "WHERE tenant_id = $1",
+            tenant_id,
+        )
+
+    assert [row["activity_id"] for row in rows] == [activity.id]
+    assert len(headers) == 1
+    assert headers[0]["dlq.original.topic"] == service.input_topic.encode()
+    assert headers[0]["dlq.consumer.group"] == service.settings.consumer_group.encode()
+    assert headers[0]["dlq.error.class"].endswith(b"InvalidActivity")
