@@ -43,8 +43,8 @@ fmt: ## format and auto-fix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-typecheck: ## mypy strict over the common library and every service
-	$(RUN) mypy libs/common/src services/*/src
+typecheck: ## mypy strict over the common library, every service, the tests and scripts
+	$(RUN) mypy libs/common/src services/*/src libs/common/tests tests scripts
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -57,7 +58,7 @@ class Service:
 
 @pytest.fixture(params=sorted(SERVICES))
 async def service(
-    request: pytest.FixtureRequest, kafka_settings: KafkaSettings, pg_pool: object
+    request: pytest.FixtureRequest, kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
 ) -> AsyncIterator[Service]:
     """One service with its own schema, topics and consumer group, dropped afterwards."""
     definition, settings_class = SERVICES[request.param]
@@ -78,7 +79,7 @@ async def service(
     )
     await ensure_topics(kafka, [kafka.topic_upstream, kafka.topic_activities, kafka.topic_dlq])
     yield Service(definition, settings)
-    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')  # type: ignore[attr-defined]
+    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
 
 
 def run_cli(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -93,7 +94,7 @@ def run_cli(module: str, *args: str, env: dict[str, str]) -> subprocess.Complete
 
 
 async def test_migrate_applies_each_migration_once_and_a_rerun_changes_nothing(
-    service: Service, pg_pool: object
+    service: Service, pg_pool: asyncpg.Pool
 ) -> None:
     name = service.definition.name
     env = {
@@ -108,7 +109,7 @@ async def test_migrate_applies_each_migration_once_and_a_rerun_changes_nothing(
     assert second.returncode == 0, second.stderr
     assert "0001_consumed_activities" in first.stdout
     assert '"versions":[]' in second.stdout.replace(" ", "")
-    rows = await pg_pool.fetch(  # type: ignore[attr-defined]
+    rows = await pg_pool.fetch(
         f'SELECT version FROM "{service.settings.db_schema}".schema_migrations'
     )
     assert [row["version"] for row in rows] == [1]
@@ -197,7 +198,7 @@ async def dead_letters(kafka: KafkaSettings, expected: int) -> list[dict[str, by
 
 
 async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
-    service: Service, pg_pool: object, tenant_id: str
+    service: Service, pg_pool: asyncpg.Pool, tenant_id: str
 ) -> None:
     factory = ActivityFactory(tenant_id)
     activity = factory.post(factory.user("alice"), "hello #canopy")
@@ -221,7 +222,7 @@ async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
             lambda: committed_past(kafka, service, key_partition_records=3),
             what="all three records to be committed",
         )
-        rows = await pg_pool.fetch(  # type: ignore[attr-defined]
+        rows = await pg_pool.fetch(
             f'SELECT activity_id FROM "{service.settings.db_schema}".consumed_activities '
             "WHERE tenant_id = $1",
             tenant_id,

@@ -12,7 +12,7 @@ DEFAULT_TIMEOUT_S = 30.0
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]],
+    probe: Callable[[], Awaitable[T | None]],
     *,
     what: str,
     timeout_s: float = DEFAULT_TIMEOUT_S,
