@@ -1,7 +1,8 @@
 # Canopy — every day-to-day command. `make help` lists them.
 SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
-UV ?= uv
+# `python3 -m uv` when a pip-installed uv is not on PATH (see scripts/setup.sh).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --frozen
 SERVICES := ingestion fanout notify analytics
 

