@@ -24,6 +24,7 @@ from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
 from canopy_common.settings import KafkaSettings, ServiceSettings
 from canopy_common.testing.factories import ActivityFactory
+from canopy_common.testing.http import serve
 from canopy_common.testing.polling import eventually
 from canopy_fanout.app import DEFINITION as FANOUT
 from canopy_fanout.settings import Settings as FanoutSettings
@@ -125,11 +126,7 @@ async def wait_ready(client: httpx.AsyncClient) -> httpx.Response:
 
 async def test_a_started_service_is_healthy_ready_and_serves_metrics(service: Service) -> None:
     app = create_service_app(service.definition, service.settings, Mode.ALL)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-    ):
+    async with serve(app) as client:
         health = await client.get("/healthz")
         ready = await wait_ready(client)
         metrics = await client.get("/metrics")
@@ -153,11 +150,7 @@ async def test_a_started_service_is_healthy_ready_and_serves_metrics(service: Se
 
 async def test_an_api_only_process_is_ready_without_consumers(service: Service) -> None:
     app = create_service_app(service.definition, service.settings, Mode.API)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-    ):
+    async with serve(app) as client:
         ready = await client.get("/readyz")
 
     assert ready.status_code == 200
@@ -204,12 +197,7 @@ async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
     activity = factory.post(factory.user("alice"), "hello #canopy")
     kafka = service.settings.kafka
     app = create_service_app(service.definition, service.settings, Mode.WORKER)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-        Producer(kafka) as producer,
-    ):
+    async with serve(app) as client, Producer(kafka) as producer:
         await wait_ready(client)
         key = f"{tenant_id}:alice"
         await producer.send(service.input_topic, encode(activity), key=key)

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             system.down()
         else:
             for server in system.stack.status():
-                print(f"{server.name:<10} {server.endpoint:<45} running={server.running}")
+                print(server.describe())
             record = system.record()
             for name, port in service_ports().items():
                 print(f"{name:<10} http://127.0.0.1:{port:<38} readyz={readiness(port)}")

@@ -35,12 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.down()
         else:
             for server in stack.status():
-                if server.started_by_devstack:
-                    owner = "started by devstack" + (f", pid {server.pid}" if server.pid else "")
-                else:
-                    owner = "not started by devstack"
-                state = "up" if server.running else "down"
-                print(f"{server.name:<9} {server.endpoint:<22} {state:<5} {owner}")
+                print(server.describe())
     except DevStackError as exc:
         print(f"devstack: error: {exc}", file=sys.stderr)
         return 1

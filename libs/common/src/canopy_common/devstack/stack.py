@@ -79,6 +79,14 @@ class ServerStatus:
     started_by_devstack: bool
     pid: int | None
 
+    def describe(self) -> str:
+        """One status line: name, endpoint, up/down, and whether devstack started it."""
+        owner = "not started by devstack"
+        if self.started_by_devstack:
+            owner = "started by devstack" + (f", pid {self.pid}" if self.pid else "")
+        state = "up" if self.running else "down"
+        return f"{self.name:<10} {self.endpoint:<22} {state:<5} {owner}"
+
 
 def default_run_dir() -> Path:
     """``$CANOPY_RUN_DIR``, else ``.run/`` at the repository root (found from the cwd)."""
