@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from canopy_analytics.app import DEFINITION as ANALYTICS
 from canopy_analytics.settings import Settings as AnalyticsSettings
+from canopy_common.db import load_migrations
 from canopy_common.events import encode
 from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
@@ -113,7 +114,9 @@ async def test_migrate_applies_each_migration_once_and_a_rerun_changes_nothing(
     rows = await pg_pool.fetch(
         f'SELECT version FROM "{service.settings.db_schema}".schema_migrations'
     )
-    assert [row["version"] for row in rows] == [1]
+    assert [row["version"] for row in rows] == [
+        m.version for m in load_migrations(service.definition.package)
+    ]
 
 
 async def wait_ready(client: httpx.AsyncClient) -> httpx.Response:

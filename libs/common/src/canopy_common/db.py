@@ -43,8 +43,9 @@ _IGNORED_SUFFIXES = (".py", ".pyc", ".md", ".txt")
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
-    # A connection of one's own, or one acquired from a pool.
-    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+# A connection of one's own, or one acquired from a pool (a string: asyncpg's classes are
+# generic only in its stubs).
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 log = structlog.get_logger(__name__)
 

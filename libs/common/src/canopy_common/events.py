@@ -66,6 +66,17 @@ CANOPY_TERMS: Final = (
     "schemaVersion",
     "traceparent",
     "synthesized",
+    # enrichment (ARCHITECTURE §3: consumers never call back)
+    "kind",  # employee | guest | bot for a Person; note | question | ... for a post
+    "role",  # a membership role: owner | admin | member
+    "reaction",  # the kind of a Like: like | celebrate | insightful | support
+    "acceptedAnswer",
+    "title",
+    "department",
+    "location",
+    "skills",
+    "interests",
+    "manager",
 )
 # Inline, so consumers never fetch a context document. AS2 defines `source` (ActivityPub's
 # original-content term); Canopy redefines it as the producing system, as JSON-LD allows.

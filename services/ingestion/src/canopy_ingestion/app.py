@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_ingestion.api import ROUTERS
 from canopy_ingestion.consumers import CONSUMERS
 from canopy_ingestion.settings import Settings
 
@@ -13,6 +14,7 @@ DEFINITION = ServiceDefinition(
     title="Canopy Ingestion",
     package="canopy_ingestion",
     consumers=CONSUMERS,
+    routers=ROUTERS,
 )
 
 

@@ -1,0 +1,5 @@
+"""The write API's routers, in the order they are mounted."""
+
+from canopy_ingestion.api import graph, groups, people, posts, tenants
+
+ROUTERS = [tenants.router, people.router, groups.router, graph.router, posts.router]

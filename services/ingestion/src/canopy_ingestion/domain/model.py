@@ -1,0 +1,125 @@
+"""The write model as plain data: what ingestion stores and turns into activities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from canopy_common.events import Visibility
+
+
+class UserKind(StrEnum):
+    EMPLOYEE = "employee"
+    GUEST = "guest"  # an external partner: sees public items and groups they belong to
+    BOT = "bot"  # a system actor a tenant provisions for an upstream system
+
+
+class GroupVisibility(StrEnum):
+    PUBLIC = "public"  # everyone in the tenant, guests too
+    INTERNAL = "internal"  # employees
+    PRIVATE = "private"  # members only
+
+
+class PostKind(StrEnum):
+    NOTE = "note"
+    QUESTION = "question"
+    ANSWER = "answer"
+    ANNOUNCEMENT = "announcement"
+    ARTICLE = "article"
+    # Objects upstream systems create.
+    TASK = "task"
+    EVENT = "event"
+    DOCUMENT = "document"
+    LINK = "link"
+
+
+class MemberRole(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class ReactionKind(StrEnum):
+    LIKE = "like"
+    CELEBRATE = "celebrate"
+    INSIGHTFUL = "insightful"
+    SUPPORT = "support"
+
+
+# The AS2 type each post kind is published as.
+AS2_TYPE = {
+    PostKind.NOTE: "Note",
+    PostKind.QUESTION: "Question",
+    PostKind.ANSWER: "Note",  # an answer is a reply Note to a Question
+    PostKind.ANNOUNCEMENT: "Note",
+    PostKind.ARTICLE: "Article",
+    PostKind.TASK: "Task",
+    PostKind.EVENT: "Event",
+    PostKind.DOCUMENT: "Document",
+    PostKind.LINK: "Link",
+}
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    content_policy: list[dict[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    tenant_id: str
+    id: str
+    handle: str
+    display_name: str
+    kind: UserKind
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    skills: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+    manager_id: str | None = None
+    active: bool = True
+
+    @property
+    def is_guest(self) -> bool:
+        return self.kind is UserKind.GUEST
+
+
+@dataclass(frozen=True)
+class Group:
+    tenant_id: str
+    id: str
+    name: str
+    visibility: GroupVisibility
+    owner_id: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Post:
+    tenant_id: str
+    id: str
+    author_id: str
+    kind: PostKind
+    as2_type: str
+    content: str
+    visibility: Visibility
+    thread_id: str
+    published: datetime
+    updated: datetime
+    group_id: str | None = None
+    name: str | None = None
+    to_ids: tuple[str, ...] = ()
+    in_reply_to: str | None = None
+    mentions: tuple[str, ...] = ()  # user ids
+    hashtags: tuple[str, ...] = ()  # lower-case, without '#'
+    accepted_answer_id: str | None = None
+    url: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    source: str = "http"
+    extra: dict[str, object] = field(default_factory=dict)
+    deleted: bool = False
