@@ -45,7 +45,7 @@ fmt: ## format and auto-fix
 	$(RUN) ruff check --fix .
 
 typecheck: ## mypy strict over the common library, every service, the tests and scripts
-	$(RUN) mypy libs/common/src services/*/src libs/common/tests tests scripts bench
+	$(RUN) mypy libs/common/src services/*/src libs/common/tests services/ingestion/tests tests scripts bench
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench

@@ -1,0 +1,113 @@
+"""The ingestion test harness: settings on a schema of their own, tokens, SQL seeders.
+
+Importable from every ingestion test (``pythonpath`` in the root pyproject); the fixtures that
+use it are in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+
+from canopy_common.auth import issue_token
+from canopy_common.settings import KafkaSettings
+from canopy_ingestion.settings import Settings
+
+
+def ingestion_settings(kafka_settings: KafkaSettings, suffix: str | None = None) -> Settings:
+    """Settings with a schema, topics and consumer group of their own."""
+    suffix = suffix or uuid.uuid4().hex[:10]
+    kafka = kafka_settings.model_copy(
+        update={
+            "topic_upstream": f"test.upstream.{suffix}",
+            "topic_activities": f"test.activities.{suffix}",
+            "topic_dlq": f"test.dlq.{suffix}",
+            "retry_backoff_max_ms": 500,
+        }
+    )
+    return Settings(
+        db_schema=f"ingestion_{suffix}", consumer_group=f"test-ingestion-{suffix}", kafka=kafka
+    )
+
+
+@dataclass
+class Api:
+    """The running API: an HTTP client, its settings, and a pool on its schema."""
+
+    client: httpx.AsyncClient
+    settings: Settings
+    pool: asyncpg.Pool
+
+    def headers(self, tenant: str, user: str, *roles: str, **extra: str) -> dict[str, str]:
+        """Authorization (and any extra) headers for ``user`` of ``tenant``."""
+        token = issue_token(
+            self.settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"]
+        )
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    async def seed_tenant(self, tenant: str, name: str = "Example Corp") -> None:
+        await self.pool.execute(
+            "INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING", tenant, name
+        )
+
+    async def seed_user(
+        self,
+        tenant: str,
+        user: str,
+        *,
+        kind: str = "employee",
+        handle: str | None = None,
+        skills: Iterable[str] = (),
+        active: bool = True,
+    ) -> None:
+        """A person, straight into the table (tests of other endpoints need people)."""
+        await self.seed_tenant(tenant)
+        await self.pool.execute(
+            "INSERT INTO users (tenant_id, id, handle, display_name, kind, skills, active) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            tenant,
+            user,
+            handle or user,
+            user.title(),
+            kind,
+            list(skills),
+            active,
+        )
+
+    async def seed_group(
+        self, tenant: str, group_id: str, *, owner: str, visibility: str = "public"
+    ) -> None:
+        """A group owned (and joined) by ``owner``."""
+        await self.pool.execute(
+            "INSERT INTO groups (tenant_id, id, name, visibility, owner_id) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            tenant,
+            group_id,
+            f"Group {group_id}",
+            visibility,
+            owner,
+        )
+        await self.seed_member(tenant, group_id, owner, role="owner")
+
+    async def seed_member(
+        self, tenant: str, group_id: str, user: str, role: str = "member"
+    ) -> None:
+        await self.pool.execute(
+            "INSERT INTO memberships (tenant_id, group_id, user_id, role) VALUES ($1, $2, $3, $4)",
+            tenant,
+            group_id,
+            user,
+            role,
+        )
+
+    async def outbox(self, tenant: str) -> list[asyncpg.Record]:
+        """The tenant's queued activities, oldest first."""
+        return await self.pool.fetch(
+            "SELECT activity_id, key, payload, sent_at FROM outbox WHERE tenant_id = $1 "
+            "ORDER BY seq",
+            tenant,
+        )
