@@ -4,7 +4,6 @@ poison while the partition keeps flowing."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from canopy_analytics.app import DEFINITION as ANALYTICS
 from canopy_analytics.settings import Settings as AnalyticsSettings
@@ -26,6 +24,7 @@ from canopy_common.service import Mode, ServiceDefinition, create_service_app
 from canopy_common.settings import KafkaSettings, ServiceSettings
 from canopy_common.testing.factories import ActivityFactory
 from canopy_common.testing.http import serve
+from canopy_common.testing.kafka import committed_offsets, read_topic
 from canopy_common.testing.polling import eventually
 from canopy_fanout.app import DEFINITION as FANOUT
 from canopy_fanout.settings import Settings as FanoutSettings
@@ -159,40 +158,6 @@ async def test_an_api_only_process_is_ready_without_consumers(service: Service) 
     assert ready.status_code == 200
 
 
-async def committed_past(
-    kafka: KafkaSettings, service: Service, key_partition_records: int
-) -> bool:
-    """Whether the service's group has committed at least that many records in total."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka.bootstrap_servers, group_id=service.settings.consumer_group
-    )
-    await consumer.start()
-    try:
-        committed = [
-            await consumer.committed(TopicPartition(service.input_topic, partition))
-            for partition in range(kafka.partitions)
-        ]
-    finally:
-        await consumer.stop()
-    return sum(offset or 0 for offset in committed) >= key_partition_records
-
-
-async def dead_letters(kafka: KafkaSettings, expected: int) -> list[dict[str, bytes]]:
-    consumer = AIOKafkaConsumer(
-        kafka.topic_dlq, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    found: list[dict[str, bytes]] = []
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while len(found) < expected:
-                batch = await consumer.getmany(timeout_ms=500)
-                found += [dict(r.headers) for records in batch.values() for r in records]
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
     service: Service, pg_pool: asyncpg.Pool, tenant_id: str
 ) -> None:
@@ -206,13 +171,17 @@ async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
         await producer.send(service.input_topic, encode(activity), key=key)
         await producer.send(service.input_topic, b'{"type": "Create"}', key=key)  # poison
         await producer.send(service.input_topic, encode(activity), key=key)  # redelivery
-        headers = await dead_letters(kafka, expected=1)
-        # The redelivery is behind the poison record on the same partition: once the group's
-        # committed offset has passed all three, the consumer has handled every one.
-        await eventually(
-            lambda: committed_past(kafka, service, key_partition_records=3),
-            what="all three records to be committed",
-        )
+
+        # Once the group's committed offsets pass all three records, the consumer has handled
+        # every one (the redelivery is behind the poison record on the same partition).
+        async def all_committed() -> bool:
+            offsets = await committed_offsets(
+                kafka, service.settings.consumer_group, service.input_topic
+            )
+            return sum(offsets.values()) >= 3
+
+        await eventually(all_committed, what="all three records to be committed")
+        headers = [dict(r.headers) for r in await read_topic(kafka, kafka.topic_dlq)]
         rows = await pg_pool.fetch(
             f'SELECT activity_id FROM "{service.settings.db_schema}".consumed_activities '
             "WHERE tenant_id = $1",

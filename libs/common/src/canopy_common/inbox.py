@@ -7,7 +7,7 @@ id it has seen. Each service's first migration creates that table.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from canopy_common.db import Connection
 
 from canopy_common.events import StrictActivity, decode_activity
-from canopy_common.kafka_consumer import ConsumedRecord, Handler
+from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler
 
 log = structlog.get_logger(__name__)
 
@@ -60,5 +60,55 @@ def activity_handler(pool: asyncpg.Pool, effect: ActivityEffect | None = None) -
 
     async def handle(record: ConsumedRecord) -> None:
         await consume_activity(record, pool=pool, effect=effect)
+
+    return handle
+
+
+async def consume_activities(
+    records: Sequence[ConsumedRecord],
+    *,
+    pool: asyncpg.Pool,
+    effect: ActivityEffect | None = None,
+) -> int:
+    """:func:`consume_activity` for a batch, in one transaction; the number applied.
+
+    Any invalid record fails the whole batch (the consumer then goes record by record, so
+    only that one is dead-lettered). One round trip records every id; redeliveries — within
+    the batch too — are skipped.
+    """
+    activities = [decode_activity(record.value, profile="strict") for record in records]
+    async with pool.acquire() as conn, conn.transaction():
+        fresh = {
+            (row["tenant_id"], row["activity_id"])
+            for row in await conn.fetch(
+                "INSERT INTO consumed_activities (tenant_id, activity_id) "
+                "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING "
+                "RETURNING tenant_id, activity_id",
+                [a.tenant for a in activities],
+                [a.id for a in activities],
+            )
+        }
+        applied = 0
+        for activity in activities:
+            if (activity.tenant, activity.id) not in fresh:
+                continue
+            fresh.discard((activity.tenant, activity.id))  # a duplicate within the batch
+            if effect is not None:
+                with structlog.contextvars.bound_contextvars(
+                    tenant=activity.tenant, activity_id=activity.id
+                ):
+                    await effect(conn, activity)
+            applied += 1
+    log.debug("activities consumed", records=len(records), applied=applied)
+    return applied
+
+
+def activity_batch_handler(
+    pool: asyncpg.Pool, effect: ActivityEffect | None = None
+) -> BatchHandler:
+    """The batch form of :func:`activity_handler` (see :func:`consume_activities`)."""
+
+    async def handle(records: Sequence[ConsumedRecord]) -> None:
+        await consume_activities(records, pool=pool, effect=effect)
 
     return handle

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from canopy_common.kafka_consumer import (
+    BatchHandler,
     ConsumedRecord,
     Consumer,
     ConsumerMetrics,
@@ -37,6 +38,7 @@ from canopy_common.settings import KafkaSettings
 from canopy_common.transient import TransientError, is_transient
 
 __all__ = [
+    "BatchHandler",
     "ConsumedRecord",
     "Consumer",
     "ConsumerMetrics",

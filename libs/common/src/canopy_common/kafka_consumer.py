@@ -66,6 +66,10 @@ class ConsumedRecord:
 
 
 Handler = Callable[[ConsumedRecord], Awaitable[None]]
+# Handles one partition's fetched records together (one transaction for all of them). Any
+# failure sends the consumer back to the per-record handler for those records, which retries
+# transient failures and dead-letters only the poison record: handlers must be idempotent.
+BatchHandler = Callable[[Sequence[ConsumedRecord]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ class Consumer:
         group_id: str,
         topics: Sequence[str],
         handler: Handler,
+        batch_handler: BatchHandler | None = None,
         producer: Producer | None = None,
         auto_offset_reset: Literal["earliest", "latest"] = "earliest",
         session_timeout_ms: int | None = None,
@@ -131,6 +136,7 @@ class Consumer:
         self._group_id = group_id
         self._topics = list(topics)
         self._handler = handler
+        self._batch_handler = batch_handler
         self._owns_producer = producer is None
         self._producer = producer or Producer(
             settings, client_id=f"{settings.client_id}-{service}-dlq"
@@ -310,6 +316,10 @@ class Consumer:
         next_offsets = {tp: records[0].offset for tp, records in batch.items()}
         unfinished = dict(next_offsets)
         for tp, records in batch.items():
+            if await self._process_together(records):
+                next_offsets[tp] = unfinished[tp] = self._done[tp] = records[-1].offset + 1
+                del unfinished[tp]
+                continue
             for raw in records:
                 if self._interrupted():
                     # Stop or revoke: leave the rest of the batch for the next fetch or owner.
@@ -323,6 +333,27 @@ class Consumer:
                 next_offsets[tp] = unfinished[tp] = self._done[tp] = raw.offset + 1
             del unfinished[tp]
         return next_offsets
+
+    async def _process_together(self, records: Sequence[Any]) -> bool:
+        """Try the batch handler on a partition's records; False: process them one by one."""
+        if self._batch_handler is None or len(records) < 2 or self._interrupted():
+            return False
+        consumed = [_to_consumed_record(raw) for raw in records]
+        try:
+            await self._batch_handler(consumed)
+        except Exception as exc:
+            log.info(
+                "batch failed, handling its records one by one",
+                topic=consumed[0].topic,
+                partition=consumed[0].partition,
+                records=len(consumed),
+                error_class=type(exc).__name__,
+                transient=is_transient(exc),
+            )
+            return False
+        for record in consumed:
+            self._count(record.topic, "processed")
+        return True
 
     async def _process(self, client: Any, raw: Any) -> bool:
         """Run the handler on one record, retrying transient failures.

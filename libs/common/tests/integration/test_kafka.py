@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 from canopy_common.kafka import (
@@ -25,6 +24,7 @@ from canopy_common.kafka import (
     loads,
 )
 from canopy_common.settings import KafkaSettings
+from canopy_common.testing.kafka import committed_offsets, read_topic
 from canopy_common.tracing import (
     current_traceparent,
     new_traceparent,
@@ -124,43 +124,6 @@ async def send_all(
             await producer.send(topic, value, key=key or f"k{i}", headers={"x-origin": "test"})
             for i, value in enumerate(values)
         ]
-
-
-async def committed_offsets(settings: KafkaSettings, group: str, topic: str) -> dict[int, int]:
-    """The group's committed offsets in ``topic`` (asked without joining the group)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        offsets = {
-            p: await consumer.committed(TopicPartition(topic, p))
-            for p in range(settings.partitions)
-        }
-    finally:
-        await consumer.stop()
-    return {p: offset for p, offset in offsets.items() if offset is not None}
-
-
-async def read_topic(settings: KafkaSettings, topic: str) -> list[Any]:
-    """Every record in ``topic`` right now, without joining a group."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[Any] = []
-        async with asyncio.timeout(WAIT_S):
-            while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
-                for batch in (await consumer.getmany(timeout_ms=200)).values():
-                    records.extend(batch)
-        return records
-    finally:
-        await consumer.stop()
 
 
 def metric(topic: str, outcome: str) -> float:
