@@ -33,3 +33,80 @@ async def member_role(
         user_id,
     )
     return MemberRole(role) if role else None
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+async def lock_group(conn: Connection, tenant_id: str, group_id: str) -> Group | None:
+    """:func:`get_group`, holding the group's row lock until the transaction ends, so
+    membership changes of one group (and the last-owner rule) are serialised."""
+    row = await conn.fetchrow(
+        "SELECT id FROM groups WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant_id, group_id
+    )
+    return None if row is None else await get_group(conn, tenant_id, group_id)
+
+
+async def insert_group(conn: Connection, value: Group) -> None:
+    await conn.execute(
+        "INSERT INTO groups (tenant_id, id, name, description, visibility, owner_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        value.tenant_id,
+        value.id,
+        value.name,
+        value.description,
+        value.visibility.value,
+        value.owner_id,
+    )
+
+
+async def add_member(
+    conn: Connection,
+    tenant_id: str,
+    group_id: str,
+    user_id: str,
+    role: MemberRole,
+    *,
+    activity_id: str,
+) -> None:
+    """Insert a membership; ``activity_id`` is the Join or Add that created it."""
+    await conn.execute(
+        "INSERT INTO memberships (tenant_id, group_id, user_id, role, activity_id) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        tenant_id,
+        group_id,
+        user_id,
+        role.value,
+        activity_id,
+    )
+
+
+async def set_member_role(
+    conn: Connection, tenant_id: str, group_id: str, user_id: str, role: MemberRole
+) -> None:
+    await conn.execute(
+        "UPDATE memberships SET role = $4 WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
+        tenant_id,
+        group_id,
+        user_id,
+        role.value,
+    )
+
+
+async def remove_member(conn: Connection, tenant_id: str, group_id: str, user_id: str) -> None:
+    await conn.execute(
+        "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
+        tenant_id,
+        group_id,
+        user_id,
+    )
+
+
+async def count_owners(conn: Connection, tenant_id: str, group_id: str) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND role = $3",
+        tenant_id,
+        group_id,
+        MemberRole.OWNER.value,
+    )
+    return count

@@ -34,9 +34,11 @@ async def replay(
     """The stored (status, body) for this key, after waiting out a concurrent first try."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise CanopyError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", 400)
+    # ":" cannot occur in a tenant id, so the lock name is unambiguous (and holds no NUL,
+    # which Postgres text refuses).
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        f"{tenant_id}\x00{user_id}\x00{key}",
+        f"idempotency:{tenant_id}:{user_id}:{key}",
     )
     row = await conn.fetchrow(
         "SELECT request_hash, status, response FROM idempotency_keys "

@@ -63,3 +63,180 @@ async def active_users_by_handle(
         [handle.lower() for handle in set(handles)],
     )
     return {row["handle"].lower(): user_from_row(row) for row in rows}
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+# What an erased person's profile keeps: the id (in every IRI already), the kind, inactive.
+ERASED_DISPLAY_NAME = "Deleted user"
+
+
+async def upsert_tenant(conn: Connection, tenant_id: str, name: str) -> bool | None:
+    """Create or rename a tenant: True when created, False when renamed, None when unchanged."""
+    row = await conn.fetchrow(
+        "INSERT INTO tenants AS t (id, name) VALUES ($1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now() "
+        "WHERE t.name IS DISTINCT FROM EXCLUDED.name "
+        "RETURNING (xmax = 0) AS created",
+        tenant_id,
+        name,
+    )
+    return None if row is None else bool(row["created"])
+
+
+async def lock_person(conn: Connection, tenant_id: str, user_id: str) -> None:
+    """Serialise writes to one person (id not yet a row, so a row lock cannot do it)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"ingestion.users:{tenant_id}:{user_id}",  # unambiguous: tenant ids hold no ":"
+    )
+
+
+async def active_handle_owner(
+    conn: Connection, tenant_id: str, handle: str, *, other_than: str
+) -> str | None:
+    """The id of the active person (other than ``other_than``) holding ``handle``, any case."""
+    owner: str | None = await conn.fetchval(
+        "SELECT id FROM users WHERE tenant_id = $1 AND active AND lower(handle) = lower($2) "
+        "AND id <> $3",
+        tenant_id,
+        handle,
+        other_than,
+    )
+    return owner
+
+
+async def save_user(conn: Connection, user: User) -> None:
+    """Insert the person, or overwrite their profile (and reactivate them)."""
+    await conn.execute(
+        "INSERT INTO users (tenant_id, id, handle, display_name, title, department, location, "
+        "skills, interests, kind, manager_id, active) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, true) "
+        "ON CONFLICT (tenant_id, id) DO UPDATE SET handle = EXCLUDED.handle, "
+        "display_name = EXCLUDED.display_name, title = EXCLUDED.title, "
+        "department = EXCLUDED.department, location = EXCLUDED.location, "
+        "skills = EXCLUDED.skills, interests = EXCLUDED.interests, kind = EXCLUDED.kind, "
+        "manager_id = EXCLUDED.manager_id, active = true, updated_at = now()",
+        user.tenant_id,
+        user.id,
+        user.handle,
+        user.display_name,
+        user.title,
+        user.department,
+        user.location,
+        list(user.skills),
+        list(user.interests),
+        user.kind.value,
+        user.manager_id,
+    )
+
+
+async def erase_user(conn: Connection, tenant_id: str, user_id: str) -> User:
+    """Deactivate a person and anonymise their profile (GDPR erasure); returns what is left."""
+    row = await conn.fetchrow(
+        "UPDATE users SET active = false, handle = id, display_name = $3, title = NULL, "
+        "department = NULL, location = NULL, skills = '{}', interests = '{}', "
+        "manager_id = NULL, updated_at = now() "
+        "WHERE tenant_id = $1 AND id = $2 RETURNING *",
+        tenant_id,
+        user_id,
+        ERASED_DISPLAY_NAME,
+    )
+    assert row is not None, "erase_user needs an existing person"
+    return user_from_row(row)
+
+
+async def clear_manager(conn: Connection, tenant_id: str, manager_id: str) -> list[User]:
+    """Unset ``manager_id`` wherever it is someone's manager; returns those people, updated."""
+    rows = await conn.fetch(
+        "UPDATE users SET manager_id = NULL, updated_at = now() "
+        "WHERE tenant_id = $1 AND manager_id = $2 RETURNING *",
+        tenant_id,
+        manager_id,
+    )
+    return [user_from_row(row) for row in rows]
+
+
+async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> None:
+    """Drop every membership, follow, tag follow, block and mute of a person, both ways."""
+    statements = (
+        "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM follows WHERE tenant_id = $1 AND (follower_id = $2 OR followee_id = $2)",
+        "DELETE FROM tag_follows WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM blocks WHERE tenant_id = $1 AND (blocker_id = $2 OR blocked_id = $2)",
+        "DELETE FROM mutes WHERE tenant_id = $1 AND (user_id = $2 OR muted_id = $2)",
+    )
+    for statement in statements:
+        await conn.execute(statement, tenant_id, user_id)
+
+
+async def shares_group(conn: Connection, tenant_id: str, user_id: str, other_id: str) -> bool:
+    """Whether two people are members of at least one common group."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM memberships a JOIN memberships b "
+        "ON b.tenant_id = a.tenant_id AND b.group_id = a.group_id "
+        "WHERE a.tenant_id = $1 AND a.user_id = $2 AND b.user_id = $3)",
+        tenant_id,
+        user_id,
+        other_id,
+    )
+    return found
+
+
+async def search_users(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    text: str | None,
+    skill: str | None,
+    limit: int,
+    after: tuple[str, str] | None,
+    guest_id: str | None,
+) -> list[tuple[User, tuple[str, str]]]:
+    """Active people matching ``text`` (handle, name, title, department; any case) and
+    ``skill`` (exact, any case), by name then id, after the ``after`` sort key.
+
+    ``guest_id``: the searcher is this guest, who finds themselves and the people they share
+    a group with. Returns each person with their sort key (for the next page's cursor).
+    """
+    conditions = ["u.tenant_id = $1", "u.active"]
+    args: list[Any] = [tenant_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if text:
+        pattern = arg("%" + _escape_like(text) + "%")
+        conditions.append(
+            "("
+            + " OR ".join(
+                f"u.{column} ILIKE {pattern}"
+                for column in ("handle", "display_name", "title", "department")
+            )
+            + ")"
+        )
+    if skill:
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM unnest(u.skills) s WHERE lower(s) = lower({arg(skill)}))"
+        )
+    if guest_id is not None:
+        guest = arg(guest_id)
+        conditions.append(
+            f"(u.id = {guest} OR EXISTS (SELECT 1 FROM memberships a JOIN memberships b "
+            "ON b.tenant_id = a.tenant_id AND b.group_id = a.group_id "
+            f"WHERE a.tenant_id = u.tenant_id AND a.user_id = {guest} AND b.user_id = u.id))"
+        )
+    if after is not None:
+        conditions.append(f"(lower(u.display_name), u.id) > ({arg(after[0])}, {arg(after[1])})")
+    rows = await conn.fetch(
+        "SELECT u.*, lower(u.display_name) AS sort_name FROM users u "
+        f"WHERE {' AND '.join(conditions)} "
+        f"ORDER BY lower(u.display_name), u.id LIMIT {arg(limit)}",
+        *args,
+    )
+    return [(user_from_row(row), (row["sort_name"], row["id"])) for row in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,7 +1,178 @@
-"""HTTP routes: groups."""
+"""HTTP routes: groups and their members."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from canopy_ingestion.adapters import idempotency
+from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, IdempotencyKey, transaction
+from canopy_ingestion.api.problems import problems
+from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole
+from canopy_ingestion.domain.permissions import MembershipChange
+from canopy_ingestion.handlers.groups import (
+    CreateGroup,
+    EndMembership,
+    SetMembership,
+    handle_create_group,
+    handle_end_membership,
+    handle_set_membership,
+)
 
 router = APIRouter(tags=["groups"])
+
+GroupId = Annotated[str, Path(description="The group's id", examples=["urn:uuid:0190..."])]
+MemberId = Annotated[str, Path(description="The member's user id", examples=["u-ada"])]
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Platform", "description": "Runtime and tooling", "visibility": "internal"}
+            ]
+        },
+    )
+
+    name: str = Field(description="1 to 100 characters")
+    description: str = Field("", description="Markdown, at most 2000 characters")
+    visibility: GroupVisibility = Field(
+        description="public: everyone, guests too; internal: employees; private: members only"
+    )
+
+
+class GroupOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "urn:uuid:0190f3c2-7b1e-7c3a-9f3e-5d2a8b1c4e6f",
+                    "name": "Platform",
+                    "description": "Runtime and tooling",
+                    "visibility": "internal",
+                    "owner_id": "u-ada",
+                }
+            ]
+        }
+    )
+
+    id: str
+    name: str
+    description: str
+    visibility: GroupVisibility
+    owner_id: str = Field(description="Who created it (its first owner)")
+
+    @classmethod
+    def of(cls, value: Group) -> GroupOut:
+        return cls(
+            id=value.id,
+            name=value.name,
+            description=value.description,
+            visibility=value.visibility,
+            owner_id=value.owner_id,
+        )
+
+
+class MembershipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "member"}]})
+
+    role: MemberRole = MemberRole.MEMBER
+
+
+class MembershipOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"group_id": "urn:uuid:0190...", "user_id": "u-ada", "role": "member"}]
+        }
+    )
+
+    group_id: str
+    user_id: str
+    role: MemberRole
+
+
+@router.post(
+    "/v1/groups",
+    summary="Create a group",
+    description="The caller becomes its owner (emits a Create of the Group and the owner's "
+    "Join). Guests may not create groups. Retry-safe with `Idempotency-Key`.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GroupOut,
+    responses=problems(403, 422),
+)
+async def create_group(
+    body: GroupIn, actor: CurrentActor, runtime: CurrentRuntime, key: IdempotencyKey = None
+) -> GroupOut | Response:
+    fingerprint = idempotency.request_hash("POST", "/v1/groups", body.model_dump(mode="json"))
+    async with transaction(runtime) as conn:
+        if key is not None:
+            stored = await idempotency.replay(conn, actor.tenant_id, actor.id, key, fingerprint)
+            if stored is not None:
+                return JSONResponse(stored[1], status_code=stored[0])
+        command = CreateGroup(
+            name=body.name, description=body.description, visibility=body.visibility
+        )
+        created = GroupOut.of(await handle_create_group(command, conn=conn, actor=actor))
+        if key is not None:
+            await idempotency.remember(
+                conn,
+                actor.tenant_id,
+                actor.id,
+                key,
+                fingerprint,
+                status.HTTP_201_CREATED,
+                created.model_dump(mode="json"),
+            )
+    return created
+
+
+@router.put(
+    "/v1/groups/{group_id}/members/{user_id}",
+    summary="Join a group, add a member, or change a member's role",
+    description="Yourself: join a public or internal group you can see, as a member (guests: "
+    "public groups only). Someone else: a group admin or owner adds them or changes their "
+    "role; only owners grant or change the owner role; the last owner cannot step down. "
+    "201 when a membership is created, 200 otherwise. A group the caller cannot see → 404.",
+    response_model=MembershipOut,
+    responses={
+        201: {"model": MembershipOut, "description": "Joined or added"},
+        **problems(403, 404, 409, 422),
+    },
+)
+async def put_member(
+    group_id: GroupId,
+    user_id: MemberId,
+    actor: CurrentActor,
+    runtime: CurrentRuntime,
+    response: Response,
+    body: Annotated[MembershipIn | None, Body()] = None,
+) -> MembershipOut:
+    role = body.role if body is not None else MemberRole.MEMBER
+    async with transaction(runtime) as conn:
+        result = await handle_set_membership(
+            SetMembership(group_id=group_id, user_id=user_id, role=role), conn=conn, actor=actor
+        )
+    created = result.change in (MembershipChange.JOIN, MembershipChange.ADD)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return MembershipOut(group_id=result.group.id, user_id=result.user.id, role=result.role)
+
+
+@router.delete(
+    "/v1/groups/{group_id}/members/{user_id}",
+    summary="Leave a group, or remove a member",
+    description="Yourself: leave (the last owner cannot). Someone else: a group admin or "
+    "owner removes them; only owners remove owners. Not a member → 404.",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(403, 404, 409),
+)
+async def delete_member(
+    group_id: GroupId, user_id: MemberId, actor: CurrentActor, runtime: CurrentRuntime
+) -> None:
+    async with transaction(runtime) as conn:
+        await handle_end_membership(
+            EndMembership(group_id=group_id, user_id=user_id), conn=conn, actor=actor
+        )

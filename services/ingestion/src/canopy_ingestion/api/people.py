@@ -1,7 +1,191 @@
-"""HTTP routes: people."""
+"""HTTP routes: people (tenant admins provision and erase them; every person reads them)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from canopy_common.auth import Principal, Role, require_roles
+from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
+from canopy_ingestion.api.problems import problems
+from canopy_ingestion.domain.model import User, UserKind
+from canopy_ingestion.handlers.people import (
+    EraseUser,
+    ProvisionUser,
+    SearchPeople,
+    find_visible_person,
+    handle_erase_user,
+    handle_provision_user,
+    handle_search_people,
+)
 
 router = APIRouter(tags=["people"])
+
+TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
+UserId = Annotated[
+    str, Path(min_length=1, max_length=255, description="The person's id", examples=["u-ada"])
+]
+SEARCH_PAGE_MAX = 100
+
+_PROFILE_EXAMPLE: dict[str, Any] = {
+    "handle": "ada",
+    "display_name": "Ada Lovelace",
+    "title": "Principal Engineer",
+    "department": "Analytical Engines",
+    "location": "London",
+    "skills": ["python", "mathematics"],
+    "interests": ["poetry"],
+    "kind": "employee",
+    "manager_id": "u-babbage",
+}
+
+
+class ProfileIn(BaseModel):
+    """A person's profile as an HR system or a tenant admin gives it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROFILE_EXAMPLE]})
+
+    handle: str = Field(
+        description="Unique in the tenant (any case): letters, digits, '_', '.', '-'; "
+        "starts with a letter or digit; at most 40",
+    )
+    display_name: str = Field(description="1 to 200 characters")
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    skills: list[str] = Field(default_factory=list, description="At most 50")
+    interests: list[str] = Field(default_factory=list, description="At most 50")
+    kind: UserKind = Field(
+        UserKind.EMPLOYEE, description="guest: an external partner; bot: a system actor"
+    )
+    manager_id: str | None = Field(None, description="An active person of the tenant")
+
+
+class ProfileOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "u-ada", **_PROFILE_EXAMPLE}]})
+
+    id: str
+    handle: str
+    display_name: str
+    title: str | None
+    department: str | None
+    location: str | None
+    skills: list[str]
+    interests: list[str]
+    kind: UserKind
+    manager_id: str | None
+
+    @classmethod
+    def of(cls, user: User) -> ProfileOut:
+        return cls(
+            id=user.id,
+            handle=user.handle,
+            display_name=user.display_name,
+            title=user.title,
+            department=user.department,
+            location=user.location,
+            skills=list(user.skills),
+            interests=list(user.interests),
+            kind=user.kind,
+            manager_id=user.manager_id,
+        )
+
+
+class PeoplePageOut(BaseModel):
+    items: list[ProfileOut]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+@router.put(
+    "/v1/users/{user_id}",
+    summary="Provision or update a person",
+    description="Role `tenant_admin`, in the token's tenant (which must be provisioned). "
+    "Creates the person (201, emits a Create of the Person) or updates their profile (200, "
+    "an Update; nothing when the profile is unchanged). A handle taken in the tenant → 409.",
+    response_model=ProfileOut,
+    responses={201: {"model": ProfileOut, "description": "Created"}, **problems(403, 409, 422)},
+)
+async def put_user(
+    user_id: UserId,
+    body: ProfileIn,
+    admin: TenantAdmin,
+    runtime: CurrentRuntime,
+    response: Response,
+) -> ProfileOut:
+    command = ProvisionUser(
+        tenant_id=admin.tenant_id,
+        user_id=user_id,
+        by=admin.user_id,
+        handle=body.handle,
+        display_name=body.display_name,
+        kind=body.kind,
+        title=body.title,
+        department=body.department,
+        location=body.location,
+        skills=tuple(body.skills),
+        interests=tuple(body.interests),
+        manager_id=body.manager_id,
+    )
+    async with transaction(runtime) as conn:
+        result = await handle_provision_user(command, conn=conn)
+    response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    return ProfileOut.of(result.user)
+
+
+@router.delete(
+    "/v1/users/{user_id}",
+    summary="Deactivate a person and erase their data (GDPR)",
+    description="Role `tenant_admin`. Anonymises the profile, ends their memberships, "
+    "follows, tag follows, blocks and mutes, and emits a Delete of the Person that every "
+    "service honours. An unknown or already erased person → 404.",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(403, 404),
+)
+async def delete_user(user_id: UserId, admin: TenantAdmin, runtime: CurrentRuntime) -> None:
+    async with transaction(runtime) as conn:
+        await handle_erase_user(
+            EraseUser(tenant_id=admin.tenant_id, user_id=user_id, by=admin.user_id), conn=conn
+        )
+
+
+@router.get(
+    "/v1/users/{user_id}",
+    summary="A person's profile",
+    description="Any active person of the tenant; a guest sees only the people they share a "
+    "group with. Another tenant's, an erased or an invisible person → 404.",
+    response_model=ProfileOut,
+    responses=problems(403, 404),
+)
+async def get_user(user_id: UserId, actor: CurrentActor, runtime: CurrentRuntime) -> ProfileOut:
+    async with transaction(runtime) as conn:
+        found = await find_visible_person(conn, actor, user_id)
+    return ProfileOut.of(found)
+
+
+@router.get(
+    "/v1/users",
+    summary="Search people in the tenant",
+    description="Active people whose handle, name, title or department contains `q`, and "
+    "who list `skill` (both ignore case), ordered by name. Guests find only the people they "
+    "share a group with.",
+    response_model=PeoplePageOut,
+    responses=problems(403, 422),
+)
+async def search_users(
+    actor: CurrentActor,
+    runtime: CurrentRuntime,
+    q: Annotated[str | None, Query(description="Text to look for", examples=["engine"])] = None,
+    skill: Annotated[str | None, Query(description="A skill, exact", examples=["python"])] = None,
+    limit: Annotated[int, Query(ge=1, le=SEARCH_PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the last page")] = None,
+) -> PeoplePageOut:
+    query = SearchPeople(text=q, skill=skill, limit=limit, cursor=cursor)
+    async with transaction(runtime) as conn:
+        page = await handle_search_people(query, conn=conn, viewer=actor)
+    return PeoplePageOut(
+        items=[ProfileOut.of(user) for user in page.people], next_cursor=page.next_cursor
+    )

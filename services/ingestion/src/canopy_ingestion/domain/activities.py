@@ -7,14 +7,31 @@ Pure functions: the handlers load what they need and publish what these return.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from canopy_common.events import StrictActivity, new_activity_id, validate_activity
+from canopy_common.events import StrictActivity, Visibility, new_activity_id, validate_activity
 from canopy_common.iris import tag_iri, user_iri
-from canopy_ingestion.domain.model import Group, Post, User
+from canopy_ingestion.domain.model import Group, GroupVisibility, Post, User
 
 Doc = dict[str, Any]
+
+# Who caused the activities being built: "http" for the write API, the upstream system's
+# name while an upstream record is applied (ARCHITECTURE §3 `source`).
+_source: ContextVar[str] = ContextVar("canopy_activity_source", default="http")
+
+
+@contextmanager
+def activities_from(source: str) -> Iterator[None]:
+    """Activities built inside the block name ``source`` as their origin."""
+    token = _source.set(source)
+    try:
+        yield
+    finally:
+        _source.reset(token)
 
 
 def person(user: User) -> Doc:
@@ -38,6 +55,14 @@ def person(user: User) -> Doc:
     return doc
 
 
+# Who sees a group's items, as the AS2 `visibility` term says it (it knows no `private`).
+GROUP_ITEMS_VISIBILITY = {
+    GroupVisibility.PUBLIC: Visibility.PUBLIC,
+    GroupVisibility.INTERNAL: Visibility.INTERNAL,
+    GroupVisibility.PRIVATE: Visibility.GROUP,
+}
+
+
 def group(value: Group) -> Doc:
     """A group as AS2, with its visibility (private groups' items reach members only)."""
     return {
@@ -45,7 +70,7 @@ def group(value: Group) -> Doc:
         "id": value.id,
         "name": value.name,
         "summary": value.description or None,
-        "visibility": value.visibility.value,
+        "visibility": GROUP_ITEMS_VISIBILITY[value.visibility].value,
         "attributedTo": user_iri(value.tenant_id, value.owner_id),
     }
 
@@ -105,7 +130,7 @@ def activity(
     target: Doc | None = None,
     visibility: str | None = None,
     to: list[str] | None = None,
-    source: str = "http",
+    source: str | None = None,
     traceparent: str | None = None,
     activity_id: str | None = None,
     published: datetime | None = None,
@@ -122,7 +147,7 @@ def activity(
         "published": (published or datetime.now(UTC)).isoformat(),
         "tenant": actor.tenant_id,
         "visibility": visibility,
-        "source": source,
+        "source": source or _source.get(),
         "traceparent": traceparent,
         **extra,
     }

@@ -1,0 +1,141 @@
+"""Who may see, join, post in and administer a group, and who may see a person. Pure rules.
+
+- A member sees their group. Otherwise: everyone (guests too) sees a ``public`` group,
+  employees and bots see an ``internal`` one, nobody sees a ``private`` one. A group the caller
+  cannot see answers 404, never 403 (its existence is not disclosed).
+- Anyone may join a group they can see that is not private; a private group needs one of its
+  admins or owners to add someone (or, later, an accepted invite).
+- Admins and owners add, remove and change the role of members; only an owner grants the
+  owner role, changes an owner's role or removes an owner. A member may leave; the last owner
+  may neither leave nor step down until there is another owner. An admin may add a guest to
+  any group (how partners get into private project groups); the guest then sees it as a member.
+- Employees and bots see every active person of their tenant; a guest sees themselves and the
+  people they share a group with.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from canopy_common.errors import Conflict, Forbidden, NotFound
+from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole, User
+
+ADMIN_ROLES = frozenset({MemberRole.OWNER, MemberRole.ADMIN})
+
+
+class MembershipChange(StrEnum):
+    """What a ``PUT``/``DELETE`` of a membership turns out to be (the activity it emits)."""
+
+    JOIN = "Join"  # a person joins by themselves
+    ADD = "Add"  # an admin adds someone
+    ROLE = "Update"  # an admin (or owner) changes a member's role
+    UNCHANGED = "unchanged"  # the membership already is what was asked: nothing to emit
+    LEAVE = "Leave"  # a member leaves by themselves
+    REMOVE = "Remove"  # an admin removes someone
+
+
+def can_see_group(user: User, group: Group, role: MemberRole | None) -> bool:
+    """Whether ``user`` (whose role in ``group`` is ``role``, None if not a member) sees it."""
+    if group.tenant_id != user.tenant_id or not user.active:
+        return False
+    if role is not None:
+        return True
+    if group.visibility is GroupVisibility.PUBLIC:
+        return True
+    return group.visibility is GroupVisibility.INTERNAL and not user.is_guest
+
+
+def can_post_in_group(user: User, group: Group, role: MemberRole | None) -> bool:
+    """Whether ``user`` may post into ``group``: members always; guests only as members;
+    nobody into a private group they are not in; others into groups they can see."""
+    if not can_see_group(user, group, role):
+        return False
+    if role is not None:
+        return True
+    return not user.is_guest and group.visibility is not GroupVisibility.PRIVATE
+
+
+def can_join(user: User, group: Group) -> bool:
+    """Whether ``user`` may join ``group`` by themselves (public or internal, if they see it)."""
+    return group.visibility is not GroupVisibility.PRIVATE and can_see_group(user, group, None)
+
+
+def can_administer(role: MemberRole | None) -> bool:
+    """Whether a member with ``role`` may add, remove and change members."""
+    return role in ADMIN_ROLES
+
+
+def can_see_person(viewer: User, person: User, *, shares_group: bool) -> bool:
+    """Whether ``viewer`` sees ``person``'s profile (and may follow, block or mute them)."""
+    if person.tenant_id != viewer.tenant_id or not person.active:
+        return False
+    return not viewer.is_guest or person.id == viewer.id or shares_group
+
+
+def decide_membership_put(
+    actor: User,
+    group: Group,
+    *,
+    actor_role: MemberRole | None,
+    subject: User,
+    subject_role: MemberRole | None,
+    wanted: MemberRole,
+    owners: int,
+) -> MembershipChange:
+    """What ``actor`` setting ``subject``'s role in ``group`` to ``wanted`` does.
+
+    ``owners`` is how many owners the group has now. Raises :class:`NotFound` when the actor
+    cannot see the group, :class:`Forbidden` when the rules above refuse, :class:`Conflict`
+    when the last owner would step down.
+    """
+    _require_visible(actor, group, actor_role)
+    itself = actor.id == subject.id
+    if itself and subject_role == wanted:
+        return MembershipChange.UNCHANGED
+    if itself and subject_role is None:
+        if wanted is not MemberRole.MEMBER:
+            raise Forbidden(f"you join as a member; an admin or owner may make you {wanted}")
+        if not can_join(actor, group):
+            raise Forbidden("a private group needs one of its admins or owners to add you")
+        return MembershipChange.JOIN
+    if not can_administer(actor_role):
+        raise Forbidden("only the group's admins and owners may add members or change roles")
+    if subject_role == wanted:
+        return MembershipChange.UNCHANGED
+    if actor_role is not MemberRole.OWNER and MemberRole.OWNER in (wanted, subject_role):
+        raise Forbidden("only an owner may grant the owner role or change an owner's role")
+    if subject_role is MemberRole.OWNER and owners <= 1:
+        raise Conflict("the group's last owner cannot step down; make someone else owner first")
+    return MembershipChange.ADD if subject_role is None else MembershipChange.ROLE
+
+
+def decide_membership_delete(
+    actor: User,
+    group: Group,
+    *,
+    actor_role: MemberRole | None,
+    subject: User | None,
+    subject_role: MemberRole | None,
+    owners: int,
+) -> MembershipChange:
+    """What ``actor`` removing ``subject`` from ``group`` does: a Leave or a Remove.
+
+    Raises :class:`NotFound` when the actor cannot see the group or the subject is not a
+    member, :class:`Forbidden` and :class:`Conflict` as :func:`decide_membership_put`.
+    """
+    _require_visible(actor, group, actor_role)
+    if subject is None or subject_role is None:
+        raise NotFound("that person is not a member of this group")
+    itself = actor.id == subject.id
+    if not itself and not can_administer(actor_role):
+        raise Forbidden("only the group's admins and owners may remove members")
+    if not itself and subject_role is MemberRole.OWNER and actor_role is not MemberRole.OWNER:
+        raise Forbidden("only an owner may remove an owner")
+    if subject_role is MemberRole.OWNER and owners <= 1:
+        raise Conflict("the group's last owner cannot leave; make someone else owner first")
+    return MembershipChange.LEAVE if itself else MembershipChange.REMOVE
+
+
+def _require_visible(actor: User, group: Group, role: MemberRole | None) -> None:
+    if not can_see_group(actor, group, role):
+        raise NotFound(f"no group {group.id!r}")

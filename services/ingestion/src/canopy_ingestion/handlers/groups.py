@@ -1,0 +1,221 @@
+"""Commands on groups: create one, join, add, change roles, leave, remove.
+
+Every group activity carries the whole group as its ``target`` (also when the group is the
+object), so consumers find it in one place, and takes the group's visibility: ``public`` and
+``internal`` groups map to the same visibility, a ``private`` group to ``group`` (its members
+only). The membership ``role`` is an activity term (owner | admin | member).
+
+- ``Create`` {object: Group} then ``Join`` {object: Group, role: owner}, both by the creator:
+  the owner's membership is an ordinary Join, so membership projections need only
+  Join/Leave/Add/Remove.
+- ``Join`` {actor: the member, object: Group}: someone joins by themselves.
+- ``Add`` {actor: the admin, object: Person, to: [the person]}: an admin adds someone.
+- ``Update`` {actor: the admin, object: Relationship {subject: Person, object: group id,
+  role}, to: [the person]}: a role change.
+- ``Leave`` {actor: the member, object: Group}; ``Remove`` {actor: the admin, object: Person,
+  to: [the person]}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from canopy_common.db import Connection
+from canopy_common.errors import Forbidden, NotFound
+from canopy_common.events import StrictActivity, Visibility
+from canopy_common.iris import new_object_id, user_iri
+from canopy_common.tracing import current_traceparent
+from canopy_ingestion.adapters import groups, outbox
+from canopy_ingestion.domain.activities import GROUP_ITEMS_VISIBILITY, activity, group, person
+from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole, User
+from canopy_ingestion.domain.permissions import (
+    MembershipChange,
+    can_see_group,
+    decide_membership_delete,
+    decide_membership_put,
+)
+from canopy_ingestion.domain.text import clean_block, clean_line
+from canopy_ingestion.handlers.people import find_visible_person
+
+GROUP_NAME_MAX_LENGTH = 100
+DESCRIPTION_MAX_LENGTH = 2000
+
+
+def activity_visibility(value: Group) -> Visibility:
+    """Who sees the group's activities: as the group itself, members only for private ones."""
+    return GROUP_ITEMS_VISIBILITY[value.visibility]
+
+
+@dataclass(frozen=True)
+class CreateGroup:
+    name: str
+    visibility: GroupVisibility
+    description: str = ""
+
+
+async def handle_create_group(cmd: CreateGroup, *, conn: Connection, actor: User) -> Group:
+    """Create a group owned by ``actor``; guests may not create groups (403)."""
+    if actor.is_guest:
+        raise Forbidden("guests may not create groups")
+    created = Group(
+        tenant_id=actor.tenant_id,
+        id=new_object_id(),
+        name=clean_line(cmd.name, field="name", max_length=GROUP_NAME_MAX_LENGTH),
+        visibility=cmd.visibility,
+        owner_id=actor.id,
+        description=clean_block(
+            cmd.description, field="description", max_length=DESCRIPTION_MAX_LENGTH
+        ),
+    )
+    await groups.insert_group(conn, created)
+    create = _group_activity("Create", created, actor=actor, obj=group(created))
+    join = _group_activity(
+        "Join", created, actor=actor, obj=group(created), role=MemberRole.OWNER.value
+    )
+    await groups.add_member(
+        conn, actor.tenant_id, created.id, actor.id, MemberRole.OWNER, activity_id=join.id
+    )
+    await outbox.append(conn, create, join)
+    return created
+
+
+@dataclass(frozen=True)
+class SetMembership:
+    group_id: str
+    user_id: str
+    role: MemberRole = MemberRole.MEMBER
+
+
+@dataclass(frozen=True)
+class MembershipResult:
+    group: Group
+    user: User
+    role: MemberRole
+    change: MembershipChange
+
+
+async def handle_set_membership(
+    cmd: SetMembership, *, conn: Connection, actor: User
+) -> MembershipResult:
+    """Join, add someone, or change their role (see :func:`decide_membership_put`)."""
+    found, actor_role = await _visible_group(conn, actor, cmd.group_id)
+    subject = await _subject(conn, actor, cmd.user_id)
+    subject_role = await groups.member_role(conn, actor.tenant_id, found.id, subject.id)
+    change = decide_membership_put(
+        actor,
+        found,
+        actor_role=actor_role,
+        subject=subject,
+        subject_role=subject_role,
+        wanted=cmd.role,
+        owners=await groups.count_owners(conn, actor.tenant_id, found.id),
+    )
+    role = cmd.role.value
+    if change is MembershipChange.JOIN:
+        joined = _group_activity("Join", found, actor=actor, obj=group(found), role=role)
+        await groups.add_member(
+            conn, actor.tenant_id, found.id, subject.id, cmd.role, activity_id=joined.id
+        )
+        await outbox.append(conn, joined)
+    elif change is MembershipChange.ADD:
+        added = _group_activity(
+            "Add", found, actor=actor, obj=person(subject), to=[_iri(subject)], role=role
+        )
+        await groups.add_member(
+            conn, actor.tenant_id, found.id, subject.id, cmd.role, activity_id=added.id
+        )
+        await outbox.append(conn, added)
+    elif change is MembershipChange.ROLE:
+        relationship = {
+            "type": "Relationship",
+            "subject": person(subject),
+            "object": found.id,
+            "role": role,
+        }
+        updated = _group_activity(
+            "Update", found, actor=actor, obj=relationship, to=[_iri(subject)], role=role
+        )
+        await groups.set_member_role(conn, actor.tenant_id, found.id, subject.id, cmd.role)
+        await outbox.append(conn, updated)
+    return MembershipResult(found, subject, cmd.role, change)
+
+
+@dataclass(frozen=True)
+class EndMembership:
+    group_id: str
+    user_id: str
+
+
+async def handle_end_membership(
+    cmd: EndMembership, *, conn: Connection, actor: User
+) -> MembershipChange:
+    """Leave (oneself) or remove someone (an admin); see :func:`decide_membership_delete`."""
+    found, actor_role = await _visible_group(conn, actor, cmd.group_id)
+    try:
+        subject: User | None = await _subject(conn, actor, cmd.user_id)
+    except NotFound:
+        subject = None
+    subject_role = (
+        await groups.member_role(conn, actor.tenant_id, found.id, subject.id) if subject else None
+    )
+    change = decide_membership_delete(
+        actor,
+        found,
+        actor_role=actor_role,
+        subject=subject,
+        subject_role=subject_role,
+        owners=await groups.count_owners(conn, actor.tenant_id, found.id),
+    )
+    assert subject is not None  # decide_membership_delete raised otherwise
+    if change is MembershipChange.LEAVE:
+        ended = _group_activity("Leave", found, actor=actor, obj=group(found))
+    else:
+        ended = _group_activity(
+            "Remove", found, actor=actor, obj=person(subject), to=[_iri(subject)]
+        )
+    await groups.remove_member(conn, actor.tenant_id, found.id, subject.id)
+    await outbox.append(conn, ended)
+    return change
+
+
+async def _visible_group(
+    conn: Connection, actor: User, group_id: str
+) -> tuple[Group, MemberRole | None]:
+    """The group locked for this transaction and the actor's role in it; 404 when the actor
+    cannot see it (another tenant's, or private and not theirs)."""
+    found = await groups.lock_group(conn, actor.tenant_id, group_id)
+    role = await groups.member_role(conn, actor.tenant_id, group_id, actor.id) if found else None
+    if found is None or not can_see_group(actor, found, role):
+        raise NotFound(f"no group {group_id!r}")
+    return found, role
+
+
+async def _subject(conn: Connection, actor: User, user_id: str) -> User:
+    return actor if user_id == actor.id else await find_visible_person(conn, actor, user_id)
+
+
+def _iri(user: User) -> str:
+    return user_iri(user.tenant_id, user.id)
+
+
+def _group_activity(
+    type_: str,
+    value: Group,
+    *,
+    actor: User,
+    obj: dict[str, Any],
+    to: list[str] | None = None,
+    role: str | None = None,
+) -> StrictActivity:
+    extra: dict[str, Any] = {"role": role} if role is not None else {}
+    return activity(
+        type_,
+        actor=actor,
+        obj=obj,
+        target=group(value),
+        visibility=activity_visibility(value),
+        to=to,
+        traceparent=current_traceparent(),
+        **extra,
+    )

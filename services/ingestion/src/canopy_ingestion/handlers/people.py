@@ -1,0 +1,295 @@
+"""Commands on tenants and people: provisioning, erasure, profiles and people search.
+
+Activities (all ``visibility: public``: every person of the tenant, guests too, may see that
+someone joined, changed or left; fan-out and notifications decide what to show):
+
+- ``Create`` (a new or re-provisioned person) / ``Update`` (a changed profile): actor and
+  object are the person, so the record is keyed by them and their activities stay in order;
+  ``attributedTo`` names who provisioned them (a tenant admin, who need not be a person).
+- ``Delete`` (GDPR erasure): actor is the erased person (already anonymised), object a
+  ``Tombstone`` with ``formerType: Person``. Every service drops or anonymises what it holds
+  about them, including their relations: no separate Leave or Undo is emitted for those.
+  People whose manager they were get an ``Update`` of their own Person.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+import orjson
+
+from canopy_common.db import Connection
+from canopy_common.errors import Conflict, InvalidInput, NotFound
+from canopy_common.events import StrictActivity, Visibility
+from canopy_common.iris import user_iri
+from canopy_common.tracing import current_traceparent
+from canopy_ingestion.adapters import outbox, people
+from canopy_ingestion.domain.activities import activity, person
+from canopy_ingestion.domain.model import Tenant, User, UserKind
+from canopy_ingestion.domain.permissions import can_see_person
+from canopy_ingestion.domain.text import (
+    InvalidText,
+    clean_line,
+    forbidden_character,
+    validate_handle,
+)
+
+NAME_MAX_LENGTH = 200  # display names, titles, departments, locations, tenant names
+LIST_MAX_ITEMS = 50  # skills or interests per person
+LIST_ITEM_MAX_LENGTH = 64
+USER_ID_MAX_LENGTH = 255  # what a token's `sub` may be (canopy_common.auth)
+QUERY_MAX_LENGTH = 100
+
+
+# --- tenants --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProvisionTenant:
+    tenant_id: str
+    name: str
+
+
+async def handle_provision_tenant(cmd: ProvisionTenant, *, conn: Connection) -> tuple[Tenant, bool]:
+    """Create or rename a tenant; returns it and whether it was created."""
+    name = clean_line(cmd.name, field="name", max_length=NAME_MAX_LENGTH)
+    outcome = await people.upsert_tenant(conn, cmd.tenant_id, name)
+    return Tenant(cmd.tenant_id, name), outcome is True
+
+
+# --- provisioning and erasure ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProvisionUser:
+    tenant_id: str
+    user_id: str
+    handle: str
+    display_name: str
+    kind: UserKind
+    by: str  # the user id of whoever provisions (for attributedTo)
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    skills: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+    manager_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    user: User
+    created: bool  # a new (or re-provisioned, after erasure) person
+    changed: bool  # False: the profile was already exactly this, nothing emitted
+
+
+async def handle_provision_user(cmd: ProvisionUser, *, conn: Connection) -> Provisioned:
+    """Create or update a person's profile and emit its Create or Update.
+
+    Raises :class:`Conflict` when the tenant is not provisioned or the handle is taken (any
+    case), :class:`InvalidInput` for a bad field or manager.
+    """
+    validate_user_id(cmd.user_id)
+    if await people.get_tenant(conn, cmd.tenant_id) is None:
+        raise Conflict(
+            f"tenant {cmd.tenant_id!r} is not provisioned; a platform admin must "
+            f"PUT /v1/tenants/{cmd.tenant_id} first"
+        )
+    wanted = _profile(cmd)
+    await people.lock_person(conn, cmd.tenant_id, cmd.user_id)
+    existing = await people.get_user(conn, cmd.tenant_id, cmd.user_id)
+    if existing is not None and existing.active and existing == wanted:
+        return Provisioned(existing, created=False, changed=False)
+    if wanted.manager_id is not None:
+        manager = await people.get_user(conn, cmd.tenant_id, wanted.manager_id)
+        if manager is None or not manager.active:
+            raise InvalidInput(
+                f"manager_id: {wanted.manager_id!r} is not an active person of this tenant"
+            )
+    taken_by = await people.active_handle_owner(
+        conn, cmd.tenant_id, wanted.handle, other_than=cmd.user_id
+    )
+    if taken_by is not None:
+        raise Conflict(f"the handle @{wanted.handle} is taken in this tenant")
+    try:
+        await people.save_user(conn, wanted)
+    except asyncpg.UniqueViolationError:  # another person took the handle meanwhile
+        raise Conflict(f"the handle @{wanted.handle} is taken in this tenant") from None
+    created = existing is None or not existing.active
+    await outbox.append(
+        conn, _profile_activity("Create" if created else "Update", wanted, by=cmd.by)
+    )
+    return Provisioned(wanted, created=created, changed=True)
+
+
+@dataclass(frozen=True)
+class EraseUser:
+    tenant_id: str
+    user_id: str
+    by: str
+
+
+async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
+    """Deactivate and anonymise a person, drop their relations, emit the Delete (GDPR).
+
+    Raises :class:`NotFound` for an unknown or already erased person.
+    """
+    await people.lock_person(conn, cmd.tenant_id, cmd.user_id)
+    existing = await people.get_user(conn, cmd.tenant_id, cmd.user_id)
+    if existing is None or not existing.active:
+        raise NotFound(f"no person {cmd.user_id!r} in this tenant")
+    await people.remove_relations(conn, cmd.tenant_id, cmd.user_id)
+    erased = await people.erase_user(conn, cmd.tenant_id, cmd.user_id)
+    reports = await people.clear_manager(conn, cmd.tenant_id, cmd.user_id)
+    tombstone = {
+        "type": "Tombstone",
+        "id": user_iri(cmd.tenant_id, cmd.user_id),
+        "formerType": "Person",
+        "deleted": datetime.now(UTC),
+    }
+    delete = activity(
+        "Delete",
+        actor=erased,
+        obj=tombstone,
+        visibility=Visibility.PUBLIC,
+        traceparent=current_traceparent(),
+        attributedTo=user_iri(cmd.tenant_id, cmd.by),
+    )
+    updates = [_profile_activity("Update", report, by=cmd.by) for report in reports]
+    await outbox.append(conn, delete, *updates)
+    return erased
+
+
+def _profile_activity(type_: str, user: User, *, by: str) -> StrictActivity:
+    return activity(
+        type_,
+        actor=user,
+        obj=person(user),
+        visibility=Visibility.PUBLIC,
+        traceparent=current_traceparent(),
+        attributedTo=user_iri(user.tenant_id, by),
+    )
+
+
+def validate_user_id(user_id: str) -> None:
+    """A user id is what a token's ``sub`` may be: no whitespace or control characters."""
+    if not 0 < len(user_id) <= USER_ID_MAX_LENGTH:
+        raise InvalidText("user_id", f"must be 1 to {USER_ID_MAX_LENGTH} characters")
+    if (bad := forbidden_character(user_id)) is not None:
+        raise InvalidText("user_id", f"must not contain {bad}")
+    if any(char.isspace() for char in user_id):
+        raise InvalidText("user_id", "must not contain whitespace")
+
+
+def _profile(cmd: ProvisionUser) -> User:
+    manager_id = cmd.manager_id or None
+    if manager_id == cmd.user_id:
+        raise InvalidInput("manager_id: a person cannot be their own manager")
+    return User(
+        tenant_id=cmd.tenant_id,
+        id=cmd.user_id,
+        handle=validate_handle(cmd.handle),
+        display_name=clean_line(cmd.display_name, field="display_name", max_length=NAME_MAX_LENGTH),
+        kind=cmd.kind,
+        title=_optional_line(cmd.title, "title"),
+        department=_optional_line(cmd.department, "department"),
+        location=_optional_line(cmd.location, "location"),
+        skills=_clean_list(cmd.skills, "skills"),
+        interests=_clean_list(cmd.interests, "interests"),
+        manager_id=manager_id,
+    )
+
+
+def _optional_line(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    return clean_line(value, field=name, max_length=NAME_MAX_LENGTH, min_length=0) or None
+
+
+def _clean_list(values: tuple[str, ...], name: str) -> tuple[str, ...]:
+    """Each item cleaned; duplicates (any case) dropped, the first spelling kept."""
+    if len(values) > LIST_MAX_ITEMS:
+        raise InvalidText(name, f"at most {LIST_MAX_ITEMS} items")
+    seen: dict[str, str] = {}
+    for value in values:
+        item = clean_line(value, field=name, max_length=LIST_ITEM_MAX_LENGTH)
+        seen.setdefault(item.lower(), item)
+    return tuple(seen.values())
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+async def find_visible_person(conn: Connection, viewer: User, user_id: str) -> User:
+    """The active person ``user_id`` of the viewer's tenant, if the viewer may see them;
+    raises :class:`NotFound` otherwise (another tenant's id included)."""
+    found = await people.get_user(conn, viewer.tenant_id, user_id)
+    if found is not None and found.active:
+        shares = viewer.is_guest and found.id != viewer.id
+        if can_see_person(
+            viewer,
+            found,
+            shares_group=shares
+            and await people.shares_group(conn, viewer.tenant_id, viewer.id, found.id),
+        ):
+            return found
+    raise NotFound(f"no person {user_id!r} in this tenant")
+
+
+@dataclass(frozen=True)
+class SearchPeople:
+    text: str | None = None
+    skill: str | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    people: list[User] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+async def handle_search_people(
+    query: SearchPeople, *, conn: Connection, viewer: User
+) -> PeoplePage:
+    """Active people of the viewer's tenant by text and skill, by name; guests find only the
+    people they share a group with (and themselves)."""
+    found = await people.search_users(
+        conn,
+        viewer.tenant_id,
+        text=_query_text(query.text, "q"),
+        skill=_query_text(query.skill, "skill"),
+        limit=query.limit + 1,
+        after=decode_cursor(query.cursor) if query.cursor else None,
+        guest_id=viewer.id if viewer.is_guest else None,
+    )
+    page = found[: query.limit]
+    more = len(found) > query.limit
+    return PeoplePage([user for user, _ in page], encode_cursor(page[-1][1]) if more else None)
+
+
+def _query_text(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    return clean_line(value, field=name, max_length=QUERY_MAX_LENGTH, min_length=0) or None
+
+
+def encode_cursor(key: tuple[str, str]) -> str:
+    """An opaque cursor for the page after the person with sort ``key``."""
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The sort key in a cursor from :func:`encode_cursor`; 422 for anything else."""
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        key = None
+    if not (isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)):
+        raise InvalidText("cursor", "is not a cursor this API returned")
+    return key[0], key[1]
