@@ -1,9 +1,10 @@
 """What every Canopy service process shares: its clients, health, readiness, metrics, run modes.
 
 A service describes itself once with a :class:`ServiceDefinition` (name, routers, migrations,
-consumers); :func:`create_service_app` turns that plus its settings into a FastAPI app whose
-lifespan builds every client, applies the migrations and starts the consumers, and closes them
-all after ``yield``. :func:`run_cli` is the body of each ``python -m canopy_<svc>``.
+consumers, background workers); :func:`create_service_app` turns that plus its settings into a
+FastAPI app whose lifespan builds every client, applies the migrations and starts the consumers
+and workers, and closes them all after ``yield``. :func:`run_cli` is the body of each
+``python -m canopy_<svc>``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -26,7 +27,8 @@ from redis.asyncio import Redis
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
 from canopy_common.errors import install_error_handlers, problem_response
-from canopy_common.kafka import ConsumedRecord, Consumer, Producer, ensure_topics
+from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer, ensure_topics
+from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
 from canopy_common.metrics import HttpMetrics, metrics_response
 from canopy_common.redis import close_redis, create_redis
@@ -42,11 +44,27 @@ STARTUP_RETRY_S = 60.0
 
 class Mode(StrEnum):
     API = "api"  # HTTP API only
-    WORKER = "worker"  # consumers only (HTTP serves /healthz, /readyz, /metrics)
+    WORKER = "worker"  # consumers and workers only (HTTP serves /healthz, /readyz, /metrics)
     ALL = "all"  # both in one process
 
 
 Handler = Callable[[ConsumedRecord], Awaitable[None]]
+
+
+class BackgroundWorker(Protocol):
+    """A loop a service runs beside its consumers (the outbox relay, a reminder scheduler).
+
+    ``start`` returns at once (the work runs in a task of its own); ``stop`` finishes the work
+    in flight and returns when the loop has ended; ``ready`` tells ``/readyz`` it is doing its
+    job.
+    """
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -58,15 +76,21 @@ class Runtime:
     redis: Redis
     producer: Producer
     consumers: list[Consumer] = field(default_factory=list)
+    workers: list[BackgroundWorker] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """One consumer group member: its topics and a factory building its handler."""
+    """One consumer group member: its topics and factories building its handlers.
+
+    ``batch_handler`` (optional) handles a fetched partition batch at once, e.g. in one
+    transaction; on any failure the consumer falls back to ``handler`` record by record.
+    """
 
     name: str
     topics: Callable[[ServiceSettings], list[str]]
     handler: Callable[[Runtime], Handler]
+    batch_handler: Callable[[Runtime], BatchHandler] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,8 @@ class ServiceDefinition:
     package: str  # its migrations live in <package>/migrations
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerSpec] = ()
+    # Factories of the background workers, run in worker and all modes (never in api mode).
+    workers: Sequence[Callable[[Runtime], BackgroundWorker]] = ()
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -124,6 +150,7 @@ async def open_runtime(
     redis = create_redis(settings.redis)
     producer = Producer(settings.kafka)
     consumers: list[Consumer] = []
+    workers: list[BackgroundWorker] = []
     try:
         await _retrying("broker", lambda: ensure_topics(settings.kafka))
         await _retrying("broker", producer.start)
@@ -135,15 +162,24 @@ async def open_runtime(
                     topics=spec.topics(settings),
                     group_id=settings.consumer_group,
                     handler=spec.handler(runtime),
+                    batch_handler=spec.batch_handler(runtime) if spec.batch_handler else None,
                     producer=producer,
                     service=definition.name,
                 )
                 await consumer.start()
                 consumers.append(consumer)
+            for make_worker in definition.workers:
+                worker = make_worker(runtime)
+                await worker.start()
+                workers.append(worker)
         runtime.consumers = consumers
+        runtime.workers = workers
         yield runtime
     finally:
-        # SIGTERM: stop consuming and commit first, then close what the handlers used.
+        # SIGTERM: workers finish what they are doing, consumers stop and commit, then close
+        # what they all used.
+        for worker in reversed(workers):
+            await worker.stop()
         for consumer in reversed(consumers):
             await consumer.stop()
         await producer.stop()
@@ -165,6 +201,12 @@ async def _consumers_assigned(consumers: Sequence[Consumer]) -> None:
         raise RuntimeError(f"consumers not assigned yet: {waiting}")
 
 
+async def _workers_ready(workers: Sequence[BackgroundWorker]) -> None:
+    waiting = [type(w).__name__ for w in workers if not w.ready]
+    if waiting:
+        raise RuntimeError(f"workers not ready: {waiting}")
+
+
 async def readiness(runtime: Runtime) -> dict[str, str | None]:
     """Each check's failure reason, or None when it passed."""
     schema = runtime.settings.db_schema
@@ -173,6 +215,7 @@ async def readiness(runtime: Runtime) -> dict[str, str | None]:
         _check("redis", runtime.redis.ping()),
         _check("broker", runtime.producer.ping()),
         _check("consumers", _consumers_assigned(runtime.consumers)),
+        _check("workers", _workers_ready(runtime.workers)),
     )
     return dict(checks)
 
@@ -184,7 +227,9 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Postgres, Redis and the broker answer; consumers assigned")
+    @router.get(
+        "/readyz", summary="Postgres, Redis and the broker answer; consumers and workers running"
+    )
     async def readyz(request: Request) -> Response:
         checks = await readiness(runtime_of(request))
         failed = {name: reason for name, reason in checks.items() if reason}
@@ -208,7 +253,8 @@ def _health_router() -> APIRouter:
 def create_service_app(
     definition: ServiceDefinition, settings: ServiceSettings, mode: Mode = Mode.ALL
 ) -> FastAPI:
-    """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors."""
+    """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors,
+    and the request limits (:class:`~canopy_common.limits.RequestLimits`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -225,6 +271,12 @@ def create_service_app(
     )
     install_error_handlers(app)
     install_auth(app, settings.auth)
+    # Added first so it runs inside HttpMetrics: refused requests are counted too.
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
     app.add_middleware(HttpMetrics, service=definition.name)
     app.include_router(_health_router())
     if mode is not Mode.WORKER:

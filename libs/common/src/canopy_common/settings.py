@@ -151,6 +151,16 @@ class ServiceSettings(BaseSettings):
     consumer_group: str = _setting("canopy", "Kafka consumer group")
     # ARCHITECTURE §1: a service reads and writes only its own schema.
     db_schema: str = _setting("public", "Postgres schema the service owns")
+    # ARCHITECTURE §8 limits. 64 KiB holds a 10,000-character post many times over; anything
+    # bigger is a mistake or abuse, refused before it is read into memory.
+    max_body_bytes: int = _setting(
+        64 * 1024, "Largest HTTP request body in bytes; larger ones get 413", ge=1
+    )
+    # No Canopy request nests deeper than a handful of levels; deep nesting only costs the
+    # parser and the validators.
+    max_json_depth: int = _setting(
+        32, "Deepest nesting of a JSON request body; deeper ones get 422", ge=1
+    )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

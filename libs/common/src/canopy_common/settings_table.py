@@ -48,7 +48,8 @@ def _env_name(settings: type[BaseSettings], field: str) -> str:
 def settings_table(services: Sequence[type[ServiceSettings]]) -> str:
     """A Markdown table of every ``CANOPY_*`` variable, its default and what it does.
 
-    ``<SVC>`` stands for each service's prefix: INGESTION, FANOUT, NOTIFY, ANALYTICS.
+    ``<SVC>`` stands for each service's prefix: INGESTION, FANOUT, NOTIFY, ANALYTICS. Settings
+    only one service has follow, under that service's prefix.
     """
     rows = ["| variable | default | what it sets |", "|---|---|---|"]
     shared: list[tuple[type[BaseSettings], str]] = [
@@ -75,6 +76,11 @@ def settings_table(services: Sequence[type[ServiceSettings]]) -> str:
         )
         description = ServiceSettings.model_fields[field].description
         rows.append(f"| `CANOPY_<SVC>_{field.upper()}` | {cell} | {description} |")
+    for service in services:  # fields only one service has, under its own prefix
+        for field, info in service.model_fields.items():
+            if field not in ServiceSettings.model_fields:
+                name = _env_name(service, field)
+                rows.append(f"| `{name}` | {_cell(info.default)} | {info.description} |")
     for name, default, description in TOOLING:
         rows.append(f"| `{name}` | {default} | {description} |")
     return "\n".join(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_ingestion.adapters.relay import outbox_relay
 from canopy_ingestion.api import ROUTERS
 from canopy_ingestion.consumers import CONSUMERS
 from canopy_ingestion.settings import Settings
@@ -15,6 +16,7 @@ DEFINITION = ServiceDefinition(
     package="canopy_ingestion",
     consumers=CONSUMERS,
     routers=ROUTERS,
+    workers=[outbox_relay],
 )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from canopy_common.settings import ServiceSettings
+
+HOUR_S = 3600.0
 
 
 class Settings(ServiceSettings):
@@ -14,3 +17,30 @@ class Settings(ServiceSettings):
     port: int = 8001
     consumer_group: str = "canopy-ingestion"
     db_schema: str = "ingestion"
+
+    # The relay wakes on NOTIFY at once; polling only covers a lost listener connection.
+    relay_poll_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Outbox relay: look for unsent rows this often when no NOTIFY wakes it",
+    )
+    # One transaction per batch: big enough to amortise it, small enough to hold locks briefly.
+    relay_batch_size: int = Field(
+        default=500, ge=1, description="Outbox relay: most rows published per transaction"
+    )
+    # 16 of the 64 buckets: up to four relays side by side each find work of their own.
+    relay_buckets_per_claim: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Outbox relay: most of the 64 key buckets one relay locks per batch",
+    )
+    # A day of sent rows helps to answer "was it published?"; they serve nothing else.
+    relay_retention_s: float = Field(
+        default=24 * HOUR_S, ge=0, description="Outbox relay: how long sent rows are kept"
+    )
+    relay_prune_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Outbox relay: how often sent rows past the retention are deleted",
+    )

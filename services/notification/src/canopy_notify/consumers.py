@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from canopy_common.inbox import activity_handler
-from canopy_common.kafka_consumer import Handler
+from canopy_common.inbox import activity_batch_handler, activity_handler
+from canopy_common.kafka_consumer import BatchHandler, Handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
 
@@ -17,4 +17,10 @@ def _handler(runtime: Runtime) -> Handler:
     return activity_handler(runtime.pool)
 
 
-CONSUMERS = [ConsumerSpec(name="activities", topics=_topics, handler=_handler)]
+def _batch_handler(runtime: Runtime) -> BatchHandler:
+    return activity_batch_handler(runtime.pool)
+
+
+CONSUMERS = [
+    ConsumerSpec(name="activities", topics=_topics, handler=_handler, batch_handler=_batch_handler)
+]

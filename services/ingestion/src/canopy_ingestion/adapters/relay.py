@@ -1,0 +1,371 @@
+"""The outbox relay: outbox rows to the activities topic, in order per key, at least once.
+
+One pass (:meth:`OutboxRelay.publish_pending`) is one transaction:
+
+1. Claim up to ``relay_buckets_per_claim`` buckets holding unsent rows, ``FOR UPDATE SKIP
+   LOCKED`` on ``outbox_buckets``. All of a key's rows share a bucket, so while one relay holds
+   it no other relay touches that key; relays side by side split the buckets between them.
+2. Read the oldest unsent rows of those buckets in ``seq`` order (at most
+   ``relay_batch_size``): for every key, a prefix of its unsent rows.
+3. Publish them keyed ``tenant:actor`` with their stored headers (``traceparent``): one chain
+   per key, a record sent only once the previous one of its key is acknowledged, keys in
+   parallel.
+4. Mark the acknowledged rows sent, commit.
+
+Why chains rather than "send all, then await all acks": aiokafka keeps the order of what it has
+queued for a partition (one produce request in flight per broker and partitions muted while
+theirs is; a retried batch goes back to the head of its queue), but ``send`` awaits the topic's
+metadata and room in a batch before queueing, so concurrent sends can queue out of order; and
+when a batch fails (expired while the broker was away) the batches queued behind it for the same
+partition may still succeed, publishing a key's later activity before its earlier one. Waiting
+for each ack rules both out.
+
+Failures: a failed send ends its key's chain; the acknowledged rows are still marked, the rest
+stay unsent, and the relay backs off (the Kafka settings' ``retry_backoff_*``), checks that the
+topic exists (a restarted memory-storage broker has lost it) and tries again, for as long as it
+takes: no row is ever skipped. A crash between publishing and committing publishes rows again;
+the copies carry the same activity id, and consumers drop them (at-least-once).
+
+``seq`` is drawn at insert, not at commit, so two concurrent transactions of one key may become
+visible out of ``seq`` order; they were concurrent, so neither order is wrong. A change that
+depends on an earlier one (an edit of a post) reads it after its commit, so it gets a larger
+``seq`` and is never visible without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import asyncpg
+import structlog
+from prometheus_client import Counter, Gauge, Histogram
+
+from canopy_common.kafka import Producer, ensure_topics
+from canopy_common.metrics import (
+    get_or_create_counter,
+    get_or_create_gauge,
+    get_or_create_histogram,
+    metric_name,
+)
+from canopy_common.service import Runtime
+from canopy_common.transient import is_transient
+from canopy_ingestion.adapters.outbox import NOTIFY_CHANNEL
+from canopy_ingestion.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+SERVICE = "ingestion"
+# Sent rows deleted per statement: short transactions; one chunk per pass while more are due.
+PRUNE_CHUNK_ROWS = 10_000
+LISTEN_CONNECT_TIMEOUT_S = 10.0
+LISTEN_CLOSE_TIMEOUT_S = 5.0
+# From an activity's commit to its acknowledgement: milliseconds normally, hours after an outage.
+LAG_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
+
+# EXISTS probes the partial index once per bucket (64 in all), however long the backlog.
+_CLAIM = """
+SELECT b.bucket FROM outbox_buckets b
+WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.bucket = b.bucket AND o.sent_at IS NULL)
+ORDER BY random()
+LIMIT $1
+FOR UPDATE OF b SKIP LOCKED
+"""
+# The oldest unsent rows of each claimed bucket (an index range each), then the oldest of
+# those: reads at most buckets x batch index entries and batch payloads, however long the backlog.
+_OLDEST_UNSENT = """
+WITH picked AS (
+    SELECT o.seq
+    FROM unnest($1::int[]) AS claimed (bucket)
+    CROSS JOIN LATERAL (
+        SELECT seq FROM outbox
+        WHERE bucket = claimed.bucket AND sent_at IS NULL
+        ORDER BY seq
+        LIMIT $2
+    ) AS o
+    ORDER BY o.seq
+    LIMIT $2
+)
+SELECT seq, key, payload, headers FROM outbox
+WHERE seq IN (SELECT seq FROM picked)
+ORDER BY seq
+"""
+_MARK_SENT = """
+UPDATE outbox SET sent_at = clock_timestamp() WHERE seq = ANY($1::bigint[])
+RETURNING extract(epoch FROM sent_at - created_at)::float8 AS lag_s
+"""
+_BACKLOG = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+_PRUNE = """
+DELETE FROM outbox WHERE seq IN (
+    SELECT seq FROM outbox
+    WHERE sent_at < now() - make_interval(secs => $1)
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RelayMetrics:
+    """Prometheus series of the outbox relay (shared by every relay of the process)."""
+
+    backlog: Gauge
+    published: Counter
+    lag: Histogram
+
+
+def relay_metrics(service: str = SERVICE) -> RelayMetrics:
+    """``canopy_<service>_outbox_backlog_records`` (unsent rows, all relays together),
+    ``..._outbox_published_total`` and ``..._outbox_publish_lag_seconds`` (commit to ack)."""
+    return RelayMetrics(
+        backlog=get_or_create_gauge(
+            metric_name(service, "outbox_backlog_records"), "Outbox rows not yet published."
+        ),
+        published=get_or_create_counter(
+            metric_name(service, "outbox_published_total"),
+            "Outbox rows published and marked sent.",
+        ),
+        lag=get_or_create_histogram(
+            metric_name(service, "outbox_publish_lag_seconds"),
+            "Time from an outbox row's insert to its acknowledgement by the broker.",
+            buckets=LAG_BUCKETS_S,
+        ),
+    )
+
+
+class OutboxRelay:
+    """Publishes the outbox of one schema to ``settings.kafka.topic_activities`` (see the module
+    docstring for the claims, the order and the failure handling).
+
+    :meth:`start` returns at once and relays in a background task that wakes on ``NOTIFY
+    ingestion_outbox`` (a connection of its own, reopened when it drops) and every
+    ``relay_poll_interval_s``; :meth:`stop` finishes the batch in flight, then returns.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool[asyncpg.Record],
+        producer: Producer,
+        settings: Settings,
+        *,
+        service: str = SERVICE,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._settings = settings
+        self._topic = settings.kafka.topic_activities
+        self._metrics = relay_metrics(service)
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()  # set by NOTIFY and by stop()
+        self._listener: asyncpg.Connection[asyncpg.Record] | None = None
+        self._listen_failed = False
+        self._healthy = False  # the last pass succeeded
+        self._check_topic = False  # after a failure: the broker may have lost the topic
+        self._next_prune_at = 0.0
+        self._backlog_at: float | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Running, and its last pass published what it claimed."""
+        running = self._task is not None and not self._task.done()
+        return running and self._healthy and not self._stopping.is_set()
+
+    async def start(self) -> None:
+        """Start relaying in a background task; returns without waiting for anything."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight, close the listener and return; safe to call twice."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.wait([self._task])
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def run(self) -> None:
+        """Relay until :meth:`stop`: a pass whenever woken, polled or behind."""
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()  # before the pass: a NOTIFY during it means another pass
+                await self._listen()
+                try:
+                    behind = await self._pass()
+                except Exception as exc:
+                    failures += 1
+                    self._healthy = False
+                    self._check_topic = True
+                    await self._after_failure(exc, failures)
+                    continue
+                failures = 0
+                self._healthy = True
+                if not behind:
+                    await _wait(self._wake, self._settings.relay_poll_interval_s)
+        finally:
+            self._healthy = False
+            await self._unlisten()
+
+    async def publish_pending(self) -> tuple[int, bool]:
+        """One pass: publish a batch of unsent rows and mark them sent.
+
+        Returns how many rows were published and whether more may be waiting. Raises the first
+        publishing error after committing what was acknowledged before it.
+        """
+        settings = self._settings
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await conn.fetch(_CLAIM, settings.relay_buckets_per_claim)
+            if not claimed:
+                return 0, False
+            buckets = [row["bucket"] for row in claimed]
+            rows = await conn.fetch(_OLDEST_UNSENT, buckets, settings.relay_batch_size)
+            acked, error = await self._publish(rows)
+            lags = await conn.fetch(_MARK_SENT, acked) if acked else []
+        self._metrics.published.inc(len(acked))
+        for row in lags:
+            self._metrics.lag.observe(max(row["lag_s"], 0.0))
+        if error is not None:
+            raise error
+        behind = len(rows) == settings.relay_batch_size
+        return len(acked), behind or len(buckets) == settings.relay_buckets_per_claim
+
+    async def _publish(
+        self, rows: Sequence[asyncpg.Record]
+    ) -> tuple[list[int], BaseException | None]:
+        """Publish ``rows`` (in ``seq`` order) as one chain per key; the seqs acknowledged, and
+        the first error."""
+        chains: dict[str, list[asyncpg.Record]] = {}
+        for row in rows:
+            chains.setdefault(row["key"], []).append(row)
+        acked: list[int] = []
+
+        async def publish_chain(chain: list[asyncpg.Record]) -> None:
+            for row in chain:
+                await self._producer.send(
+                    self._topic, row["payload"], key=row["key"], headers=row["headers"]
+                )
+                acked.append(row["seq"])
+
+        outcomes = await asyncio.gather(
+            *map(publish_chain, chains.values()), return_exceptions=True
+        )
+        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        return acked, errors[0] if errors else None
+
+    async def _pass(self) -> bool:
+        if self._check_topic:
+            await ensure_topics(self._settings.kafka, [self._topic])
+            self._check_topic = False
+        _, behind = await self.publish_pending()
+        await self._prune_if_due()
+        await self._refresh_backlog(force=not behind)
+        return behind
+
+    async def _after_failure(self, exc: Exception, failures: int) -> None:
+        kafka = self._settings.kafka
+        backoff_s = (
+            min(
+                kafka.retry_backoff_initial_ms * 2 ** min(failures - 1, 16),
+                kafka.retry_backoff_max_ms,
+            )
+            / 1000
+        )
+        (log.warning if is_transient(exc) else log.error)(
+            "outbox relay: pass failed, unsent rows stay queued; retrying",
+            error=f"{type(exc).__name__}: {exc}",
+            failures=failures,
+            backoff_s=backoff_s,
+        )
+        with contextlib.suppress(Exception):  # Postgres may be what is down
+            await self._refresh_backlog(force=False)
+        await _wait(self._stopping, backoff_s)
+
+    async def _prune_if_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now < self._next_prune_at:
+            return
+        status = await self._pool.execute(
+            _PRUNE, self._settings.relay_retention_s, PRUNE_CHUNK_ROWS
+        )
+        deleted = int(status.split()[-1])
+        if deleted < PRUNE_CHUNK_ROWS:  # caught up: wait for the next interval
+            self._next_prune_at = now + self._settings.relay_prune_interval_s
+        if deleted:
+            log.info("outbox relay: pruned sent rows", rows=deleted)
+
+    async def _refresh_backlog(self, *, force: bool) -> None:
+        """Count the unsent rows (the partial index); at most once per poll interval unless
+        ``force``d (going idle, when the count is small)."""
+        now = asyncio.get_running_loop().time()
+        due = self._backlog_at is None or now - self._backlog_at >= (
+            self._settings.relay_poll_interval_s
+        )
+        if force or due:
+            self._metrics.backlog.set(await self._pool.fetchval(_BACKLOG))
+            self._backlog_at = now
+
+    async def _listen(self) -> None:
+        """(Re)open the LISTEN connection; while it cannot be opened the relay polls."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = None
+        try:
+            conn = await asyncpg.connect(
+                self._settings.postgres.dsn, timeout=LISTEN_CONNECT_TIMEOUT_S
+            )
+            try:
+                await conn.add_listener(NOTIFY_CHANNEL, self._notified)
+            except BaseException:
+                conn.terminate()
+                raise
+        except Exception as exc:
+            if not self._listen_failed:
+                log.warning("outbox relay: cannot LISTEN, polling meanwhile", error=str(exc))
+            self._listen_failed = True
+            return
+        if self._listen_failed:
+            log.info("outbox relay: listening again")
+        self._listen_failed = False
+        self._listener = conn
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _unlisten(self) -> None:
+        conn, self._listener = self._listener, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await asyncio.wait_for(conn.close(), LISTEN_CLOSE_TIMEOUT_S)
+        except Exception:
+            conn.terminate()
+
+
+async def _wait(event: asyncio.Event, timeout_s: float) -> None:
+    """Until ``event`` is set or ``timeout_s`` has passed."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout_s)
+
+
+def outbox_relay(runtime: Runtime) -> OutboxRelay:
+    """The relay of a running ingestion service: a worker of its ``ServiceDefinition``."""
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError(f"the outbox relay needs ingestion Settings, got {type(settings)}")
+    return OutboxRelay(runtime.pool, runtime.producer, settings)
