@@ -8,6 +8,7 @@ answered. The same key with a different body is refused: it is not a retry.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,6 +17,14 @@ from canopy_common.db import Connection
 from canopy_common.errors import CanopyError
 
 MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response: its status and JSON body (what an Idempotency-Key replays)."""
+
+    status: int
+    body: Any
 
 
 class IdempotencyKeyReused(CanopyError):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+import orjson
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
 
 from canopy_common.auth import CurrentPrincipal, Principal
 from canopy_common.db import Connection
 from canopy_common.errors import Forbidden, ServiceUnavailable
 from canopy_common.service import Runtime, runtime_of
 from canopy_common.transient import is_transient
+from canopy_ingestion.adapters.idempotency import Reply, remember, replay, request_hash
 from canopy_ingestion.adapters.people import get_user
 from canopy_ingestion.domain.model import User
 
@@ -54,4 +57,50 @@ async def current_actor(request: Request, principal: CurrentPrincipal) -> User:
 
 CurrentActor = Annotated[User, Depends(current_actor)]
 
-__all__ = ["CurrentActor", "CurrentPrincipal", "CurrentRuntime", "IdempotencyKey", "Principal"]
+
+def reply_response(reply: Reply, *, replayed: bool = False) -> Response:
+    """The HTTP response of a :class:`Reply` (marked when it is a replay)."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(
+        orjson.dumps(reply.body),
+        status_code=reply.status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def once(
+    request: Request,
+    runtime: Runtime,
+    actor: User,
+    key: str | None,
+    body: BaseModel | None,
+    command: Callable[[Connection], Awaitable[Reply]],
+) -> Response:
+    """Run ``command`` in one transaction; with an Idempotency-Key, at most once per key.
+
+    A retry with the same key and body gets the first response back; the same key with
+    another body is refused (422).
+    """
+    async with transaction(runtime) as conn:
+        if key is None:
+            return reply_response(await command(conn))
+        payload = body.model_dump(mode="json") if body is not None else None
+        fingerprint = request_hash(request.method, request.url.path, payload)
+        stored = await replay(conn, actor.tenant_id, actor.id, key, fingerprint)
+        if stored is not None:
+            return reply_response(Reply(*stored), replayed=True)
+        reply = await command(conn)
+        await remember(conn, actor.tenant_id, actor.id, key, fingerprint, reply.status, reply.body)
+        return reply_response(reply)
+
+
+__all__ = [
+    "CurrentActor",
+    "CurrentPrincipal",
+    "CurrentRuntime",
+    "IdempotencyKey",
+    "Principal",
+    "once",
+    "reply_response",
+]

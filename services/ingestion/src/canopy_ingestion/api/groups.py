@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from canopy_ingestion.adapters import idempotency
-from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, IdempotencyKey, transaction
+from canopy_common.db import Connection
+from canopy_ingestion.adapters.idempotency import Reply
+from canopy_ingestion.api.deps import (
+    CurrentActor,
+    CurrentRuntime,
+    IdempotencyKey,
+    once,
+    transaction,
+)
 from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole
 from canopy_ingestion.domain.permissions import MembershipChange
@@ -105,29 +111,19 @@ class MembershipOut(BaseModel):
     responses=problems(403, 422),
 )
 async def create_group(
-    body: GroupIn, actor: CurrentActor, runtime: CurrentRuntime, key: IdempotencyKey = None
-) -> GroupOut | Response:
-    fingerprint = idempotency.request_hash("POST", "/v1/groups", body.model_dump(mode="json"))
-    async with transaction(runtime) as conn:
-        if key is not None:
-            stored = await idempotency.replay(conn, actor.tenant_id, actor.id, key, fingerprint)
-            if stored is not None:
-                return JSONResponse(stored[1], status_code=stored[0])
-        command = CreateGroup(
-            name=body.name, description=body.description, visibility=body.visibility
-        )
-        created = GroupOut.of(await handle_create_group(command, conn=conn, actor=actor))
-        if key is not None:
-            await idempotency.remember(
-                conn,
-                actor.tenant_id,
-                actor.id,
-                key,
-                fingerprint,
-                status.HTTP_201_CREATED,
-                created.model_dump(mode="json"),
-            )
-    return created
+    body: GroupIn,
+    request: Request,
+    actor: CurrentActor,
+    runtime: CurrentRuntime,
+    key: IdempotencyKey = None,
+) -> Response:
+    command = CreateGroup(name=body.name, description=body.description, visibility=body.visibility)
+
+    async def create(conn: Connection) -> Reply:
+        created = await handle_create_group(command, conn=conn, actor=actor)
+        return Reply(status.HTTP_201_CREATED, GroupOut.of(created).model_dump(mode="json"))
+
+    return await once(request, runtime, actor, key, body, create)
 
 
 @router.put(

@@ -1,0 +1,291 @@
+"""Posts, reactions and flags in the ``ingestion`` schema (the caller owns the transaction).
+
+Reads for a request load a post together with everything deciding who may see it — its
+group, the viewer's role there, whether the viewer follows the author, the author of the post
+it replies to — in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from canopy_common.db import Connection
+from canopy_common.events import Visibility
+from canopy_ingestion.domain.model import (
+    Group,
+    GroupVisibility,
+    MemberRole,
+    Post,
+    PostKind,
+    ReactionKind,
+)
+
+
+@dataclass(frozen=True)
+class PostContext:
+    """A post with what a viewer's access to it depends on."""
+
+    post: Post
+    group: Group | None
+    viewer_role: MemberRole | None  # the viewer's role in the post's group
+    viewer_follows_author: bool
+    reply_author_id: str | None  # the author of the post it replies to
+
+
+def post_from_row(row: asyncpg.Record | Mapping[str, Any]) -> Post:
+    return Post(
+        tenant_id=row["tenant_id"],
+        id=row["id"],
+        author_id=row["author_id"],
+        kind=PostKind(row["kind"]),
+        as2_type=row["as2_type"],
+        content=row["content"],
+        visibility=Visibility(row["visibility"]),
+        thread_id=row["thread_id"],
+        published=row["created_at"],
+        updated=row["updated_at"],
+        group_id=row["group_id"],
+        name=row["name"],
+        to_ids=tuple(row["to_ids"]),
+        in_reply_to=row["in_reply_to"],
+        mentions=tuple(row["mentions"]),
+        hashtags=tuple(row["hashtags"]),
+        accepted_answer_id=row["accepted_answer_id"],
+        url=row["url"],
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        source=row["source"],
+        extra=row["extra"],
+        deleted=row["deleted_at"] is not None,
+    )
+
+
+_CONTEXT_SQL = """
+SELECT p.*,
+       parent.author_id AS reply_author_id,
+       g.name AS group_name, g.visibility AS group_visibility, g.owner_id AS group_owner_id,
+       g.description AS group_description,
+       m.role AS viewer_role,
+       EXISTS (
+           SELECT 1 FROM follows f
+           WHERE f.tenant_id = p.tenant_id AND f.follower_id = $3 AND f.followee_id = p.author_id
+       ) AS viewer_follows_author
+FROM posts p
+LEFT JOIN posts parent ON parent.tenant_id = p.tenant_id AND parent.id = p.in_reply_to
+LEFT JOIN groups g ON g.tenant_id = p.tenant_id AND g.id = p.group_id
+LEFT JOIN memberships m
+       ON m.tenant_id = p.tenant_id AND m.group_id = p.group_id AND m.user_id = $3
+WHERE p.tenant_id = $1 AND p.id = $2 AND p.deleted_at IS NULL
+"""
+
+
+async def post_context(
+    conn: Connection, tenant_id: str, post_id: str, viewer_id: str, *, for_update: bool = False
+) -> PostContext | None:
+    """A live (not deleted) post of the tenant as ``viewer_id`` meets it; None if there is none.
+
+    ``for_update`` locks the post's row until the transaction ends (edits, accepts, deletes).
+    """
+    sql = _CONTEXT_SQL + (" FOR UPDATE OF p" if for_update else "")
+    row = await conn.fetchrow(sql, tenant_id, post_id, viewer_id)
+    if row is None:
+        return None
+    group = None
+    if row["group_name"] is not None:
+        group = Group(
+            tenant_id=tenant_id,
+            id=row["group_id"],
+            name=row["group_name"],
+            visibility=GroupVisibility(row["group_visibility"]),
+            owner_id=row["group_owner_id"],
+            description=row["group_description"],
+        )
+    return PostContext(
+        post=post_from_row(row),
+        group=group,
+        viewer_role=MemberRole(row["viewer_role"]) if row["viewer_role"] else None,
+        viewer_follows_author=row["viewer_follows_author"],
+        reply_author_id=row["reply_author_id"],
+    )
+
+
+async def group_with_role(
+    conn: Connection, tenant_id: str, group_id: str, user_id: str
+) -> tuple[Group, MemberRole | None] | None:
+    """A group of the tenant and the person's role in it (None: not a member), in one query."""
+    row = await conn.fetchrow(
+        "SELECT g.*, m.role FROM groups g "
+        "LEFT JOIN memberships m "
+        "  ON m.tenant_id = g.tenant_id AND m.group_id = g.id AND m.user_id = $3 "
+        "WHERE g.tenant_id = $1 AND g.id = $2",
+        tenant_id,
+        group_id,
+        user_id,
+    )
+    if row is None:
+        return None
+    group = Group(
+        tenant_id=row["tenant_id"],
+        id=row["id"],
+        name=row["name"],
+        visibility=GroupVisibility(row["visibility"]),
+        owner_id=row["owner_id"],
+        description=row["description"],
+    )
+    return group, MemberRole(row["role"]) if row["role"] else None
+
+
+async def has_guest_members(conn: Connection, tenant_id: str, group_id: str) -> bool:
+    """Whether an active guest belongs to the group (so its posts reach a guest)."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u "
+        "  ON u.tenant_id = m.tenant_id AND u.id = m.user_id "
+        "  WHERE m.tenant_id = $1 AND m.group_id = $2 AND u.kind = 'guest' AND u.active)",
+        tenant_id,
+        group_id,
+    )
+    return found
+
+
+async def insert_post(conn: Connection, post: Post) -> None:
+    await conn.execute(
+        "INSERT INTO posts (tenant_id, id, author_id, kind, as2_type, name, content, group_id, "
+        "  visibility, to_ids, in_reply_to, thread_id, mentions, hashtags, source, "
+        "  created_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+        post.tenant_id,
+        post.id,
+        post.author_id,
+        post.kind.value,
+        post.as2_type,
+        post.name,
+        post.content,
+        post.group_id,
+        post.visibility.value,
+        list(post.to_ids),
+        post.in_reply_to,
+        post.thread_id,
+        list(post.mentions),
+        list(post.hashtags),
+        post.source,
+        post.published,
+    )
+
+
+async def update_post(conn: Connection, post: Post) -> None:
+    """Store an edit: content, title, audience, resolved mentions and hashtags."""
+    await conn.execute(
+        "UPDATE posts SET content = $3, name = $4, visibility = $5, to_ids = $6, mentions = $7, "
+        "  hashtags = $8, updated_at = $9 "
+        "WHERE tenant_id = $1 AND id = $2",
+        post.tenant_id,
+        post.id,
+        post.content,
+        post.name,
+        post.visibility.value,
+        list(post.to_ids),
+        list(post.mentions),
+        list(post.hashtags),
+        post.updated,
+    )
+
+
+async def mark_deleted(conn: Connection, tenant_id: str, post_id: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE posts SET deleted_at = $3, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        post_id,
+        at,
+    )
+
+
+async def set_accepted_answer(
+    conn: Connection, tenant_id: str, question_id: str, answer_id: str, at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE posts SET accepted_answer_id = $3, updated_at = $4 "
+        "WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        question_id,
+        answer_id,
+        at,
+    )
+
+
+# --- reactions ----------------------------------------------------------------------------------
+
+
+async def add_reaction(
+    conn: Connection,
+    tenant_id: str,
+    post_id: str,
+    user_id: str,
+    kind: ReactionKind,
+    activity_id: str,
+) -> tuple[bool, str, datetime]:
+    """Record a reaction: (whether it is new, the id of its Like, when it was made).
+
+    One round trip: a repeated reaction "updates" its row to itself, which returns it and
+    locks it against a concurrent removal; ``xmax = 0`` tells a fresh row from an old one.
+    """
+    row = await conn.fetchrow(
+        "INSERT INTO reactions (tenant_id, post_id, user_id, kind, activity_id) "
+        "VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (tenant_id, post_id, user_id, kind) DO UPDATE SET kind = reactions.kind "
+        "RETURNING activity_id, created_at, (xmax = 0) AS inserted",
+        tenant_id,
+        post_id,
+        user_id,
+        kind.value,
+        activity_id,
+    )
+    assert row is not None
+    return row["inserted"], row["activity_id"], row["created_at"]
+
+
+async def remove_reaction(
+    conn: Connection, tenant_id: str, post_id: str, user_id: str, kind: ReactionKind
+) -> str | None:
+    """Remove a reaction; the id of the Like it undoes, or None when there was none."""
+    activity_id: str | None = await conn.fetchval(
+        "DELETE FROM reactions "
+        "WHERE tenant_id = $1 AND post_id = $2 AND user_id = $3 AND kind = $4 "
+        "RETURNING activity_id",
+        tenant_id,
+        post_id,
+        user_id,
+        kind.value,
+    )
+    return activity_id
+
+
+# --- flags --------------------------------------------------------------------------------------
+
+
+async def insert_flag(
+    conn: Connection,
+    tenant_id: str,
+    flag_id: str,
+    post_id: str,
+    reporter_id: str,
+    reason: str,
+    *,
+    rule: str | None = None,
+) -> datetime:
+    """Record a flag; ``rule`` names the content rules when the policy raised it."""
+    created: datetime = await conn.fetchval(
+        "INSERT INTO flags (tenant_id, id, post_id, reporter_id, reason, rule) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
+        tenant_id,
+        flag_id,
+        post_id,
+        reporter_id,
+        reason,
+        rule,
+    )
+    return created

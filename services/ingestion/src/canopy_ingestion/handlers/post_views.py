@@ -1,0 +1,121 @@
+"""How the post handlers meet a post and speak about it: loading it as the caller may see it,
+rendering it as AS2, and the activities and responses that carry it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from canopy_common.db import Connection
+from canopy_common.errors import NotFound
+from canopy_common.events import CANOPY_CONTEXT, StrictActivity, validate_activity
+from canopy_common.iris import is_object_id, user_iri
+from canopy_ingestion.adapters import posts as store
+from canopy_ingestion.adapters.people import get_users
+from canopy_ingestion.adapters.posts import PostContext
+from canopy_ingestion.domain.activities import activity, group, post_object
+from canopy_ingestion.domain.model import Group, Post, User
+from canopy_ingestion.domain.visibility import can_see_post
+
+Doc = dict[str, Any]
+
+
+async def visible_post(
+    conn: Connection,
+    actor: User,
+    post_id: str,
+    *,
+    for_update: bool = False,
+    moderator: bool = False,
+) -> PostContext:
+    """The live post as ``actor`` meets it; 404 when it does not exist, is deleted, belongs to
+    another tenant or is hidden from the actor (its existence is not disclosed). Moderators
+    see every post of their tenant."""
+    ctx = await live_post(conn, actor, post_id, for_update=for_update)
+    if ctx is None or not (moderator or sees(actor, ctx)):
+        raise NotFound(f"no post {post_id!r}")
+    return ctx
+
+
+async def live_post(
+    conn: Connection, actor: User, post_id: str, *, for_update: bool = False
+) -> PostContext | None:
+    """The post (not deleted) of the actor's tenant, whoever may see it."""
+    if not is_object_id(post_id):  # not an id Canopy makes: nothing to look up
+        return None
+    return await store.post_context(conn, actor.tenant_id, post_id, actor.id, for_update=for_update)
+
+
+def sees(actor: User, ctx: PostContext) -> bool:
+    return can_see_post(
+        actor,
+        ctx.post,
+        group=ctx.group,
+        role=ctx.viewer_role,
+        follows_author=ctx.viewer_follows_author,
+    )
+
+
+def people_of(*contexts: PostContext) -> list[str]:
+    """The ids of everyone the posts' objects name: authors, mentions, replied-to authors."""
+    ids: list[str] = []
+    for ctx in contexts:
+        ids += [ctx.post.author_id, *ctx.post.mentions]
+        if ctx.reply_author_id:
+            ids.append(ctx.reply_author_id)
+    return ids
+
+
+async def load_object(conn: Connection, ctx: PostContext) -> Doc:
+    """The post's AS2 object, with the people it names loaded in one query."""
+    return render(ctx, await get_users(conn, ctx.post.tenant_id, people_of(ctx)))
+
+
+def render(ctx: PostContext, users: Mapping[str, User]) -> Doc:
+    """The post's AS2 object from people already loaded (see :func:`people_of`)."""
+    post = ctx.post
+    author = users.get(post.author_id)
+    if author is None:  # no profile left at all: nothing to show
+        raise NotFound(f"no post {post.id!r}")
+    return post_object(
+        post,
+        author=author,
+        mentioned=tuple(users[uid] for uid in post.mentions if uid in users),
+        group_of=ctx.group,
+        reply_author=users.get(ctx.reply_author_id) if ctx.reply_author_id else None,
+    )
+
+
+def about_post(
+    type_: str, actor: User, post: Post, obj: Doc | str, group_of: Group | None, **extra: Any
+) -> StrictActivity:
+    """An activity on ``post`` addressed like it: the post's visibility and addressees, its
+    group as the target, its thread as the context (``extra`` may override or add members)."""
+    extra.setdefault("visibility", post.visibility.value)
+    extra.setdefault("to", [user_iri(post.tenant_id, uid) for uid in post.to_ids] or None)
+    extra.setdefault("target", group(group_of) if group_of else None)
+    return activity(type_, actor=actor, obj=obj, context=post.thread_id, **extra)
+
+
+def with_members(value: StrictActivity, **members: Any) -> StrictActivity:
+    """``value`` with some members replaced, validated again."""
+    doc = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return validate_activity({**doc, **plain(members)})
+
+
+def document(obj: Doc) -> Doc:
+    """An AS2 object as an HTTP response carries it (with its context, no nulls, text dates)."""
+    body: Doc = plain(obj)
+    return {"@context": CANOPY_CONTEXT, **body}
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: datetimes as ISO 8601, ``None`` members dropped at every depth."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
