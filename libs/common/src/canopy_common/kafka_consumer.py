@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -31,6 +29,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import Counter, Gauge
 
 from canopy_common.kafka_producer import Producer
+from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.metrics import get_or_create_counter, get_or_create_gauge, metric_name
 from canopy_common.settings import KafkaSettings
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, trace_id_of, use_traceparent
@@ -103,7 +102,7 @@ def consumer_metrics(service: str) -> ConsumerMetrics:
     )
 
 
-class Consumer:
+class Consumer(BackgroundLoop):
     """Consume ``topics`` as ``group_id`` and run ``handler`` on every record, at least once.
 
     :meth:`start` returns at once and consumes in a background task (connecting with backoff
@@ -151,14 +150,14 @@ class Consumer:
             "session_timeout_ms": session_timeout_ms or settings.session_timeout_ms,
             "heartbeat_interval_ms": heartbeat_interval_ms or settings.heartbeat_interval_ms,
         }
+        super().__init__()
+        self.task_name = f"consumer:{group_id}"
         self._metrics = consumer_metrics(service)
         self._client: Any = None
-        self._task: asyncio.Task[None] | None = None
         # Held while a batch is processed and while revoked partitions are committed, so a
         # revoke never sees half-updated offsets and never loses processed ones.
         self._lock = asyncio.Lock()
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()  # interrupts backoff sleeps on stop and on revoke
+        # _wake (BackgroundLoop) also interrupts backoff sleeps on revoke.
         self._revoke_pending = False
         self._generation = 0  # bumped on every revoke; a batch fetched before it is stale
         self._joined = False
@@ -181,30 +180,9 @@ class Consumer:
         """Whether the consumer runs and has joined its group (possibly with no partitions)."""
         return self._joined and self._client is not None and not self._stopping.is_set()
 
-    async def start(self) -> None:
-        """Start consuming in a background task; returns without waiting for the broker."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name=f"consumer:{self._group_id}")
-            self._task.add_done_callback(_retrieve_exception)
-
     async def stop(self) -> None:
         """Stop fetching, finish the record in flight, commit and close; safe to call twice."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            await asyncio.wait([self._task])
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        await super().stop()
 
     async def run(self) -> None:
         """Consume until :meth:`stop`, in the foreground (``start`` runs this in a task).
@@ -507,20 +485,7 @@ class Consumer:
                 client.seek(tp, offset)
 
     def _backoff_s(self, attempt: int) -> float:
-        """Exponential backoff with jitter, so many consumers do not retry in step."""
-        ceiling_ms = min(
-            self._settings.retry_backoff_max_ms,
-            self._settings.retry_backoff_initial_ms * (1 << min(attempt - 1, 30)),
-        )
-        return ceiling_ms / 1000 * random.uniform(0.5, 1.0)
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, waking early on stop or revoke."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
+        return backoff_s(self._settings, attempt)
 
     def _count(self, topic: str, outcome: Outcome) -> None:
         self._metrics.records.labels(topic, outcome).inc()
@@ -566,9 +531,3 @@ def _qualified_name(cls: type[BaseException]) -> str:
     return (
         cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
     )
-
-
-def _retrieve_exception(task: asyncio.Task[None]) -> None:
-    # run() has logged the crash; reading it here keeps asyncio from warning a second time.
-    if not task.cancelled():
-        task.exception()

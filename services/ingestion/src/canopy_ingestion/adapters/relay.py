@@ -38,14 +38,13 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
 from canopy_common.kafka import Producer, ensure_topics
+from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.metrics import (
     get_or_create_counter,
     get_or_create_gauge,
@@ -137,7 +136,7 @@ def relay_metrics(service: str = SERVICE) -> RelayMetrics:
     )
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundLoop):
     """Publishes the outbox of one schema to ``settings.kafka.topic_activities`` (see the module
     docstring for the claims, the order and the failure handling).
 
@@ -145,6 +144,8 @@ class OutboxRelay:
     ingestion_outbox`` (a connection of its own, reopened when it drops) and every
     ``relay_poll_interval_s``; :meth:`stop` finishes the batch in flight, then returns.
     """
+
+    task_name = "outbox-relay"
 
     def __init__(
         self,
@@ -158,10 +159,8 @@ class OutboxRelay:
         self._producer = producer
         self._settings = settings
         self._topic = settings.kafka.topic_activities
+        super().__init__()  # _wake is also set by NOTIFY
         self._metrics = relay_metrics(service)
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()  # set by NOTIFY and by stop()
         self._listener: asyncpg.Connection[asyncpg.Record] | None = None
         self._listen_failed = False
         self._healthy = False  # the last pass succeeded
@@ -172,32 +171,11 @@ class OutboxRelay:
     @property
     def ready(self) -> bool:
         """Running, and its last pass published what it claimed."""
-        running = self._task is not None and not self._task.done()
-        return running and self._healthy and not self._stopping.is_set()
-
-    async def start(self) -> None:
-        """Start relaying in a background task; returns without waiting for anything."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="outbox-relay")
+        return self.running and self._healthy
 
     async def stop(self) -> None:
         """Finish the batch in flight, close the listener and return; safe to call twice."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            await asyncio.wait([self._task])
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        await super().stop()
 
     async def run(self) -> None:
         """Relay until :meth:`stop`: a pass whenever woken, polled or behind."""
@@ -217,7 +195,7 @@ class OutboxRelay:
                 failures = 0
                 self._healthy = True
                 if not behind:
-                    await _wait(self._wake, self._settings.relay_poll_interval_s)
+                    await self._sleep(self._settings.relay_poll_interval_s)
         finally:
             self._healthy = False
             await self._unlisten()
@@ -278,23 +256,16 @@ class OutboxRelay:
         return behind
 
     async def _after_failure(self, exc: Exception, failures: int) -> None:
-        kafka = self._settings.kafka
-        backoff_s = (
-            min(
-                kafka.retry_backoff_initial_ms * 2 ** min(failures - 1, 16),
-                kafka.retry_backoff_max_ms,
-            )
-            / 1000
-        )
+        delay_s = backoff_s(self._settings.kafka, failures)
         (log.warning if is_transient(exc) else log.error)(
             "outbox relay: pass failed, unsent rows stay queued; retrying",
             error=f"{type(exc).__name__}: {exc}",
             failures=failures,
-            backoff_s=backoff_s,
+            backoff_s=round(delay_s, 3),
         )
         with contextlib.suppress(Exception):  # Postgres may be what is down
             await self._refresh_backlog(force=False)
-        await _wait(self._stopping, backoff_s)
+        await self._sleep(delay_s, wake_on=self._stopping)  # NOTIFYs do not cut a backoff
 
     async def _prune_if_due(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -355,12 +326,6 @@ class OutboxRelay:
             await asyncio.wait_for(conn.close(), LISTEN_CLOSE_TIMEOUT_S)
         except Exception:
             conn.terminate()
-
-
-async def _wait(event: asyncio.Event, timeout_s: float) -> None:
-    """Until ``event`` is set or ``timeout_s`` has passed."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout_s)
 
 
 def outbox_relay(runtime: Runtime) -> OutboxRelay:
