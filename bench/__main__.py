@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, kafka
+from bench import events, ingest, kafka
 from bench.figures import Figure, render_table
 from bench.harness import (
     RESULTS_PATH,
@@ -32,7 +32,7 @@ from canopy_common.devstack.postgres import ensure_database
 from canopy_common.logging import configure_logging
 
 # Every benchmark, in the order they run; a new one adds its module's BENCHMARK here.
-BENCHMARKS: tuple[Benchmark, ...] = (events.BENCHMARK, kafka.BENCHMARK)
+BENCHMARKS: tuple[Benchmark, ...] = (events.BENCHMARK, kafka.BENCHMARK, ingest.BENCHMARK)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
