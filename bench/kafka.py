@@ -46,7 +46,7 @@ from canopy_common.events import encode, new_activity_id
 from canopy_common.inbox import activity_handler
 from canopy_common.kafka import ConsumedRecord, Consumer, Handler, Producer, ensure_topics
 from canopy_common.settings import KafkaSettings, PostgresSettings
-from canopy_common.testing.factories import ActivityFactory
+from canopy_common.testing.factories import ActivityFactory, user_id_of_subject
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +93,7 @@ def team_posts(count: int) -> list[Outgoing]:
     factory = ActivityFactory()
     post = team_post(factory)
     template, old_id = encode(post), post.id.encode()
-    keys = [f"{factory.tenant_id}:{factory.iri('users')}" for _ in range(ACTORS)]
+    keys = [f"{factory.tenant_id}:{user_id_of_subject(factory.user())}" for _ in range(ACTORS)]
     return [
         Outgoing(keys[i % ACTORS], template.replace(old_id, new_activity_id().encode(), 1))
         for i in range(count)

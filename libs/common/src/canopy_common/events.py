@@ -73,7 +73,6 @@ CANOPY_TERMS: Final = (
     "acceptedAnswer",
     "title",
     "department",
-    "location",
     "skills",
     "interests",
     "manager",

@@ -1,40 +1,110 @@
-"""Factories for canonical (strict-profile) activities, one tenant per factory.
+"""Factories for canonical activities: exactly what ingestion publishes on
+``canopy.activities.v1`` (ARCHITECTURE §3), one tenant per factory.
 
 Every call mints fresh ids, so tests never collide. People, groups and posts are built as the
-``Create`` activity ingestion would publish; pass that activity (or the created object, or an
-IRI) wherever another factory needs "who" or "what"::
+``Create`` activity ingestion would publish; pass that activity (or the created object)
+wherever another factory needs "who" or "what". The activities are enriched as ingestion
+enriches them, so consumers under test never need to call back: the actor is the embedded
+``Person``, a post's object carries its author, thread, tags, group and addressees, a group
+activity carries the whole group as its ``target``, an ``Undo`` embeds what it undoes::
 
     f = ActivityFactory()
     ada, bob = f.user("ada"), f.user("bob")
-    team = f.group("Platform", visibility=Visibility.GROUP)
+    team = f.group("Platform", owner=ada, visibility="private")
     post = f.post(ada, "Shipped! #release @bob", group=team, mentions=[bob], hashtags=["release"])
-    f.like(bob, post)
+    like = f.like(bob, post)
+    f.undo(like)
+
+The shapes mirror ``canopy_ingestion.domain.activities`` and its handlers (graph, groups,
+posts, reactions, people); this module may not import them, so keep the two in step.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any, Literal, TypeAlias
 
 from canopy_common.events import (
     AS2Object,
-    Ref,
     StrictActivity,
     Visibility,
     new_activity_id,
-    new_uuid7,
     ref_id,
+    ref_ids,
+    validate_activity,
 )
+from canopy_common.iris import new_object_id, parse_name, tag_iri, user_iri
 
-Subject = str | AS2Object  # an IRI, an object, or the activity that created the object
+Subject: TypeAlias = str | AS2Object  # an IRI, an object, or the activity that created it
+Doc: TypeAlias = dict[str, Any]
+PersonKind: TypeAlias = Literal["employee", "guest", "bot"]
+GroupVisibility: TypeAlias = Literal["public", "internal", "private"]
+MemberRole: TypeAlias = Literal["owner", "admin", "member"]
+Reaction: TypeAlias = Literal["like", "celebrate", "insightful", "support"]
 
-TEST_BASE_URL = "https://canopy.test"
+# What ingestion accepts as a tenant id (``PUT /v1/tenants/{id}``, tokens); no ':' either,
+# so it fits in ``urn:canopy:<tenant>:...``.
+TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ERASED_DISPLAY_NAME = "Deleted user"  # what erasure leaves of a person's name
+
+# The post kinds and the AS2 type each is published as.
+AS2_TYPE: Mapping[str, str] = {
+    "note": "Note",
+    "question": "Question",
+    "answer": "Note",  # an answer is a reply Note to a Question
+    "announcement": "Note",
+    "article": "Article",
+    "task": "Task",
+    "event": "Event",
+    "document": "Document",
+    "link": "Link",
+}
+_KIND_OF_TYPE = {
+    "Note": "note",
+    "Question": "question",
+    "Article": "article",
+    "Task": "task",
+    "Event": "event",
+    "Document": "document",
+    "Link": "link",
+}
+# Who sees a group's items, as the `visibility` term says it (it knows no `private`).
+GROUP_ITEMS_VISIBILITY: Mapping[str, Visibility] = {
+    "public": Visibility.PUBLIC,
+    "internal": Visibility.INTERNAL,
+    "private": Visibility.GROUP,
+    "group": Visibility.GROUP,
+}
+# Which post visibilities a group of each (items) visibility allows.
+_ALLOWED_IN_GROUP: Mapping[Visibility, frozenset[Visibility]] = {
+    Visibility.GROUP: frozenset({Visibility.GROUP}),
+    Visibility.INTERNAL: frozenset({Visibility.GROUP, Visibility.INTERNAL}),
+    Visibility.PUBLIC: frozenset({Visibility.GROUP, Visibility.INTERNAL, Visibility.PUBLIC}),
+}
+_NOT_SHAREABLE = frozenset({Visibility.FOLLOWERS, Visibility.DIRECT})
+_RELATION_TYPES = frozenset({"Follow", "Block", "Ignore"})  # undone as graph.py does
+_REACTION_TYPES = frozenset({"Like", "Announce"})  # undone as reactions.py does
+# profile_update() keywords and the Person members they set.
+_PROFILE_MEMBERS = {
+    "handle": "preferredUsername",
+    "display_name": "name",
+    "kind": "kind",
+    "title": "title",
+    "department": "department",
+    "location": "location",
+    "skills": "skills",
+    "interests": "interests",
+    "manager": "manager",
+}
 
 
 def new_tenant_id() -> str:
-    """A fresh tenant id (a UUID string, so it fits text and uuid columns alike)."""
-    return str(uuid.uuid4())
+    """A fresh tenant id, as the test plugin's ``tenant_id`` fixture makes them
+    (``t_<12 hex>``: a valid ingestion tenant id)."""
+    return f"t_{uuid.uuid4().hex[:12]}"
 
 
 def subject_object(subject: Subject) -> AS2Object | None:
@@ -55,72 +125,319 @@ def subject_id(subject: Subject) -> str:
     return found
 
 
+def user_id_of_subject(subject: Subject) -> str:
+    """The user id of the person a subject stands for (the key of ``urn:canopy:…:user:<id>``)."""
+    name = parse_name(subject_id(subject))
+    if name is None or name.kind != "user":
+        raise ValueError(f"{subject_id(subject)!r} is not a person's IRI")
+    return name.key
+
+
 class ActivityFactory:
-    """Builds strict activities for one tenant (a fresh one unless ``tenant_id`` is given)."""
+    """Builds canonical strict activities for one tenant (a fresh one unless ``tenant_id``).
 
-    def __init__(
-        self, tenant_id: str | None = None, *, base_url: str = TEST_BASE_URL, source: str = "http"
-    ) -> None:
+    ``admin`` is the tenant admin who provisions people (the ``attributedTo`` of profile
+    activities) and the default owner of groups.
+    """
+
+    def __init__(self, tenant_id: str | None = None, *, source: str = "http") -> None:
         self.tenant_id = tenant_id or new_tenant_id()
-        self.base_url = base_url.rstrip("/")
+        if not TENANT_ID.match(self.tenant_id):
+            raise ValueError(f"{self.tenant_id!r} is not a tenant id ({TENANT_ID.pattern})")
         self.source = source
-        self.service = self.iri("services", "provisioning")  # actor of provisioning activities
+        admin_id = f"admin-{uuid.uuid4().hex[:8]}"
+        self.admin = self.user(
+            "tenant-admin",
+            user_id=admin_id,
+            display_name="Tenant Admin",
+            by=user_iri(self.tenant_id, admin_id),
+        )
 
-    def iri(self, kind: str, key: str | None = None) -> str:
-        """An IRI in this tenant, e.g. ``https://canopy.test/t/<tenant>/users/<uuid>``."""
-        return f"{self.base_url}/t/{self.tenant_id}/{kind}/{key or new_uuid7().hex}"
+    # --- building blocks ----------------------------------------------------------------------
 
     def activity(
         self,
         type: str,
-        actor: Subject,
-        obj: Ref,
+        actor: Subject | Doc,
+        obj: Doc | str | AS2Object,
         *,
+        target: Doc | None = None,
+        visibility: Visibility | str | None = None,
+        to: Sequence[str] | None = None,
         published: datetime | None = None,
-        visibility: Visibility | None = None,
-        **members: object,
+        activity_id: str | None = None,
+        **members: Any,
     ) -> StrictActivity:
-        """Any strict activity of this tenant; ``members`` are further AS2 members by alias."""
-        return StrictActivity.model_validate(
-            {
-                "id": new_activity_id(),
-                "type": type,
-                "actor": subject_id(actor),
-                "object": obj,
-                "published": published or datetime.now(UTC),
-                "tenant": self.tenant_id,
-                "visibility": visibility,
-                "source": self.source,
-                **members,
-            }
-        )
+        """Any canonical activity of this tenant by ``actor`` (embedded as its Person, or
+        given as a Person document); ``members`` are further members by their wire names
+        (``context``, ``role``, …). Validated as ingestion validates before publishing."""
+        doc: Doc = {
+            "id": activity_id or new_activity_id(),
+            "type": type,
+            "actor": actor if isinstance(actor, dict) else self.person(actor),
+            "object": _doc(obj) if isinstance(obj, AS2Object) else obj,
+            "target": target,
+            "to": list(to) if to else None,
+            "published": published or datetime.now(UTC),
+            "tenant": self.tenant_id,
+            "visibility": Visibility(visibility).value if visibility is not None else None,
+            "source": self.source,
+            **members,
+        }
+        return validate_activity(_json_ready(doc))
+
+    def person(self, subject: Subject) -> Doc:
+        """The embedded Person a subject stands for. A bare person IRI of this tenant makes a
+        minimal employee whose handle and name are the user id."""
+        if isinstance(subject, str):
+            name = parse_name(subject)
+            if name is None or name.kind != "user" or name.tenant != self.tenant_id:
+                raise ValueError(f"{subject!r} is no person IRI of tenant {self.tenant_id!r}")
+            return _person_doc(subject, handle=name.key, display_name=name.key, kind="employee")
+        found = _object_doc(subject)
+        if found.get("type") != "Person":
+            raise ValueError(f"{subject_id(subject)!r} is not a Person")
+        return found
+
+    def group_object(self, subject: Subject) -> Doc:
+        """The Group a subject stands for (pass the group's ``Create`` or object)."""
+        found = _object_doc(subject)
+        if found.get("type") != "Group":
+            raise ValueError(f"{subject_id(subject)!r} is not a Group: pass the group's Create")
+        return found
+
+    def post_object(self, subject: Subject) -> Doc:
+        """The post a subject stands for (its ``Create``, ``Update`` or object)."""
+        found = _object_doc(subject)
+        if "kind" not in found or "context" not in found or "attributedTo" not in found:
+            raise ValueError(f"{subject_id(subject)!r} is not a post: pass the post's Create")
+        return found
+
+    # --- tenants and people -------------------------------------------------------------------
 
     def tenant(self, name: str = "Example Corp") -> StrictActivity:
-        """The tenant's provisioning: a ``Create`` of its ``Organization``."""
-        org = AS2Object(id=self.iri("org", "self"), type="Organization", name=name)
-        return self.activity("Create", self.service, org)
+        """A ``Create`` of the tenant's ``Organization`` by its admin. Ingestion publishes no
+        such activity; it is here for consumers that want one."""
+        org = {"type": "Organization", "id": f"urn:canopy:{self.tenant_id}:org", "name": name}
+        return self.activity("Create", self.admin, org, visibility=Visibility.PUBLIC)
 
-    def user(self, handle: str | None = None, *, display_name: str | None = None) -> StrictActivity:
-        """A ``Create`` of a ``Person`` with a handle (``preferredUsername``) and display name."""
-        handle = handle or f"user-{new_uuid7().hex[-8:]}"
-        person = AS2Object(
-            id=self.iri("users"),
-            type="Person",
-            preferred_username=handle,
-            name=display_name or handle.title(),
+    def user(
+        self,
+        handle: str | None = None,
+        *,
+        user_id: str | None = None,
+        display_name: str | None = None,
+        kind: PersonKind = "employee",
+        title: str | None = None,
+        department: str | None = None,
+        location: str | None = None,
+        skills: Sequence[str] = (),
+        interests: Sequence[str] = (),
+        manager: Subject | None = None,
+        by: Subject | None = None,
+        published: datetime | None = None,
+    ) -> StrictActivity:
+        """The ``Create`` of a provisioned person: actor and object are the Person,
+        ``visibility: public``, ``attributedTo`` who provisioned them (``by``, the admin)."""
+        handle = handle or f"user-{uuid.uuid4().hex[:8]}"
+        user_id = user_id or f"{handle}-{uuid.uuid4().hex[:8]}"
+        person = _person_doc(
+            user_iri(self.tenant_id, user_id),
+            handle=handle,
+            display_name=display_name or handle.title(),
+            kind=kind,
+            title=title,
+            department=department,
+            location=location,
+            skills=list(skills) or None,
+            interests=list(interests) or None,
+            manager=subject_id(manager) if manager is not None else None,
         )
-        return self.activity("Create", self.service, person)
+        return self._profile_activity("Create", person, by=by, published=published)
+
+    def profile_update(
+        self, user: Subject, *, by: Subject | None = None, **changes: Any
+    ) -> StrictActivity:
+        """The ``Update`` of a changed profile. ``changes``: handle, display_name, kind,
+        title, department, location, skills, interests, manager (a person); ``None`` clears."""
+        unknown = sorted(set(changes) - set(_PROFILE_MEMBERS))
+        if unknown:
+            raise TypeError(f"not profile fields: {', '.join(unknown)}")
+        person = self.person(user)
+        for key, value in changes.items():
+            member = _PROFILE_MEMBERS[key]
+            if key == "manager" and value is not None:
+                value = subject_id(value)
+            elif key == "location" and value is not None:
+                value = place(value)
+            elif key in ("skills", "interests"):
+                value = list(value or ()) or None
+            if value is None:
+                person.pop(member, None)
+            else:
+                person[member] = value
+        return self._profile_activity("Update", person, by=by)
+
+    def erase(self, user: Subject, *, by: Subject | None = None) -> StrictActivity:
+        """The ``Delete`` of an erased person (GDPR): the actor is what is left of them
+        (anonymised), the object a ``Tombstone`` with ``formerType: Person``."""
+        person = self.person(user)
+        erased = _person_doc(
+            person["id"],
+            handle=user_id_of_subject(person["id"]),  # erasure sets the handle to the id
+            display_name=ERASED_DISPLAY_NAME,
+            kind=person["kind"],
+        )
+        tombstone = {
+            "type": "Tombstone",
+            "id": person["id"],
+            "formerType": "Person",
+            "deleted": datetime.now(UTC),
+        }
+        return self.activity(
+            "Delete",
+            erased,
+            tombstone,
+            visibility=Visibility.PUBLIC,
+            attributedTo=subject_id(by or self.admin),
+        )
+
+    # --- groups -------------------------------------------------------------------------------
 
     def group(
         self,
         name: str = "A group",
         *,
         owner: Subject | None = None,
-        visibility: Visibility = Visibility.INTERNAL,
+        visibility: GroupVisibility | Visibility = "internal",
+        description: str | None = None,
     ) -> StrictActivity:
-        """A ``Create`` of a ``Group``; ``visibility`` is the group's own (``group`` = private)."""
-        group = AS2Object(id=self.iri("groups"), type="Group", name=name, visibility=visibility)
-        return self.activity("Create", owner or self.service, group, visibility=visibility)
+        """The ``Create`` of a group by its owner (the tenant admin unless ``owner``).
+
+        ``visibility`` is the group's own (``private``, or ``Visibility.GROUP``, reaches its
+        members only); the group object says it as items are seen: ``private`` -> ``group``.
+        Ingestion follows the Create with the owner's ``Join`` (``role: owner``): make it
+        with ``join(owner, group, role="owner")`` when the test needs the membership.
+        """
+        items = GROUP_ITEMS_VISIBILITY.get(str(visibility))
+        if items is None:
+            raise ValueError(f"a group is public, internal or private, not {visibility!r}")
+        owner = owner or self.admin
+        group = {
+            "type": "Group",
+            "id": new_object_id(),
+            "name": name,
+            "summary": description or None,
+            "visibility": items.value,
+            "attributedTo": self.person(owner)["id"],
+        }
+        return self._group_activity("Create", group, owner, group)
+
+    def join(
+        self, member: Subject, group: Subject, *, role: MemberRole = "member"
+    ) -> StrictActivity:
+        """``member`` joins ``group`` by themselves (``role: owner`` after a Create)."""
+        found = self.group_object(group)
+        return self._group_activity("Join", found, member, found, role=role)
+
+    def add(
+        self, admin: Subject, group: Subject, member: Subject, *, role: MemberRole = "member"
+    ) -> StrictActivity:
+        """An admin adds ``member`` to ``group``: object the Person, ``to`` them."""
+        person = self.person(member)
+        found = self.group_object(group)
+        return self._group_activity("Add", found, admin, person, to=[person["id"]], role=role)
+
+    def change_role(
+        self, admin: Subject, group: Subject, member: Subject, role: MemberRole
+    ) -> StrictActivity:
+        """An admin changes ``member``'s role: an ``Update`` of a ``Relationship``."""
+        person = self.person(member)
+        found = self.group_object(group)
+        relationship = {
+            "type": "Relationship",
+            "subject": person,
+            "object": found["id"],
+            "role": role,
+        }
+        return self._group_activity(
+            "Update", found, admin, relationship, to=[person["id"]], role=role
+        )
+
+    def leave(self, member: Subject, group: Subject) -> StrictActivity:
+        """``member`` leaves ``group``."""
+        found = self.group_object(group)
+        return self._group_activity("Leave", found, member, found)
+
+    def remove(self, admin: Subject, group: Subject, member: Subject) -> StrictActivity:
+        """An admin removes ``member`` from ``group``: object the Person, ``to`` them."""
+        person = self.person(member)
+        found = self.group_object(group)
+        return self._group_activity("Remove", found, admin, person, to=[person["id"]])
+
+    # --- the social graph ---------------------------------------------------------------------
+
+    def follow(self, follower: Subject, followee: Subject) -> StrictActivity:
+        """``follower`` follows a person: ``direct`` to the followee."""
+        person = self.person(followee)
+        return self.activity(
+            "Follow", follower, person, visibility=Visibility.DIRECT, to=[person["id"]]
+        )
+
+    def follow_tag(self, user: Subject, tag: str) -> StrictActivity:
+        """``user`` follows a hashtag (``release`` or ``#Release``): ``direct``, nobody told."""
+        return self.activity("Follow", user, self._hashtag(tag), visibility=Visibility.DIRECT)
+
+    def block(self, blocker: Subject, blocked: Subject) -> StrictActivity:
+        """A ``Block``: ``direct`` with no addressee. (Ingestion also ends the follows between
+        the two, each with the ``undo`` of its Follow.)"""
+        return self.activity("Block", blocker, self.person(blocked), visibility=Visibility.DIRECT)
+
+    def mute(self, user: Subject, muted: Subject) -> StrictActivity:
+        """A mute, AS2's ``Ignore``: ``direct`` with no addressee."""
+        return self.activity("Ignore", user, self.person(muted), visibility=Visibility.DIRECT)
+
+    def undo(self, activity: StrictActivity) -> StrictActivity:
+        """The ``Undo`` of a Follow (of a person or hashtag), Block, Ignore, Like or Announce,
+        by the same actor, embedding what it undoes (type, id, actor, object) and addressed
+        like it."""
+        kind = activity.type
+        if not isinstance(activity.actor, AS2Object) or not isinstance(activity.object, AS2Object):
+            raise ValueError(f"{activity.id!r} is not a canonical activity")
+        actor = _doc(activity.actor)
+        undone_object = _doc(activity.object)
+        if kind in _RELATION_TYPES:
+            undone: Doc = {
+                "type": kind,
+                "id": activity.id,
+                "actor": actor["id"],
+                "object": undone_object,
+                "published": activity.published,
+            }
+            return self.activity(
+                "Undo",
+                actor,
+                undone,
+                visibility=Visibility.DIRECT,
+                to=ref_ids(activity.to) or None,
+            )
+        if kind in _REACTION_TYPES:
+            post = self.post_object(activity.object)
+            undone = {
+                "type": kind,
+                "id": activity.id,
+                "actor": actor["id"],
+                "object": {
+                    "type": post["type"],
+                    "id": post["id"],
+                    "attributedTo": post["attributedTo"]["id"],
+                },
+                "reaction": (activity.model_extra or {}).get("reaction"),
+            }
+            return self._about_post("Undo", actor, post, undone)
+        raise ValueError(f"ingestion publishes no Undo of a {kind!r}")
+
+    # --- posts --------------------------------------------------------------------------------
 
     def post(
         self,
@@ -128,79 +445,327 @@ class ActivityFactory:
         content: str = "Hello, team!",
         *,
         group: Subject | None = None,
-        visibility: Visibility | None = None,
+        visibility: Visibility | str | None = None,
+        to: Sequence[Subject] = (),
         mentions: Sequence[Subject] = (),
         hashtags: Sequence[str] = (),
         in_reply_to: Subject | None = None,
-        object_type: str = "Note",
+        object_type: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        published: datetime | None = None,
+        **members: Any,
+    ) -> StrictActivity:
+        """The ``Create`` of a post by ``author``.
+
+        Audience as ingestion decides it: in ``group`` (its ``target``) the default visibility
+        is ``group``; addressed ``to`` people it is ``direct``; otherwise ``internal``. A
+        reply (``in_reply_to``, or :meth:`reply`) takes its thread's visibility, group and
+        ``context``; a direct reply goes to everyone in the conversation plus ``to``.
+        ``mentions`` (people) and ``hashtags`` go in ``tag``; ingestion reads them from the
+        content, so write them there too when it matters. ``object_type`` (Note, Question,
+        Article, Task, Event, Document) and ``kind`` (note, question, answer, …) follow from
+        each other. ``members`` are further object members by wire name (``startTime``, …).
+        """
+        kind, object_type = _kind_and_type(kind, object_type)
+        person = self.person(author)
+        post_id = new_object_id()
+        addressees = _distinct(subject_id(p) for p in to)
+        inherited: list[str] = []
+        reply_to: Doc | None = None
+        if in_reply_to is not None:
+            parent = self.post_object(in_reply_to)
+            parent_group = parent.get("target")
+            if group is not None and (
+                parent_group is None or subject_id(group) != parent_group["id"]
+            ):
+                raise ValueError("a reply is posted where its thread is; leave group out")
+            wanted = Visibility(parent["visibility"])
+            if visibility is not None and Visibility(visibility) is not wanted:
+                raise ValueError(f"a reply has the visibility of its thread ({wanted})")
+            visibility, group_doc, thread = wanted, parent_group, parent["context"]
+            if wanted is Visibility.DIRECT:
+                inherited = [*parent.get("to", ()), parent["attributedTo"]["id"]]
+            reply_to = {"id": parent["id"], "attributedTo": parent["attributedTo"]["id"]}
+        else:
+            group_doc = self.group_object(group) if group is not None else None
+            thread = post_id
+            if visibility is None:
+                visibility = (
+                    Visibility.GROUP
+                    if group_doc is not None
+                    else Visibility.DIRECT
+                    if addressees
+                    else Visibility.INTERNAL
+                )
+        seen = Visibility(visibility)
+        to_iris = [iri for iri in _distinct([*inherited, *addressees]) if iri != person["id"]]
+        _check_audience(seen, group_doc, to_iris)
+        now = published or datetime.now(UTC)
+        obj: Doc = {
+            "type": object_type,
+            "id": post_id,
+            "kind": kind,
+            "attributedTo": person,
+            "content": content,
+            "mediaType": "text/markdown",
+            "name": name,
+            "visibility": seen.value,
+            "context": thread,
+            "published": now,
+            "tag": self._tags(mentions, hashtags) or None,
+            "to": to_iris or None,
+            **members,
+        }
+        if group_doc is not None:
+            obj["target"] = group_doc
+        if reply_to is not None:
+            obj["inReplyTo"] = reply_to
+        return self._about_post("Create", author, _json_ready(obj), obj, published=now)
+
+    def reply(
+        self,
+        author: Subject,
+        parent: Subject,
+        content: str = "Nice one!",
+        **options: Any,
+    ) -> StrictActivity:
+        """The ``Create`` of a reply to ``parent`` (options as :meth:`post`)."""
+        return self.post(author, content, in_reply_to=parent, **options)
+
+    def answer(
+        self, author: Subject, question: Subject, content: str = "Here is how.", **options: Any
+    ) -> StrictActivity:
+        """The ``Create`` of an answer (a reply ``Note`` of kind ``answer``) to a question."""
+        if self.post_object(question)["kind"] != "question":
+            raise ValueError("an answer replies to a question")
+        return self.post(author, content, in_reply_to=question, kind="answer", **options)
+
+    def edit(
+        self,
+        post: Subject,
+        content: str | None = None,
+        *,
+        name: str | None = None,
+        mentions: Sequence[Subject] | None = None,
+        hashtags: Sequence[str] | None = None,
+        visibility: Visibility | str | None = None,
+        to: Sequence[Subject] | None = None,
+        updated: datetime | None = None,
+    ) -> StrictActivity:
+        """The author's ``Update`` of a post: the whole edited object, same id, ``updated``
+        set. ``None`` keeps a field; a reply keeps its thread's audience."""
+        obj = self.post_object(post)
+        if content is not None:
+            obj["content"] = content
+        if name is not None:
+            obj["name"] = name
+        if mentions is not None or hashtags is not None:
+            old = obj.get("tag", [])
+            kept_mentions = [t for t in old if t.get("type") == "Mention"]
+            kept_hashtags = [t for t in old if t.get("type") == "Hashtag"]
+            tags = [
+                *(self._tags(mentions, ()) if mentions is not None else kept_mentions),
+                *(self._tags((), hashtags) if hashtags is not None else kept_hashtags),
+            ]
+            obj["tag"] = tags or None
+        if visibility is not None or to is not None:
+            if "inReplyTo" in obj:
+                raise ValueError("a reply keeps its thread's audience")
+            seen = Visibility(visibility or obj["visibility"])
+            if to is not None:
+                to_iris = _distinct(subject_id(p) for p in to)
+            else:
+                to_iris = obj.get("to", []) if seen is Visibility.DIRECT else []
+            _check_audience(seen, obj.get("target"), to_iris)
+            obj["visibility"], obj["to"] = seen.value, to_iris or None
+        obj["updated"] = updated or datetime.now(UTC)
+        obj = _json_ready(obj)
+        return self._about_post("Update", obj["attributedTo"], obj, obj)
+
+    def delete(self, actor: Subject, post: Subject) -> StrictActivity:
+        """The ``Delete`` of a post (by its author, a group admin or a moderator): its
+        ``Tombstone`` with the former type, kind, author, thread and parent."""
+        obj = self.post_object(post)
+        reply_to = obj.get("inReplyTo")
+        tombstone: Doc = {
+            "type": "Tombstone",
+            "id": obj["id"],
+            "formerType": obj["type"],
+            "kind": obj["kind"],
+            "deleted": datetime.now(UTC),
+            "attributedTo": obj["attributedTo"]["id"],
+            "context": obj["context"],
+            "inReplyTo": reply_to["id"] if reply_to else None,
+        }
+        return self._about_post("Delete", actor, obj, tombstone)
+
+    def accept(
+        self, question_author: Subject, question: Subject, answer: Subject
+    ) -> StrictActivity:
+        """The question's author accepts an answer: object the answer, target the question
+        (with ``acceptedAnswer`` and ``updated``), addressed like the question."""
+        asked = self.post_object(question)
+        answered = self.post_object(answer)
+        if answered.get("inReplyTo", {}).get("id") != asked["id"]:
+            raise ValueError(f"{answered['id']!r} does not answer {asked['id']!r}")
+        now = datetime.now(UTC)
+        asked = _json_ready({**asked, "acceptedAnswer": answered["id"], "updated": now})
+        return self._about_post("Accept", question_author, asked, answered, target=asked)
+
+    # --- reactions ----------------------------------------------------------------------------
+
+    def like(self, actor: Subject, post: Subject, reaction: Reaction = "like") -> StrictActivity:
+        """A reaction: a ``Like`` of the whole post object, with its ``reaction`` term."""
+        obj = self.post_object(post)
+        return self._about_post("Like", actor, obj, obj, reaction=reaction)
+
+    def share(self, actor: Subject, post: Subject) -> StrictActivity:
+        """An ``Announce`` of a post to its own audience (direct and followers-only posts
+        cannot be shared)."""
+        obj = self.post_object(post)
+        if Visibility(obj["visibility"]) in _NOT_SHAREABLE:
+            raise ValueError(f"a {obj['visibility']} post cannot be shared")
+        return self._about_post("Announce", actor, obj, obj)
+
+    def flag(self, actor: Subject, post: Subject, reason: str = "Spam") -> StrictActivity:
+        """A report to the tenant's moderators: ``direct`` with no addressee."""
+        obj = self.post_object(post)
+        return self._about_post(
+            "Flag", actor, obj, obj, visibility=Visibility.DIRECT, to=None, content=reason
+        )
+
+    # --- shared -------------------------------------------------------------------------------
+
+    def _profile_activity(
+        self,
+        type_: str,
+        person: Doc,
+        *,
+        by: Subject | None,
         published: datetime | None = None,
     ) -> StrictActivity:
-        """A ``Create`` of a ``Note`` (or ``object_type``), optionally into ``group`` (the
-        ``target``) and in reply to another post; mentions and hashtags go in ``tag``."""
-        if visibility is None:
-            visibility = Visibility.GROUP if group is not None else Visibility.INTERNAL
-        note_id = self.iri("posts")
-        addressees: list[Ref] = [subject_id(group)] if group is not None else []
-        if visibility == Visibility.DIRECT:
-            addressees += [subject_id(person) for person in mentions]
-        tags: list[Ref] = [self._mention(person) for person in mentions]
-        tags += [self._hashtag(name) for name in hashtags]
-        note = AS2Object(
-            id=note_id,
-            type=object_type,
-            content=content,
-            attributed_to=subject_id(author),
-            published=published or datetime.now(UTC),
-            to=addressees or None,
-            tag=tags or None,
-            context=_thread_of(in_reply_to) if in_reply_to is not None else note_id,
-            in_reply_to=self._reply_target(in_reply_to),
-            visibility=visibility,
-        )
         return self.activity(
-            "Create",
-            author,
-            note,
-            published=note.published,
-            visibility=visibility,
-            target=subject_id(group) if group is not None else None,
-            to=note.to,
+            type_,
+            person,
+            person,
+            visibility=Visibility.PUBLIC,
+            published=published,
+            attributedTo=subject_id(by if by is not None else self.admin),
         )
 
-    def follow(self, follower: Subject, followee: Subject) -> StrictActivity:
-        """``follower`` follows a person (or anything followable)."""
-        return self.activity("Follow", follower, subject_id(followee))
-
-    def join(self, member: Subject, group: Subject) -> StrictActivity:
-        """``member`` joins ``group``."""
-        return self.activity("Join", member, subject_id(group))
-
-    def like(self, actor: Subject, liked: Subject) -> StrictActivity:
-        """``actor`` likes a post (or any object)."""
-        return self.activity("Like", actor, subject_id(liked))
-
-    def _mention(self, person: Subject) -> AS2Object:
-        known = subject_object(person)
-        handle = known.preferred_username if known is not None else None
-        return AS2Object(
-            type="Mention", href=subject_id(person), name=f"@{handle}" if handle else None
+    def _group_activity(
+        self,
+        type_: str,
+        group: Doc,
+        actor: Subject,
+        obj: Doc,
+        *,
+        to: list[str] | None = None,
+        role: str | None = None,
+    ) -> StrictActivity:
+        """Every group activity carries the whole group as ``target`` and its visibility."""
+        return self.activity(
+            type_, actor, obj, target=group, visibility=group["visibility"], to=to, role=role
         )
 
-    def _hashtag(self, name: str) -> AS2Object:
-        name = name.removeprefix("#")
-        return AS2Object(type="Hashtag", href=self.iri("tags", name.lower()), name=f"#{name}")
+    def _about_post(
+        self, type_: str, actor: Subject | Doc, post: Doc, obj: Doc, **members: Any
+    ) -> StrictActivity:
+        """An activity on ``post`` addressed like it: its visibility and addressees, its group
+        as ``target``, its thread as ``context`` (``members`` may override or add)."""
+        members.setdefault("visibility", post["visibility"])
+        members.setdefault("to", post.get("to"))
+        members.setdefault("target", post.get("target"))
+        return self.activity(type_, actor, obj, context=post["context"], **members)
 
-    def _reply_target(self, parent: Subject | None) -> Ref | None:
-        """The post replied to, with its author when known (consumers never call back)."""
-        if parent is None:
-            return None
-        known = subject_object(parent)
-        if known is None or known.attributed_to is None:
-            return subject_id(parent)
-        return AS2Object(id=known.id, type=known.type, attributed_to=known.attributed_to)
+    def _tags(self, mentions: Iterable[Subject], hashtags: Iterable[str]) -> list[Doc]:
+        tags: list[Doc] = []
+        for mentioned in mentions:
+            person = self.person(mentioned)
+            tags.append(
+                {"type": "Mention", "href": person["id"], "name": f"@{person['preferredUsername']}"}
+            )
+        for tag in _distinct(tag.removeprefix("#").lower() for tag in hashtags):
+            tags.append(
+                {"type": "Hashtag", "href": tag_iri(self.tenant_id, tag), "name": f"#{tag}"}
+            )
+        return tags
+
+    def _hashtag(self, tag: str) -> Doc:
+        name = tag.removeprefix("#").lower()
+        return {"type": "Hashtag", "id": tag_iri(self.tenant_id, name), "name": f"#{name}"}
 
 
-def _thread_of(parent: Subject) -> str:
-    """A reply joins its parent's thread (``context``); a post without one starts its own."""
-    known = subject_object(parent)
-    return (ref_id(known.context) if known is not None else None) or subject_id(parent)
+def _person_doc(iri: str, *, handle: str, display_name: str, kind: str, **profile: Any) -> Doc:
+    doc: Doc = {
+        "type": "Person",
+        "id": iri,
+        "name": display_name,
+        "preferredUsername": handle,
+        "kind": kind,
+    }
+    if profile.get("location") is not None:
+        profile["location"] = place(profile["location"])
+    doc.update({key: value for key, value in profile.items() if value is not None})
+    return doc
+
+
+def place(name: str) -> Doc:
+    """A person's office as ingestion publishes it: an AS2 ``Place``."""
+    return {"type": "Place", "name": name}
+
+
+def _check_audience(visibility: Visibility, group: Doc | None, to: Sequence[str]) -> None:
+    """What ingestion refuses (422) is a mistake in a test: say so early."""
+    if group is not None:
+        allowed = _ALLOWED_IN_GROUP[Visibility(group["visibility"])]
+        if visibility not in allowed:
+            raise ValueError(f"a post in a {group['visibility']} group may not be {visibility}")
+    elif visibility is Visibility.GROUP:
+        raise ValueError("visibility 'group' needs a group")
+    if visibility is Visibility.DIRECT and not to:
+        raise ValueError("a direct post needs its addressees in 'to'")
+    if visibility is not Visibility.DIRECT and to:
+        raise ValueError("'to' names the addressees of a direct post only")
+
+
+def _kind_and_type(kind: str | None, object_type: str | None) -> tuple[str, str]:
+    if kind is None:
+        object_type = object_type or "Note"
+        if object_type not in _KIND_OF_TYPE:
+            raise ValueError(f"no post kind is published as {object_type!r}")
+        return _KIND_OF_TYPE[object_type], object_type
+    if kind not in AS2_TYPE:
+        raise ValueError(f"{kind!r} is not a post kind ({', '.join(AS2_TYPE)})")
+    if object_type is not None and object_type != AS2_TYPE[kind]:
+        raise ValueError(f"a {kind} is published as {AS2_TYPE[kind]}, not {object_type}")
+    return kind, AS2_TYPE[kind]
+
+
+def _object_doc(subject: Subject) -> Doc:
+    found = subject_object(subject)
+    if found is None:
+        raise ValueError(f"{subject!r} is a bare IRI: pass the activity that created it")
+    return _doc(found)
+
+
+def _doc(value: AS2Object) -> Doc:
+    dumped: Doc = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _json_ready(value: Any) -> Any:
+    """JSON-ready, as ingestion publishes: datetimes as ISO 8601, ``None`` dropped at every
+    depth."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return value

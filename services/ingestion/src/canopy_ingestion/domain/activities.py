@@ -46,7 +46,8 @@ def person(user: User) -> Doc:
     profile = {
         "title": user.title,
         "department": user.department,
-        "location": user.location,
+        # AS2's own `location` is a reference: a Place named after the office.
+        "location": {"type": "Place", "name": user.location} if user.location else None,
         "skills": list(user.skills) or None,
         "interests": list(user.interests) or None,
         "manager": user_iri(user.tenant_id, user.manager_id) if user.manager_id else None,
