@@ -176,6 +176,13 @@ class Consumer(BackgroundLoop):
         return self._group_id
 
     @property
+    def assignment(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this member holds now."""
+        if self._client is None:
+            return set()
+        return {(tp.topic, tp.partition) for tp in self._client.assignment()}
+
+    @property
     def assigned(self) -> bool:
         """Whether the consumer runs and has joined its group (possibly with no partitions)."""
         return self._joined and self._client is not None and not self._stopping.is_set()

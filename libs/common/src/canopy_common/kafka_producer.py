@@ -110,6 +110,12 @@ class Producer:
             raise RuntimeError("producer not started")
         await self._client.client.fetch_all_metadata()
 
+    async def partitions_for(self, topic: str) -> list[int]:
+        """The topic's partition numbers, in order (from cached cluster metadata)."""
+        if self._client is None:
+            raise RuntimeError("producer not started")
+        return sorted(await self._client.partitions_for(topic))
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self
@@ -129,11 +135,13 @@ class Producer:
         *,
         key: str | bytes | None = None,
         headers: Headers | None = None,
+        partition: int | None = None,
     ) -> Delivery:
         """Publish one record and wait until the broker has acknowledged it.
 
         Bytes are sent as they are; mappings and pydantic models as JSON (see :func:`dumps`).
-        A ``traceparent`` header is added unless ``headers`` already holds one.
+        A ``traceparent`` header is added unless ``headers`` already holds one. Without
+        ``partition`` the key picks it (Kafka's default partitioner).
         """
         if self._client is None:
             raise RuntimeError("Producer.send() before start()")
@@ -142,5 +150,6 @@ class Producer:
             value=encode_payload(value),
             key=key.encode() if isinstance(key, str) else key,
             headers=encode_headers(headers),
+            partition=partition,
         )
         return Delivery(metadata.topic, metadata.partition, metadata.offset)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import structlog
@@ -67,6 +67,9 @@ class BackgroundWorker(Protocol):
     async def stop(self) -> None: ...
 
 
+_Component = TypeVar("_Component")
+
+
 @dataclass
 class Runtime:
     """The clients one service process holds; built by the lifespan, kept on ``app.state``."""
@@ -77,6 +80,13 @@ class Runtime:
     producer: Producer
     consumers: list[Consumer] = field(default_factory=list)
     workers: list[BackgroundWorker] = field(default_factory=list)
+
+    def component(self, kind: type[_Component]) -> _Component:
+        """The running worker of type ``kind`` (e.g. a buffer an API route feeds)."""
+        for worker in self.workers:
+            if isinstance(worker, kind):
+                return worker
+        raise LookupError(f"no {kind.__name__} runs in this process")
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,9 @@ class ServiceDefinition:
     consumers: Sequence[ConsumerSpec] = ()
     # Factories of the background workers, run in worker and all modes (never in api mode).
     workers: Sequence[Callable[[Runtime], BackgroundWorker]] = ()
+    # Factories of workers the HTTP API needs (e.g. a buffer of outgoing records): run in api
+    # and all modes.
+    api_workers: Sequence[Callable[[Runtime], BackgroundWorker]] = ()
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -168,12 +181,15 @@ async def open_runtime(
                 )
                 await consumer.start()
                 consumers.append(consumer)
-            for make_worker in definition.workers:
-                worker = make_worker(runtime)
-                await worker.start()
-                workers.append(worker)
+        factories = [*definition.workers] if mode is not Mode.API else []
+        if mode is not Mode.WORKER:
+            factories += definition.api_workers
         runtime.consumers = consumers
         runtime.workers = workers
+        for make_worker in factories:
+            worker = make_worker(runtime)
+            await worker.start()
+            workers.append(worker)
         yield runtime
     finally:
         # SIGTERM: workers finish what they are doing, consumers stop and commit, then close
