@@ -12,7 +12,7 @@ TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 ROLES ?= member
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate
+.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate rebuild-feeds
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,7 @@ fmt: ## format and auto-fix
 
 typecheck: ## mypy strict over the common library, every service, the tests and scripts
 	$(RUN) mypy libs/common/src services/*/src libs/common/tests services/ingestion/tests tests scripts bench
+	$(RUN) mypy services/fanout/tests  # a run of its own: every service's tests have a conftest
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench
@@ -55,3 +56,6 @@ token: ## print a local JWT: make token TENANT=acme USER=alice ROLES=member,mode
 
 migrate: ## apply every service's SQL migrations (a no-op when up to date)
 	@for svc in $(SERVICES); do $(RUN) python -m canopy_$$svc migrate || exit 1; done
+
+rebuild-feeds: ## rebuild feeds in Redis from Postgres: make rebuild-feeds TENANT=acme [USER=ada]
+	$(RUN) python -m canopy_fanout.rebuild --tenant $(TENANT) $(if $(filter command line,$(origin USER)),--user $(USER))

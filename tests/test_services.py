@@ -41,8 +41,9 @@ SERVICES: dict[str, tuple[ServiceDefinition, type[ServiceSettings]]] = {
     "notify": (NOTIFY, NotifySettings),
     "analytics": (ANALYTICS, AnalyticsSettings),
 }
-# Services whose consumer is still the foundation's: validate, record the id once, DLQ poison.
-# (Ingestion applies upstream events; its own tests cover its consumer.)
+# Services consuming canonical activities: each validates, records the id once, dead-letters
+# poison. (Ingestion applies upstream events; its own tests cover its consumer, and fanout's
+# tests cover what it does with each activity.)
 SKELETON_CONSUMERS = ["analytics", "fanout", "notify"]
 
 

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import FastAPI
 
-from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
+from canopy_fanout.api import feeds, markers
 from canopy_fanout.consumers import CONSUMERS
+from canopy_fanout.impressions import ImpressionBuffer
 from canopy_fanout.settings import Settings
+
+
+def _impressions(runtime: Runtime) -> ImpressionBuffer:
+    settings = cast(Settings, runtime.settings)
+
+    async def send(key: str, value: dict[str, object]) -> None:
+        await runtime.producer.send(settings.kafka.topic_impressions, value, key=key)
+
+    return ImpressionBuffer(
+        send, flush_s=settings.impressions_flush_s, batch=settings.impressions_batch
+    )
+
 
 DEFINITION = ServiceDefinition(
     name="fanout",
     title="Canopy Fan-out",
     package="canopy_fanout",
+    routers=(feeds.router, markers.router),
     consumers=CONSUMERS,
+    api_workers=(_impressions,),
 )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from canopy_common.settings import ServiceSettings
+
+DAY_S = 86_400.0
 
 
 class Settings(ServiceSettings):
@@ -14,3 +17,32 @@ class Settings(ServiceSettings):
     port: int = 8002
     consumer_group: str = "canopy-fanout"
     db_schema: str = "fanout"
+
+    # 800 (Mastodon's figure): days of reading for most people; older pages come from Postgres.
+    feed_cap: int = Field(default=800, ge=1, description="Items kept per feed in Redis")
+    # Beyond this many followers (or members) one write would touch too many feeds: the
+    # source's items are merged into its readers' home feeds when they read instead.
+    push_limit: int = Field(
+        default=10_000, ge=1, description="Audience size above which a source is pulled, not pushed"
+    )
+    # 1,000 recipients is one Redis round trip of a few milliseconds: small enough to spread
+    # a big fan-out over every fanout worker, big enough that the work topic stays quiet.
+    chunk_size: int = Field(default=1_000, ge=1, description="Recipients per fan-out work message")
+    backfill: int = Field(
+        default=200, ge=0, description="Recent items a follow or join copies into the home feed"
+    )
+    # Feeds of people away longer are not kept up to date: rebuilt from Postgres on return.
+    active_window_s: float = Field(
+        default=14 * DAY_S, gt=0, description="Readers seen within this many seconds get pushes"
+    )
+    body_ttl_s: float = Field(
+        default=7 * DAY_S, gt=0, description="How long an item's body stays cached in Redis"
+    )
+    default_page_size: int = Field(default=20, ge=1, description="Feed page size by default")
+    max_page_size: int = Field(default=100, ge=1, description="Largest feed page size")
+    impressions_flush_s: float = Field(
+        default=1.0, gt=0, description="Impressions are published at least this often"
+    )
+    impressions_batch: int = Field(
+        default=500, ge=1, description="Impressions buffered before an early publish"
+    )

@@ -1,0 +1,199 @@
+"""Timelines and item bodies in Redis (ARCHITECTURE §5.6). Redis is a cache: anything here
+can be rebuilt from the ``fanout`` schema.
+
+A timeline is a sorted set ``tl:{tenant}:<kind>:<owner>`` of 16-byte members scored by time,
+plus one sentinel (empty member, score 0) that marks it as built: pushes only go into timelines
+that exist, so a timeline is either whole or missing — and a missing one is rebuilt from
+Postgres on its next read, never shown empty. Bodies are cached as ``act:{tenant}:<entry>``.
+The braces make ``{tenant}`` the Redis Cluster hash tag, so one script may touch many of a
+tenant's keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final, Literal
+
+from redis.asyncio import Redis
+
+from canopy_fanout.domain.entries import Cursor, Direction, Position
+from canopy_fanout.domain.model import FeedRef
+
+Prefix = Literal["tl", "act", "seen"]
+SENTINEL: Final = b""  # score 0: below every item, kept by the trim (rank 0)
+# Ties within one millisecond beyond a page edge: fetched in addition, then cut exactly.
+_TIE_SLACK: Final = 32
+# Recipients per script call: one round trip each, small enough not to stall Redis.
+PUSH_BATCH: Final = 1_000
+
+# KEYS: timelines; ARGV: cap, ttl ms (0: leave it), then score/member pairs. Only timelines
+# that exist are written (a missing one is rebuilt on read); each is trimmed to `cap` items
+# below its sentinel. Returns how many timelines were written.
+_PUSH = """
+local cap = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local written = 0
+for _, timeline in ipairs(KEYS) do
+  if redis.call('EXISTS', timeline) == 1 then
+    for i = 3, #ARGV, 2 do
+      redis.call('ZADD', timeline, ARGV[i], ARGV[i + 1])
+    end
+    redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
+    if ttl > 0 then redis.call('PEXPIRE', timeline, ttl) end
+    written = written + 1
+  end
+end
+return written
+"""
+
+
+def key(prefix: Prefix, tenant: str, *parts: str) -> str:
+    """Every Redis key of the fanout service: ``<prefix>:{<tenant>}:<parts…>``."""
+    return ":".join((prefix, f"{{{tenant}}}", *parts))
+
+
+def timeline_key(tenant: str, feed: FeedRef) -> str:
+    return key("tl", tenant, feed.kind.value, feed.owner)
+
+
+def body_key(tenant: str, entry: uuid.UUID) -> str:
+    return key("act", tenant, entry.hex)
+
+
+class FeedStore:
+    """Timelines and cached bodies of every tenant in one Redis."""
+
+    def __init__(self, redis: Redis, *, cap: int, timeline_ttl_s: float, body_ttl_s: float):
+        self.redis = redis
+        self.cap = cap
+        self._timeline_ttl_ms = int(timeline_ttl_s * 1000)
+        self._body_ttl_ms = int(body_ttl_s * 1000)
+        self._push = redis.register_script(_PUSH)
+
+    # --- writes ---------------------------------------------------------------------------
+
+    async def push(self, tenant: str, feeds: Sequence[FeedRef], entries: Sequence[Position]) -> int:
+        """Add ``entries`` to those ``feeds`` that are built; how many were written.
+
+        One script call per :data:`PUSH_BATCH` feeds, never one round trip per reader.
+        """
+        if not feeds or not entries:
+            return 0
+        pairs: list[bytes | int] = []
+        for entry in entries:
+            pairs += [entry.score, entry.member]
+        written = 0
+        for start in range(0, len(feeds), PUSH_BATCH):
+            keys = [timeline_key(tenant, feed) for feed in feeds[start : start + PUSH_BATCH]]
+            written += int(await self._push(keys=keys, args=[self.cap, 0, *pairs]))
+        return written
+
+    async def remove(self, tenant: str, feeds: Sequence[FeedRef], members: Sequence[bytes]) -> None:
+        """Take ``members`` out of ``feeds`` (missing ones are fine)."""
+        if not feeds or not members:
+            return
+        for start in range(0, len(feeds), PUSH_BATCH):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for feed in feeds[start : start + PUSH_BATCH]:
+                    pipe.zrem(timeline_key(tenant, feed), *members)
+                await pipe.execute()
+
+    async def replace(self, tenant: str, feed: FeedRef, entries: Iterable[Position]) -> None:
+        """Build ``feed`` from ``entries`` (newest ``cap`` kept), replacing what was there."""
+        name = timeline_key(tenant, feed)
+        mapping: dict[bytes, float] = {SENTINEL: 0}
+        for entry in sorted(entries, reverse=True)[: self.cap]:
+            mapping[entry.member] = entry.score
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(name)
+            pipe.zadd(name, mapping)
+            pipe.pexpire(name, self._timeline_ttl_ms)
+            await pipe.execute()
+
+    async def drop(self, tenant: str, feeds: Sequence[FeedRef]) -> None:
+        """Forget ``feeds`` entirely (rebuilt on their next read)."""
+        if feeds:
+            await self.redis.delete(*(timeline_key(tenant, feed) for feed in feeds))
+
+    async def touch(self, tenant: str, feed: FeedRef) -> None:
+        """Keep a read timeline for another active window."""
+        await self.redis.pexpire(timeline_key(tenant, feed), self._timeline_ttl_ms)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def built(self, tenant: str, feeds: Sequence[FeedRef]) -> list[bool]:
+        """Whether each feed is built (else it must be rebuilt before it is read)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for feed in feeds:
+                pipe.exists(timeline_key(tenant, feed))
+            return [bool(found) for found in await pipe.execute()]
+
+    async def window(
+        self, tenant: str, feed: FeedRef, cursor: Cursor | None, count: int
+    ) -> tuple[list[Position], bool]:
+        """Up to ``count`` (plus ties) entries on the cursor's side of it, and whether the
+        timeline was trimmed (it may not hold everything older than what it returns)."""
+        name = timeline_key(tenant, feed)
+        fetch = count + _TIE_SLACK
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if cursor is None:
+                pipe.zrange(
+                    name,
+                    "+inf",
+                    "(0",
+                    desc=True,
+                    byscore=True,
+                    offset=0,
+                    num=fetch,
+                    withscores=True,
+                )
+            elif cursor.direction is Direction.OLDER:
+                pipe.zrange(
+                    name,
+                    cursor.position.score,
+                    "(0",
+                    desc=True,
+                    byscore=True,
+                    offset=0,
+                    num=fetch,
+                    withscores=True,
+                )
+            else:
+                pipe.zrange(
+                    name,
+                    cursor.position.score,
+                    "+inf",
+                    byscore=True,
+                    offset=0,
+                    num=fetch,
+                    withscores=True,
+                )
+            pipe.zcard(name)
+            rows, size = await pipe.execute()
+        positions = [Position(int(score), bytes(member)) for member, score in rows]
+        return positions, int(size) - 1 >= self.cap
+
+    # --- bodies ---------------------------------------------------------------------------
+
+    async def bodies(self, tenant: str, entries: Sequence[uuid.UUID]) -> list[bytes | None]:
+        if not entries:
+            return []
+        found = await self.redis.mget([body_key(tenant, entry) for entry in entries])
+        return [value if isinstance(value, bytes) else None for value in found]
+
+    async def cache_bodies(self, tenant: str, bodies: Mapping[uuid.UUID, bytes]) -> None:
+        if not bodies:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry, body in bodies.items():
+                pipe.set(body_key(tenant, entry), body, px=self._body_ttl_ms)
+            await pipe.execute()
+
+    async def forget_bodies(self, tenant: str, entries: Sequence[uuid.UUID]) -> None:
+        if entries:
+            await self.redis.delete(*(body_key(tenant, entry) for entry in entries))
+
+    async def first_sight(self, tenant: str, user_id: str, every_s: int) -> bool:
+        """True at most once per ``every_s`` per reader: when to record their last read."""
+        return bool(await self.redis.set(key("seen", tenant, user_id), b"1", nx=True, ex=every_s))

@@ -1,0 +1,345 @@
+"""The fanout service's projections of people, groups and the social graph (``fanout``
+schema), built from activities only. Counters (followers, members) move only when a row was
+really added or removed, so a redelivered activity changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from canopy_common.db import Connection
+from canopy_common.events import Visibility
+from canopy_fanout.domain.model import Item, Reader, ReaderGraph, Ties
+
+Relation = Literal["blocks", "mutes"]
+_INSIDERS = frozenset({"employee", "bot"})
+
+
+async def upsert_person(conn: Connection, tenant: str, user_id: str, kind: str) -> None:
+    await conn.execute(
+        "INSERT INTO people (tenant_id, user_id, kind) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET kind = excluded.kind, active = true",
+        tenant,
+        user_id,
+        kind,
+    )
+
+
+async def deactivate_person(conn: Connection, tenant: str, user_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO people (tenant_id, user_id, active) VALUES ($1, $2, false) "
+        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET active = false",
+        tenant,
+        user_id,
+    )
+
+
+async def person_exists(conn: Connection, tenant: str, user_id: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT active FROM people WHERE tenant_id = $1 AND user_id = $2", tenant, user_id
+        )
+    )
+
+
+async def record_reads(conn: Connection, tenant: str, user_id: str, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO people (tenant_id, user_id, last_seen_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen_at = "
+        "GREATEST(people.last_seen_at, excluded.last_seen_at)",
+        tenant,
+        user_id,
+        at,
+    )
+
+
+async def upsert_group(conn: Connection, tenant: str, group_id: str, visibility: str) -> None:
+    await conn.execute(
+        "INSERT INTO groups (tenant_id, group_id, visibility) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant_id, group_id) DO UPDATE SET visibility = excluded.visibility",
+        tenant,
+        group_id,
+        visibility,
+    )
+
+
+async def group_visibility(conn: Connection, tenant: str, group_id: str) -> Visibility | None:
+    found = await conn.fetchval(
+        "SELECT visibility FROM groups WHERE tenant_id = $1 AND group_id = $2", tenant, group_id
+    )
+    return Visibility(found) if found else None
+
+
+async def is_member(conn: Connection, tenant: str, group_id: str, user_id: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
+            tenant,
+            group_id,
+            user_id,
+        )
+    )
+
+
+async def add_member(conn: Connection, tenant: str, group_id: str, user_id: str) -> bool:
+    added = await conn.fetchval(
+        "INSERT INTO memberships (tenant_id, group_id, user_id) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING true",
+        tenant,
+        group_id,
+        user_id,
+    )
+    if added:
+        await _count_members(conn, tenant, group_id, 1)
+    return bool(added)
+
+
+async def remove_member(conn: Connection, tenant: str, group_id: str, user_id: str) -> bool:
+    removed = await conn.fetchval(
+        "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3 "
+        "RETURNING true",
+        tenant,
+        group_id,
+        user_id,
+    )
+    if removed:
+        await _count_members(conn, tenant, group_id, -1)
+    return bool(removed)
+
+
+async def _count_members(conn: Connection, tenant: str, group_id: str, delta: int) -> None:
+    # A Join may arrive before the group's Create (another key): the group is private until
+    # its Create says otherwise, so nothing leaks meanwhile.
+    await conn.execute(
+        "INSERT INTO groups (tenant_id, group_id, member_count) VALUES ($1, $2, GREATEST($3, 0)) "
+        "ON CONFLICT (tenant_id, group_id) "
+        "DO UPDATE SET member_count = GREATEST(groups.member_count + $3, 0)",
+        tenant,
+        group_id,
+        delta,
+    )
+
+
+async def add_follow(conn: Connection, tenant: str, follower: str, followee: str) -> bool:
+    added = await conn.fetchval(
+        "INSERT INTO follows (tenant_id, followee_id, follower_id) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING true",
+        tenant,
+        followee,
+        follower,
+    )
+    if added:
+        await _count_followers(conn, tenant, followee, 1)
+    return bool(added)
+
+
+async def remove_follow(conn: Connection, tenant: str, follower: str, followee: str) -> bool:
+    removed = await conn.fetchval(
+        "DELETE FROM follows WHERE tenant_id = $1 AND followee_id = $2 AND follower_id = $3 "
+        "RETURNING true",
+        tenant,
+        followee,
+        follower,
+    )
+    if removed:
+        await _count_followers(conn, tenant, followee, -1)
+    return bool(removed)
+
+
+async def _count_followers(conn: Connection, tenant: str, user_id: str, delta: int) -> None:
+    await conn.execute(
+        "INSERT INTO people (tenant_id, user_id, follower_count) VALUES ($1, $2, GREATEST($3, 0)) "
+        "ON CONFLICT (tenant_id, user_id) "
+        "DO UPDATE SET follower_count = GREATEST(people.follower_count + $3, 0)",
+        tenant,
+        user_id,
+        delta,
+    )
+
+
+async def follow_tag(conn: Connection, tenant: str, user_id: str, tag: str, on: bool) -> None:
+    if on:
+        await conn.execute(
+            "INSERT INTO tag_follows (tenant_id, tag, user_id) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING",
+            tenant,
+            tag,
+            user_id,
+        )
+    else:
+        await conn.execute(
+            "DELETE FROM tag_follows WHERE tenant_id = $1 AND tag = $2 AND user_id = $3",
+            tenant,
+            tag,
+            user_id,
+        )
+
+
+async def relate(
+    conn: Connection, relation: Relation, tenant: str, user_id: str, other_id: str, on: bool
+) -> None:
+    """Add (``on``) or remove a block or mute of ``other_id`` by ``user_id``."""
+    if on:
+        await conn.execute(
+            f"INSERT INTO {relation} (tenant_id, user_id, other_id) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING",
+            tenant,
+            user_id,
+            other_id,
+        )
+    else:
+        await conn.execute(
+            f"DELETE FROM {relation} WHERE tenant_id = $1 AND user_id = $2 AND other_id = $3",
+            tenant,
+            user_id,
+            other_id,
+        )
+
+
+async def reader_graph(
+    conn: Connection, tenant: str, user_id: str, *, push_limit: int, guest: bool = False
+) -> ReaderGraph:
+    """One reader's graph, in one round trip. ``guest`` is what the caller knows (the
+    token's role) when the projection has not seen the person yet."""
+    row = await conn.fetchrow(
+        """
+        SELECT
+          (SELECT kind FROM people WHERE tenant_id = $1 AND user_id = $2) AS kind,
+          (SELECT active FROM people WHERE tenant_id = $1 AND user_id = $2) AS active,
+          ARRAY(SELECT followee_id FROM follows WHERE tenant_id = $1 AND follower_id = $2)
+            AS follows,
+          ARRAY(SELECT group_id FROM memberships WHERE tenant_id = $1 AND user_id = $2)
+            AS groups,
+          ARRAY(SELECT tag FROM tag_follows WHERE tenant_id = $1 AND user_id = $2) AS tags,
+          ARRAY(SELECT other_id FROM blocks WHERE tenant_id = $1 AND user_id = $2
+                UNION SELECT user_id FROM blocks WHERE tenant_id = $1 AND other_id = $2)
+            AS blocked,
+          ARRAY(SELECT other_id FROM mutes WHERE tenant_id = $1 AND user_id = $2) AS muted,
+          ARRAY(SELECT f.followee_id FROM follows f JOIN people p
+                  ON p.tenant_id = f.tenant_id AND p.user_id = f.followee_id
+                WHERE f.tenant_id = $1 AND f.follower_id = $2 AND p.follower_count > $3)
+            AS pull_people,
+          ARRAY(SELECT m.group_id FROM memberships m JOIN groups g
+                  ON g.tenant_id = m.tenant_id AND g.group_id = m.group_id
+                WHERE m.tenant_id = $1 AND m.user_id = $2 AND g.member_count > $3)
+            AS pull_groups
+        """,
+        tenant,
+        user_id,
+        push_limit,
+    )
+    assert row is not None
+    kind = row["kind"]
+    reader = Reader(
+        user_id,
+        guest=kind == "guest" if kind is not None else guest,
+        active=row["active"] is not False,
+    )
+    return ReaderGraph(
+        reader=reader,
+        follows=frozenset(row["follows"]),
+        groups=frozenset(row["groups"]),
+        tags=frozenset(row["tags"]),
+        blocked=frozenset(row["blocked"]),
+        muted=frozenset(row["muted"]),
+        pull_people=frozenset(row["pull_people"]),
+        pull_groups=frozenset(row["pull_groups"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Who could get an item pushed, with their ties to it; and whether its actor or group is
+    pulled instead of pushed."""
+
+    readers: list[Reader]
+    ties: dict[str, Ties]
+    actor_pulled: bool
+    group_pulled: bool
+
+
+async def candidates(
+    conn: Connection, item: Item, *, push_limit: int, active_since: datetime
+) -> Candidates:
+    """Everyone with a reason to get ``item`` who read recently — followers of its actor and
+    members of its group unless those are pull sources, followers of its hashtags, the people
+    it names, its actor and author — with their ties to it. One round trip."""
+    tenant = item.tenant_id
+    sizes = await conn.fetchrow(
+        "SELECT (SELECT follower_count FROM people WHERE tenant_id = $1 AND user_id = $2) AS f, "
+        "(SELECT member_count FROM groups WHERE tenant_id = $1 AND group_id = $3) AS m",
+        tenant,
+        item.actor_id,
+        item.group_id,
+    )
+    assert sizes is not None
+    actor_pulled = (sizes["f"] or 0) > push_limit
+    group_pulled = item.group_id is not None and (sizes["m"] or 0) > push_limit
+    named = sorted(item.people | item.mentions | item.addressees)
+    people = sorted(item.people)
+    rows = await conn.fetch(
+        """
+        WITH candidate AS (
+          SELECT follower_id AS uid FROM follows
+           WHERE tenant_id = $1 AND followee_id = $2 AND NOT $8
+          UNION SELECT user_id FROM memberships
+           WHERE tenant_id = $1 AND group_id = $3 AND NOT $9
+          UNION SELECT user_id FROM tag_follows WHERE tenant_id = $1 AND tag = ANY($4::text[])
+          UNION SELECT unnest($5::text[])
+        )
+        SELECT c.uid, p.kind,
+          ARRAY(SELECT followee_id FROM follows f WHERE f.tenant_id = $1
+                AND f.follower_id = c.uid AND f.followee_id = ANY($6::text[])) AS follows,
+          EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = $1 AND m.group_id = $3
+                  AND m.user_id = c.uid) AS member,
+          EXISTS (SELECT 1 FROM tag_follows t WHERE t.tenant_id = $1 AND t.user_id = c.uid
+                  AND t.tag = ANY($4::text[])) AS follows_tag,
+          EXISTS (SELECT 1 FROM blocks b WHERE b.tenant_id = $1 AND
+                  ((b.user_id = c.uid AND b.other_id = ANY($6::text[]))
+                   OR (b.other_id = c.uid AND b.user_id = ANY($6::text[])))) AS blocked,
+          EXISTS (SELECT 1 FROM mutes u WHERE u.tenant_id = $1 AND u.user_id = c.uid
+                  AND u.other_id = ANY($6::text[])) AS muted
+        FROM candidate c
+        JOIN people p ON p.tenant_id = $1 AND p.user_id = c.uid
+        WHERE p.active AND p.last_seen_at >= $7
+        """,
+        tenant,
+        item.actor_id,
+        item.group_id,
+        sorted(item.hashtags),
+        named,
+        people,
+        active_since,
+        actor_pulled,
+        group_pulled,
+    )
+    # Someone whose profile has not arrived yet counts as a guest: they get the least.
+    readers = [Reader(row["uid"], guest=row["kind"] not in _INSIDERS) for row in rows]
+    ties = {
+        row["uid"]: Ties(
+            follows=frozenset(row["follows"]),
+            member=row["member"],
+            follows_tag=row["follows_tag"],
+            blocked=row["blocked"],
+            muted=row["muted"],
+        )
+        for row in rows
+    }
+    return Candidates(readers, ties, actor_pulled, group_pulled)
+
+
+async def members_and_followers(
+    conn: Connection, tenant: str, *, group_id: str | None, people: Sequence[str]
+) -> list[str]:
+    """Everyone who may hold an item of these people or this group in their home feed."""
+    rows = await conn.fetch(
+        "SELECT follower_id AS uid FROM follows WHERE tenant_id = $1 "
+        "AND followee_id = ANY($2::text[]) "
+        "UNION SELECT user_id FROM memberships WHERE tenant_id = $1 AND group_id = $3",
+        tenant,
+        list(people),
+        group_id,
+    )
+    return [row["uid"] for row in rows]

@@ -1,0 +1,165 @@
+"""HTTP routes: the feeds (ARCHITECTURE §5, "Reads").
+
+``GET /v1/feeds/home``, ``/v1/feeds/users/{user_id}``, ``/v1/feeds/groups/{group_id}`` and
+``/v1/feeds/tags/{tag}`` answer ``{"items", "next_cursor", "prev_cursor"}`` newest first, with
+a ``Link`` header (RFC 8288) to the next and previous pages; with ``Accept:
+application/activity+json`` the page is an AS2 ``OrderedCollectionPage``. Each item is the
+activity (``object.id`` is the post's id), its actor's summary, and ``stats``: reply and
+reaction counts and whether the reader reacted.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from canopy_common.auth import CurrentPrincipal, Role
+from canopy_common.errors import InvalidInput
+from canopy_common.events import CANOPY_CONTEXT
+from canopy_fanout.api.deps import CurrentReads, Impressions
+from canopy_fanout.domain.entries import Cursor
+from canopy_fanout.domain.model import FeedKind, FeedRef
+from canopy_fanout.reads import Page, read_feed
+
+router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
+
+AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json")
+MAX_TAG_LENGTH = 100
+
+CursorParam = Annotated[
+    str | None, Query(description="Opaque: a page's next_cursor or prev_cursor", max_length=200)
+]
+LimitParam = Annotated[int | None, Query(ge=1, description="Items per page (default 20, max 100)")]
+
+
+async def _serve(
+    request: Request,
+    principal: CurrentPrincipal,
+    reads: CurrentReads,
+    impressions: Impressions,
+    feed: FeedRef,
+    cursor: str | None,
+    limit: int | None,
+) -> Response:
+    settings = reads.settings
+    size = limit or settings.default_page_size
+    if size > settings.max_page_size:
+        raise InvalidInput(
+            f"limit: at most {settings.max_page_size}",
+            code="limit-exceeded",
+            extra={"field": "limit", "limit": settings.max_page_size, "actual": size},
+        )
+    page = await read_feed(
+        reads,
+        tenant=principal.tenant_id,
+        reader_id=principal.user_id,
+        guest=principal.has_role(Role.GUEST) and not principal.has_role(Role.MEMBER),
+        feed=feed,
+        cursor=Cursor.decode(cursor) if cursor else None,
+        limit=size,
+    )
+    impressions.add(
+        principal.tenant_id,
+        principal.user_id,
+        feed.kind.value,
+        [(str(doc["id"]), _object_id(doc)) for doc in page.items],
+    )
+    return _response(request, page, size)
+
+
+def _object_id(doc: dict[str, Any]) -> str:
+    obj = doc.get("object")
+    return str(obj.get("id")) if isinstance(obj, dict) else str(obj)
+
+
+def _page_url(request: Request, cursor: Cursor, size: int) -> str:
+    return str(request.url.include_query_params(cursor=cursor.encode(), limit=size))
+
+
+def _response(request: Request, page: Page, size: int) -> Response:
+    next_url = _page_url(request, page.next_cursor, size) if page.next_cursor else None
+    prev_url = _page_url(request, page.prev_cursor, size) if page.prev_cursor else None
+    links = [
+        f'<{url}>; rel="{rel}"' for url, rel in ((next_url, "next"), (prev_url, "prev")) if url
+    ]
+    headers = {"Link": ", ".join(links)} if links else {}
+    accept = request.headers.get("accept", "")
+    if any(media in accept for media in AS2_MEDIA_TYPES):
+        body: dict[str, Any] = {
+            "@context": CANOPY_CONTEXT,
+            "type": "OrderedCollectionPage",
+            "id": str(request.url),
+            "partOf": str(request.url.remove_query_params(["cursor", "limit"])),
+            "orderedItems": page.items,
+        }
+        if next_url:
+            body["next"] = next_url
+        if prev_url:
+            body["prev"] = prev_url
+        return Response(orjson.dumps(body), media_type="application/activity+json", headers=headers)
+    body = {
+        "items": page.items,
+        "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
+        "prev_cursor": page.prev_cursor.encode() if page.prev_cursor else None,
+    }
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+
+
+@router.get("/home", summary="The reader's home feed: people, groups and hashtags they follow")
+async def home(
+    request: Request,
+    principal: CurrentPrincipal,
+    reads: CurrentReads,
+    impressions: Impressions,
+    cursor: CursorParam = None,
+    limit: LimitParam = None,
+) -> Response:
+    feed = FeedRef(FeedKind.HOME, principal.user_id)
+    return await _serve(request, principal, reads, impressions, feed, cursor, limit)
+
+
+@router.get("/users/{user_id}", summary="What one person posted and shared")
+async def user_feed(
+    request: Request,
+    principal: CurrentPrincipal,
+    reads: CurrentReads,
+    impressions: Impressions,
+    user_id: Annotated[str, Path(max_length=255)],
+    cursor: CursorParam = None,
+    limit: LimitParam = None,
+) -> Response:
+    feed = FeedRef(FeedKind.USER, user_id)
+    return await _serve(request, principal, reads, impressions, feed, cursor, limit)
+
+
+@router.get("/groups/{group_id}", summary="What was posted into a group (members only if private)")
+async def group_feed(
+    request: Request,
+    principal: CurrentPrincipal,
+    reads: CurrentReads,
+    impressions: Impressions,
+    group_id: Annotated[str, Path(max_length=255)],
+    cursor: CursorParam = None,
+    limit: LimitParam = None,
+) -> Response:
+    feed = FeedRef(FeedKind.GROUP, group_id)
+    return await _serve(request, principal, reads, impressions, feed, cursor, limit)
+
+
+@router.get("/tags/{tag}", summary="What carries a hashtag")
+async def tag_feed(
+    request: Request,
+    principal: CurrentPrincipal,
+    reads: CurrentReads,
+    impressions: Impressions,
+    tag: Annotated[str, Path(max_length=MAX_TAG_LENGTH + 1)],
+    cursor: CursorParam = None,
+    limit: LimitParam = None,
+) -> Response:
+    name = tag.removeprefix("#").lower()
+    if not name or any(ch.isspace() or ch in "#:/" for ch in name):
+        raise InvalidInput(f"tag: {tag!r} is not a hashtag", extra={"field": "tag"})
+    feed = FeedRef(FeedKind.TAG, name)
+    return await _serve(request, principal, reads, impressions, feed, cursor, limit)

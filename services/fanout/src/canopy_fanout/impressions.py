@@ -1,0 +1,80 @@
+"""Impressions: which items a reader was shown, batched onto ``canopy.impressions.v1``
+(ARCHITECTURE §2) for analytics' reach and active-user figures.
+
+Feed reads only append to an in-memory buffer; a background loop publishes it every
+``impressions_flush_s`` (or sooner when ``impressions_batch`` items wait), one record per
+reader keyed ``tenant:viewer``. Impressions are a measurement: a crash loses at most one
+flush interval of them, and nothing else depends on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from canopy_common.loops import BackgroundLoop
+from canopy_common.transient import is_transient
+
+log = structlog.get_logger(__name__)
+
+Send = Callable[[str, dict[str, Any]], Awaitable[Any]]  # (key, value)
+# Kept at most this many impressions while the broker is away; older ones are dropped.
+MAX_BUFFERED = 100_000
+
+
+class ImpressionBuffer(BackgroundLoop):
+    task_name = "impressions"
+
+    def __init__(self, send: Send, *, flush_s: float, batch: int) -> None:
+        super().__init__()
+        self._send = send
+        self._flush_s = flush_s
+        self._batch = batch
+        self._pending: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self._size = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.running
+
+    def add(self, tenant: str, viewer: str, feed: str, seen: Sequence[tuple[str, str]]) -> None:
+        """Record that ``viewer`` was shown ``seen`` — (activity id, object id) pairs."""
+        if not seen or self._size >= MAX_BUFFERED:
+            return
+        now = datetime.now(UTC).isoformat()
+        self._pending.setdefault((tenant, viewer), []).extend(
+            {"activity": activity, "object": obj, "feed": feed, "viewed_at": now}
+            for activity, obj in seen
+        )
+        self._size += len(seen)
+        if self._size >= self._batch:
+            self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            await self._sleep(self._flush_s)
+            self._wake.clear()
+            await self.flush()
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Publish what is buffered; the number of impressions sent."""
+        pending, self._pending, self._size = self._pending, {}, 0
+        sent = 0
+        for (tenant, viewer), seen in pending.items():
+            value = {"tenant": tenant, "viewer": viewer, "items": seen}
+            try:
+                await self._send(f"{tenant}:{viewer}", value)
+                sent += len(seen)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("impressions not published, kept for later", error=str(exc))
+                self._pending.setdefault((tenant, viewer), []).extend(seen)
+                self._size += len(seen)
+                await asyncio.sleep(0)
+        return sent
