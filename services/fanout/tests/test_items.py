@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from canopy_common.activities import item_of
 from canopy_common.events import StrictActivity, Visibility, validate_activity
-from canopy_fanout.domain.items import item_of
 from canopy_fanout.domain.model import Item
 
 TENANT = "acme"

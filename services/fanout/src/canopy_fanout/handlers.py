@@ -19,6 +19,13 @@ from typing import Any
 import orjson
 import structlog
 
+from canopy_common.activities import (
+    activity_type,
+    as_object,
+    edited_item,
+    item_of,
+    user_id,
+)
 from canopy_common.db import Connection
 from canopy_common.errors import InvalidInput
 from canopy_common.events import StrictActivity, ref_ids
@@ -28,13 +35,6 @@ from canopy_fanout.adapters.feed_store import FeedStore
 from canopy_fanout.adapters.items import StoredItem
 from canopy_fanout.domain.audience import delivers, resolve_audience
 from canopy_fanout.domain.entries import Position
-from canopy_fanout.domain.items import (
-    activity_type,
-    as_object,
-    edited_item,
-    item_of,
-    user_id,
-)
 from canopy_fanout.domain.model import FeedKind, FeedRef, Item
 from canopy_fanout.metrics import FanoutMetrics
 from canopy_fanout.settings import Settings

@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from canopy_common.audience import may_see
 from canopy_common.db import Connection
 from canopy_common.errors import NotFound
 from canopy_common.events import Visibility
 from canopy_fanout.adapters import graph, items
 from canopy_fanout.adapters.feed_store import FeedStore
 from canopy_fanout.adapters.items import StoredItem
-from canopy_fanout.domain.audience import delivers, may_see
+from canopy_fanout.domain.audience import delivers
 from canopy_fanout.domain.entries import Cursor, Direction, Position, page_window
 from canopy_fanout.domain.model import FeedKind, FeedRef, Item, ReaderGraph
 from canopy_fanout.metrics import FanoutMetrics

@@ -1,17 +1,18 @@
-"""Reading canonical activities (ARCHITECTURE §3) as the fanout service needs them.
+"""Reading canonical activities (ARCHITECTURE §3): posts as feed items, people as ids.
 
 Ingestion enriches every activity so consumers never call back: a post's ``Create`` carries the
 whole object (author, visibility, group with its visibility, mentions and hashtags resolved to
-IRIs, the post it replies to). These functions turn that into :class:`Item` and plain ids.
+IRIs, the post it replies to). These functions turn that into
+:class:`~canopy_common.audience.Item` and plain ids.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from canopy_common.audience import Item
 from canopy_common.events import AS2Object, Refs, StrictActivity, Visibility, ref_id, ref_ids
 from canopy_common.iris import parse_name, user_id_of
-from canopy_fanout.domain.model import Item
 
 # AS2 types of what people and upstream systems post: feed material.
 POST_TYPES: Final = frozenset(
