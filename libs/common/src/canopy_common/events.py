@@ -76,6 +76,9 @@ CANOPY_TERMS: Final = (
     "skills",
     "interests",
     "manager",
+    "email",  # a person's work address (AS2 has no term for it): notifications by e-mail
+    "roles",  # a person's tenant roles: moderator | tenant_admin | analyst | group_admin
+    "status",  # a task's or event's state: open | completed | cancelled
 )
 # Inline, so consumers never fetch a context document. AS2 defines `source` (ActivityPub's
 # original-content term); Canopy redefines it as the producing system, as JSON-LD allows.

@@ -2,9 +2,11 @@
 ``canopy.upstream.v1``, applied to the write model like an HTTP write.
 
 Supported: Create/Update/Delete of a Person (HR joiners, changes, leavers; the actor is a bot
-the tenant provisions for the HR system), Join/Leave of a Group (the actor is the person),
+the tenant provisions for the HR system; ``email`` and ``roles`` as Canopy terms, a Person
+without ``roles`` keeps the ones it has), Join/Leave of a Group (the actor is the person),
 Create of a Note or Article by a bot (``kind: announcement`` for announcements), Create/
-Update/Delete of a Task or Event (``to`` names the assignees, ``endTime`` is the due time), and
+Update/Delete of a Task or Event (``to`` names the assignees, ``endTime`` is the due time,
+``status`` open | completed | cancelled, kept by an Update that does not say it), and
 Add of a Document, Link or other object into a group. Anything else is refused with a reason
 and dead-lettered by the consumer; the same upstream ``id`` twice is a no-op (the inbox).
 """
@@ -22,7 +24,7 @@ from canopy_ingestion.adapters import outbox, upstream_objects
 from canopy_ingestion.adapters.groups import get_group
 from canopy_ingestion.adapters.people import get_tenant, get_user, get_users
 from canopy_ingestion.domain.activities import activities_from, activity, group, post_object
-from canopy_ingestion.domain.model import Post, PostKind, User, UserKind
+from canopy_ingestion.domain.model import Post, PostKind, TaskStatus, User, UserKind
 from canopy_ingestion.handlers.groups import (
     EndMembership,
     SetMembership,
@@ -132,6 +134,8 @@ async def _person(
             skills=tuple(extra.get("skills") or ()),
             interests=tuple(extra.get("interests") or ()),
             manager_id=user_id_of(manager, incoming.tenant) if isinstance(manager, str) else None,
+            email=_optional_text(extra.get("email"), "object.email"),
+            roles=_optional_texts(extra.get("roles"), "object.roles"),
         ),
         conn=conn,
     )
@@ -210,6 +214,7 @@ async def _scheduled(
         url=ref_id(obj.url),
         start_time=obj.start_time,
         end_time=obj.end_time,
+        status=_task_status((obj.model_extra or {}).get("status"), existing),
         source=incoming.source or UPSTREAM_SOURCE,
     )
     await upstream_objects.save_object(conn, post)
@@ -273,6 +278,32 @@ def _emit(verb: str, actor: User, obj: dict[str, Any], post: Post) -> StrictActi
         visibility=post.visibility.value,
         to=[user_iri(post.tenant_id, uid) for uid in post.to_ids] or None,
     )
+
+
+def _task_status(value: Any, existing: Post | None) -> TaskStatus:
+    """The status a task or event says; without one, what it had (a reschedule does not
+    reopen a completed task), or open."""
+    if value is None:
+        kept = existing.status if existing is not None and not existing.deleted else None
+        return kept or TaskStatus.OPEN
+    if not isinstance(value, str) or value not in {status.value for status in TaskStatus}:
+        allowed = " | ".join(TaskStatus)
+        raise InvalidInput(f"object.status: {value!r} is not {allowed}")
+    return TaskStatus(value)
+
+
+def _optional_text(value: Any, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{field}: must be a string")
+    return value
+
+
+def _optional_texts(value: Any, field: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidInput(f"{field}: must be a list of strings")
+    return tuple(value)
 
 
 def _is_person_ref(obj: Any, tenant: str) -> bool:

@@ -14,6 +14,9 @@ activity carries the whole group as its ``target``, an ``Undo`` embeds what it u
     post = f.post(ada, "Shipped! #release @bob", group=team, mentions=[bob], hashtags=["release"])
     like = f.like(bob, post)
     f.undo(like)
+    f.invite(ada, team, bob)
+    review = f.task(f.user(kind="bot"), "Review", due=tomorrow, assignees=[bob])
+    f.update_task(review, status="completed")
 
 The shapes mirror ``canopy_ingestion.domain.activities`` and its handlers (graph, groups,
 posts, reactions, people); this module may not import them, so keep the two in step.
@@ -28,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
 
 from canopy_common.events import (
+    Activity,
     AS2Object,
     StrictActivity,
     Visibility,
@@ -44,11 +48,17 @@ PersonKind: TypeAlias = Literal["employee", "guest", "bot"]
 GroupVisibility: TypeAlias = Literal["public", "internal", "private"]
 MemberRole: TypeAlias = Literal["owner", "admin", "member"]
 Reaction: TypeAlias = Literal["like", "celebrate", "insightful", "support"]
+# A person's tenant roles (canopy_common.auth.Role but those a token's kind or platform gives).
+TenantRole: TypeAlias = Literal["moderator", "tenant_admin", "analyst", "group_admin"]
+TaskStatus: TypeAlias = Literal["open", "completed", "cancelled"]
+ScheduledType: TypeAlias = Literal["Task", "Event"]
 
 # What ingestion accepts as a tenant id (``PUT /v1/tenants/{id}``, tokens); no ':' either,
 # so it fits in ``urn:canopy:<tenant>:...``.
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ERASED_DISPLAY_NAME = "Deleted user"  # what erasure leaves of a person's name
+UPSTREAM_SOURCE = "upstream"  # the `source` of an upstream record that names none
+SCHEDULED_TYPES = frozenset({"Task", "Event"})  # what upstream systems schedule
 
 # The post kinds and the AS2 type each is published as.
 AS2_TYPE: Mapping[str, str] = {
@@ -98,6 +108,8 @@ _PROFILE_MEMBERS = {
     "skills": "skills",
     "interests": "interests",
     "manager": "manager",
+    "email": "email",
+    "roles": "roles",
 }
 
 
@@ -234,11 +246,15 @@ class ActivityFactory:
         skills: Sequence[str] = (),
         interests: Sequence[str] = (),
         manager: Subject | None = None,
+        email: str | None = None,
+        roles: Sequence[TenantRole] = (),
         by: Subject | None = None,
         published: datetime | None = None,
     ) -> StrictActivity:
         """The ``Create`` of a provisioned person: actor and object are the Person,
-        ``visibility: public``, ``attributedTo`` who provisioned them (``by``, the admin)."""
+        ``visibility: public``, ``attributedTo`` who provisioned them (``by``, the admin).
+        ``email`` is published as given (ingestion lower-cases its domain); ``roles``
+        distinct and sorted, as ingestion stores them."""
         handle = handle or f"user-{uuid.uuid4().hex[:8]}"
         user_id = user_id or f"{handle}-{uuid.uuid4().hex[:8]}"
         person = _person_doc(
@@ -252,6 +268,8 @@ class ActivityFactory:
             skills=list(skills) or None,
             interests=list(interests) or None,
             manager=subject_id(manager) if manager is not None else None,
+            email=email,
+            roles=_roles(roles),
         )
         return self._profile_activity("Create", person, by=by, published=published)
 
@@ -259,7 +277,8 @@ class ActivityFactory:
         self, user: Subject, *, by: Subject | None = None, **changes: Any
     ) -> StrictActivity:
         """The ``Update`` of a changed profile. ``changes``: handle, display_name, kind,
-        title, department, location, skills, interests, manager (a person); ``None`` clears."""
+        title, department, location, skills, interests, manager (a person), email, roles;
+        ``None`` clears."""
         unknown = sorted(set(changes) - set(_PROFILE_MEMBERS))
         if unknown:
             raise TypeError(f"not profile fields: {', '.join(unknown)}")
@@ -272,6 +291,8 @@ class ActivityFactory:
                 value = place(value)
             elif key in ("skills", "interests"):
                 value = list(value or ()) or None
+            elif key == "roles":
+                value = _roles(value or ())
             if value is None:
                 person.pop(member, None)
             else:
@@ -374,6 +395,13 @@ class ActivityFactory:
         person = self.person(member)
         found = self.group_object(group)
         return self._group_activity("Remove", found, admin, person, to=[person["id"]])
+
+    def invite(self, inviter: Subject, group: Subject, invitee: Subject) -> StrictActivity:
+        """A member invites ``invitee`` into ``group``: object the invitee's Person, ``to``
+        them, the group as ``target``. (Their later ``join`` consumes the invite.)"""
+        person = self.person(invitee)
+        found = self.group_object(group)
+        return self._group_activity("Invite", found, inviter, person, to=[person["id"]])
 
     # --- the social graph ---------------------------------------------------------------------
 
@@ -554,8 +582,9 @@ class ActivityFactory:
         updated: datetime | None = None,
     ) -> StrictActivity:
         """The author's ``Update`` of a post: the whole edited object, same id, ``updated``
-        set. ``None`` keeps a field; a reply keeps its thread's audience."""
-        obj = self.post_object(post)
+        set. ``None`` keeps a field; a reply keeps its thread's audience. (An upstream task
+        or event changes with :meth:`update_task`.)"""
+        obj = self._authored_post(post, instead="update_task")
         if content is not None:
             obj["content"] = content
         if name is not None:
@@ -585,8 +614,9 @@ class ActivityFactory:
 
     def delete(self, actor: Subject, post: Subject) -> StrictActivity:
         """The ``Delete`` of a post (by its author, a group admin or a moderator): its
-        ``Tombstone`` with the former type, kind, author, thread and parent."""
-        obj = self.post_object(post)
+        ``Tombstone`` with the former type, kind, author, thread and parent. (An upstream
+        task or event goes with :meth:`delete_task`.)"""
+        obj = self._authored_post(post, instead="delete_task")
         reply_to = obj.get("inReplyTo")
         tombstone: Doc = {
             "type": "Tombstone",
@@ -612,6 +642,99 @@ class ActivityFactory:
         now = datetime.now(UTC)
         asked = _json_ready({**asked, "acceptedAnswer": answered["id"], "updated": now})
         return self._about_post("Accept", question_author, asked, answered, target=asked)
+
+    # --- upstream tasks and events ------------------------------------------------------------
+
+    def task(
+        self,
+        author: Subject,
+        name: str,
+        *,
+        due: datetime,
+        assignees: Sequence[Subject] = (),
+        status: TaskStatus = "open",
+        group: Subject | None = None,
+        object_type: ScheduledType = "Task",
+        start: datetime | None = None,
+        content: str = "",
+        task_id: str | None = None,
+        source: str = UPSTREAM_SOURCE,
+        published: datetime | None = None,
+    ) -> StrictActivity:
+        """The ``Create`` of a task (or ``object_type="Event"``) an upstream system sent,
+        as ingestion publishes it: the object keeps the upstream id (``task_id``, else a
+        made-up tracker URL) and carries ``endTime`` (``due``), ``startTime``, ``status``
+        and the assignees in ``to``; in ``group`` it is seen by the group's members
+        (``visibility: group``, the group in the object's ``target``), else ``direct`` to
+        the assignees. The activity, addressed like the object, has neither ``target`` nor
+        ``context``; ``source`` names the upstream system."""
+        if object_type not in SCHEDULED_TYPES:
+            raise ValueError(f"upstream systems schedule a Task or an Event, not {object_type!r}")
+        object_id = task_id or f"https://tracker.example/{self.tenant_id}/{uuid.uuid4().hex[:12]}"
+        group_doc = self.group_object(group) if group is not None else None
+        now = published or datetime.now(UTC)
+        obj: Doc = {
+            "type": object_type,
+            "id": object_id,
+            "kind": _KIND_OF_TYPE[object_type],
+            "attributedTo": self.person(author),
+            "content": content,
+            "mediaType": "text/markdown",
+            "name": name,
+            "visibility": (Visibility.GROUP if group_doc else Visibility.DIRECT).value,
+            "context": object_id,
+            "published": now,
+            "startTime": start,
+            "endTime": due,
+            "to": _distinct(self.person(a)["id"] for a in assignees) or None,
+            "status": status,
+            "target": group_doc,
+        }
+        return self._scheduled_activity("Create", _json_ready(obj), source, published=now)
+
+    def update_task(
+        self,
+        task: Subject,
+        *,
+        due: datetime | None = None,
+        status: TaskStatus | None = None,
+        assignees: Sequence[Subject] | None = None,
+        name: str | None = None,
+        by: Subject | None = None,
+        updated: datetime | None = None,
+    ) -> StrictActivity:
+        """The ``Update`` an upstream change of a task or event becomes: the whole object,
+        same id and ``published``, ``updated`` set, by ``by`` (the author unless given, who
+        then is its ``attributedTo``). ``None`` keeps a field: ingestion keeps the status
+        of an upstream Update that does not say it."""
+        obj = self._scheduled_object(task)
+        if due is not None:
+            obj["endTime"] = due
+        if status is not None:
+            obj["status"] = status
+        if assignees is not None:
+            obj["to"] = _distinct(self.person(a)["id"] for a in assignees) or None
+        if name is not None:
+            obj["name"] = name
+        if by is not None:
+            obj["attributedTo"] = self.person(by)
+        obj["updated"] = updated or datetime.now(UTC)
+        return self._scheduled_activity("Update", _json_ready(obj), _source_of(task))
+
+    def delete_task(self, task: Subject, *, by: Subject | None = None) -> StrictActivity:
+        """The ``Delete`` of an upstream task or event: a bare ``Tombstone`` (id and former
+        type), addressed as the task was, by ``by`` (the author unless given)."""
+        obj = self._scheduled_object(task)
+        tombstone = {"type": "Tombstone", "id": obj["id"], "formerType": obj["type"]}
+        actor = self.person(by) if by is not None else obj["attributedTo"]
+        return self.activity(
+            "Delete",
+            actor,
+            tombstone,
+            visibility=obj["visibility"],
+            to=obj.get("to"),
+            source=_source_of(task),
+        )
 
     # --- reactions ----------------------------------------------------------------------------
 
@@ -679,6 +802,33 @@ class ActivityFactory:
         members.setdefault("target", post.get("target"))
         return self.activity(type_, actor, obj, context=post["context"], **members)
 
+    def _authored_post(self, post: Subject, *, instead: str) -> Doc:
+        """A post people write (not an upstream task or event, which change otherwise)."""
+        obj = self.post_object(post)
+        if obj["type"] in SCHEDULED_TYPES and obj.get("status") is not None:
+            raise ValueError(f"an upstream {obj['type']} changes with {instead}()")
+        return obj
+
+    def _scheduled_object(self, task: Subject) -> Doc:
+        obj = self.post_object(task)
+        if obj["type"] not in SCHEDULED_TYPES:
+            raise ValueError(f"{obj['id']!r} is not a task or event: pass the task's Create")
+        return obj
+
+    def _scheduled_activity(
+        self, type_: str, obj: Doc, source: str, *, published: datetime | None = None
+    ) -> StrictActivity:
+        """An upstream task's activity: by its author, addressed like it, nothing more."""
+        return self.activity(
+            type_,
+            obj["attributedTo"],
+            obj,
+            visibility=obj["visibility"],
+            to=obj.get("to"),
+            published=published,
+            source=source,
+        )
+
     def _tags(self, mentions: Iterable[Subject], hashtags: Iterable[str]) -> list[Doc]:
         tags: list[Doc] = []
         for mentioned in mentions:
@@ -709,6 +859,17 @@ def _person_doc(iri: str, *, handle: str, display_name: str, kind: str, **profil
         profile["location"] = place(profile["location"])
     doc.update({key: value for key, value in profile.items() if value is not None})
     return doc
+
+
+def _roles(values: Iterable[str]) -> list[str] | None:
+    """A person's roles as ingestion publishes them: distinct, sorted, absent when none."""
+    return sorted(set(values)) or None
+
+
+def _source_of(subject: Subject) -> str:
+    """Who sent the activity a subject is (an upstream record keeps its system's name)."""
+    source = subject.source if isinstance(subject, Activity) else None
+    return source or UPSTREAM_SOURCE
 
 
 def place(name: str) -> Doc:

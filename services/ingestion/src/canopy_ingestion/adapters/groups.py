@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from canopy_common.db import Connection
-from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole
+from canopy_ingestion.domain.model import Group, GroupInvite, GroupVisibility, MemberRole
 
 
 async def get_group(conn: Connection, tenant_id: str, group_id: str) -> Group | None:
@@ -110,3 +110,60 @@ async def count_owners(conn: Connection, tenant_id: str, group_id: str) -> int:
         MemberRole.OWNER.value,
     )
     return count
+
+
+# --- invites --------------------------------------------------------------------------------
+
+
+async def get_invite(
+    conn: Connection, tenant_id: str, group_id: str, invitee_id: str
+) -> GroupInvite | None:
+    """The person's pending invite to the group, if any."""
+    row = await conn.fetchrow(
+        "SELECT * FROM invites WHERE tenant_id = $1 AND group_id = $2 AND invitee_id = $3",
+        tenant_id,
+        group_id,
+        invitee_id,
+    )
+    if row is None:
+        return None
+    return GroupInvite(
+        tenant_id=row["tenant_id"],
+        group_id=row["group_id"],
+        invitee_id=row["invitee_id"],
+        inviter_id=row["inviter_id"],
+        activity_id=row["activity_id"],
+        created_at=row["created_at"],
+    )
+
+
+async def insert_invite(
+    conn: Connection,
+    tenant_id: str,
+    group_id: str,
+    invitee_id: str,
+    *,
+    inviter_id: str,
+    activity_id: str,
+) -> GroupInvite:
+    """Record a pending invite (the caller holds the group's lock and checked there is none)."""
+    created_at = await conn.fetchval(
+        "INSERT INTO invites (tenant_id, group_id, invitee_id, inviter_id, activity_id) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
+        tenant_id,
+        group_id,
+        invitee_id,
+        inviter_id,
+        activity_id,
+    )
+    return GroupInvite(tenant_id, group_id, invitee_id, inviter_id, activity_id, created_at)
+
+
+async def remove_invite(conn: Connection, tenant_id: str, group_id: str, invitee_id: str) -> None:
+    """Consume the person's invite to the group (they joined or were added), if any."""
+    await conn.execute(
+        "DELETE FROM invites WHERE tenant_id = $1 AND group_id = $2 AND invitee_id = $3",
+        tenant_id,
+        group_id,
+        invitee_id,
+    )

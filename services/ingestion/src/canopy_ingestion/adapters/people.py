@@ -24,6 +24,8 @@ def user_from_row(row: asyncpg.Record | dict[str, Any]) -> User:
         skills=tuple(row["skills"]),
         interests=tuple(row["interests"]),
         manager_id=row["manager_id"],
+        email=row["email"],
+        roles=tuple(row["roles"]),
         active=row["active"],
     )
 
@@ -110,13 +112,14 @@ async def save_user(conn: Connection, user: User) -> None:
     """Insert the person, or overwrite their profile (and reactivate them)."""
     await conn.execute(
         "INSERT INTO users (tenant_id, id, handle, display_name, title, department, location, "
-        "skills, interests, kind, manager_id, active) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, true) "
+        "skills, interests, kind, manager_id, email, roles, active) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true) "
         "ON CONFLICT (tenant_id, id) DO UPDATE SET handle = EXCLUDED.handle, "
         "display_name = EXCLUDED.display_name, title = EXCLUDED.title, "
         "department = EXCLUDED.department, location = EXCLUDED.location, "
         "skills = EXCLUDED.skills, interests = EXCLUDED.interests, kind = EXCLUDED.kind, "
-        "manager_id = EXCLUDED.manager_id, active = true, updated_at = now()",
+        "manager_id = EXCLUDED.manager_id, email = EXCLUDED.email, roles = EXCLUDED.roles, "
+        "active = true, updated_at = now()",
         user.tenant_id,
         user.id,
         user.handle,
@@ -128,6 +131,8 @@ async def save_user(conn: Connection, user: User) -> None:
         list(user.interests),
         user.kind.value,
         user.manager_id,
+        user.email,
+        list(user.roles),
     )
 
 
@@ -136,7 +141,7 @@ async def erase_user(conn: Connection, tenant_id: str, user_id: str) -> User:
     row = await conn.fetchrow(
         "UPDATE users SET active = false, handle = id, display_name = $3, title = NULL, "
         "department = NULL, location = NULL, skills = '{}', interests = '{}', "
-        "manager_id = NULL, updated_at = now() "
+        "manager_id = NULL, email = NULL, roles = '{}', updated_at = now() "
         "WHERE tenant_id = $1 AND id = $2 RETURNING *",
         tenant_id,
         user_id,
@@ -158,9 +163,11 @@ async def clear_manager(conn: Connection, tenant_id: str, manager_id: str) -> li
 
 
 async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> None:
-    """Drop every membership, follow, tag follow, block and mute of a person, both ways."""
+    """Drop every membership, pending invite, follow, tag follow, block and mute of a
+    person, both ways (invites they sent stay: the group, not the inviter, grants them)."""
     statements = (
         "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM invites WHERE tenant_id = $1 AND invitee_id = $2",
         "DELETE FROM follows WHERE tenant_id = $1 AND (follower_id = $2 OR followee_id = $2)",
         "DELETE FROM tag_follows WHERE tenant_id = $1 AND user_id = $2",
         "DELETE FROM blocks WHERE tenant_id = $1 AND (blocker_id = $2 OR blocked_id = $2)",

@@ -23,6 +23,7 @@ from canopy_ingestion.domain.model import (
     Post,
     PostKind,
     ReactionKind,
+    TaskStatus,
 )
 
 
@@ -59,6 +60,7 @@ def post_from_row(row: asyncpg.Record | Mapping[str, Any]) -> Post:
         url=row["url"],
         start_time=row["start_time"],
         end_time=row["end_time"],
+        status=TaskStatus(row["status"]) if row["status"] else None,
         source=row["source"],
         extra=row["extra"],
         deleted=row["deleted_at"] is not None,

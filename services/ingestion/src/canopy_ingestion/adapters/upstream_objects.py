@@ -20,13 +20,13 @@ async def save_object(conn: Connection, post: Post) -> None:
     await conn.execute(
         "INSERT INTO posts (tenant_id, id, author_id, kind, as2_type, name, content, group_id, "
         "  visibility, to_ids, thread_id, url, start_time, end_time, source, extra, "
-        "  created_at, updated_at, deleted_at) "
+        "  created_at, updated_at, deleted_at, status) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-        "  $17, $18, NULL) "
+        "  $17, $18, NULL, $19) "
         "ON CONFLICT (tenant_id, id) DO UPDATE SET author_id = $3, kind = $4, as2_type = $5, "
         "  name = $6, content = $7, group_id = $8, visibility = $9, to_ids = $10, url = $12, "
         "  start_time = $13, end_time = $14, source = $15, extra = $16, updated_at = $18, "
-        "  deleted_at = NULL",
+        "  deleted_at = NULL, status = $19",
         post.tenant_id,
         post.id,
         post.author_id,
@@ -45,4 +45,5 @@ async def save_object(conn: Connection, post: Post) -> None:
         post.extra,
         post.published,
         post.updated,
+        post.status.value if post.status else None,
     )

@@ -1,7 +1,8 @@
-"""HTTP routes: groups and their members."""
+"""HTTP routes: groups, their members and invites."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Request, Response, status
@@ -17,14 +18,16 @@ from canopy_ingestion.api.deps import (
     transaction,
 )
 from canopy_ingestion.api.problems import problems
-from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole
+from canopy_ingestion.domain.model import Group, GroupInvite, GroupVisibility, MemberRole
 from canopy_ingestion.domain.permissions import MembershipChange
 from canopy_ingestion.handlers.groups import (
     CreateGroup,
     EndMembership,
+    InviteToGroup,
     SetMembership,
     handle_create_group,
     handle_end_membership,
+    handle_invite,
     handle_set_membership,
 )
 
@@ -101,6 +104,43 @@ class MembershipOut(BaseModel):
     role: MemberRole
 
 
+class InviteIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"user_id": "u-bob"}]}
+    )
+
+    user_id: str = Field(min_length=1, max_length=255, description="Who is invited")
+
+
+class InviteOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_id": "urn:uuid:0190...",
+                    "user_id": "u-bob",
+                    "invited_by": "u-ada",
+                    "invited_at": "2024-07-01T12:00:00Z",
+                }
+            ]
+        }
+    )
+
+    group_id: str
+    user_id: str = Field(description="The invitee")
+    invited_by: str
+    invited_at: datetime
+
+    @classmethod
+    def of(cls, invite: GroupInvite) -> InviteOut:
+        return cls(
+            group_id=invite.group_id,
+            user_id=invite.invitee_id,
+            invited_by=invite.inviter_id,
+            invited_at=invite.created_at,
+        )
+
+
 @router.post(
     "/v1/groups",
     summary="Create a group",
@@ -130,8 +170,9 @@ async def create_group(
     "/v1/groups/{group_id}/members/{user_id}",
     summary="Join a group, add a member, or change a member's role",
     description="Yourself: join a public or internal group you can see, as a member (guests: "
-    "public groups only). Someone else: a group admin or owner adds them or changes their "
-    "role; only owners grant or change the owner role; the last owner cannot step down. "
+    "public groups only), or any group you hold an invite to (which it consumes). Someone "
+    "else: a group admin or owner adds them or changes their role; only owners grant or "
+    "change the owner role; the last owner cannot step down. "
     "201 when a membership is created, 200 otherwise. A group the caller cannot see → 404.",
     response_model=MembershipOut,
     responses={
@@ -172,3 +213,37 @@ async def delete_member(
         await handle_end_membership(
             EndMembership(group_id=group_id, user_id=user_id), conn=conn, actor=actor
         )
+
+
+@router.post(
+    "/v1/groups/{group_id}/invites",
+    summary="Invite someone into a group",
+    description="Members invite people they can see into a public or internal group; only "
+    "admins and owners invite into a private group, or invite a guest into a non-public one. "
+    "Emits an Invite (to the invitee). The invitee then sees the group and joins it with "
+    "`PUT /v1/groups/{group_id}/members/{their id}`, which consumes the invite. 201 for a new "
+    "invite; 200 with the pending one when the person is invited already; a member → 409; "
+    "a group or person the caller cannot see → 404. Retry-safe with `Idempotency-Key`.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InviteOut,
+    responses={
+        200: {"model": InviteOut, "description": "Invited already"},
+        **problems(403, 404, 409),
+    },
+)
+async def invite_to_group(
+    group_id: GroupId,
+    body: InviteIn,
+    request: Request,
+    actor: CurrentActor,
+    runtime: CurrentRuntime,
+    key: IdempotencyKey = None,
+) -> Response:
+    command = InviteToGroup(group_id=group_id, user_id=body.user_id)
+
+    async def invite(conn: Connection) -> Reply:
+        result = await handle_invite(command, conn=conn, actor=actor)
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Reply(code, InviteOut.of(result.invite).model_dump(mode="json"))
+
+    return await once(request, runtime, actor, key, body, invite)

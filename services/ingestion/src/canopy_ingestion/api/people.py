@@ -12,6 +12,7 @@ from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
 from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import User, UserKind
 from canopy_ingestion.handlers.people import (
+    ASSIGNABLE_ROLES,
     EraseUser,
     ProvisionUser,
     SearchPeople,
@@ -39,6 +40,8 @@ _PROFILE_EXAMPLE: dict[str, Any] = {
     "interests": ["poetry"],
     "kind": "employee",
     "manager_id": "u-babbage",
+    "email": "ada@example.com",
+    "roles": ["moderator"],
 }
 
 
@@ -61,6 +64,12 @@ class ProfileIn(BaseModel):
         UserKind.EMPLOYEE, description="guest: an external partner; bot: a system actor"
     )
     manager_id: str | None = Field(None, description="An active person of the tenant")
+    email: str | None = Field(None, description="A work address, like ada@example.com")
+    roles: list[str] | None = Field(
+        None,
+        description="Tenant roles: " + ", ".join(sorted(ASSIGNABLE_ROLES)) + " (not for "
+        "guests). Omitted keeps the person's roles; [] clears them",
+    )
 
 
 class ProfileOut(BaseModel):
@@ -76,6 +85,8 @@ class ProfileOut(BaseModel):
     interests: list[str]
     kind: UserKind
     manager_id: str | None
+    email: str | None
+    roles: list[str]
 
     @classmethod
     def of(cls, user: User) -> ProfileOut:
@@ -90,6 +101,8 @@ class ProfileOut(BaseModel):
             interests=list(user.interests),
             kind=user.kind,
             manager_id=user.manager_id,
+            email=user.email,
+            roles=list(user.roles),
         )
 
 
@@ -105,7 +118,8 @@ class PeoplePageOut(BaseModel):
     summary="Provision or update a person",
     description="Role `tenant_admin`, in the token's tenant (which must be provisioned). "
     "Creates the person (201, emits a Create of the Person) or updates their profile (200, "
-    "an Update; nothing when the profile is unchanged). A handle taken in the tenant → 409.",
+    "an Update; nothing when the profile is unchanged). A handle taken in the tenant → 409; "
+    "an implausible e-mail address or a role a person may not hold → 422.",
     response_model=ProfileOut,
     responses={201: {"model": ProfileOut, "description": "Created"}, **problems(403, 409, 422)},
 )
@@ -129,6 +143,8 @@ async def put_user(
         skills=tuple(body.skills),
         interests=tuple(body.interests),
         manager_id=body.manager_id,
+        email=body.email,
+        roles=tuple(body.roles) if body.roles is not None else None,
     )
     async with transaction(runtime) as conn:
         result = await handle_provision_user(command, conn=conn)

@@ -15,7 +15,14 @@ from typing import Any
 
 from canopy_common.events import StrictActivity, Visibility, new_activity_id, validate_activity
 from canopy_common.iris import tag_iri, user_iri
-from canopy_ingestion.domain.model import Group, GroupVisibility, Post, User
+from canopy_ingestion.domain.model import (
+    SCHEDULED_KINDS,
+    Group,
+    GroupVisibility,
+    Post,
+    TaskStatus,
+    User,
+)
 
 Doc = dict[str, Any]
 
@@ -35,7 +42,8 @@ def activities_from(source: str) -> Iterator[None]:
 
 
 def person(user: User) -> Doc:
-    """A person as AS2, with the profile fields discovery and notifications use."""
+    """A person as AS2, with the profile fields discovery and notifications use (``email``
+    for mail deliveries, ``roles`` to find the tenant's moderators)."""
     doc: Doc = {
         "type": "Person",
         "id": user_iri(user.tenant_id, user.id),
@@ -51,6 +59,8 @@ def person(user: User) -> Doc:
         "skills": list(user.skills) or None,
         "interests": list(user.interests) or None,
         "manager": user_iri(user.tenant_id, user.manager_id) if user.manager_id else None,
+        "email": user.email,
+        "roles": list(user.roles) or None,
     }
     doc.update({key: value for key, value in profile.items() if value is not None})
     return doc
@@ -84,7 +94,8 @@ def post_object(
     group_of: Group | None = None,
     reply_author: User | None = None,
 ) -> Doc:
-    """A post (or task, event, document) as the AS2 object its activities carry."""
+    """A post (or task, event, document) as the AS2 object its activities carry; a task or
+    event says whether it is still ``open`` (``status``)."""
     tenant = post.tenant_id
     tags: list[Doc] = [
         {"type": "Mention", "href": user_iri(tenant, user.id), "name": f"@{user.handle}"}
@@ -112,6 +123,7 @@ def post_object(
         "endTime": post.end_time,
         "acceptedAnswer": post.accepted_answer_id,
         "to": [user_iri(tenant, uid) for uid in post.to_ids] or None,
+        "status": (post.status or TaskStatus.OPEN).value if post.kind in SCHEDULED_KINDS else None,
     }
     if group_of is not None:
         doc["target"] = group(group_of)

@@ -40,6 +40,18 @@ class MemberRole(StrEnum):
     MEMBER = "member"
 
 
+class TaskStatus(StrEnum):
+    """Where an upstream task or event stands; reminders stop once it is no longer open."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+# The post kinds upstream systems schedule: they carry a due time (`endTime`) and a status.
+SCHEDULED_KINDS = frozenset({PostKind.TASK, PostKind.EVENT})
+
+
 class ReactionKind(StrEnum):
     LIKE = "like"
     CELEBRATE = "celebrate"
@@ -81,6 +93,9 @@ class User:
     skills: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
     manager_id: str | None = None
+    email: str | None = None
+    # Tenant roles (moderator, tenant_admin, analyst, group_admin), sorted: who gets flags.
+    roles: tuple[str, ...] = ()
     active: bool = True
 
     @property
@@ -96,6 +111,18 @@ class Group:
     visibility: GroupVisibility
     owner_id: str
     description: str = ""
+
+
+@dataclass(frozen=True)
+class GroupInvite:
+    """A pending invitation of ``invitee_id`` into a group; joining consumes it."""
+
+    tenant_id: str
+    group_id: str
+    invitee_id: str
+    inviter_id: str
+    activity_id: str  # the Invite that announced it
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -120,6 +147,7 @@ class Post:
     url: str | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
+    status: TaskStatus | None = None  # tasks and events only
     source: str = "http"
     extra: dict[str, object] = field(default_factory=dict)
     deleted: bool = False

@@ -1,10 +1,14 @@
 """Who may see, join, post in and administer a group, and who may see a person. Pure rules.
 
-- A member sees their group. Otherwise: everyone (guests too) sees a ``public`` group,
-  employees and bots see an ``internal`` one, nobody sees a ``private`` one. A group the caller
-  cannot see answers 404, never 403 (its existence is not disclosed).
+- A member sees their group, and so does someone with a pending invite to it. Otherwise:
+  everyone (guests too) sees a ``public`` group, employees and bots see an ``internal`` one,
+  nobody sees a ``private`` one. A group the caller cannot see answers 404, never 403 (its
+  existence is not disclosed).
 - Anyone may join a group they can see that is not private; a private group needs one of its
-  admins or owners to add someone (or, later, an accepted invite).
+  admins or owners to add someone, or an invite, with which the invitee joins by themselves.
+- Members invite people they can see: any member into a public or internal group, admins and
+  owners into a private one. A guest is invited into a group other than a public one only by
+  its admins and owners (as only they may add a guest). A member cannot be invited (409).
 - Admins and owners add, remove and change the role of members; only an owner grants the
   owner role, changes an owner's role or removes an owner. A member may leave; the last owner
   may neither leave nor step down until there is another owner. An admin may add a guest to
@@ -34,11 +38,14 @@ class MembershipChange(StrEnum):
     REMOVE = "Remove"  # an admin removes someone
 
 
-def can_see_group(user: User, group: Group, role: MemberRole | None) -> bool:
-    """Whether ``user`` (whose role in ``group`` is ``role``, None if not a member) sees it."""
+def can_see_group(
+    user: User, group: Group, role: MemberRole | None, *, invited: bool = False
+) -> bool:
+    """Whether ``user`` (whose role in ``group`` is ``role``, None if not a member; invited
+    to it or not) sees it."""
     if group.tenant_id != user.tenant_id or not user.active:
         return False
-    if role is not None:
+    if role is not None or invited:
         return True
     if group.visibility is GroupVisibility.PUBLIC:
         return True
@@ -81,22 +88,26 @@ def decide_membership_put(
     subject_role: MemberRole | None,
     wanted: MemberRole,
     owners: int,
+    invited: bool = False,
 ) -> MembershipChange:
     """What ``actor`` setting ``subject``'s role in ``group`` to ``wanted`` does.
 
-    ``owners`` is how many owners the group has now. Raises :class:`NotFound` when the actor
-    cannot see the group, :class:`Forbidden` when the rules above refuse, :class:`Conflict`
-    when the last owner would step down.
+    ``owners`` is how many owners the group has now, ``invited`` whether the actor holds a
+    pending invite to it. Raises :class:`NotFound` when the actor cannot see the group,
+    :class:`Forbidden` when the rules above refuse, :class:`Conflict` when the last owner
+    would step down.
     """
-    _require_visible(actor, group, actor_role)
+    _require_visible(actor, group, actor_role, invited=invited)
     itself = actor.id == subject.id
     if itself and subject_role == wanted:
         return MembershipChange.UNCHANGED
     if itself and subject_role is None:
         if wanted is not MemberRole.MEMBER:
             raise Forbidden(f"you join as a member; an admin or owner may make you {wanted}")
-        if not can_join(actor, group):
-            raise Forbidden("a private group needs one of its admins or owners to add you")
+        if not (invited or can_join(actor, group)):
+            raise Forbidden(
+                "a private group needs an invite, or one of its admins or owners to add you"
+            )
         return MembershipChange.JOIN
     if not can_administer(actor_role):
         raise Forbidden("only the group's admins and owners may add members or change roles")
@@ -136,6 +147,33 @@ def decide_membership_delete(
     return MembershipChange.LEAVE if itself else MembershipChange.REMOVE
 
 
-def _require_visible(actor: User, group: Group, role: MemberRole | None) -> None:
-    if not can_see_group(actor, group, role):
+def decide_invite(
+    inviter: User,
+    group: Group,
+    *,
+    inviter_role: MemberRole | None,
+    invitee: User,
+    invitee_role: MemberRole | None,
+) -> None:
+    """Whether ``inviter`` may invite ``invitee`` (already known to be visible to them).
+
+    Raises :class:`NotFound` when the inviter cannot see the group, :class:`Forbidden` when
+    the rules above refuse, :class:`Conflict` when the invitee is a member already.
+    """
+    _require_visible(inviter, group, inviter_role)
+    if inviter_role is None:
+        raise Forbidden("only the group's members may invite people to it")
+    admin = can_administer(inviter_role)
+    if group.visibility is GroupVisibility.PRIVATE and not admin:
+        raise Forbidden("only the group's admins and owners may invite people to a private group")
+    if invitee.is_guest and group.visibility is not GroupVisibility.PUBLIC and not admin:
+        raise Forbidden("only the group's admins and owners may invite a guest")
+    if invitee_role is not None:
+        raise Conflict(f"{invitee.id!r} is a member of this group already")
+
+
+def _require_visible(
+    actor: User, group: Group, role: MemberRole | None, *, invited: bool = False
+) -> None:
+    if not can_see_group(actor, group, role, invited=invited):
         raise NotFound(f"no group {group.id!r}")

@@ -95,6 +95,31 @@ def _check_length(text: str, *, field: str, min_length: int, max_length: int) ->
         raise InvalidText(field, f"must be at most {max_length} characters")
 
 
+# --- e-mail addresses -----------------------------------------------------------------------
+
+EMAIL_MAX_LENGTH = 254  # what fits in an SMTP path (RFC 5321 §4.5.3.1.3)
+EMAIL_LOCAL_MAX_LENGTH = 64  # RFC 5321 §4.5.3.1.1
+_EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# Plausible, not all of RFC 5322: a dot-atom local part (no quoted strings or comments) and a
+# domain of two or more DNS labels ending in a top-level label of letters, so typos such as
+# "ada@example" or "ada.example.com" are caught before mail bounces.
+_EMAIL = re.compile(
+    rf"(?P<local>{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*)"
+    rf"@(?P<domain>(?:{_DNS_LABEL}\.)+[A-Za-z]{{2,63}})"
+)
+
+
+def validate_email(raw: str) -> str:
+    """A plausible e-mail address, trimmed, its domain lower-cased (the local part is the
+    mail server's to interpret, so its case is kept); raises :class:`InvalidText`."""
+    text = normalize(raw).strip()
+    found = _EMAIL.fullmatch(text) if len(text) <= EMAIL_MAX_LENGTH else None
+    if found is None or len(found["local"]) > EMAIL_LOCAL_MAX_LENGTH:
+        raise InvalidText("email", "is not a plausible e-mail address (like ada@example.com)")
+    return f"{found['local']}@{found['domain'].lower()}"
+
+
 # --- handles and hashtags -------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Commands on groups: create one, join, add, change roles, leave, remove.
+"""Commands on groups: create one, join, add, invite, change roles, leave, remove.
 
 Every group activity carries the whole group as its ``target`` (also when the group is the
 object), so consumers find it in one place, and takes the group's visibility: ``public`` and
@@ -14,6 +14,9 @@ only). The membership ``role`` is an activity term (owner | admin | member).
   role}, to: [the person]}: a role change.
 - ``Leave`` {actor: the member, object: Group}; ``Remove`` {actor: the admin, object: Person,
   to: [the person]}.
+- ``Invite`` {actor: the inviter, object: Person (the invitee), to: [the invitee]}: a pending
+  invite, which lets the invitee see the group and join it by themselves (their ``Join``
+  consumes it, as does being added). Inviting someone again emits nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from canopy_common.iris import new_object_id, user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.adapters import groups, outbox
 from canopy_ingestion.domain.activities import GROUP_ITEMS_VISIBILITY, activity, group, person
-from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole, User
+from canopy_ingestion.domain.model import Group, GroupInvite, GroupVisibility, MemberRole, User
 from canopy_ingestion.domain.permissions import (
     MembershipChange,
     can_see_group,
+    decide_invite,
     decide_membership_delete,
     decide_membership_put,
 )
@@ -98,19 +102,24 @@ class MembershipResult:
 async def handle_set_membership(
     cmd: SetMembership, *, conn: Connection, actor: User
 ) -> MembershipResult:
-    """Join, add someone, or change their role (see :func:`decide_membership_put`)."""
-    found, actor_role = await _visible_group(conn, actor, cmd.group_id)
+    """Join, add someone, or change their role (see :func:`decide_membership_put`); a new
+    membership consumes the person's pending invite."""
+    access = await _visible_group(conn, actor, cmd.group_id)
+    found = access.group
     subject = await _subject(conn, actor, cmd.user_id)
     subject_role = await groups.member_role(conn, actor.tenant_id, found.id, subject.id)
     change = decide_membership_put(
         actor,
         found,
-        actor_role=actor_role,
+        actor_role=access.role,
         subject=subject,
         subject_role=subject_role,
         wanted=cmd.role,
         owners=await groups.count_owners(conn, actor.tenant_id, found.id),
+        invited=access.invited,
     )
+    if change in (MembershipChange.JOIN, MembershipChange.ADD):
+        await groups.remove_invite(conn, actor.tenant_id, found.id, subject.id)
     role = cmd.role.value
     if change is MembershipChange.JOIN:
         joined = _group_activity("Join", found, actor=actor, obj=group(found), role=role)
@@ -151,7 +160,8 @@ async def handle_end_membership(
     cmd: EndMembership, *, conn: Connection, actor: User
 ) -> MembershipChange:
     """Leave (oneself) or remove someone (an admin); see :func:`decide_membership_delete`."""
-    found, actor_role = await _visible_group(conn, actor, cmd.group_id)
+    access = await _visible_group(conn, actor, cmd.group_id)
+    found, actor_role = access.group, access.role
     try:
         subject: User | None = await _subject(conn, actor, cmd.user_id)
     except NotFound:
@@ -179,16 +189,65 @@ async def handle_end_membership(
     return change
 
 
-async def _visible_group(
-    conn: Connection, actor: User, group_id: str
-) -> tuple[Group, MemberRole | None]:
-    """The group locked for this transaction and the actor's role in it; 404 when the actor
-    cannot see it (another tenant's, or private and not theirs)."""
+@dataclass(frozen=True)
+class InviteToGroup:
+    group_id: str
+    user_id: str  # the invitee
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    invite: GroupInvite
+    created: bool  # False: the person was invited already, nothing emitted
+
+
+async def handle_invite(cmd: InviteToGroup, *, conn: Connection, actor: User) -> InviteResult:
+    """Invite someone into a group and emit the ``Invite`` (see :func:`decide_invite`); an
+    invite already pending is returned as it is."""
+    access = await _visible_group(conn, actor, cmd.group_id)
+    found = access.group
+    invitee = await _subject(conn, actor, cmd.user_id)
+    decide_invite(
+        actor,
+        found,
+        inviter_role=access.role,
+        invitee=invitee,
+        invitee_role=await groups.member_role(conn, actor.tenant_id, found.id, invitee.id),
+    )
+    pending = await groups.get_invite(conn, actor.tenant_id, found.id, invitee.id)
+    if pending is not None:
+        return InviteResult(pending, created=False)
+    invite = _group_activity("Invite", found, actor=actor, obj=person(invitee), to=[_iri(invitee)])
+    stored = await groups.insert_invite(
+        conn, actor.tenant_id, found.id, invitee.id, inviter_id=actor.id, activity_id=invite.id
+    )
+    await outbox.append(conn, invite)
+    return InviteResult(stored, created=True)
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    """A group as one person meets it: their role there, whether they hold an invite."""
+
+    group: Group
+    role: MemberRole | None
+    invited: bool
+
+
+async def _visible_group(conn: Connection, actor: User, group_id: str) -> GroupAccess:
+    """The group locked for this transaction and the actor's access to it; 404 when the actor
+    cannot see it (another tenant's, or private and neither theirs nor invited to)."""
     found = await groups.lock_group(conn, actor.tenant_id, group_id)
-    role = await groups.member_role(conn, actor.tenant_id, group_id, actor.id) if found else None
-    if found is None or not can_see_group(actor, found, role):
+    if found is None:
         raise NotFound(f"no group {group_id!r}")
-    return found, role
+    role = await groups.member_role(conn, actor.tenant_id, group_id, actor.id)
+    invited = (
+        role is None
+        and await groups.get_invite(conn, actor.tenant_id, group_id, actor.id) is not None
+    )
+    if not can_see_group(actor, found, role, invited=invited):
+        raise NotFound(f"no group {group_id!r}")
+    return GroupAccess(found, role, invited)
 
 
 async def _subject(conn: Connection, actor: User, user_id: str) -> User:

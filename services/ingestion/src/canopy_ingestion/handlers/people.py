@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import asyncpg
 import orjson
 
+from canopy_common.auth import Role
 from canopy_common.db import Connection
 from canopy_common.errors import Conflict, InvalidInput, NotFound
 from canopy_common.events import StrictActivity, Visibility
@@ -35,6 +36,7 @@ from canopy_ingestion.domain.text import (
     InvalidText,
     clean_line,
     forbidden_character,
+    validate_email,
     validate_handle,
 )
 
@@ -43,6 +45,13 @@ LIST_MAX_ITEMS = 50  # skills or interests per person
 LIST_ITEM_MAX_LENGTH = 64
 USER_ID_MAX_LENGTH = 255  # what a token's `sub` may be (canopy_common.auth)
 QUERY_MAX_LENGTH = 100
+# The tenant roles a person's profile may hold (notifications find moderators by them).
+# Not platform_admin (no tenant grants it), nor guest and member (a person's kind says those).
+ASSIGNABLE_ROLES = frozenset(role.value for role in Role) - {
+    Role.PLATFORM_ADMIN.value,
+    Role.GUEST.value,
+    Role.MEMBER.value,
+}
 
 
 # --- tenants --------------------------------------------------------------------------------
@@ -78,6 +87,10 @@ class ProvisionUser:
     skills: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
     manager_id: str | None = None
+    email: str | None = None
+    # None keeps the roles the person has: HR systems that know nothing of Canopy roles do
+    # not take a moderator's away by sending a profile; () clears them.
+    roles: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,8 @@ async def handle_provision_user(cmd: ProvisionUser, *, conn: Connection) -> Prov
     """Create or update a person's profile and emit its Create or Update.
 
     Raises :class:`Conflict` when the tenant is not provisioned or the handle is taken (any
-    case), :class:`InvalidInput` for a bad field or manager.
+    case), :class:`InvalidInput` for a bad field (an implausible e-mail address, a role not in
+    :data:`ASSIGNABLE_ROLES`) or manager.
     """
     validate_user_id(cmd.user_id)
     if await people.get_tenant(conn, cmd.tenant_id) is None:
@@ -102,6 +116,8 @@ async def handle_provision_user(cmd: ProvisionUser, *, conn: Connection) -> Prov
     wanted = _profile(cmd)
     await people.lock_person(conn, cmd.tenant_id, cmd.user_id)
     existing = await people.get_user(conn, cmd.tenant_id, cmd.user_id)
+    if cmd.roles is None:
+        wanted = replace(wanted, roles=_kept_roles(existing, wanted))
     if existing is not None and existing.active and existing == wanted:
         return Provisioned(existing, created=False, changed=False)
     if wanted.manager_id is not None:
@@ -201,7 +217,29 @@ def _profile(cmd: ProvisionUser) -> User:
         skills=_clean_list(cmd.skills, "skills"),
         interests=_clean_list(cmd.interests, "interests"),
         manager_id=manager_id,
+        email=validate_email(cmd.email) if cmd.email and cmd.email.strip() else None,
+        roles=_clean_roles(cmd.roles or (), cmd.kind),
     )
+
+
+def _clean_roles(values: tuple[str, ...], kind: UserKind) -> tuple[str, ...]:
+    """Distinct roles, sorted (so an unchanged profile compares equal); only assignable ones,
+    and none for a guest: an external partner must not receive the tenant's moderation."""
+    unknown = sorted(set(values) - ASSIGNABLE_ROLES)
+    if unknown:
+        allowed = ", ".join(sorted(ASSIGNABLE_ROLES))
+        raise InvalidText("roles", f"may hold {allowed}, not {', '.join(unknown)}")
+    if values and kind is UserKind.GUEST:
+        raise InvalidText("roles", "a guest holds no tenant roles")
+    return tuple(sorted(set(values)))
+
+
+def _kept_roles(existing: User | None, wanted: User) -> tuple[str, ...]:
+    """The roles a profile given without any keeps: the person's own, unless they are new,
+    were erased, or are now a guest."""
+    if existing is None or not existing.active or wanted.is_guest:
+        return ()
+    return existing.roles
 
 
 def _optional_line(value: str | None, name: str) -> str | None:
