@@ -47,6 +47,7 @@ fmt: ## format and auto-fix
 typecheck: ## mypy strict over the common library, every service, the tests and scripts
 	$(RUN) mypy libs/common/src services/*/src libs/common/tests services/ingestion/tests tests scripts bench
 	$(RUN) mypy services/fanout/tests  # a run of its own: every service's tests have a conftest
+	$(RUN) mypy services/notification/tests
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench

@@ -92,6 +92,12 @@ def edited_item(activity: StrictActivity) -> Item | None:
             obj = as_object(activity.target)
         case _:
             return None
+    return post_item(activity, obj)
+
+
+def post_item(activity: StrictActivity, obj: AS2Object | None) -> Item | None:
+    """The post ``obj`` (embedded in ``activity``: the object of a Like, Announce or Flag)
+    as an item of its own: its author is its actor."""
     return _post_item(activity, obj, "Create", actor_is_author=True)
 
 

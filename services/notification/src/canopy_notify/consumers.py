@@ -1,26 +1,78 @@
-"""What the notification service consumes, and the handler for each topic."""
+"""What the notification service consumes, and the handler for each topic.
+
+``canopy.activities.v1``: every activity, applied once (see :mod:`canopy_notify.handlers`);
+live events and unread counts follow once the transaction commits.
+``canopy.deliveries.v1``: outside deliveries, sent by email (see :mod:`canopy_notify.mailer`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
+from canopy_common.db import Connection
+from canopy_common.events import StrictActivity
 from canopy_common.inbox import activity_batch_handler, activity_handler
-from canopy_common.kafka_consumer import BatchHandler, Handler
+from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
+from canopy_notify.adapters.live import Live
+from canopy_notify.handlers import AfterCommit, Notifier, apply_activity
+from canopy_notify.mailer import deliveries_handler
+from canopy_notify.metrics import notify_metrics
+from canopy_notify.settings import Settings
 
 
-def _topics(settings: ServiceSettings) -> list[str]:
+def notifier_of(runtime: Runtime) -> Notifier:
+    settings = cast(Settings, runtime.settings)
+    return Notifier(
+        settings=settings,
+        metrics=notify_metrics(),
+        live=Live(runtime.redis, presence_ttl_s=settings.keepalive_s * 2),
+    )
+
+
+def _activity_topics(settings: ServiceSettings) -> list[str]:
     return [settings.kafka.topic_activities]
 
 
-def _handler(runtime: Runtime) -> Handler:
-    # Validates each record (strict AS2; poison goes to the DLQ) and records its id once.
-    return activity_handler(runtime.pool)
+def _deliveries_topics(settings: ServiceSettings) -> list[str]:
+    return [settings.kafka.topic_deliveries]
 
 
-def _batch_handler(runtime: Runtime) -> BatchHandler:
-    return activity_batch_handler(runtime.pool)
+def _handlers(runtime: Runtime) -> tuple[Handler, BatchHandler]:
+    notifier = notifier_of(runtime)
+    after = AfterCommit()
+
+    async def effect(conn: Connection, activity: StrictActivity) -> None:
+        await apply_activity(conn, activity, notifier=notifier, after=after)
+
+    single = activity_handler(runtime.pool, effect)
+    batch = activity_batch_handler(runtime.pool, effect)
+
+    async def flush() -> None:
+        async with runtime.pool.acquire() as conn:
+            await after.flush(conn, notifier.live, actors=notifier.settings.group_actors)
+
+    async def handle(record: ConsumedRecord) -> None:
+        after.changed.clear()  # whatever a failed attempt collected was rolled back
+        await single(record)
+        await flush()
+
+    async def handle_batch(records: Sequence[ConsumedRecord]) -> None:
+        after.changed.clear()
+        await batch(records)
+        await flush()
+
+    return handle, handle_batch
 
 
 CONSUMERS = [
-    ConsumerSpec(name="activities", topics=_topics, handler=_handler, batch_handler=_batch_handler)
+    ConsumerSpec(
+        name="activities",
+        topics=_activity_topics,
+        handler=lambda runtime: _handlers(runtime)[0],
+        batch_handler=lambda runtime: _handlers(runtime)[1],
+    ),
+    ConsumerSpec(name="deliveries", topics=_deliveries_topics, handler=deliveries_handler),
 ]

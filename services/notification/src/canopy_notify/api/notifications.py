@@ -1,0 +1,216 @@
+"""HTTP routes: a person's notifications — the grouped list, the unread count, marking read,
+and the live stream (Server-Sent Events through Redis pub/sub, so any API process can hold a
+stream; ``Last-Event-ID`` replays what changed while the client was away).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, cast
+
+import orjson
+import structlog
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from canopy_common.auth import CurrentPrincipal
+from canopy_common.errors import InvalidInput
+from canopy_common.service import runtime_of
+from canopy_notify.adapters import notifications
+from canopy_notify.adapters.live import Live, key
+from canopy_notify.domain.model import Category
+from canopy_notify.handlers import view
+from canopy_notify.metrics import notify_metrics
+from canopy_notify.settings import Settings
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+MAX_IDS = 500
+
+
+def _settings(request: Request) -> Settings:
+    return cast(Settings, runtime_of(request).settings)
+
+
+def _live(request: Request) -> Live:
+    settings = _settings(request)
+    return Live(runtime_of(request).redis, presence_ttl_s=settings.keepalive_s * 2)
+
+
+def _cursor(row: dict[str, Any]) -> str:
+    raw = orjson.dumps([row["updated_at"].isoformat(), row["id"]])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, nid = orjson.loads(raw)
+        return datetime.fromisoformat(at), int(nid)
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(
+            "cursor: not a cursor this API gave out", extra={"field": "cursor"}
+        ) from exc
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@router.get("", summary="The caller's notifications, grouped, newest first")
+async def list_notifications(
+    request: Request,
+    principal: CurrentPrincipal,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    category: Annotated[list[Category] | None, Query(description="Only these categories")] = None,
+    unread_only: bool = False,
+) -> Page:
+    settings = _settings(request)
+    size = limit or settings.default_page_size
+    if size > settings.max_page_size:
+        raise InvalidInput(f"limit: at most {settings.max_page_size}", extra={"field": "limit"})
+    before = _parse_cursor(cursor) if cursor else None
+    async with runtime_of(request).pool.acquire() as conn:
+        rows = await notifications.page(
+            conn,
+            principal.tenant_id,
+            principal.user_id,
+            limit=size + 1,
+            before=before,
+            categories=[c.value for c in category or ()],
+            unread_only=unread_only,
+            actors=settings.group_actors,
+        )
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(items=[view(row) for row in rows], next_cursor=_cursor(rows[-1]) if more else None)
+
+
+class UnreadCount(BaseModel):
+    count: int
+
+
+@router.get("/unread_count", summary="How many of the caller's notifications are unread")
+async def unread_count(request: Request, principal: CurrentPrincipal) -> UnreadCount:
+    pool = runtime_of(request).pool
+
+    async def recompute() -> int:
+        async with pool.acquire() as conn:
+            return await notifications.unread_count(conn, principal.tenant_id, principal.user_id)
+
+    return UnreadCount(
+        count=await _live(request).unread(principal.tenant_id, principal.user_id, recompute)
+    )
+
+
+class MarkRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] | None = Field(default=None, max_length=MAX_IDS)
+    up_to: str | None = Field(default=None, description="Everything up to this one")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MarkRead:
+        if (self.ids is None) == (self.up_to is None):
+            raise ValueError("give either ids or up_to")
+        return self
+
+
+class Marked(BaseModel):
+    marked: int
+
+
+def _ids(values: list[str], field: str) -> list[int]:
+    try:
+        return [int(v) for v in values]
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: not a notification id", extra={"field": field}) from exc
+
+
+@router.post("/read", summary="Mark notifications read: some ids, or everything up to one")
+async def mark_read(request: Request, principal: CurrentPrincipal, body: MarkRead) -> Marked:
+    async with runtime_of(request).pool.acquire() as conn:
+        marked = await notifications.mark_read(
+            conn,
+            principal.tenant_id,
+            principal.user_id,
+            ids=_ids(body.ids or [], "ids"),
+            up_to=_ids([body.up_to], "up_to")[0] if body.up_to is not None else None,
+        )
+    await _live(request).forget_unread(principal.tenant_id, {principal.user_id})
+    return Marked(marked=marked)
+
+
+@router.get(
+    "/stream",
+    summary="Live notifications (Server-Sent Events)",
+    response_class=EventSourceResponse,
+)
+async def stream(
+    request: Request,
+    principal: CurrentPrincipal,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """Each event is a notification as the list shows it (``event: notification``), its id the
+    change number: reconnect with ``Last-Event-ID`` to get exactly what changed meanwhile.
+    Comments keep idle connections open."""
+    settings = _settings(request)
+    runtime = runtime_of(request)
+    live = _live(request)
+    since = _ids([last_event_id], "Last-Event-ID")[0] if last_event_id else None
+    tenant, user = principal.tenant_id, principal.user_id
+    pubsub = runtime.redis.pubsub()
+    await pubsub.subscribe(key("live", tenant, user))  # before the replay: nothing falls between
+    await live.here(tenant, user)
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        metrics = notify_metrics()
+        metrics.streams.inc()
+        try:
+            async with runtime.pool.acquire() as conn:
+                last = (
+                    since
+                    if since is not None
+                    else await notifications.latest_seq(conn, tenant, user)
+                )
+                if since is not None:
+                    for row in await notifications.since(
+                        conn,
+                        tenant,
+                        user,
+                        since,
+                        limit=settings.replay_limit,
+                        actors=settings.group_actors,
+                    ):
+                        last = max(last, int(row["seq"]))
+                        yield _event(view(row))
+            yield ServerSentEvent(comment="connected")
+            while True:
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=settings.keepalive_s
+                )
+                if message is None:
+                    await live.here(tenant, user)
+                    yield ServerSentEvent(comment="keep-alive")
+                    continue
+                event = orjson.loads(message["data"])
+                if int(event["event_id"]) > last:
+                    last = int(event["event_id"])
+                    yield _event(event)
+        finally:
+            metrics.streams.dec()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    return EventSourceResponse(events(), ping=None, send_timeout=30)
+
+
+def _event(shown: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=orjson.dumps(shown).decode(), event="notification", id=str(shown["event_id"])
+    )

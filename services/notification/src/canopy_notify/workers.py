@@ -1,0 +1,138 @@
+"""The notification service's timed work: task due reminders that come due, and outside
+deliveries whose grace period or digest period has ended.
+
+Both functions take ``now`` so tests control the clock; :class:`Scheduler` calls them with the
+real time every ``reminder_poll_s``. Claims use ``FOR UPDATE SKIP LOCKED``: any number of
+workers share the work and each reminder fires once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+
+from canopy_common.loops import BackgroundLoop
+from canopy_notify.adapters import deliveries, notifications, projections, reminders
+from canopy_notify.domain.model import Candidate, NoticeType, Occurrence
+from canopy_notify.domain.reminders import lead_text
+from canopy_notify.handlers import AfterCommit, Notifier, tell, view
+
+log = structlog.get_logger(__name__)
+
+Send = Callable[[str, dict[str, Any]], Awaitable[Any]]  # (key, delivery) onto the topic
+BATCH = 200
+
+
+async def fire_reminders(pool: asyncpg.Pool, now: datetime, *, notifier: Notifier) -> int:
+    """Tell the assignees of every task whose reminder is due by ``now``; returns how many
+    reminders fired."""
+    after = AfterCommit()
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            due = await reminders.claim_due(conn, now, BATCH)
+            for reminder in due:
+                occ = Occurrence(
+                    tenant_id=reminder.tenant_id,
+                    activity_id=f"reminder:{reminder.object_id}:{reminder.lead_s}:"
+                    f"{reminder.due_at.isoformat()}",
+                    activity_type="Reminder",
+                    actor_id="",
+                    published=now,
+                    object_id=reminder.object_id,
+                    summary={**reminder.summary, "due_in": lead_text(reminder.lead_s)},
+                )
+                picked = [Candidate(a, NoticeType.TASK_DUE) for a in reminder.assignees]
+                await tell(conn, occ, picked, notifier=notifier, after=after)
+                notifier.metrics.reminders.labels("fired").inc()
+        await after.flush(conn, notifier.live, actors=notifier.settings.group_actors)
+    return len(due)
+
+
+async def dispatch_deliveries(
+    pool: asyncpg.Pool, now: datetime, *, notifier: Notifier, send: Send
+) -> int:
+    """Publish the outside deliveries due by ``now`` on the deliveries topic: one record per
+    notification, or one per digest. Skipped: what was read meanwhile, and (outside digests)
+    anything whose recipient was on the live stream since it happened. Returns records sent."""
+    settings, metrics, live = notifier.settings, notifier.metrics, notifier.live
+    sent = 0
+    async with pool.acquire() as conn, conn.transaction():
+        due = await deliveries.claim_due(conn, now, BATCH)
+        for (tenant, recipient, channel, digest), rows in deliveries.group_pending(due).items():
+            unread = [r for r in rows if not r.read]
+            if len(unread) < len(rows):
+                await deliveries.mark(conn, [r.id for r in rows if r.read], "read")
+                metrics.delivered.labels(channel, "read").inc(len(rows) - len(unread))
+            if not unread:
+                continue
+            is_digest = digest is not None and not digest.startswith("single:")
+            first = min(r.created_at for r in unread).timestamp()
+            if not is_digest and await live.seen_since(tenant, recipient, first):
+                await deliveries.mark(conn, [r.id for r in unread], "online")
+                metrics.delivered.labels(channel, "online").inc(len(unread))
+                continue
+            contact = (await projections.contacts(conn, tenant, [recipient])).get(recipient, {})
+            items = await notifications.by_ids(
+                conn, tenant, [r.notification_id for r in unread], actors=settings.group_actors
+            )
+            ids = sorted(r.id for r in unread)
+            record = {
+                "id": f"dl:{tenant}:{ids[0]}" + (f"-{ids[-1]}" if len(ids) > 1 else ""),
+                "tenant": tenant,
+                "recipient": recipient,
+                "channel": channel,
+                "to": {"name": contact.get("name"), "email": contact.get("email")},
+                "digest": digest if is_digest else None,
+                "items": [_item(view(row), settings.public_url) for row in items],
+                "created_at": now.isoformat(),
+            }
+            await send(f"{tenant}:{recipient}", record)
+            await deliveries.mark(conn, ids, "sent")
+            metrics.delivered.labels(channel, "digest" if is_digest else "sent").inc(len(ids))
+            sent += 1
+    return sent
+
+
+def _item(shown: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {
+        "id": int(shown["id"]),
+        "type": shown["type"],
+        "text": shown["text"],
+        "url": f"{base_url.rstrip('/')}/notifications/{shown['id']}",
+        "created_at": shown["created_at"],
+        "urgent": shown["urgent"],
+    }
+
+
+class Scheduler(BackgroundLoop):
+    """Fires due reminders and dispatches due deliveries, every ``reminder_poll_s``."""
+
+    task_name = "notify-scheduler"
+
+    def __init__(self, pool: asyncpg.Pool, *, notifier: Notifier, send: Send) -> None:
+        super().__init__()
+        self._pool = pool
+        self._notifier = notifier
+        self._send = send
+        self._healthy = True
+
+    @property
+    def ready(self) -> bool:
+        """Running, and its last round went through."""
+        return self.running and self._healthy
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                now = datetime.now(UTC)
+                await fire_reminders(self._pool, now, notifier=self._notifier)
+                await dispatch_deliveries(self._pool, now, notifier=self._notifier, send=self._send)
+                self._healthy = True
+            except Exception:  # a dependency down: log, wait, try again
+                self._healthy = False
+                log.exception("scheduler round failed")
+            await self._sleep(self._notifier.settings.reminder_poll_s)

@@ -1,0 +1,124 @@
+"""The notification test harness: the service running in-process (API, consumers and workers) on
+its own schema, topics and consumer group, fed through the real broker.
+
+Importable from every notification test (``pythonpath`` in the root pyproject); the fixtures that
+use it are in ``conftest.py``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+from redis.asyncio import Redis
+
+from canopy_common.auth import issue_token
+from canopy_common.db import close_pool, create_pool
+from canopy_common.events import StrictActivity, encode, ref_id
+from canopy_common.iris import user_id_of
+from canopy_common.kafka import Delivery, Producer
+from canopy_common.service import Mode
+from canopy_common.settings import KafkaSettings
+from canopy_common.testing.http import serve
+from canopy_common.testing.polling import eventually
+from canopy_notify.app import create_app
+from canopy_notify.settings import Settings
+
+
+def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings:
+    """Settings with a schema, topics and consumer group of their own."""
+    suffix = uuid.uuid4().hex[:10]
+    kafka = kafka_settings.model_copy(
+        update={
+            "topic_activities": f"test.activities.{suffix}",
+            "topic_deliveries": f"test.deliveries.{suffix}",
+            "topic_dlq": f"test.dlq.{suffix}",
+            "retry_backoff_max_ms": 500,
+        }
+    )
+    return Settings(
+        db_schema=f"notify_{suffix}",
+        consumer_group=f"test-notify-{suffix}",
+        kafka=kafka,
+        reminder_poll_s=0.2,
+        **overrides,
+    )
+
+
+@dataclass
+class Notify:
+    """The running service: its HTTP client, settings, a pool on its schema, a producer."""
+
+    client: httpx.AsyncClient
+    settings: Settings
+    pool: asyncpg.Pool
+    producer: Producer
+    redis: Redis
+
+    async def publish(self, *activities: StrictActivity) -> list[Delivery]:
+        """Publish canonical activities as ingestion's relay does (key ``tenant:actor``)."""
+        sent = []
+        for activity in activities:
+            actor = ref_id(activity.actor) or ""
+            key = f"{activity.tenant}:{user_id_of(actor, activity.tenant) or actor}"
+            sent.append(
+                await self.producer.send(
+                    self.settings.kafka.topic_activities, encode(activity), key=key
+                )
+            )
+        return sent
+
+    async def settle(self, *activities: StrictActivity) -> None:
+        """Wait until the service has applied every one of ``activities``."""
+        ids = [a.id for a in activities]
+
+        async def applied() -> bool:
+            count = await self.pool.fetchval(
+                "SELECT count(*) FROM consumed_activities WHERE activity_id = ANY($1::text[])",
+                ids,
+            )
+            return bool(count == len(set(ids)))
+
+        await eventually(applied, what=f"{len(ids)} activities applied")
+
+    async def send(self, *activities: StrictActivity) -> None:
+        await self.publish(*activities)
+        await self.settle(*activities)
+
+    def headers(self, tenant: str, user: str, *roles: str) -> dict[str, str]:
+        token = issue_token(
+            self.settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"]
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    async def get(
+        self, path: str, tenant: str, user: str, *roles: str, **params: Any
+    ) -> httpx.Response:
+        return await self.client.get(
+            path, headers=self.headers(tenant, user, *roles), params=params
+        )
+
+
+async def start_notify(
+    settings: Settings, pg_pool: asyncpg.Pool, redis: Redis, mode: Mode = Mode.ALL
+) -> AsyncIterator[Notify]:
+    app = create_app(settings, mode)
+    async with serve(app) as client:
+        pool = await create_pool(settings.postgres, schema=settings.db_schema)
+        producer = Producer(settings.kafka)
+        await producer.start()
+        try:
+            service = Notify(client, settings, pool, producer, redis)
+
+            async def ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(ready, what="notify ready")
+            yield service
+        finally:
+            await producer.stop()
+            await close_pool(pool)
+    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
