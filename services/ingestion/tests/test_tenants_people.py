@@ -108,6 +108,8 @@ async def test_provisioning_a_person_creates_them_and_emits_a_create_of_the_pers
         "interests": ["poetry"],
         "kind": "employee",
         "manager_id": "boss",
+        "email": None,
+        "roles": [],
     }
     [create] = await activities(api, tenant)
     assert create.type == "Create"

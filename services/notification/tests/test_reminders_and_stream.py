@@ -21,8 +21,10 @@ from canopy_common.service import Mode
 from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
+from canopy_notify.adapters.deliveries import digest_due
 from canopy_notify.adapters.live import Live
 from canopy_notify.app import create_app
+from canopy_notify.domain.model import Digest
 from canopy_notify.handlers import Notifier
 from canopy_notify.metrics import notify_metrics
 from canopy_notify.workers import dispatch_deliveries, fire_reminders
@@ -130,14 +132,15 @@ async def test_a_digest_user_gets_one_delivery_for_many(notify: Notify) -> None:
         sent.append(value)
 
     who = notifier(notify)
-    soon = datetime.now(UTC) + timedelta(seconds=notify.settings.delivery_grace_s + 1)
-    await dispatch_deliveries(notify.pool, soon, notifier=who, send=send)
+    # Just before the digest period ends (whatever the time of day the test runs at).
+    boundary = digest_due(Digest.DAILY, datetime.now(UTC))
+    await dispatch_deliveries(notify.pool, boundary - timedelta(seconds=1), notifier=who, send=send)
 
     def emails() -> list[dict[str, Any]]:
         return [d for d in sent if d["tenant"] == f.tenant_id and d["channel"] == "email"]
 
     assert emails() == []  # held for the digest
-    await dispatch_deliveries(notify.pool, soon + timedelta(days=8), notifier=who, send=send)
+    await dispatch_deliveries(notify.pool, boundary + timedelta(seconds=1), notifier=who, send=send)
     mine = emails()
     assert len(mine) == 1
     assert mine[0]["digest"] == "daily"
