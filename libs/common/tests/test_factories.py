@@ -39,7 +39,8 @@ def f() -> ActivityFactory:
 
 
 def test_every_activity_is_canonical_strict_and_survives_the_wire(f: ActivityFactory) -> None:
-    ada, bob = f.user("ada", title="Engineer"), f.user("bob")
+    ada = f.user("ada", title="Engineer", email="ada@example.com", roles=["moderator"])
+    bob = f.user("bob")
     team = f.group("Platform", owner=ada, visibility="private")
     post = f.post(ada, "Ship it #release", group=team, hashtags=["release"])
     question = f.post(ada, "How?", object_type="Question")
@@ -55,6 +56,7 @@ def test_every_activity_is_canonical_strict_and_survives_the_wire(f: ActivityFac
         f.change_role(ada, team, bob, "admin"),
         f.leave(bob, team),
         f.remove(ada, team, bob),
+        f.invite(ada, team, bob),
         post,
         f.reply(bob, post),
         question,

@@ -5,7 +5,6 @@ the same upstream id twice is a no-op; no W3C conformance document vanishes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,92 +12,24 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-import pytest_asyncio
 from ingestion_harness import Api
+from upstream_harness import (
+    dead_letter_reasons,
+    handled,
+    person_doc,
+    published,
+    send,
+    upstream_activity,
+)
 
-from canopy_common.events import decode_activity
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
-from canopy_common.service import Mode
-from canopy_common.testing.http import serve
-from canopy_common.testing.kafka import committed_offsets, read_topic
+from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
-from canopy_ingestion.app import create_app
 
 pytestmark = pytest.mark.integration
 
-AS2 = "https://www.w3.org/ns/activitystreams"
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared/conformance/as2"
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def upstream(api: Api) -> AsyncIterator[Producer]:
-    """The ingestion worker consuming the API's upstream topic, and a producer to feed it."""
-    app = create_app(api.settings, Mode.WORKER)
-    async with serve(app) as client, Producer(api.settings.kafka) as producer:
-        await eventually(lambda: _ready(client), what="the upstream consumer to be assigned")
-        yield producer
-
-
-async def _ready(client: Any) -> bool:
-    return bool((await client.get("/readyz")).status_code == 200)
-
-
-async def handled(api: Api, sent: Sequence[Delivery]) -> bool:
-    """Whether the worker has committed past every record in ``sent``.
-
-    Offsets come from the producer's acknowledgements, not from the topic's end offsets (which
-    the local broker may report short of the last record).
-    """
-    kafka = api.settings.kafka
-    committed = await committed_offsets(kafka, api.settings.consumer_group, kafka.topic_upstream)
-    return all(committed.get(d.partition, 0) > d.offset for d in sent)
-
-
-async def send(producer: Producer, api: Api, tenant: str, doc: dict[str, Any] | bytes) -> None:
-    value = doc if isinstance(doc, bytes) else orjson.dumps(doc)
-    sent = await producer.send(api.settings.kafka.topic_upstream, value, key=f"{tenant}:upstream")
-    await eventually(lambda: handled(api, [sent]), what="the upstream record to be handled")
-
-
-def upstream_activity(tenant: str, actor: str, type_: str, obj: Any, **more: Any) -> dict[str, Any]:
-    return {
-        "@context": AS2,
-        "id": f"https://hr.example/events/{uuid.uuid4()}",
-        "type": type_,
-        "actor": user_iri(tenant, actor),
-        "object": obj,
-        "published": datetime.now(UTC).isoformat(),
-        "tenant": tenant,
-        "source": "workday",
-        **more,
-    }
-
-
-def person_doc(tenant: str, user_id: str, handle: str, **profile: Any) -> dict[str, Any]:
-    return {
-        "type": "Person",
-        "id": user_iri(tenant, user_id),
-        "preferredUsername": handle,
-        "name": handle.title(),
-        **profile,
-    }
-
-
-async def published(api: Api, tenant: str) -> list[Any]:
-    return [decode_activity(row["payload"]) for row in await api.outbox(tenant)]
-
-
-async def dead_letters(api: Api, tenant: str) -> list[dict[str, bytes]]:
-    records = await read_topic(api.settings.kafka, api.settings.kafka.topic_dlq)
-    return [dict(r.headers) for r in records if r.key and r.key.decode().startswith(f"{tenant}:")]
-
-
-@pytest.fixture
-async def hr(api: Api, tenant: str) -> str:
-    """A tenant with an HR bot; returns the bot's user id."""
-    await api.seed_user(tenant, "hr-bot", kind="bot")
-    return "hr-bot"
 
 
 async def test_an_hr_joiner_creates_a_profile_and_publishes_its_create(
@@ -259,10 +190,7 @@ async def test_bad_records_are_dead_lettered_with_a_reason_and_the_good_ones_beh
         upstream_activity(tenant, hr, "Create", person_doc(tenant, "ok", "ok")),
     )
 
-    reasons = [
-        (h["dlq.error.class"].decode().rsplit(".", 1)[-1], h["dlq.error.message"].decode())
-        for h in await dead_letters(api, tenant)
-    ]
+    reasons = await dead_letter_reasons(api, tenant)
     assert [cls for cls, _ in reasons] == [
         "InvalidJSON",
         "InvalidActivity",

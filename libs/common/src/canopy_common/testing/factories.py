@@ -658,7 +658,7 @@ class ActivityFactory:
         start: datetime | None = None,
         content: str = "",
         task_id: str | None = None,
-        source: str = UPSTREAM_SOURCE,
+        source: str | None = None,
         published: datetime | None = None,
     ) -> StrictActivity:
         """The ``Create`` of a task (or ``object_type="Event"``) an upstream system sent,
@@ -667,7 +667,8 @@ class ActivityFactory:
         and the assignees in ``to``; in ``group`` it is seen by the group's members
         (``visibility: group``, the group in the object's ``target``), else ``direct`` to
         the assignees. The activity, addressed like the object, has neither ``target`` nor
-        ``context``; ``source`` names the upstream system."""
+        ``context``; ``source`` names the upstream system (default: the factory's, or
+        ``upstream`` when that is ``http``, through which no task is ever created)."""
         if object_type not in SCHEDULED_TYPES:
             raise ValueError(f"upstream systems schedule a Task or an Event, not {object_type!r}")
         object_id = task_id or f"https://tracker.example/{self.tenant_id}/{uuid.uuid4().hex[:12]}"
@@ -690,6 +691,8 @@ class ActivityFactory:
             "status": status,
             "target": group_doc,
         }
+        if source is None:
+            source = UPSTREAM_SOURCE if self.source == "http" else self.source
         return self._scheduled_activity("Create", _json_ready(obj), source, published=now)
 
     def update_task(

@@ -154,13 +154,15 @@ def decide_invite(
     inviter_role: MemberRole | None,
     invitee: User,
     invitee_role: MemberRole | None,
+    inviter_invited: bool = False,
 ) -> None:
     """Whether ``inviter`` may invite ``invitee`` (already known to be visible to them).
 
     Raises :class:`NotFound` when the inviter cannot see the group, :class:`Forbidden` when
-    the rules above refuse, :class:`Conflict` when the invitee is a member already.
+    the rules above refuse (a pending invitee sees the group but is no member yet),
+    :class:`Conflict` when the invitee is a member already.
     """
-    _require_visible(inviter, group, inviter_role)
+    _require_visible(inviter, group, inviter_role, invited=inviter_invited)
     if inviter_role is None:
         raise Forbidden("only the group's members may invite people to it")
     admin = can_administer(inviter_role)

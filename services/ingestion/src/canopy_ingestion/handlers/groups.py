@@ -213,6 +213,7 @@ async def handle_invite(cmd: InviteToGroup, *, conn: Connection, actor: User) ->
         inviter_role=access.role,
         invitee=invitee,
         invitee_role=await groups.member_role(conn, actor.tenant_id, found.id, invitee.id),
+        inviter_invited=access.invited,
     )
     pending = await groups.get_invite(conn, actor.tenant_id, found.id, invitee.id)
     if pending is not None:
