@@ -8,6 +8,7 @@ import asyncpg
 import pytest_asyncio
 from notify_harness import Notify, notify_settings, start_notify
 from redis.asyncio import Redis
+from smtp_harness import smtp_server
 
 from canopy_common.settings import KafkaSettings
 
@@ -16,6 +17,9 @@ from canopy_common.settings import KafkaSettings
 async def notify(
     kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool, redis_client: Redis
 ) -> AsyncIterator[Notify]:
-    """The notification service with default settings, shared by the session."""
-    async for service in start_notify(notify_settings(kafka_settings), pg_pool, redis_client):
-        yield service
+    """The notification service with default settings, shared by the session; its email goes
+    to a real SMTP server of its own."""
+    with smtp_server() as smtp:
+        settings = notify_settings(kafka_settings, smtp=smtp.settings)
+        async for service in start_notify(settings, pg_pool, redis_client, mailbox=smtp.mailbox):
+            yield service

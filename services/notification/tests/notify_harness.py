@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import httpx
 from redis.asyncio import Redis
+from smtp_harness import Mailbox
 
 from canopy_common.auth import issue_token
 from canopy_common.db import close_pool, create_pool
@@ -50,13 +51,15 @@ def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings
 
 @dataclass
 class Notify:
-    """The running service: its HTTP client, settings, a pool on its schema, a producer."""
+    """The running service: its HTTP client, settings, a pool on its schema, a producer, and
+    the mailbox of the SMTP server its email sender sends to."""
 
     client: httpx.AsyncClient
     settings: Settings
     pool: asyncpg.Pool
     producer: Producer
     redis: Redis
+    mailbox: Mailbox = field(default_factory=Mailbox)
 
     async def publish(self, *activities: StrictActivity) -> list[Delivery]:
         """Publish canonical activities as ingestion's relay does (key ``tenant:actor``)."""
@@ -103,7 +106,11 @@ class Notify:
 
 
 async def start_notify(
-    settings: Settings, pg_pool: asyncpg.Pool, redis: Redis, mode: Mode = Mode.ALL
+    settings: Settings,
+    pg_pool: asyncpg.Pool,
+    redis: Redis,
+    mode: Mode = Mode.ALL,
+    mailbox: Mailbox | None = None,
 ) -> AsyncIterator[Notify]:
     app = create_app(settings, mode)
     async with serve(app) as client:
@@ -111,7 +118,7 @@ async def start_notify(
         producer = Producer(settings.kafka)
         await producer.start()
         try:
-            service = Notify(client, settings, pool, producer, redis)
+            service = Notify(client, settings, pool, producer, redis, mailbox or Mailbox())
 
             async def ready() -> bool:
                 return (await client.get("/readyz")).status_code == 200

@@ -4,12 +4,8 @@ arrives, what is sent once, and which failures are retried, refused or dropped."
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
@@ -17,11 +13,11 @@ import asyncpg
 import orjson
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from notify_harness import Notify, notify_settings, start_notify
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
+from smtp_harness import SENDER, SmtpServer, free_port
+from smtp_harness import smtp_server as running_smtp_server
 
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
 from canopy_common.devstack import StackEndpoints
@@ -38,69 +34,14 @@ from canopy_notify.settings import Settings, SmtpSettings
 
 pytestmark = pytest.mark.integration
 
-SENDER = "Canopy <notifications@canopy.example>"
 PREFERENCES = "https://canopy.example/settings/notifications"
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler keeping every message it accepts; ``answers`` maps a recipient to
-    what RCPT answers for it (e.g. ``"550 5.1.1 No such user"``) instead of accepting it."""
-
-    received: list[Received] = field(default_factory=list)
-    answers: dict[str, str] = field(default_factory=dict)
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address in self.answers:
-            return self.answers[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        assert envelope.mail_from is not None
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    """A port nothing listens on (right now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class SmtpServer:
-    mailbox: Mailbox
-    settings: SmtpSettings
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on a free local port, for one test."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings = SmtpSettings(
-            host="127.0.0.1", port=controller.port, sender=SENDER, timeout_s=5.0
-        )
-        yield SmtpServer(mailbox, settings)
-    finally:
-        controller.stop()
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

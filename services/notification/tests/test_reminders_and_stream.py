@@ -1,5 +1,5 @@
-"""Task due reminders (the test controls the clock), outside deliveries, and the live stream
-with ``Last-Event-ID`` replay — through the real broker, Redis and Postgres."""
+"""Task due reminders (the test controls the clock) and the live stream with ``Last-Event-ID``
+replay — through the real broker, Redis and Postgres."""
 
 from __future__ import annotations
 
@@ -19,15 +19,12 @@ from notify_harness import Notify
 
 from canopy_common.service import Mode
 from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
-from canopy_notify.adapters.deliveries import digest_due
 from canopy_notify.adapters.live import Live
 from canopy_notify.app import create_app
-from canopy_notify.domain.model import Digest
 from canopy_notify.handlers import Notifier
 from canopy_notify.metrics import notify_metrics
-from canopy_notify.workers import dispatch_deliveries, fire_reminders
+from canopy_notify.workers import fire_reminders
 
 pytestmark = pytest.mark.integration
 
@@ -84,67 +81,6 @@ async def test_a_task_reminder_fires_once_re_arms_and_never_after_deletion(
     assert len(due_items) == 4
     assert {i["object"]["id"] for i in due_items} == {subject_id(task), subject_id(other)}
     assert sum(i["object"]["id"] == subject_id(other) for i in due_items) == 1
-
-
-async def test_offline_people_get_a_delivery_online_people_do_not(notify: Notify) -> None:
-    f = ActivityFactory()
-    ada, bob, cy = f.user("ada", email="ada@example.com"), f.user("bob"), f.user("cy")
-    await notify.send(ada, bob, cy)
-    live = Live(notify.redis, presence_ttl_s=30)
-    await live.here(f.tenant_id, user_id_of_subject(cy))  # cy has the app open
-    await notify.send(f.post(bob, "@ada @cy the deploy is done", mentions=[ada, cy]))
-    sent: list[tuple[str, dict[str, Any]]] = []
-
-    async def send(key: str, value: dict[str, Any]) -> None:
-        sent.append((key, value))
-        await notify.producer.send(notify.settings.kafka.topic_deliveries, value, key=key)
-
-    later = datetime.now(UTC) + timedelta(seconds=notify.settings.delivery_grace_s + 1)
-    await dispatch_deliveries(notify.pool, later, notifier=notifier(notify), send=send)
-    recipients = {
-        value["recipient"]: value
-        for _, value in sent
-        if value["tenant"] == f.tenant_id and value["channel"] == "email"
-    }
-    assert set(recipients) == {user_id_of_subject(ada)}  # cy was online
-    email = recipients[user_id_of_subject(ada)]
-    assert email["to"] == {"name": "Ada", "email": "ada@example.com"}
-    assert email["items"][0]["type"] == "mention"
-    on_topic = await read_topic(notify.settings.kafka, notify.settings.kafka.topic_deliveries)
-    assert any(orjson.loads(r.value)["id"] == email["id"] for r in on_topic)
-
-
-async def test_a_digest_user_gets_one_delivery_for_many(notify: Notify) -> None:
-    f = ActivityFactory()
-    ada = f.user("ada", email="ada@example.com")
-    fans = [f.user(f"fan{n}") for n in range(4)]
-    await notify.send(ada, *fans)
-    put = await notify.client.put(
-        "/v1/notification-preferences",
-        json={"digest": "daily"},
-        headers=notify.headers(f.tenant_id, user_id_of_subject(ada)),
-    )
-    assert put.status_code == 200, put.text
-    await notify.send(*(f.post(p, "@ada have a look", mentions=[ada]) for p in fans))
-    sent: list[dict[str, Any]] = []
-
-    async def send(key: str, value: dict[str, Any]) -> None:
-        sent.append(value)
-
-    who = notifier(notify)
-    # Just before the digest period ends (whatever the time of day the test runs at).
-    boundary = digest_due(Digest.DAILY, datetime.now(UTC))
-    await dispatch_deliveries(notify.pool, boundary - timedelta(seconds=1), notifier=who, send=send)
-
-    def emails() -> list[dict[str, Any]]:
-        return [d for d in sent if d["tenant"] == f.tenant_id and d["channel"] == "email"]
-
-    assert emails() == []  # held for the digest
-    await dispatch_deliveries(notify.pool, boundary + timedelta(seconds=1), notifier=who, send=send)
-    mine = emails()
-    assert len(mine) == 1
-    assert mine[0]["digest"] == "daily"
-    assert len(mine[0]["items"]) == 4
 
 
 @pytest_asyncio.fixture(loop_scope="session")
