@@ -9,6 +9,7 @@ from fanout_harness import Fanout, object_ids
 from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
+from canopy_fanout.adapters import graph
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import entry_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
@@ -26,6 +27,12 @@ async def pushed(fanout: Fanout, tenant: str, reader: str, activity_id: str) -> 
     """Whether the item sits in the reader's home timeline in Redis (pushed, not merged)."""
     key = timeline_key(tenant, FeedRef(FeedKind.HOME, reader))
     return await fanout.redis.zscore(key, entry_of(activity_id).bytes) is not None
+
+
+async def is_member(fanout: Fanout, tenant: str, group_id: str, user: str) -> bool:
+    """Whether fan-out's membership projection has ``user`` in the group."""
+    async with fanout.pool.acquire() as conn:
+        return await graph.is_member(conn, tenant, group_id, user)
 
 
 async def test_followers_get_a_post_in_their_home_feed_and_strangers_do_not(
@@ -70,6 +77,34 @@ async def test_private_group_post_never_reaches_non_members(fanout: Fanout) -> N
     assert refused.headers["content-type"].startswith("application/problem+json")
     # Nor through the author's own feed.
     assert await fanout.feed(f"/v1/feeds/users/{uid(ada)}", f.tenant_id, uid(cy)) == []
+
+
+async def test_a_join_request_gives_no_membership_until_an_admin_adds_the_person(
+    fanout: Fanout,
+) -> None:
+    f = ActivityFactory()
+    ada, bob = f.user("ada"), f.user("bob")
+    guild = f.group("Guild", owner=ada, visibility="internal")  # joined by request
+    await fanout.send(ada, bob, guild, f.join(ada, guild, role="owner"))
+    await fanout.feed(HOME, f.tenant_id, uid(bob))  # bob reads lately: he would get pushes
+    before = f.post(ada, "Members only: the roadmap", group=guild)  # visibility: group
+    group_path = f"/v1/feeds/groups/{subject_id(guild)}"
+
+    await fanout.send(before, f.join_request(bob, guild))
+    during = f.post(ada, "Members only: launch day", group=guild)
+    await fanout.send(during)
+
+    assert not await is_member(fanout, f.tenant_id, subject_id(guild), uid(bob))
+    assert await fanout.feed(HOME, f.tenant_id, uid(bob)) == []
+    assert await fanout.feed(group_path, f.tenant_id, uid(bob)) == []  # seen, but not its items
+    assert not await pushed(fanout, f.tenant_id, uid(bob), during.id)
+
+    await fanout.send(f.add(ada, guild, bob))  # approved
+
+    assert await is_member(fanout, f.tenant_id, subject_id(guild), uid(bob))
+    expected = [subject_id(during), subject_id(before)]
+    assert object_ids(await fanout.feed(HOME, f.tenant_id, uid(bob))) == expected
+    assert object_ids(await fanout.feed(group_path, f.tenant_id, uid(bob))) == expected
 
 
 async def test_a_guest_sees_only_public_items_and_groups_they_belong_to(fanout: Fanout) -> None:

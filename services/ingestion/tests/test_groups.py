@@ -75,6 +75,7 @@ async def test_creating_a_group_makes_the_creator_its_owner(api: Api, tenant: st
         "description": "Runtime\nand tools",
         "visibility": "internal",
         "owner_id": "ada",
+        "join_policy": "open",
     }
     assert await member_role(api, tenant, body["id"], "ada") == "owner"
     create, join = await activities(api, tenant)

@@ -19,6 +19,7 @@ POST_TYPES: Final = frozenset(
     {"Note", "Article", "Question", "Task", "Event", "Document", "Link", "Page", "Image", "Video"}
 )
 ITEM_ACTIVITIES: Final = frozenset({"Create", "Announce"})
+JOIN_PENDING: Final = "pending"  # the `status` of a Join that is only a request to join
 _ADDRESSING: Final = ("to", "cc", "bto", "bcc", "audience")
 
 
@@ -43,6 +44,13 @@ def user_ids(tenant: str, refs: Refs | None) -> list[str]:
 def user_id(tenant: str, refs: Refs | None) -> str | None:
     """The id of the first of ``tenant``'s people named by ``refs``."""
     return next(iter(user_ids(tenant, refs)), None)
+
+
+def is_join_request(activity: AS2Object) -> bool:
+    """Whether ``activity`` is a request to join a group (a ``Join`` with ``status: pending``):
+    it makes nobody a member; an admin's ``Add`` of the requester does."""
+    extra = activity.model_extra or {}
+    return activity_type(activity) == "Join" and extra.get("status") == JOIN_PENDING
 
 
 def is_post(obj: AS2Object | None) -> bool:

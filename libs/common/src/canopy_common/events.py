@@ -78,7 +78,9 @@ CANOPY_TERMS: Final = (
     "manager",
     "email",  # a person's work address (AS2 has no term for it): notifications by e-mail
     "roles",  # a person's tenant roles: moderator | tenant_admin | analyst | group_admin
-    "status",  # a task's or event's state: open | completed | cancelled
+    # a task's or event's state: open | completed | cancelled; a Join's: pending (a request
+    # to join that makes nobody a member until an admin's Add)
+    "status",
 )
 # Inline, so consumers never fetch a context document. AS2 defines `source` (ActivityPub's
 # original-content term); Canopy redefines it as the producing system, as JSON-LD allows.

@@ -23,6 +23,7 @@ from canopy_common.activities import (
     activity_type,
     as_object,
     edited_item,
+    is_join_request,
     item_of,
     user_id,
 )
@@ -85,6 +86,8 @@ async def apply_activity(conn: Connection, activity: StrictActivity, *, fanout: 
             await items.add_reaction(conn, tenant, obj.id, actor, reaction, activity.id)
         case "Follow" if actor is not None:
             await _follow(conn, tenant, actor, activity, on=True, fanout=fanout)
+        case "Join" if is_join_request(activity):
+            log.debug("join request ignored: the requester is no member until added")
         case "Join" | "Add" | "Leave" | "Remove":
             await _membership(conn, activity, kind, fanout=fanout)
         case "Block" | "Ignore" if actor is not None:

@@ -15,6 +15,7 @@ activity carries the whole group as its ``target``, an ``Undo`` embeds what it u
     like = f.like(bob, post)
     f.undo(like)
     f.invite(ada, team, bob)
+    ask = f.join_request(bob, f.group("Guild", owner=ada))  # a request: bob is no member yet
     review = f.task(f.user(kind="bot"), "Review", due=tomorrow, assignees=[bob])
     f.update_task(review, status="completed")
 
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
 
+from canopy_common.activities import JOIN_PENDING, is_join_request
 from canopy_common.events import (
     Activity,
     AS2Object,
@@ -396,6 +398,29 @@ class ActivityFactory:
         found = self.group_object(group)
         return self._group_activity("Remove", found, admin, person, to=[person["id"]])
 
+    def join_request(self, member: Subject, group: Subject) -> StrictActivity:
+        """``member`` asks to join a public or internal group whose ``join_policy`` is
+        ``request``: a ``Join`` as :meth:`join` makes (``role: member``) with ``status:
+        pending``. Nobody is a member until an admin's :meth:`add`, which consumes it;
+        :meth:`reject_join` declines it, :meth:`undo` withdraws it."""
+        found = self.group_object(group)
+        if found["visibility"] == Visibility.GROUP.value:
+            raise ValueError("a private group takes no join requests: invite or add people")
+        return self._group_activity(
+            "Join", found, member, found, role="member", status=JOIN_PENDING
+        )
+
+    def reject_join(
+        self, admin: Subject, group: Subject, request: StrictActivity
+    ) -> StrictActivity:
+        """An admin or owner declines a :meth:`join_request`: a ``Reject`` whose object is the
+        pending Join's id, ``to`` the requester, the group as ``target``."""
+        if not is_join_request(request):
+            raise ValueError(f"{request.id!r} is not a pending Join: make it with join_request()")
+        found = self.group_object(group)
+        requester = ref_ids(request.actor)
+        return self._group_activity("Reject", found, admin, request.id, to=requester)
+
     def invite(self, inviter: Subject, group: Subject, invitee: Subject) -> StrictActivity:
         """A member invites ``invitee`` into ``group``: object the invitee's Person, ``to``
         them, the group as ``target``. (Their later ``join`` consumes the invite.)"""
@@ -426,14 +451,25 @@ class ActivityFactory:
         return self.activity("Ignore", user, self.person(muted), visibility=Visibility.DIRECT)
 
     def undo(self, activity: StrictActivity) -> StrictActivity:
-        """The ``Undo`` of a Follow (of a person or hashtag), Block, Ignore, Like or Announce,
-        by the same actor, embedding what it undoes (type, id, actor, object) and addressed
-        like it."""
+        """The ``Undo`` of a Follow (of a person or hashtag), Block, Ignore, Like, Announce or
+        pending Join (a withdrawn :meth:`join_request`), by the same actor, embedding what it
+        undoes (type, id, actor, object) and addressed like it."""
         kind = activity.type
         if not isinstance(activity.actor, AS2Object) or not isinstance(activity.object, AS2Object):
             raise ValueError(f"{activity.id!r} is not a canonical activity")
         actor = _doc(activity.actor)
         undone_object = _doc(activity.object)
+        if is_join_request(activity):
+            found = self.group_object(activity.object)
+            request: Doc = {
+                "type": kind,
+                "id": activity.id,
+                "actor": actor["id"],
+                "object": undone_object,
+                "published": activity.published,
+                "status": JOIN_PENDING,
+            }
+            return self._group_activity("Undo", found, actor, _json_ready(request))
         if kind in _RELATION_TYPES:
             undone: Doc = {
                 "type": kind,
@@ -463,7 +499,7 @@ class ActivityFactory:
                 "reaction": (activity.model_extra or {}).get("reaction"),
             }
             return self._about_post("Undo", actor, post, undone)
-        raise ValueError(f"ingestion publishes no Undo of a {kind!r}")
+        raise ValueError(f"ingestion publishes no Undo of a {kind!r} (but of a pending Join)")
 
     # --- posts --------------------------------------------------------------------------------
 
@@ -784,15 +820,23 @@ class ActivityFactory:
         self,
         type_: str,
         group: Doc,
-        actor: Subject,
-        obj: Doc,
+        actor: Subject | Doc,
+        obj: Doc | str,
         *,
         to: list[str] | None = None,
         role: str | None = None,
+        status: str | None = None,
     ) -> StrictActivity:
         """Every group activity carries the whole group as ``target`` and its visibility."""
         return self.activity(
-            type_, actor, obj, target=group, visibility=group["visibility"], to=to, role=role
+            type_,
+            actor,
+            obj,
+            target=group,
+            visibility=group["visibility"],
+            to=to,
+            role=role,
+            status=status,
         )
 
     def _about_post(

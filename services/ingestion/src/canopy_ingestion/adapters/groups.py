@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from canopy_common.db import Connection
-from canopy_ingestion.domain.model import Group, GroupInvite, GroupVisibility, MemberRole
+from canopy_ingestion.domain.model import (
+    Group,
+    GroupInvite,
+    GroupVisibility,
+    JoinPolicy,
+    MemberRole,
+)
 
 
 async def get_group(conn: Connection, tenant_id: str, group_id: str) -> Group | None:
@@ -19,6 +25,7 @@ async def get_group(conn: Connection, tenant_id: str, group_id: str) -> Group | 
         visibility=GroupVisibility(row["visibility"]),
         owner_id=row["owner_id"],
         description=row["description"],
+        join_policy=JoinPolicy(row["join_policy"]),
     )
 
 
@@ -49,14 +56,16 @@ async def lock_group(conn: Connection, tenant_id: str, group_id: str) -> Group |
 
 async def insert_group(conn: Connection, value: Group) -> None:
     await conn.execute(
-        "INSERT INTO groups (tenant_id, id, name, description, visibility, owner_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO groups "
+        "(tenant_id, id, name, description, visibility, owner_id, join_policy) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         value.tenant_id,
         value.id,
         value.name,
         value.description,
         value.visibility.value,
         value.owner_id,
+        value.join_policy.value,
     )
 
 

@@ -1,5 +1,12 @@
 """The write API's routers, in the order they are mounted."""
 
-from canopy_ingestion.api import graph, groups, people, posts, tenants
+from canopy_ingestion.api import graph, groups, join_requests, people, posts, tenants
 
-ROUTERS = [tenants.router, people.router, groups.router, graph.router, posts.router]
+ROUTERS = [
+    tenants.router,
+    people.router,
+    groups.router,
+    join_requests.router,
+    graph.router,
+    posts.router,
+]

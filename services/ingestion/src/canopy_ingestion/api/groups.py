@@ -17,8 +17,15 @@ from canopy_ingestion.api.deps import (
     once,
     transaction,
 )
+from canopy_ingestion.api.join_requests import JoinRequestOut
 from canopy_ingestion.api.problems import problems
-from canopy_ingestion.domain.model import Group, GroupInvite, GroupVisibility, MemberRole
+from canopy_ingestion.domain.model import (
+    Group,
+    GroupInvite,
+    GroupVisibility,
+    JoinPolicy,
+    MemberRole,
+)
 from canopy_ingestion.domain.permissions import MembershipChange
 from canopy_ingestion.handlers.groups import (
     CreateGroup,
@@ -52,6 +59,11 @@ class GroupIn(BaseModel):
     visibility: GroupVisibility = Field(
         description="public: everyone, guests too; internal: employees; private: members only"
     )
+    join_policy: JoinPolicy = Field(
+        JoinPolicy.OPEN,
+        description="open: who sees it joins; request: who sees it asks, and an admin or "
+        "owner approves (public and internal groups only: 422 for a private one)",
+    )
 
 
 class GroupOut(BaseModel):
@@ -64,6 +76,7 @@ class GroupOut(BaseModel):
                     "description": "Runtime and tooling",
                     "visibility": "internal",
                     "owner_id": "u-ada",
+                    "join_policy": "open",
                 }
             ]
         }
@@ -74,6 +87,7 @@ class GroupOut(BaseModel):
     description: str
     visibility: GroupVisibility
     owner_id: str = Field(description="Who created it (its first owner)")
+    join_policy: JoinPolicy
 
     @classmethod
     def of(cls, value: Group) -> GroupOut:
@@ -83,6 +97,7 @@ class GroupOut(BaseModel):
             description=value.description,
             visibility=value.visibility,
             owner_id=value.owner_id,
+            join_policy=value.join_policy,
         )
 
 
@@ -157,7 +172,12 @@ async def create_group(
     runtime: CurrentRuntime,
     key: IdempotencyKey = None,
 ) -> Response:
-    command = CreateGroup(name=body.name, description=body.description, visibility=body.visibility)
+    command = CreateGroup(
+        name=body.name,
+        description=body.description,
+        visibility=body.visibility,
+        join_policy=body.join_policy,
+    )
 
     async def create(conn: Connection) -> Reply:
         created = await handle_create_group(command, conn=conn, actor=actor)
@@ -168,34 +188,46 @@ async def create_group(
 
 @router.put(
     "/v1/groups/{group_id}/members/{user_id}",
-    summary="Join a group, add a member, or change a member's role",
+    summary="Join a group (or ask to), add a member, or change a member's role",
     description="Yourself: join a public or internal group you can see, as a member (guests: "
-    "public groups only), or any group you hold an invite to (which it consumes). Someone "
-    "else: a group admin or owner adds them or changes their role; only owners grant or "
-    "change the owner role; the last owner cannot step down. "
-    "201 when a membership is created, 200 otherwise. A group the caller cannot see → 404.",
+    "public groups only), or any group you hold an invite to (which it consumes). A group "
+    "whose `join_policy` is `request` you ask to join instead (unless invited): 202 with the "
+    "pending request (emits a Join with `status: pending`); asking again → 200 with the same "
+    "request. Someone else: a group admin or owner adds them (approving their request, if "
+    "any) or changes their role; only owners grant or change the owner role; the last owner "
+    "cannot step down. 201 when a membership is created, 200 otherwise. A group the caller "
+    "cannot see → 404. Retry-safe with `Idempotency-Key`.",
     response_model=MembershipOut,
     responses={
         201: {"model": MembershipOut, "description": "Joined or added"},
+        202: {"model": JoinRequestOut, "description": "Asked to join; pending"},
         **problems(403, 404, 409, 422),
     },
 )
 async def put_member(
     group_id: GroupId,
     user_id: MemberId,
+    request: Request,
     actor: CurrentActor,
     runtime: CurrentRuntime,
-    response: Response,
     body: Annotated[MembershipIn | None, Body()] = None,
-) -> MembershipOut:
+    key: IdempotencyKey = None,
+) -> Response:
     role = body.role if body is not None else MemberRole.MEMBER
-    async with transaction(runtime) as conn:
-        result = await handle_set_membership(
-            SetMembership(group_id=group_id, user_id=user_id, role=role), conn=conn, actor=actor
-        )
-    created = result.change in (MembershipChange.JOIN, MembershipChange.ADD)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return MembershipOut(group_id=result.group.id, user_id=result.user.id, role=result.role)
+    command = SetMembership(group_id=group_id, user_id=user_id, role=role)
+
+    async def put(conn: Connection) -> Reply:
+        result = await handle_set_membership(command, conn=conn, actor=actor)
+        if result.request is not None:
+            asked = result.change is MembershipChange.REQUEST
+            code = status.HTTP_202_ACCEPTED if asked else status.HTTP_200_OK
+            return Reply(code, JoinRequestOut.of(result.request).model_dump(mode="json"))
+        created = result.change in (MembershipChange.JOIN, MembershipChange.ADD)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        membership = MembershipOut(group_id=result.group.id, user_id=result.user.id, role=role)
+        return Reply(code, membership.model_dump(mode="json"))
+
+    return await once(request, runtime, actor, key, body, put)
 
 
 @router.delete(

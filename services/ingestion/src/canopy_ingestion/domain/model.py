@@ -21,6 +21,13 @@ class GroupVisibility(StrEnum):
     PRIVATE = "private"  # members only
 
 
+class JoinPolicy(StrEnum):
+    """How people who can see a (public or internal) group become its members by themselves."""
+
+    OPEN = "open"  # they join at once
+    REQUEST = "request"  # they ask; an admin or owner approves (adds them) or declines
+
+
 class PostKind(StrEnum):
     NOTE = "note"
     QUESTION = "question"
@@ -111,6 +118,7 @@ class Group:
     visibility: GroupVisibility
     owner_id: str
     description: str = ""
+    join_policy: JoinPolicy = JoinPolicy.OPEN
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,17 @@ class GroupInvite:
     invitee_id: str
     inviter_id: str
     activity_id: str  # the Invite that announced it
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """A person's pending request to join a ``request`` group; an admin's Add consumes it."""
+
+    tenant_id: str
+    group_id: str
+    requester_id: str
+    activity_id: str  # the pending Join that announced it
     created_at: datetime
 
 

@@ -6,6 +6,10 @@
   existence is not disclosed).
 - Anyone may join a group they can see that is not private; a private group needs one of its
   admins or owners to add someone, or an invite, with which the invitee joins by themselves.
+  A public or internal group whose ``join_policy`` is ``request`` is joined by asking: the
+  person's join makes a pending request (an invite still lets them in at once), which its
+  admins and owners list, approve (by adding the person) or decline; the requester may
+  withdraw it. A private group takes no requests (nobody outside it even sees it).
 - Members invite people they can see: any member into a public or internal group, admins and
   owners into a private one. A guest is invited into a group other than a public one only by
   its admins and owners (as only they may add a guest). A member cannot be invited (409).
@@ -21,8 +25,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from canopy_common.errors import Conflict, Forbidden, NotFound
-from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole, User
+from canopy_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canopy_ingestion.domain.model import Group, GroupVisibility, JoinPolicy, MemberRole, User
 
 ADMIN_ROLES = frozenset({MemberRole.OWNER, MemberRole.ADMIN})
 
@@ -31,11 +35,30 @@ class MembershipChange(StrEnum):
     """What a ``PUT``/``DELETE`` of a membership turns out to be (the activity it emits)."""
 
     JOIN = "Join"  # a person joins by themselves
+    REQUEST = "request"  # a person asks to join (a pending Join); nobody is a member yet
+    PENDING = "pending"  # the person's request is pending already: nothing to emit
     ADD = "Add"  # an admin adds someone
     ROLE = "Update"  # an admin (or owner) changes a member's role
     UNCHANGED = "unchanged"  # the membership already is what was asked: nothing to emit
     LEAVE = "Leave"  # a member leaves by themselves
     REMOVE = "Remove"  # an admin removes someone
+
+
+class JoinRequestEnd(StrEnum):
+    """How a pending join request ends without a membership (the activity it emits)."""
+
+    REJECT = "Reject"  # an admin or owner declines it
+    WITHDRAW = "Undo"  # the requester withdraws it
+
+
+def check_join_policy(visibility: GroupVisibility, policy: JoinPolicy) -> None:
+    """Raise :class:`InvalidInput` for a private group that would take join requests."""
+    if policy is JoinPolicy.REQUEST and visibility is GroupVisibility.PRIVATE:
+        raise InvalidInput(
+            "join_policy 'request' needs a public or internal group: nobody outside a private "
+            "group sees it to ask; people join it by invite or an admin's add",
+            extra={"field": "join_policy"},
+        )
 
 
 def can_see_group(
@@ -89,13 +112,14 @@ def decide_membership_put(
     wanted: MemberRole,
     owners: int,
     invited: bool = False,
+    requested: bool = False,
 ) -> MembershipChange:
     """What ``actor`` setting ``subject``'s role in ``group`` to ``wanted`` does.
 
     ``owners`` is how many owners the group has now, ``invited`` whether the actor holds a
-    pending invite to it. Raises :class:`NotFound` when the actor cannot see the group,
-    :class:`Forbidden` when the rules above refuse, :class:`Conflict` when the last owner
-    would step down.
+    pending invite to it, ``requested`` whether they have asked to join it already. Raises
+    :class:`NotFound` when the actor cannot see the group, :class:`Forbidden` when the rules
+    above refuse, :class:`Conflict` when the last owner would step down.
     """
     _require_visible(actor, group, actor_role, invited=invited)
     itself = actor.id == subject.id
@@ -108,6 +132,8 @@ def decide_membership_put(
             raise Forbidden(
                 "a private group needs an invite, or one of its admins or owners to add you"
             )
+        if group.join_policy is JoinPolicy.REQUEST and not invited:
+            return MembershipChange.PENDING if requested else MembershipChange.REQUEST
         return MembershipChange.JOIN
     if not can_administer(actor_role):
         raise Forbidden("only the group's admins and owners may add members or change roles")
@@ -172,6 +198,40 @@ def decide_invite(
         raise Forbidden("only the group's admins and owners may invite a guest")
     if invitee_role is not None:
         raise Conflict(f"{invitee.id!r} is a member of this group already")
+
+
+def decide_join_requests_read(actor: User, group: Group, *, actor_role: MemberRole | None) -> None:
+    """Whether ``actor`` may list ``group``'s pending join requests: its admins and owners.
+
+    Raises :class:`NotFound` when the actor cannot see the group, :class:`Forbidden` otherwise.
+    """
+    _require_visible(actor, group, actor_role)
+    if not can_administer(actor_role):
+        raise Forbidden("only the group's admins and owners see its join requests")
+
+
+def decide_join_request_delete(
+    actor: User,
+    group: Group,
+    *,
+    actor_role: MemberRole | None,
+    requester_id: str,
+    pending: bool,
+) -> JoinRequestEnd:
+    """What ending ``requester_id``'s join request does: the requester withdraws it, an admin
+    or owner declines it.
+
+    Raises :class:`NotFound` when the actor cannot see the group or there is no such request,
+    :class:`Forbidden` when someone else's request is not theirs to answer (checked first, so
+    only admins learn who asked).
+    """
+    _require_visible(actor, group, actor_role)
+    itself = actor.id == requester_id
+    if not itself and not can_administer(actor_role):
+        raise Forbidden("only the group's admins and owners answer join requests")
+    if not pending:
+        raise NotFound(f"no pending join request from {requester_id!r}")
+    return JoinRequestEnd.WITHDRAW if itself else JoinRequestEnd.REJECT
 
 
 def _require_visible(

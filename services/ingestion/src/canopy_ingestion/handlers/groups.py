@@ -17,6 +17,10 @@ only). The membership ``role`` is an activity term (owner | admin | member).
 - ``Invite`` {actor: the inviter, object: Person (the invitee), to: [the invitee]}: a pending
   invite, which lets the invitee see the group and join it by themselves (their ``Join``
   consumes it, as does being added). Inviting someone again emits nothing.
+- ``Join`` {actor: the requester, object: Group, role: member, status: pending}: someone asks
+  to join a group whose ``join_policy`` is ``request``; nobody is a member until an admin's
+  ``Add``, which consumes the request. Asking again emits nothing. The request ends without a
+  membership in ``Reject`` or ``Undo`` (see :mod:`canopy_ingestion.handlers.join_requests`).
 """
 
 from __future__ import annotations
@@ -24,17 +28,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from canopy_common.activities import JOIN_PENDING
 from canopy_common.db import Connection
 from canopy_common.errors import Forbidden, NotFound
 from canopy_common.events import StrictActivity, Visibility
 from canopy_common.iris import new_object_id, user_iri
 from canopy_common.tracing import current_traceparent
-from canopy_ingestion.adapters import groups, outbox
+from canopy_ingestion.adapters import groups, join_requests, outbox
 from canopy_ingestion.domain.activities import GROUP_ITEMS_VISIBILITY, activity, group, person
-from canopy_ingestion.domain.model import Group, GroupInvite, GroupVisibility, MemberRole, User
+from canopy_ingestion.domain.model import (
+    Group,
+    GroupInvite,
+    GroupVisibility,
+    JoinPolicy,
+    JoinRequest,
+    MemberRole,
+    User,
+)
 from canopy_ingestion.domain.permissions import (
     MembershipChange,
     can_see_group,
+    check_join_policy,
     decide_invite,
     decide_membership_delete,
     decide_membership_put,
@@ -56,12 +70,15 @@ class CreateGroup:
     name: str
     visibility: GroupVisibility
     description: str = ""
+    join_policy: JoinPolicy = JoinPolicy.OPEN
 
 
 async def handle_create_group(cmd: CreateGroup, *, conn: Connection, actor: User) -> Group:
-    """Create a group owned by ``actor``; guests may not create groups (403)."""
+    """Create a group owned by ``actor``; guests may not create groups (403), a private group
+    takes no join requests (422)."""
     if actor.is_guest:
         raise Forbidden("guests may not create groups")
+    check_join_policy(cmd.visibility, cmd.join_policy)
     created = Group(
         tenant_id=actor.tenant_id,
         id=new_object_id(),
@@ -71,10 +88,11 @@ async def handle_create_group(cmd: CreateGroup, *, conn: Connection, actor: User
         description=clean_block(
             cmd.description, field="description", max_length=DESCRIPTION_MAX_LENGTH
         ),
+        join_policy=cmd.join_policy,
     )
     await groups.insert_group(conn, created)
-    create = _group_activity("Create", created, actor=actor, obj=group(created))
-    join = _group_activity(
+    create = group_activity("Create", created, actor=actor, obj=group(created))
+    join = group_activity(
         "Join", created, actor=actor, obj=group(created), role=MemberRole.OWNER.value
     )
     await groups.add_member(
@@ -97,17 +115,20 @@ class MembershipResult:
     user: User
     role: MemberRole
     change: MembershipChange
+    request: JoinRequest | None = None  # REQUEST, PENDING: the person's pending request
 
 
 async def handle_set_membership(
     cmd: SetMembership, *, conn: Connection, actor: User
 ) -> MembershipResult:
-    """Join, add someone, or change their role (see :func:`decide_membership_put`); a new
-    membership consumes the person's pending invite."""
-    access = await _visible_group(conn, actor, cmd.group_id)
+    """Join, ask to join, add someone, or change their role (see
+    :func:`decide_membership_put`); a new membership consumes the person's pending invite and
+    join request."""
+    access = await visible_group(conn, actor, cmd.group_id)
     found = access.group
     subject = await _subject(conn, actor, cmd.user_id)
     subject_role = await groups.member_role(conn, actor.tenant_id, found.id, subject.id)
+    pending = await join_requests.get_request(conn, actor.tenant_id, found.id, subject.id)
     change = decide_membership_put(
         actor,
         found,
@@ -117,18 +138,25 @@ async def handle_set_membership(
         wanted=cmd.role,
         owners=await groups.count_owners(conn, actor.tenant_id, found.id),
         invited=access.invited,
+        requested=pending is not None,
     )
+    if change is MembershipChange.PENDING:
+        return MembershipResult(found, subject, cmd.role, change, request=pending)
+    if change is MembershipChange.REQUEST:
+        request = await _ask_to_join(conn, actor, found)
+        return MembershipResult(found, subject, cmd.role, change, request=request)
     if change in (MembershipChange.JOIN, MembershipChange.ADD):
         await groups.remove_invite(conn, actor.tenant_id, found.id, subject.id)
+        await join_requests.remove_request(conn, actor.tenant_id, found.id, subject.id)
     role = cmd.role.value
     if change is MembershipChange.JOIN:
-        joined = _group_activity("Join", found, actor=actor, obj=group(found), role=role)
+        joined = group_activity("Join", found, actor=actor, obj=group(found), role=role)
         await groups.add_member(
             conn, actor.tenant_id, found.id, subject.id, cmd.role, activity_id=joined.id
         )
         await outbox.append(conn, joined)
     elif change is MembershipChange.ADD:
-        added = _group_activity(
+        added = group_activity(
             "Add", found, actor=actor, obj=person(subject), to=[_iri(subject)], role=role
         )
         await groups.add_member(
@@ -142,12 +170,28 @@ async def handle_set_membership(
             "object": found.id,
             "role": role,
         }
-        updated = _group_activity(
+        updated = group_activity(
             "Update", found, actor=actor, obj=relationship, to=[_iri(subject)], role=role
         )
         await groups.set_member_role(conn, actor.tenant_id, found.id, subject.id, cmd.role)
         await outbox.append(conn, updated)
     return MembershipResult(found, subject, cmd.role, change)
+
+
+async def _ask_to_join(conn: Connection, actor: User, found: Group) -> JoinRequest:
+    """Record ``actor``'s request to join and emit its pending ``Join``."""
+    asked = group_activity(
+        "Join",
+        found,
+        actor=actor,
+        obj=group(found),
+        role=MemberRole.MEMBER.value,
+        status=JOIN_PENDING,
+    )
+    request = JoinRequest(actor.tenant_id, found.id, actor.id, asked.id, asked.published)
+    await join_requests.insert_request(conn, request)
+    await outbox.append(conn, asked)
+    return request
 
 
 @dataclass(frozen=True)
@@ -160,7 +204,7 @@ async def handle_end_membership(
     cmd: EndMembership, *, conn: Connection, actor: User
 ) -> MembershipChange:
     """Leave (oneself) or remove someone (an admin); see :func:`decide_membership_delete`."""
-    access = await _visible_group(conn, actor, cmd.group_id)
+    access = await visible_group(conn, actor, cmd.group_id)
     found, actor_role = access.group, access.role
     try:
         subject: User | None = await _subject(conn, actor, cmd.user_id)
@@ -179,9 +223,9 @@ async def handle_end_membership(
     )
     assert subject is not None  # decide_membership_delete raised otherwise
     if change is MembershipChange.LEAVE:
-        ended = _group_activity("Leave", found, actor=actor, obj=group(found))
+        ended = group_activity("Leave", found, actor=actor, obj=group(found))
     else:
-        ended = _group_activity(
+        ended = group_activity(
             "Remove", found, actor=actor, obj=person(subject), to=[_iri(subject)]
         )
     await groups.remove_member(conn, actor.tenant_id, found.id, subject.id)
@@ -204,7 +248,7 @@ class InviteResult:
 async def handle_invite(cmd: InviteToGroup, *, conn: Connection, actor: User) -> InviteResult:
     """Invite someone into a group and emit the ``Invite`` (see :func:`decide_invite`); an
     invite already pending is returned as it is."""
-    access = await _visible_group(conn, actor, cmd.group_id)
+    access = await visible_group(conn, actor, cmd.group_id)
     found = access.group
     invitee = await _subject(conn, actor, cmd.user_id)
     decide_invite(
@@ -218,7 +262,7 @@ async def handle_invite(cmd: InviteToGroup, *, conn: Connection, actor: User) ->
     pending = await groups.get_invite(conn, actor.tenant_id, found.id, invitee.id)
     if pending is not None:
         return InviteResult(pending, created=False)
-    invite = _group_activity("Invite", found, actor=actor, obj=person(invitee), to=[_iri(invitee)])
+    invite = group_activity("Invite", found, actor=actor, obj=person(invitee), to=[_iri(invitee)])
     stored = await groups.insert_invite(
         conn, actor.tenant_id, found.id, invitee.id, inviter_id=actor.id, activity_id=invite.id
     )
@@ -235,10 +279,16 @@ class GroupAccess:
     invited: bool
 
 
-async def _visible_group(conn: Connection, actor: User, group_id: str) -> GroupAccess:
-    """The group locked for this transaction and the actor's access to it; 404 when the actor
-    cannot see it (another tenant's, or private and neither theirs nor invited to)."""
-    found = await groups.lock_group(conn, actor.tenant_id, group_id)
+async def visible_group(
+    conn: Connection, actor: User, group_id: str, *, lock: bool = True
+) -> GroupAccess:
+    """The group (locked for this transaction unless ``lock`` is false: reads) and the actor's
+    access to it; 404 when the actor cannot see it (another tenant's, or private and neither
+    theirs nor invited to)."""
+    if lock:
+        found = await groups.lock_group(conn, actor.tenant_id, group_id)
+    else:
+        found = await groups.get_group(conn, actor.tenant_id, group_id)
     if found is None:
         raise NotFound(f"no group {group_id!r}")
     role = await groups.member_role(conn, actor.tenant_id, group_id, actor.id)
@@ -259,16 +309,19 @@ def _iri(user: User) -> str:
     return user_iri(user.tenant_id, user.id)
 
 
-def _group_activity(
+def group_activity(
     type_: str,
     value: Group,
     *,
     actor: User,
-    obj: dict[str, Any],
+    obj: dict[str, Any] | str,
     to: list[str] | None = None,
     role: str | None = None,
+    status: str | None = None,
 ) -> StrictActivity:
-    extra: dict[str, Any] = {"role": role} if role is not None else {}
+    """An activity about ``value``: the whole group as ``target``, with its visibility."""
+    terms = {"role": role, "status": status}
+    extra: dict[str, Any] = {term: v for term, v in terms.items() if v is not None}
     return activity(
         type_,
         actor=actor,
