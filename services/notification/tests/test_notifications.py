@@ -123,6 +123,41 @@ async def test_follow_share_answer_accept_flag_and_invite_rules(notify: Notify) 
     assert await types(notify, f.tenant_id, uid(mod)) == ["flag"]
 
 
+async def test_join_requests_tell_the_groups_admins_grouped_and_make_nobody_a_member(
+    notify: Notify,
+) -> None:
+    f = ActivityFactory()
+    ada, dan, eve, bob, cy = (f.user(n) for n in ("ada", "dan", "eve", "bob", "cy"))
+    guild = f.group("Guild", owner=ada, visibility="internal")
+    await notify.send(ada, dan, eve, bob, cy)
+    await notify.send(guild, f.join(ada, guild, role="owner"))
+    await notify.send(f.add(ada, guild, dan, role="admin"), f.join(eve, guild))
+    await notify.send(f.join_request(bob, guild), f.join_request(cy, guild))
+
+    for admin in (ada, dan):
+        [told] = await items(notify, f.tenant_id, uid(admin))
+        assert told["type"] == "join_request"
+        assert told["actor_count"] == 2
+        assert {a["id"] for a in told["actors"]} == {uid(bob), uid(cy)}
+        assert told["object"]["id"] == subject_id(guild)
+    assert await types(notify, f.tenant_id, uid(eve)) == []  # a plain member is not asked
+    members = await notify.pool.fetch(
+        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND group_id = $2",
+        f.tenant_id,
+        subject_id(guild),
+    )
+    assert {r["user_id"] for r in members} == {uid(ada), uid(dan), uid(eve)}
+
+    await notify.send(f.add(dan, guild, bob))  # approved: now bob is a member
+    joined = await notify.pool.fetchval(
+        "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
+        f.tenant_id,
+        subject_id(guild),
+        uid(bob),
+    )
+    assert joined == 1
+
+
 async def test_marking_read_by_ids_and_up_to(notify: Notify) -> None:
     f = ActivityFactory()
     ada = f.user("ada")

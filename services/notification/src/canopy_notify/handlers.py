@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from canopy_common.activities import activity_type, as_object, user_id
+from canopy_common.activities import activity_type, as_object, is_join_request, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
 from canopy_notify.adapters import deliveries, notifications, preferences, projections, reminders
@@ -21,7 +21,13 @@ from canopy_notify.adapters.notifications import NewNotice
 from canopy_notify.domain.model import Candidate, Facts, NoticeType, Occurrence
 from canopy_notify.domain.occurrences import occurrence_of
 from canopy_notify.domain.pipeline import Decision, Recipient, decide, group_key
-from canopy_notify.domain.rules import ASSIGNABLE, candidates, needs_members, needs_thread
+from canopy_notify.domain.rules import (
+    ASSIGNABLE,
+    candidates,
+    needs_admins,
+    needs_members,
+    needs_thread,
+)
 from canopy_notify.domain.texts import describe
 from canopy_notify.metrics import NotifyMetrics
 from canopy_notify.settings import Settings
@@ -198,6 +204,11 @@ async def _facts(conn: Connection, occ: Occurrence, known: frozenset[str]) -> Fa
             if occ.activity_type == "Flag"
             else frozenset()
         ),
+        group_admins=(
+            await projections.group_admins(conn, tenant, occ.group_id)
+            if needs_admins(occ) and occ.group_id is not None
+            else frozenset()
+        ),
         known_assignees=known,
     )
 
@@ -216,6 +227,8 @@ async def _project(conn: Connection, activity: StrictActivity) -> None:
             await projections.upsert_person(conn, tenant, obj)
         case "Create" if obj_type == "Group" and obj is not None:
             await projections.upsert_group(conn, tenant, obj)
+        case "Join" if is_join_request(activity):
+            pass  # a request to join: nobody is a member until an admin adds them
         case "Join" | "Add" | "Leave" | "Remove":
             await projections.apply_membership(conn, activity, kind)
         case "Update" if obj_type == "Relationship":

@@ -24,6 +24,7 @@ class NoticeType(StrEnum):
     SHARE = "share"  # of my post
     FOLLOW = "follow"  # a new follower
     GROUP_INVITE = "group_invite"
+    JOIN_REQUEST = "join_request"  # someone asks to join a group I administer
     ANSWER = "answer"  # to my question
     ACCEPTED_ANSWER = "accepted_answer"  # my answer was accepted
     ANNOUNCEMENT = "announcement"  # in a group I belong to
@@ -70,6 +71,7 @@ CATEGORY_OF: Final[dict[NoticeType, Category]] = {
     NoticeType.SHARE: Category.SHARE,
     NoticeType.FOLLOW: Category.FOLLOW,
     NoticeType.GROUP_INVITE: Category.GROUP,
+    NoticeType.JOIN_REQUEST: Category.GROUP,
     NoticeType.ANSWER: Category.ANSWER,
     NoticeType.ACCEPTED_ANSWER: Category.ANSWER,
     NoticeType.ANNOUNCEMENT: Category.ANNOUNCEMENT,
@@ -88,6 +90,7 @@ PRECEDENCE: Final[tuple[NoticeType, ...]] = (
     NoticeType.REPLY,
     NoticeType.THREAD_REPLY,
     NoticeType.GROUP_INVITE,
+    NoticeType.JOIN_REQUEST,
     NoticeType.ANNOUNCEMENT,
     NoticeType.REACTION,
     NoticeType.SHARE,
@@ -97,7 +100,9 @@ PRECEDENCE: Final[tuple[NoticeType, ...]] = (
 )
 
 # Many of these about one thing read best as one line: "Ada and 3 others reacted to …".
-GROUPED: Final = frozenset({NoticeType.REACTION, NoticeType.SHARE, NoticeType.FOLLOW})
+GROUPED: Final = frozenset(
+    {NoticeType.REACTION, NoticeType.SHARE, NoticeType.FOLLOW, NoticeType.JOIN_REQUEST}
+)
 
 # Never held back for a digest: they lose their worth by waiting.
 URGENT: Final = frozenset({NoticeType.TASK_DUE, NoticeType.FLAG})
@@ -126,6 +131,7 @@ class Occurrence:
     parent_id: str | None = None
     followee: str | None = None  # a Follow of a person
     invitee: str | None = None  # an Invite into a group
+    join_request: bool = False  # a Join still pending an admin's approval
     group_id: str | None = None
     assignees: frozenset[str] = frozenset()  # a task's, from its `to`
     due_at: datetime | None = None  # a task's or event's endTime
@@ -139,6 +145,7 @@ class Facts:
     thread_participants: frozenset[str] = frozenset()
     group_members: frozenset[str] = frozenset()
     moderators: frozenset[str] = frozenset()
+    group_admins: frozenset[str] = frozenset()
     known_assignees: frozenset[str] = frozenset()  # already told about this task
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from canopy_common.activities import (
     activity_type,
     as_object,
+    is_join_request,
     item_of,
     post_item,
     user_id,
@@ -69,6 +70,15 @@ def occurrence_of(activity: StrictActivity) -> Occurrence | None:
             invitee=user_id(tenant, activity.object),
             group_id=ref_id(activity.target),
             object_id=ref_id(activity.target),
+            summary=summarize(group) if group is not None else {},
+        )
+    if is_join_request(activity):
+        group = as_object(activity.object)
+        return Occurrence(
+            **base,
+            join_request=True,
+            group_id=ref_id(activity.object),
+            object_id=ref_id(activity.object),
             summary=summarize(group) if group is not None else {},
         )
     return Occurrence(**base)

@@ -10,7 +10,8 @@ whoever may not see the object, and applies preferences and mutes.
 - an announcement in a group → its members;
 - a task (or event) with assignees in ``to`` → ``task_assigned`` for each new assignee;
 - a reaction, a share → the post's author; a follow of a person → them;
-- an invite into a group → the invitee; an accepted answer → the answer's author;
+- an invite into a group → the invitee; a pending Join (a request to join) → the group's
+  admins and owners; an accepted answer → the answer's author;
 - a flag → the tenant's moderators.
 """
 
@@ -52,6 +53,8 @@ def candidates(occ: Occurrence, facts: Facts) -> list[Candidate]:
             pick(occ.followee, NoticeType.FOLLOW)
         case "Invite" if occ.invitee is not None:
             pick(occ.invitee, NoticeType.GROUP_INVITE)
+        case "Join" if occ.join_request:
+            pick(facts.group_admins, NoticeType.JOIN_REQUEST)
         case "Accept" if occ.item is not None:
             pick(occ.item.author_id, NoticeType.ACCEPTED_ANSWER)
         case "Flag":
@@ -67,3 +70,8 @@ def needs_thread(occ: Occurrence) -> bool:
 def needs_members(occ: Occurrence) -> bool:
     """Whether the rules want the group's members (an announcement in a group)."""
     return occ.activity_type in POSTING and occ.kind == "announcement" and occ.group_id is not None
+
+
+def needs_admins(occ: Occurrence) -> bool:
+    """Whether the rules want the group's admins and owners (a request to join it)."""
+    return occ.join_request and occ.group_id is not None

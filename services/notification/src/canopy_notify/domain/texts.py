@@ -14,6 +14,7 @@ _PHRASES = {
     "share": "shared your post",
     "follow": "started following you",
     "group_invite": "invited you to join",
+    "join_request": "asked to join",
     "answer": "answered your question",
     "accepted_answer": "accepted your answer to",
     "announcement": "made an announcement:",
