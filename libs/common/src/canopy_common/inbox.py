@@ -78,28 +78,38 @@ async def consume_activities(
     """
     activities = [decode_activity(record.value, profile="strict") for record in records]
     async with pool.acquire() as conn, conn.transaction():
-        fresh = {
-            (row["tenant_id"], row["activity_id"])
-            for row in await conn.fetch(
-                "INSERT INTO consumed_activities (tenant_id, activity_id) "
-                "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING "
-                "RETURNING tenant_id, activity_id",
-                [a.tenant for a in activities],
-                [a.id for a in activities],
-            )
-        }
-        applied = 0
-        for activity in activities:
-            if (activity.tenant, activity.id) not in fresh:
-                continue
-            fresh.discard((activity.tenant, activity.id))  # a duplicate within the batch
-            if effect is not None:
-                with structlog.contextvars.bound_contextvars(
-                    tenant=activity.tenant, activity_id=activity.id
-                ):
-                    await effect(conn, activity)
-            applied += 1
-    log.debug("activities consumed", records=len(records), applied=applied)
+        applied = await apply_once(conn, activities, effect)
+    log.debug("activities consumed", records=len(records), applied=len(applied))
+    return len(applied)
+
+
+async def apply_once(
+    conn: Connection, activities: Sequence[StrictActivity], effect: ActivityEffect | None = None
+) -> list[StrictActivity]:
+    """Record every activity's id in one round trip and apply ``effect`` to the first
+    deliveries only (redeliveries — within the batch too — are skipped), in the caller's
+    transaction; the activities applied."""
+    fresh = {
+        (row["tenant_id"], row["activity_id"])
+        for row in await conn.fetch(
+            "INSERT INTO consumed_activities (tenant_id, activity_id) "
+            "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING "
+            "RETURNING tenant_id, activity_id",
+            [a.tenant for a in activities],
+            [a.id for a in activities],
+        )
+    }
+    applied: list[StrictActivity] = []
+    for activity in activities:
+        if (activity.tenant, activity.id) not in fresh:
+            continue
+        fresh.discard((activity.tenant, activity.id))  # a duplicate within the batch
+        if effect is not None:
+            with structlog.contextvars.bound_contextvars(
+                tenant=activity.tenant, activity_id=activity.id
+            ):
+                await effect(conn, activity)
+        applied.append(activity)
     return applied
 
 

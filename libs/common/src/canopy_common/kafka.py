@@ -23,6 +23,7 @@ from canopy_common.kafka_consumer import (
     ConsumerMetrics,
     Handler,
     consumer_metrics,
+    dead_letter_headers,
 )
 from canopy_common.kafka_producer import (
     Delivery,
@@ -49,6 +50,7 @@ __all__ = [
     "Producer",
     "TransientError",
     "consumer_metrics",
+    "dead_letter_headers",
     "dumps",
     "encode_headers",
     "encode_payload",

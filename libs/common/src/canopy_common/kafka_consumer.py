@@ -403,21 +403,14 @@ class Consumer(BackgroundLoop):
         return "processed"
 
     async def _dead_letter(self, raw: Any, exc: Exception) -> None:
-        message = str(exc).encode()[:DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
-        headers = [
-            (name, value)
-            for name, value in raw.headers or ()
-            if not name.startswith(DLQ_HEADER_PREFIX)  # from an earlier trip through the DLQ
-        ]
-        headers += [
-            ("dlq.original.topic", raw.topic.encode()),
-            ("dlq.original.partition", str(raw.partition).encode()),
-            ("dlq.original.offset", str(raw.offset).encode()),
-            ("dlq.consumer.group", self._group_id.encode()),
-            ("dlq.error.class", _qualified_name(type(exc)).encode()),
-            ("dlq.error.message", message.encode()),
-            ("dlq.timestamp", datetime.now(UTC).isoformat().encode()),
-        ]
+        headers = dead_letter_headers(
+            raw.headers,
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            group=self._group_id,
+            error=exc,
+        )
         await self._producer.send(self._settings.topic_dlq, raw.value, key=raw.key, headers=headers)
 
     def _pause_after_retries(self, client: Any) -> None:
@@ -511,6 +504,38 @@ class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         await self._consumer._on_assigned(assigned)
+
+
+def dead_letter_headers(
+    original: Iterable[tuple[str, bytes]] | None,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    group: str,
+    error: BaseException,
+) -> list[tuple[str, bytes]]:
+    """The headers of a record sent to the DLQ (ARCHITECTURE §4): the original record's
+    headers, minus those of an earlier trip through the DLQ, plus ``dlq.original.topic``,
+    ``dlq.original.partition``, ``dlq.original.offset``, ``dlq.consumer.group``,
+    ``dlq.error.class`` (qualified name), ``dlq.error.message`` (at most 1 KiB) and
+    ``dlq.timestamp`` (ISO 8601, UTC)."""
+    message = str(error).encode()[:DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
+    headers = [
+        (name, value)
+        for name, value in original or ()
+        if not name.startswith(DLQ_HEADER_PREFIX)  # from an earlier trip through the DLQ
+    ]
+    headers += [
+        ("dlq.original.topic", topic.encode()),
+        ("dlq.original.partition", str(partition).encode()),
+        ("dlq.original.offset", str(offset).encode()),
+        ("dlq.consumer.group", group.encode()),
+        ("dlq.error.class", _qualified_name(type(error)).encode()),
+        ("dlq.error.message", message.encode()),
+        ("dlq.timestamp", datetime.now(UTC).isoformat().encode()),
+    ]
+    return headers
 
 
 def _to_consumed_record(raw: Any) -> ConsumedRecord:

@@ -78,9 +78,19 @@ def settings_table(services: Sequence[type[ServiceSettings]]) -> str:
         rows.append(f"| `CANOPY_<SVC>_{field.upper()}` | {cell} | {description} |")
     for service in services:  # fields only one service has, under its own prefix
         for field, info in service.model_fields.items():
-            if field not in ServiceSettings.model_fields:
-                name = _env_name(service, field)
-                rows.append(f"| `{name}` | {_cell(info.default)} | {info.description} |")
+            if field in ServiceSettings.model_fields:
+                continue
+            group = info.annotation
+            if isinstance(group, type) and issubclass(group, BaseSettings):
+                # A group of its own (e.g. CANOPY_SMTP_*), read under its own prefix.
+                for inner, inner_info in group.model_fields.items():
+                    name = _env_name(group, inner)
+                    rows.append(
+                        f"| `{name}` | {_cell(inner_info.default)} | {inner_info.description} |"
+                    )
+                continue
+            name = _env_name(service, field)
+            rows.append(f"| `{name}` | {_cell(info.default)} | {info.description} |")
     for name, default, description in TOOLING:
         rows.append(f"| `{name}` | {default} | {description} |")
     return "\n".join(rows)

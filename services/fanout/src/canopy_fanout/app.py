@@ -6,6 +6,7 @@ from typing import cast
 
 from fastapi import FastAPI
 
+from canopy_common.impressions import Impressions
 from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
 from canopy_fanout.api import feeds, markers
 from canopy_fanout.consumers import CONSUMERS
@@ -16,7 +17,7 @@ from canopy_fanout.settings import Settings
 def _impressions(runtime: Runtime) -> ImpressionBuffer:
     settings = cast(Settings, runtime.settings)
 
-    async def send(key: str, value: dict[str, object]) -> None:
+    async def send(key: str, value: Impressions) -> None:
         await runtime.producer.send(settings.kafka.topic_impressions, value, key=key)
 
     return ImpressionBuffer(
