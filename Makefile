@@ -48,6 +48,7 @@ typecheck: ## mypy strict over the common library, every service, the tests and 
 	$(RUN) mypy libs/common/src services/*/src libs/common/tests services/ingestion/tests tests scripts bench
 	$(RUN) mypy services/fanout/tests  # a run of its own: every service's tests have a conftest
 	$(RUN) mypy services/notification/tests
+	$(RUN) mypy services/analytics/tests
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench
@@ -60,3 +61,7 @@ migrate: ## apply every service's SQL migrations (a no-op when up to date)
 
 rebuild-feeds: ## rebuild feeds in Redis from Postgres: make rebuild-feeds TENANT=acme [USER=ada]
 	$(RUN) python -m canopy_fanout.rebuild --tenant $(TENANT) $(if $(filter command line,$(origin USER)),--user $(USER))
+
+.PHONY: deploy-check
+deploy-check: ## check docker-compose.yml, the Dockerfile and deploy/ with promtool, docker-compose, kubernetes-validate
+	$(RUN) pytest tests/deploy -q

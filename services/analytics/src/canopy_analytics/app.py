@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import FastAPI
 
-from canopy_analytics.consumers import CONSUMERS
+from canopy_analytics.api import analytics, people
 from canopy_analytics.settings import Settings
-from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_analytics.stream import AnalyticsStream
+from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
+
+
+def _stream(runtime: Runtime) -> AnalyticsStream:
+    # Runs in worker and all modes; an api process consumes nothing.
+    return AnalyticsStream(
+        cast(Settings, runtime.settings),
+        pool=runtime.pool,
+        redis=runtime.redis,
+        producer=runtime.producer,
+    )
+
 
 DEFINITION = ServiceDefinition(
     name="analytics",
     title="Canopy Analytics",
     package="canopy_analytics",
-    consumers=CONSUMERS,
+    routers=[analytics.router, people.router],
+    workers=(_stream,),
 )
 
 

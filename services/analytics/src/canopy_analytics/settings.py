@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from canopy_common.settings import ServiceSettings
@@ -14,3 +15,28 @@ class Settings(ServiceSettings):
     port: int = 8004
     consumer_group: str = "canopy-analytics"
     db_schema: str = "analytics"
+
+    # One batch is one Postgres transaction: 500 activities commit in well under a second and
+    # keep a redelivery after a crash small.
+    stream_batch_size: int = Field(
+        default=500, ge=1, description="Records the stream applies together (one transaction)"
+    )
+    # Figures are read in days and hours: half a second of delay costs nothing and fills
+    # batches when traffic is light.
+    stream_batch_wait_s: float = Field(
+        default=0.5, gt=0, description="Longest wait for a batch to fill before applying it"
+    )
+    stream_retry_backoff_initial_s: float = Field(
+        default=0.2, gt=0, description="Stream: first wait after a transient failure (doubles)"
+    )
+    stream_retry_backoff_max_s: float = Field(
+        default=10.0, gt=0, description="Stream: longest wait between retries of a batch"
+    )
+    # Bounds what a crash makes the stream redo; each commit is one request to the broker.
+    stream_commit_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the offsets of applied batches are committed"
+    )
+    # Under uvicorn's 30 s graceful shutdown, with room left to commit and close.
+    stream_stop_grace_s: float = Field(
+        default=20.0, gt=0, description="On stop, how long the batch in flight may take to finish"
+    )

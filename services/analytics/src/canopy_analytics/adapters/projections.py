@@ -1,0 +1,198 @@
+"""The analytics service's view of people, groups and the graph, built from activities
+(ARCHITECTURE §1: event-carried state transfer) for people discovery and the API's scopes.
+Repositories never commit: the stream's transaction holds every change of a batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canopy_analytics.domain.facts import former_type
+from canopy_common.activities import activity_type, as_object, is_join_request, user_id
+from canopy_common.db import Connection
+from canopy_common.events import AS2Object, StrictActivity, ref_id
+
+_GROUP_VISIBILITIES = {"public": "public", "internal": "internal"}  # anything else: private
+
+
+def _extra(obj: AS2Object | None, name: str) -> Any:
+    return (obj.model_extra or {}).get(name) if obj is not None else None
+
+
+def _words(value: Any) -> list[str]:
+    """Skills and interests, lower-cased (topics and hashtags are)."""
+    if not isinstance(value, list):
+        return []
+    return sorted({str(v).strip().lower() for v in value if str(v).strip()})
+
+
+def _place(value: Any) -> str | None:
+    if isinstance(value, dict):
+        name = value.get("name")
+        return str(name) if name else None
+    return str(value) if isinstance(value, str) and value else None
+
+
+async def project(conn: Connection, activity: StrictActivity) -> None:
+    """Keep people, groups, memberships, follows and blocks up to date with ``activity``."""
+    tenant = activity.tenant
+    kind = activity_type(activity)
+    obj = as_object(activity.object)
+    obj_type = former_type(obj) if obj is not None else ""
+    actor = user_id(tenant, activity.actor)
+    match kind:
+        case "Create" | "Update" if obj_type == "Person" and obj is not None:
+            await _upsert_person(conn, tenant, obj)
+        case "Delete" if obj_type == "Person":
+            erased = user_id(tenant, activity.object)
+            if erased is not None:
+                await _erase_person(conn, tenant, erased)
+        case "Create" | "Update" if obj_type == "Group" and obj is not None:
+            await _upsert_group(conn, tenant, obj)
+        case "Delete" if obj_type == "Group":
+            await conn.execute(
+                "UPDATE groups SET deleted = true WHERE tenant_id = $1 AND group_id = $2",
+                tenant,
+                ref_id(activity.object),
+            )
+        case "Join" if is_join_request(activity):
+            pass  # a request to join: nobody is a member until an admin adds them
+        case "Join" | "Add" | "Leave" | "Remove":
+            await _membership(conn, activity, kind)
+        case "Update" if obj_type == "Relationship" and obj is not None:
+            subject = _extra(obj, "subject")
+            iri = subject.get("id") if isinstance(subject, dict) else subject
+            member = user_id(tenant, iri) if isinstance(iri, str) else None
+            await conn.execute(
+                "UPDATE memberships SET role = $4 WHERE tenant_id = $1 AND group_id = $2 "
+                "AND user_id = $3",
+                tenant,
+                ref_id(activity.target),
+                member,
+                str(_extra(obj, "role") or _extra(activity, "role") or "member"),
+            )
+        case "Follow" | "Block" if actor is not None and obj_type == "Person" and obj is not None:
+            await _relation(conn, kind, tenant, actor, user_id(tenant, obj.id), on=True)
+        case "Undo" if actor is not None and obj is not None:
+            undone = activity_type(obj)
+            target = as_object(obj.object)
+            person = target is not None and activity_type(target) == "Person"
+            if undone in ("Follow", "Block") and person and target is not None:
+                other = user_id(tenant, target.id)
+                await _relation(conn, undone, tenant, actor, other, on=False)
+
+
+async def _upsert_person(conn: Connection, tenant: str, person: AS2Object) -> None:
+    uid = user_id(tenant, person.id)
+    if uid is None:
+        return
+    await conn.execute(
+        "INSERT INTO people (tenant_id, user_id, name, kind, title, department, location, "
+        "skills, interests) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = EXCLUDED.name, "
+        "kind = EXCLUDED.kind, title = EXCLUDED.title, department = EXCLUDED.department, "
+        "location = EXCLUDED.location, skills = EXCLUDED.skills, "
+        "interests = EXCLUDED.interests, active = true",
+        tenant,
+        uid,
+        person.name,
+        _extra(person, "kind") or "employee",
+        _extra(person, "title"),
+        _extra(person, "department"),
+        _place(_extra(person, "location")),
+        _words(_extra(person, "skills")),
+        _words(_extra(person, "interests")),
+    )
+
+
+async def _erase_person(conn: Connection, tenant: str, uid: str) -> None:
+    """Erasure: the profile is emptied and the person leaves the graph and discovery. Daily
+    activity keeps its (opaque) id so earlier days' figures do not change."""
+    await conn.execute(
+        "UPDATE people SET active = false, name = NULL, title = NULL, department = NULL, "
+        "location = NULL, skills = '{}', interests = '{}' WHERE tenant_id = $1 AND user_id = $2",
+        tenant,
+        uid,
+    )
+    for table, columns in (
+        ("memberships", ("user_id",)),
+        ("follows", ("follower_id", "followee_id")),
+        ("blocks", ("blocker_id", "blocked_id")),
+        ("topic_contributions", ("user_id",)),
+        ("post_viewers", ("viewer_id",)),
+    ):
+        where = " OR ".join(f"{c} = $2" for c in columns)
+        await conn.execute(f"DELETE FROM {table} WHERE tenant_id = $1 AND ({where})", tenant, uid)
+
+
+async def _upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
+    if group.id is None:
+        return
+    visibility = group.visibility.value if group.visibility is not None else "private"
+    await conn.execute(
+        "INSERT INTO groups (tenant_id, group_id, name, visibility) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (tenant_id, group_id) DO UPDATE SET "
+        "name = coalesce(EXCLUDED.name, groups.name), visibility = EXCLUDED.visibility",
+        tenant,
+        group.id,
+        group.name,
+        _GROUP_VISIBILITIES.get(visibility, "private"),
+    )
+
+
+async def _membership(conn: Connection, activity: StrictActivity, kind: str) -> None:
+    """Join and Leave (the actor; the group is the object), Add and Remove (the object is the
+    person, the target the group)."""
+    tenant = activity.tenant
+    if kind in ("Join", "Leave"):
+        member = user_id(tenant, activity.actor)
+        group = as_object(activity.object)
+    else:
+        member = user_id(tenant, activity.object)
+        group = as_object(activity.target)
+    group_id = group.id if group is not None else None
+    if member is None or group_id is None:
+        return
+    if group is not None and group.visibility is not None:
+        await _upsert_group(conn, tenant, group)
+    if kind in ("Join", "Add"):
+        await conn.execute(
+            "INSERT INTO memberships (tenant_id, group_id, user_id, role) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (tenant_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+            tenant,
+            group_id,
+            member,
+            str(_extra(activity, "role") or "member"),
+        )
+    else:
+        await conn.execute(
+            "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
+            tenant,
+            group_id,
+            member,
+        )
+
+
+async def _relation(
+    conn: Connection, kind: str, tenant: str, actor: str, other: str | None, *, on: bool
+) -> None:
+    if other is None:
+        return
+    table, a, b = (
+        ("follows", "follower_id", "followee_id")
+        if kind == "Follow"
+        else ("blocks", "blocker_id", "blocked_id")
+    )
+    if on:
+        await conn.execute(
+            f"INSERT INTO {table} (tenant_id, {a}, {b}) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            tenant,
+            actor,
+            other,
+        )
+    else:
+        await conn.execute(
+            f"DELETE FROM {table} WHERE tenant_id = $1 AND {a} = $2 AND {b} = $3",
+            tenant,
+            actor,
+            other,
+        )

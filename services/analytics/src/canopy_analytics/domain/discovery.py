@@ -1,0 +1,301 @@
+"""People discovery, as plain ranking over plain data (no I/O): experts on a topic, people
+you may know, groups you may like.
+
+Every score is a weighted sum of counts the response shows next to it, so a person can see
+why someone ranks where they do; ties break on the stronger signal, then on the id, so the
+order is deterministic. Who may appear at all (visibility, blocks, follows, memberships) is
+decided where the candidates are read (``adapters/discovery.py``); this module ranks them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# --- topics --------------------------------------------------------------------------------
+
+MAX_TOPIC_LENGTH = 100  # hashtags are short; longer input is a mistake, not a topic
+# Spelling differences that do not make another skill: "machine learning", "machine-learning",
+# "machine_learning" and "#machinelearning" are one; "node.js" is "nodejs". The same
+# characters are removed in SQL (adapters/discovery.py), so keep them plain ASCII.
+_SPELLING = re.compile(r"[ _.-]+")
+SPELLING_SQL = "[ _.-]+"
+
+
+def normalize_topic(raw: str) -> str:
+    """A topic as hashtags are stored: NFC, trimmed, without a leading ``#``, lower-cased."""
+    return unicodedata.normalize("NFC", raw).strip().lstrip("#").strip().lower()
+
+
+def skill_key(term: str) -> str:
+    """What a skill, interest or topic is compared by: lower-cased, spelling marks removed."""
+    return _SPELLING.sub("", normalize_topic(term))
+
+
+def _shared(mine: Iterable[str], theirs: Iterable[str]) -> list[str]:
+    """Their terms that match one of mine (by :func:`skill_key`), in their spelling, sorted."""
+    keys = {skill_key(term) for term in mine} - {""}
+    return sorted({term for term in theirs if skill_key(term) in keys})
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+# --- experts -------------------------------------------------------------------------------
+
+# Writing about a topic in the open shows working knowledge.
+EXPERT_POST_WEIGHT = 2.0
+# An accepted answer is a peer saying "this solved my problem": the strongest signal.
+EXPERT_ACCEPTED_ANSWER_WEIGHT = 5.0
+# Reactions are cheap to give: many are needed to matter, so one popular post cannot outrank
+# sustained contribution.
+EXPERT_REACTION_WEIGHT = 0.5
+# A declared skill surfaces quiet experts, yet counts less than one accepted answer.
+EXPERT_SKILL_BONUS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertCandidate:
+    """A visible, active person with contributions on the topic or the topic as a skill."""
+
+    user_id: str
+    name: str | None
+    title: str | None
+    department: str | None
+    posts: int = 0
+    accepted_answers: int = 0
+    reactions_received: int = 0
+    skill_match: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Expert:
+    candidate: ExpertCandidate
+    score: float
+
+
+def expert_score(c: ExpertCandidate) -> float:
+    """posts·2 + accepted answers·5 + reactions received·0.5 (+3 when a skill names it)."""
+    score = (
+        EXPERT_POST_WEIGHT * c.posts
+        + EXPERT_ACCEPTED_ANSWER_WEIGHT * c.accepted_answers
+        + EXPERT_REACTION_WEIGHT * c.reactions_received
+        + (EXPERT_SKILL_BONUS if c.skill_match else 0.0)
+    )
+    return round(score, 2)
+
+
+def rank_experts(candidates: Iterable[ExpertCandidate], limit: int) -> list[Expert]:
+    """The ``limit`` best experts, best first; nobody with a zero score. Ties: more accepted
+    answers, then more posts, then more reactions, then the user id."""
+    scored = [Expert(c, expert_score(c)) for c in candidates]
+    scored = [e for e in scored if e.score > 0]
+    scored.sort(
+        key=lambda e: (
+            -e.score,
+            -e.candidate.accepted_answers,
+            -e.candidate.posts,
+            -e.candidate.reactions_received,
+            e.candidate.user_id,
+        )
+    )
+    return scored[:limit]
+
+
+# --- people you may know -------------------------------------------------------------------
+
+# Someone who already follows you is the likeliest person to follow back.
+FOLLOWS_YOU_WEIGHT = 4.0
+# Each person you follow who follows them (friends of friends): the classic signal.
+MUTUAL_FOLLOW_WEIGHT = 3.0
+# Each group you are both in: you work in the same places.
+SHARED_GROUP_WEIGHT = 2.0
+# Each skill or interest you share: common ground, weaker than knowing the same people.
+SHARED_SKILL_WEIGHT = 1.0
+SHARED_INTEREST_WEIGHT = 1.0
+REASON_TERMS = 3  # a reason names at most this many shared skills or interests
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The caller, as ranking needs them."""
+
+    user_id: str
+    skills: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCandidate:
+    """Someone the caller may see, does not follow and has not blocked (nor been blocked by)."""
+
+    user_id: str
+    name: str | None
+    title: str | None
+    department: str | None
+    mutual_follows: int = 0  # people the caller follows who follow them
+    shared_groups: int = 0
+    follows_you: bool = False
+    skills: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSuggestion:
+    candidate: PersonCandidate
+    score: float
+    reasons: list[str]
+    shared_skills: list[str] = field(default_factory=list)
+    shared_interests: list[str] = field(default_factory=list)
+
+
+def _listed(label: str, terms: Sequence[str]) -> str:
+    shown = ", ".join(terms[:REASON_TERMS])
+    more = len(terms) - REASON_TERMS
+    return f"{label}: {shown}" + (f" (+{more} more)" if more > 0 else "")
+
+
+def suggest_person(me: Profile, c: PersonCandidate) -> PersonSuggestion:
+    """Score one candidate: follows-you·4 + mutual follows·3 + shared groups·2 + shared
+    skills·1 + shared interests·1, with a reason per signal present."""
+    skills = _shared(me.skills, c.skills)
+    interests = _shared(me.interests, c.interests)
+    reasons: list[str] = []
+    if c.follows_you:
+        reasons.append("follows you")
+    if c.mutual_follows:
+        reasons.append(_plural(c.mutual_follows, "mutual follow", "mutual follows"))
+    if c.shared_groups:
+        reasons.append(_plural(c.shared_groups, "shared group", "shared groups"))
+    if skills:
+        reasons.append(_listed("shared skills", skills))
+    if interests:
+        reasons.append(_listed("shared interests", interests))
+    score = (
+        (FOLLOWS_YOU_WEIGHT if c.follows_you else 0.0)
+        + MUTUAL_FOLLOW_WEIGHT * c.mutual_follows
+        + SHARED_GROUP_WEIGHT * c.shared_groups
+        + SHARED_SKILL_WEIGHT * len(skills)
+        + SHARED_INTEREST_WEIGHT * len(interests)
+    )
+    return PersonSuggestion(c, round(score, 2), reasons, skills, interests)
+
+
+def rank_people(
+    me: Profile, candidates: Iterable[PersonCandidate], limit: int
+) -> list[PersonSuggestion]:
+    """The ``limit`` best suggestions, best first: never the caller, never without a reason.
+    Ties: more mutual follows, more shared groups, then the user id."""
+    suggestions = [suggest_person(me, c) for c in candidates if c.user_id != me.user_id]
+    suggestions = [s for s in suggestions if s.score > 0]
+    suggestions.sort(
+        key=lambda s: (
+            -s.score,
+            -s.candidate.mutual_follows,
+            -s.candidate.shared_groups,
+            s.candidate.user_id,
+        )
+    )
+    return suggestions[:limit]
+
+
+# --- groups you may like -------------------------------------------------------------------
+
+# Each person you follow who is a member: you would find people you know there.
+FOLLOWED_MEMBER_WEIGHT = 3.0
+# Each of your skills or interests the group talks about (its hashtags) or is named after.
+GROUP_TOPIC_WEIGHT = 2.0
+# Liveliness, so newcomers with no follows still get good suggestions; capped so a large
+# group never outranks one that is about you.
+ACTIVE_MEMBER_WEIGHT = 0.2
+ACTIVE_MEMBERS_CAP = 10
+GROUP_ACTIVITY_DAYS = 28  # "active members" counts those active in the group this long
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCandidate:
+    """A group the caller may see and is not in."""
+
+    group_id: str
+    name: str | None
+    visibility: str
+    members: int = 0
+    followed_members: int = 0  # people the caller follows who are members
+    # Hashtags used in its posts that match one of the caller's skills or interests.
+    tags: tuple[str, ...] = ()
+    active_members: int = 0  # distinct people active in it over GROUP_ACTIVITY_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSuggestion:
+    candidate: GroupCandidate
+    score: float
+    reasons: list[str]
+    topics: list[str] = field(default_factory=list)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"\W+", normalize_topic(text)) if w}
+
+
+def _group_topics(me: Profile, c: GroupCandidate) -> list[str]:
+    """The caller's skills and interests the group is about: in its hashtags, or every word
+    of the skill in its name ("machine learning" in "Machine Learning Guild")."""
+    mine = {skill_key(t): t for t in (*me.skills, *me.interests)}
+    mine.pop("", None)
+    tag_keys = {skill_key(t) for t in c.tags}
+    name_words = _words(c.name or "")
+    return sorted(
+        {
+            term
+            for key, term in mine.items()
+            if key in tag_keys or (_words(term) and _words(term) <= name_words)
+        }
+    )
+
+
+def suggest_group(me: Profile, c: GroupCandidate) -> GroupSuggestion:
+    """Score one group: followed members·3 + matching topics·2 + min(active members, 10)·0.2,
+    with a reason per signal present."""
+    topics = _group_topics(me, c)
+    reasons: list[str] = []
+    if c.followed_members:
+        reasons.append(
+            _plural(
+                c.followed_members, "person you follow is a member", "people you follow are members"
+            )
+        )
+    if topics:
+        reasons.append(_listed("about", topics))
+    if c.active_members:
+        reasons.append(
+            _plural(c.active_members, "active member", "active members")
+            + f" in the last {GROUP_ACTIVITY_DAYS} days"
+        )
+    score = (
+        FOLLOWED_MEMBER_WEIGHT * c.followed_members
+        + GROUP_TOPIC_WEIGHT * len(topics)
+        + ACTIVE_MEMBER_WEIGHT * min(c.active_members, ACTIVE_MEMBERS_CAP)
+    )
+    return GroupSuggestion(c, round(score, 2), reasons, topics)
+
+
+def rank_groups(
+    me: Profile, candidates: Iterable[GroupCandidate], limit: int
+) -> list[GroupSuggestion]:
+    """The ``limit`` best group suggestions, best first, never without a reason. Ties: more
+    followed members, more members, then the group id."""
+    suggestions = [suggest_group(me, c) for c in candidates]
+    suggestions = [s for s in suggestions if s.score > 0]
+    suggestions.sort(
+        key=lambda s: (
+            -s.score,
+            -s.candidate.followed_members,
+            -s.candidate.members,
+            s.candidate.group_id,
+        )
+    )
+    return suggestions[:limit]

@@ -1,0 +1,76 @@
+"""Applying activities and impressions to the analytics rollups (ARCHITECTURE §7).
+
+Each batch is one Postgres transaction; activities are applied once per id
+(``consumed_activities``), so every exact count stays exact under redelivery. The Redis
+HyperLogLogs are updated after the commit (adding to one is idempotent), and rebuilt from
+``daily_actors`` whenever Redis lost them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+
+from canopy_analytics.adapters import projections, rollups
+from canopy_analytics.adapters.active import ActiveSets
+from canopy_analytics.adapters.rollups import Viewed
+from canopy_analytics.domain.facts import fact_of
+from canopy_common.db import Connection
+from canopy_common.events import StrictActivity
+from canopy_common.impressions import Impressions
+from canopy_common.inbox import apply_once
+
+# (tenant, day) → (active people, engaged people)
+_People = dict[tuple[str, date], tuple[set[str], set[str]]]
+
+
+async def apply_activities(
+    activities: Sequence[StrictActivity], *, pool: asyncpg.Pool, active: ActiveSets
+) -> int:
+    """Apply a batch of canonical activities; the number applied (redeliveries skipped)."""
+    facts = {activity.id: fact_of(activity) for activity in activities}
+
+    async def effect(conn: Connection, activity: StrictActivity) -> None:
+        await projections.project(conn, activity)
+        await rollups.apply_fact(conn, facts[activity.id])
+
+    async with pool.acquire() as conn, conn.transaction():
+        applied = await apply_once(conn, activities, effect)
+    # Every activity of the batch, applied now or before: a retry after Redis failed past the
+    # commit finds them all consumed, and must still count their people.
+    people: _People = defaultdict(lambda: (set(), set()))
+    for fact in facts.values():
+        if fact.actor is not None:
+            seen, engaged = people[(fact.tenant, fact.day)]
+            seen.add(fact.actor)
+            if fact.created or fact.contributed:
+                engaged.add(fact.actor)
+    await _count_people(active, people)
+    return len(applied)
+
+
+async def apply_impressions(
+    batches: Sequence[Impressions], *, pool: asyncpg.Pool, active: ActiveSets
+) -> int:
+    """Apply a batch of impression records; the number of impressions applied (applying the
+    same record twice changes nothing: viewers and active people are sets)."""
+    seen = [
+        Viewed(batch.tenant, batch.viewer, item.object, item.viewed_at)
+        for batch in batches
+        for item in batch.items
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await rollups.apply_impressions(conn, seen)
+    people: _People = defaultdict(lambda: (set(), set()))
+    for viewed in seen:
+        people[(viewed.tenant, viewed.day)][0].add(viewed.viewer)
+    await _count_people(active, people)
+    return len(seen)
+
+
+async def _count_people(active: ActiveSets, people: _People) -> None:
+    for (tenant, day), (seen, engaged) in people.items():
+        await active.add(tenant, day, active=seen, engaged=engaged)
