@@ -6,22 +6,63 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+
+# Installed, not merely known to dpkg (a removed package keeps its config files).
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+
 apt_updated=0
+# apt_install [--apt-option...] package...: installs those not installed yet.
 apt_install() {
-  local missing=()
+  local options=() missing=()
+  while [[ ${1:-} == --* ]]; do options+=("$1"); shift; done
   for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    installed "$pkg" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
   if [ $apt_updated -eq 0 ]; then
     log "apt-get update"
     $sudo apt-get update -qq
     apt_updated=1
   fi
   log "apt-get install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${options[@]}" "${missing[@]}"
+}
+
+# The deploy checks (tests/deploy) need two command-line tools: promtool, from Debian's
+# prometheus, and docker-compose v1, whose `config` needs no Docker engine. Their packages
+# would also bring a running Prometheus server (and recommend Docker and node-exporter), so they
+# are installed without recommends and with a policy-rc.d forbidding maintainer scripts to start
+# any service; under systemd the Prometheus unit is left disabled and stopped.
+install_tools_without_daemons() {
+  local missing=()
+  for pkg in "$@"; do
+    installed "$pkg" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local policy=/usr/sbin/policy-rc.d placed=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# scripts/setup.sh: start no service while tools install\nexit 101\n' \
+      | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    placed=1
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  local status=0
+  apt_install --no-install-recommends "${missing[@]}" || status=$?
+  if [ $placed -eq 1 ]; then
+    $sudo rm -f "$policy"
+    trap - EXIT
+  fi
+  [ $status -eq 0 ] || return $status
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now --quiet prometheus.service || true
+    else
+      $sudo update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+  fi
 }
 
 # Postgres and Redis: the stack reuses servers already listening on their standard ports,
@@ -29,6 +70,7 @@ apt_install() {
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then apt_install postgresql; fi
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then apt_install redis-server; fi
 apt_install postgresql-client redis-tools make
+install_tools_without_daemons prometheus docker-compose
 
 export PATH="$HOME/.local/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then

@@ -1,0 +1,43 @@
+# One image for the four services; the command picks the service and its mode:
+#   docker build -t canopy .
+#   docker run canopy sh -c 'python -m canopy_fanout migrate && exec python -m canopy_fanout all'
+# Settings come from CANOPY_* environment variables (README, "Settings" and "Deploy").
+
+FROM python:3.11-slim AS build
+# The uv the lock was written with; from PyPI like scripts/setup.sh installs it.
+RUN pip install --no-cache-dir --disable-pip-version-check "uv==0.13.9"
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+WORKDIR /src
+# Third-party dependencies first, so this layer is rebuilt only when the lock changes.
+COPY pyproject.toml uv.lock ./
+COPY libs/common/pyproject.toml libs/common/
+COPY services/ingestion/pyproject.toml services/ingestion/
+COPY services/fanout/pyproject.toml services/fanout/
+COPY services/notification/pyproject.toml services/notification/
+COPY services/analytics/pyproject.toml services/analytics/
+RUN uv sync --frozen --no-dev --no-editable --no-install-workspace
+# Then Canopy itself, installed (not editable) into the same environment: the runtime stage
+# needs nothing but /app/.venv.
+COPY libs libs
+COPY services services
+RUN uv sync --frozen --no-dev --no-editable
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin canopy
+COPY --from=build /app/.venv /app/.venv
+# Listen on every interface (the services default to 127.0.0.1 for the local run).
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    CANOPY_INGESTION_HOST=0.0.0.0 \
+    CANOPY_FANOUT_HOST=0.0.0.0 \
+    CANOPY_NOTIFY_HOST=0.0.0.0 \
+    CANOPY_ANALYTICS_HOST=0.0.0.0
+WORKDIR /app
+USER 10001
+EXPOSE 8001 8002 8003 8004
+# No default service: say how to pick one.
+CMD ["sh", "-c", "echo 'run one service: python -m canopy_<ingestion|fanout|notify|analytics> [api|worker|all|migrate]' >&2; exit 64"]

@@ -1,0 +1,148 @@
+"""deploy/k8s: every manifest validates (strictly: no unknown field) against a pinned
+Kubernetes, offline; each service has its Deployment with health and readiness probes, Service,
+HorizontalPodAutoscaler and PodDisruptionBudget wired to the same pods; the ConfigMap and
+Secret are settings every service loads in production, with placeholder credentials only."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+import yaml
+
+from canopy_common.localrun import SERVICE_PORTS
+from canopy_common.settings import ServiceSettings
+
+pytestmark = pytest.mark.deploy
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+K8S = REPO_ROOT / "deploy/k8s"
+# The oldest Kubernetes the manifests promise to work on.
+KUBERNETES_VERSION = "1.33.0"
+PLACEHOLDER = "REPLACE-ME"
+SettingsLoader = Callable[[Mapping[str, str]], dict[str, ServiceSettings]]
+
+
+def manifests() -> list[tuple[Path, dict[str, Any]]]:
+    return [
+        (path, document)
+        for path in sorted(K8S.glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document
+    ]
+
+
+def resource(kind: str, name: str) -> dict[str, Any]:
+    (found,) = [d for _, d in manifests() if d["kind"] == kind and d["metadata"]["name"] == name]
+    return found
+
+
+def configuration() -> dict[str, str]:
+    """The environment envFrom gives every pod: the ConfigMap's and the Secret's keys."""
+    config = resource("ConfigMap", "canopy-config")["data"]
+    secret = resource("Secret", "canopy-secrets")
+    decoded = {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
+    return {**config, **decoded, **secret.get("stringData", {})}
+
+
+@pytest.mark.parametrize(
+    ("path", "document"),
+    [
+        pytest.param(p, d, id=f"{p.name}:{d['kind']}/{d['metadata']['name']}")
+        for p, d in manifests()
+    ],
+)
+def test_the_manifest_validates_strictly_against_the_pinned_kubernetes(
+    path: Path, document: dict[str, Any]
+) -> None:
+    problem = None
+    try:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        problem = f"{'.'.join(map(str, error.path))}: {error.message}"
+
+    assert problem is None, f"{path.name}: {problem}"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+def test_each_service_has_probes_scaling_and_a_disruption_budget_on_the_same_pods(
+    service: str,
+) -> None:
+    name = f"canopy-{service}"
+    port = SERVICE_PORTS[service]
+    deployment = resource("Deployment", name)
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    (migrate,) = pod["spec"]["initContainers"]
+    pod_labels = pod["metadata"]["labels"]
+    hpa = resource("HorizontalPodAutoscaler", name)
+    pdb = resource("PodDisruptionBudget", name)
+    svc = resource("Service", name)
+
+    assert container["command"] == ["python", "-m", f"canopy_{service}", "all"]
+    assert migrate["command"] == ["python", "-m", f"canopy_{service}", "migrate"]
+    assert migrate["image"] == container["image"]
+    assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    for spec in (container, migrate):
+        assert spec["envFrom"] == [
+            {"configMapRef": {"name": "canopy-config"}},
+            {"secretRef": {"name": "canopy-secrets"}},
+        ]
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+    assert pod_labels["app.kubernetes.io/component"] == service  # Prometheus' `service` label
+    for selector in (
+        deployment["spec"]["selector"]["matchLabels"],
+        pdb["spec"]["selector"]["matchLabels"],
+        svc["spec"]["selector"],
+    ):
+        assert selector.items() <= pod_labels.items()
+    assert svc["spec"]["ports"][0]["port"] == port
+    assert (hpa["apiVersion"], pdb["apiVersion"]) == ("autoscaling/v2", "policy/v1")
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": name,
+    }
+    # More consumers than partitions would sit idle.
+    partitions = int(configuration()["CANOPY_KAFKA_PARTITIONS"])
+    assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] <= partitions
+
+
+def test_every_resource_is_in_the_canopy_namespace() -> None:
+    outside = [
+        f"{path.name}: {d['kind']}/{d['metadata']['name']}"
+        for path, d in manifests()
+        if d["kind"] != "Namespace" and d["metadata"].get("namespace") != "canopy"
+    ]
+
+    assert outside == []
+    assert resource("Namespace", "canopy")
+
+
+def test_the_configuration_is_production_settings_every_service_loads(
+    setting_names: frozenset[str], settings_from: SettingsLoader
+) -> None:
+    environment = configuration()
+
+    loaded = settings_from(environment)
+
+    assert set(environment) - setting_names == set()
+    for service, settings in loaded.items():
+        assert settings.env == "production", service
+        assert settings.kafka.enable_idempotence is True, service
+        assert settings.auth.algorithm != "HS256", service  # tokens from the identity provider
+
+
+def test_the_secret_holds_placeholders_only() -> None:
+    secret = resource("Secret", "canopy-secrets")
+    decoded = {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
+    values = {**decoded, **secret.get("stringData", {})}
+
+    assert values
+    assert [key for key, value in values.items() if PLACEHOLDER not in value] == []
