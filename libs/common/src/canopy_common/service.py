@@ -95,12 +95,21 @@ class ConsumerSpec:
 
     ``batch_handler`` (optional) handles a fetched partition batch at once, e.g. in one
     transaction; on any failure the consumer falls back to ``handler`` record by record.
+    ``group_suffix`` gives a second consumer of a service a group of its own
+    (``<consumer_group>.<suffix>``): members of one group that subscribe to different topics
+    rebalance each other, and on Tansu never settle.
     """
 
     name: str
     topics: Callable[[ServiceSettings], list[str]]
     handler: Callable[[Runtime], Handler]
     batch_handler: Callable[[Runtime], BatchHandler] | None = None
+    group_suffix: str | None = None
+
+    def group_id(self, settings: ServiceSettings) -> str:
+        """The consumer group this consumer joins."""
+        base = settings.consumer_group
+        return f"{base}.{self.group_suffix}" if self.group_suffix else base
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,7 @@ async def open_runtime(
                 consumer = Consumer(
                     settings.kafka,
                     topics=spec.topics(settings),
-                    group_id=settings.consumer_group,
+                    group_id=spec.group_id(settings),
                     handler=spec.handler(runtime),
                     batch_handler=spec.batch_handler(runtime) if spec.batch_handler else None,
                     producer=producer,

@@ -94,6 +94,10 @@ CONSUMERS = [
         batch_handler=_activity_batch_handler,
     ),
     ConsumerSpec(
-        name="work", topics=_work_topics, handler=_work_handler, batch_handler=_work_batch_handler
+        name="work",
+        topics=_work_topics,
+        handler=_work_handler,
+        batch_handler=_work_batch_handler,
+        group_suffix="work",
     ),
 ]

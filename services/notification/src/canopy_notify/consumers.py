@@ -74,5 +74,10 @@ CONSUMERS = [
         handler=lambda runtime: _handlers(runtime)[0],
         batch_handler=lambda runtime: _handlers(runtime)[1],
     ),
-    ConsumerSpec(name="deliveries", topics=_deliveries_topics, handler=deliveries_handler),
+    ConsumerSpec(
+        name="deliveries",
+        topics=_deliveries_topics,
+        handler=deliveries_handler,
+        group_suffix="deliveries",
+    ),
 ]
