@@ -29,11 +29,9 @@ from redis.asyncio import Redis
 from canopy_analytics.app import create_app
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream import AnalyticsStream
-from canopy_common.auth import issue_token
 from canopy_common.db import close_pool, create_pool
-from canopy_common.events import StrictActivity, encode, ref_id
+from canopy_common.events import StrictActivity
 from canopy_common.impressions import Impressions
-from canopy_common.iris import user_id_of
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.service import Mode, Runtime
 from canopy_common.settings import KafkaSettings
@@ -41,6 +39,7 @@ from canopy_common.testing.factories import subject_id
 from canopy_common.testing.http import serve
 from canopy_common.testing.kafka import committed_offsets
 from canopy_common.testing.polling import eventually
+from canopy_common.testing.services import ActivityServiceHarness
 
 # A stream joins its group in ~3 s on Tansu (half the tests' 6 s session timeout), and a
 # restarted one waits for the old member's session to expire first (~12 s).
@@ -78,7 +77,7 @@ ImpressionItem = StrictActivity | Mapping[str, Any]
 
 
 @dataclass
-class Analytics:
+class Analytics(ActivityServiceHarness):
     """The running service: its HTTP client, settings, a pool on its schema, a producer and
     Redis; :meth:`restart` (or :meth:`stop_service` and :meth:`start_service`) replaces the
     service with a new instance on the same schema, topics and group."""
@@ -127,36 +126,6 @@ class Analytics:
         await self.start_service()
 
     # -- activities -------------------------------------------------------------------------
-
-    async def publish(self, *activities: StrictActivity) -> list[Delivery]:
-        """Publish canonical activities as ingestion's relay does (key ``tenant:actor``)."""
-        sent = []
-        for activity in activities:
-            actor = ref_id(activity.actor) or ""
-            key = f"{activity.tenant}:{user_id_of(actor, activity.tenant) or actor}"
-            sent.append(
-                await self.producer.send(
-                    self.settings.kafka.topic_activities, encode(activity), key=key
-                )
-            )
-        return sent
-
-    async def settle(self, *activities: StrictActivity) -> None:
-        """Wait until the service has applied every one of ``activities``."""
-        ids = [a.id for a in activities]
-
-        async def applied() -> bool:
-            count = await self.pool.fetchval(
-                "SELECT count(*) FROM consumed_activities WHERE activity_id = ANY($1::text[])",
-                ids,
-            )
-            return bool(count == len(set(ids)))
-
-        await eventually(applied, what=f"{len(ids)} activities applied")
-
-    async def send(self, *activities: StrictActivity) -> None:
-        await self.publish(*activities)
-        await self.settle(*activities)
 
     # -- impressions ------------------------------------------------------------------------
 
@@ -226,19 +195,6 @@ class Analytics:
         return delivery
 
     # -- HTTP -------------------------------------------------------------------------------
-
-    def headers(self, tenant: str, user: str, *roles: str) -> dict[str, str]:
-        token = issue_token(
-            self.settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"]
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    async def get(
-        self, path: str, tenant: str, user: str, *roles: str, **params: Any
-    ) -> httpx.Response:
-        return await self.client.get(
-            path, headers=self.headers(tenant, user, *roles), params=params
-        )
 
 
 def _impression(item: ImpressionItem) -> dict[str, Any]:

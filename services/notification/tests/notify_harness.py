@@ -16,15 +16,13 @@ import httpx
 from redis.asyncio import Redis
 from smtp_harness import Mailbox
 
-from canopy_common.auth import issue_token
 from canopy_common.db import close_pool, create_pool
-from canopy_common.events import StrictActivity, encode, ref_id
-from canopy_common.iris import user_id_of
-from canopy_common.kafka import Delivery, Producer
+from canopy_common.kafka import Producer
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
 from canopy_common.testing.http import serve
 from canopy_common.testing.polling import eventually
+from canopy_common.testing.services import ActivityServiceHarness
 from canopy_notify.app import create_app
 from canopy_notify.settings import Settings
 
@@ -50,7 +48,7 @@ def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings
 
 
 @dataclass
-class Notify:
+class Notify(ActivityServiceHarness):
     """The running service: its HTTP client, settings, a pool on its schema, a producer, and
     the mailbox of the SMTP server its email sender sends to."""
 
@@ -60,49 +58,6 @@ class Notify:
     producer: Producer
     redis: Redis
     mailbox: Mailbox = field(default_factory=Mailbox)
-
-    async def publish(self, *activities: StrictActivity) -> list[Delivery]:
-        """Publish canonical activities as ingestion's relay does (key ``tenant:actor``)."""
-        sent = []
-        for activity in activities:
-            actor = ref_id(activity.actor) or ""
-            key = f"{activity.tenant}:{user_id_of(actor, activity.tenant) or actor}"
-            sent.append(
-                await self.producer.send(
-                    self.settings.kafka.topic_activities, encode(activity), key=key
-                )
-            )
-        return sent
-
-    async def settle(self, *activities: StrictActivity) -> None:
-        """Wait until the service has applied every one of ``activities``."""
-        ids = [a.id for a in activities]
-
-        async def applied() -> bool:
-            count = await self.pool.fetchval(
-                "SELECT count(*) FROM consumed_activities WHERE activity_id = ANY($1::text[])",
-                ids,
-            )
-            return bool(count == len(set(ids)))
-
-        await eventually(applied, what=f"{len(ids)} activities applied")
-
-    async def send(self, *activities: StrictActivity) -> None:
-        await self.publish(*activities)
-        await self.settle(*activities)
-
-    def headers(self, tenant: str, user: str, *roles: str) -> dict[str, str]:
-        token = issue_token(
-            self.settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"]
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    async def get(
-        self, path: str, tenant: str, user: str, *roles: str, **params: Any
-    ) -> httpx.Response:
-        return await self.client.get(
-            path, headers=self.headers(tenant, user, *roles), params=params
-        )
 
 
 async def start_notify(
