@@ -8,6 +8,7 @@ IRIs, the post it replies to). These functions turn that into
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from canopy_common.audience import Item
@@ -148,3 +149,37 @@ def _post_item(
         hashtags=frozenset(hashtags),
         in_reply_to=ref_id(obj.in_reply_to),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A change of who is in a group: ``member`` joins (or is added), or leaves (or is
+    removed); ``group`` is the group as the activity embeds it, when it does."""
+
+    member: str
+    group_id: str
+    joining: bool
+    role: str
+    group: AS2Object | None = None
+
+
+def membership_of(activity: StrictActivity) -> Membership | None:
+    """The membership change a Join, Add, Leave or Remove makes, or None (a join request, or
+    anything else). Join and Leave: the actor, the group as object; Add and Remove: the person
+    as object, the group as target."""
+    kind = activity_type(activity)
+    if kind not in ("Join", "Add", "Leave", "Remove") or is_join_request(activity):
+        return None
+    tenant = activity.tenant
+    if kind in ("Join", "Leave"):
+        member = user_id(tenant, activity.actor)
+        group = as_object(activity.object) or as_object(activity.target)
+        group_id = ref_id(activity.object)
+    else:
+        member = user_id(tenant, activity.object)
+        group = as_object(activity.target)
+        group_id = ref_id(activity.target)
+    if member is None or group_id is None:
+        return None
+    role = (activity.model_extra or {}).get("role") or "member"
+    return Membership(member, group_id, kind in ("Join", "Add"), str(role), group)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from canopy_common.activities import activity_type, as_object, is_join_request, user_id
+from canopy_common.activities import activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
 from canopy_notify.adapters import deliveries, notifications, preferences, projections, reminders
@@ -227,10 +227,10 @@ async def _project(conn: Connection, activity: StrictActivity) -> None:
             await projections.upsert_person(conn, tenant, obj)
         case "Create" if obj_type == "Group" and obj is not None:
             await projections.upsert_group(conn, tenant, obj)
-        case "Join" if is_join_request(activity):
-            pass  # a request to join: nobody is a member until an admin adds them
         case "Join" | "Add" | "Leave" | "Remove":
-            await projections.apply_membership(conn, activity, kind)
+            # None for a request to join: nobody is a member until an admin adds them.
+            if (change := membership_of(activity)) is not None:
+                await projections.apply_membership(conn, tenant, change)
         case "Update" if obj_type == "Relationship":
             await projections.change_role(conn, activity)
         case "Follow" | "Block" if actor is not None and obj_type == "Person" and obj is not None:

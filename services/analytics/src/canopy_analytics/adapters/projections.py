@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from canopy_analytics.domain.facts import former_type
-from canopy_common.activities import activity_type, as_object, is_join_request, user_id
+from canopy_common.activities import Membership, activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
 
@@ -54,10 +54,10 @@ async def project(conn: Connection, activity: StrictActivity) -> None:
                 tenant,
                 ref_id(activity.object),
             )
-        case "Join" if is_join_request(activity):
-            pass  # a request to join: nobody is a member until an admin adds them
         case "Join" | "Add" | "Leave" | "Remove":
-            await _membership(conn, activity, kind)
+            # None for a request to join: nobody is a member until an admin adds them.
+            if (change := membership_of(activity)) is not None:
+                await _membership(conn, tenant, change)
         case "Update" if obj_type == "Relationship" and obj is not None:
             subject = _extra(obj, "subject")
             iri = subject.get("id") if isinstance(subject, dict) else subject
@@ -139,36 +139,24 @@ async def _upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None
     )
 
 
-async def _membership(conn: Connection, activity: StrictActivity, kind: str) -> None:
-    """Join and Leave (the actor; the group is the object), Add and Remove (the object is the
-    person, the target the group)."""
-    tenant = activity.tenant
-    if kind in ("Join", "Leave"):
-        member = user_id(tenant, activity.actor)
-        group = as_object(activity.object)
-    else:
-        member = user_id(tenant, activity.object)
-        group = as_object(activity.target)
-    group_id = group.id if group is not None else None
-    if member is None or group_id is None:
-        return
-    if group is not None and group.visibility is not None:
-        await _upsert_group(conn, tenant, group)
-    if kind in ("Join", "Add"):
+async def _membership(conn: Connection, tenant: str, change: Membership) -> None:
+    if change.group is not None and change.group.visibility is not None:
+        await _upsert_group(conn, tenant, change.group)
+    if change.joining:
         await conn.execute(
             "INSERT INTO memberships (tenant_id, group_id, user_id, role) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (tenant_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role",
             tenant,
-            group_id,
-            member,
-            str(_extra(activity, "role") or "member"),
+            change.group_id,
+            change.member,
+            change.role,
         )
     else:
         await conn.execute(
             "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
             tenant,
-            group_id,
-            member,
+            change.group_id,
+            change.member,
         )
 
 

@@ -24,8 +24,8 @@ from typing import Any, Final
 from canopy_common.activities import (
     activity_type,
     as_object,
-    is_join_request,
     is_post,
+    membership_of,
     post_item,
     tag_names,
     user_id,
@@ -128,19 +128,15 @@ def fact_of(activity: StrictActivity) -> Fact:
             return _undone(activity, obj, actor)
         case "Follow" if obj_type == "Person" and obj is not None:
             return fact(Action.FOLLOW, counts=(("follows", "", 1),), other=user_id(tenant, obj.id))
-        case "Join" if is_join_request(activity):
-            return fact(Action.OTHER)  # a request to join: nobody is a member yet
         case "Join" | "Add" | "Leave" | "Remove":
-            joining = kind in ("Join", "Add")
-            member = actor if kind in ("Join", "Leave") else user_id(tenant, activity.object)
-            group = (
-                ref_id(activity.object) if kind in ("Join", "Leave") else ref_id(activity.target)
-            )
+            change = membership_of(activity)
+            if change is None:  # a request to join: nobody is a member yet
+                return fact(Action.OTHER)
             return fact(
-                Action.JOIN if joining else Action.LEAVE,
-                group_id=group,
-                counts=(("members", "", 1 if joining else -1),),
-                other=member,
+                Action.JOIN if change.joining else Action.LEAVE,
+                group_id=change.group_id,
+                counts=(("members", "", 1 if change.joining else -1),),
+                other=change.member,
             )
         case "Accept" if (answer := _post(activity, obj)) is not None:
             question = _post(activity, as_object(activity.target))

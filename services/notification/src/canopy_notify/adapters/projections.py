@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from canopy_common.activities import as_object, user_id
+from canopy_common.activities import Membership, as_object, user_id
 from canopy_common.audience import Item, Reader, Ties
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
@@ -79,37 +79,25 @@ async def upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
     )
 
 
-async def apply_membership(conn: Connection, activity: StrictActivity, kind: str) -> None:
-    """Join and Leave (the actor; the group is the object), Add and Remove (the object is the
-    person, the target the group), and role changes (an Update of a Relationship)."""
-    tenant = activity.tenant
-    if kind in ("Join", "Leave"):
-        member = user_id(tenant, activity.actor)
-        group = as_object(activity.object) or as_object(activity.target)
-        group_id = ref_id(activity.object)
-    else:
-        member = user_id(tenant, activity.object)
-        group = as_object(activity.target)
-        group_id = ref_id(activity.target)
-    if member is None or group_id is None:
-        return
-    if group is not None and group.visibility is not None:
-        await upsert_group(conn, tenant, group)
-    if kind in ("Join", "Add"):
+async def apply_membership(conn: Connection, tenant: str, change: Membership) -> None:
+    """Someone joins, is added, leaves or is removed."""
+    if change.group is not None and change.group.visibility is not None:
+        await upsert_group(conn, tenant, change.group)
+    if change.joining:
         await conn.execute(
             "INSERT INTO memberships (tenant_id, group_id, user_id, role) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (tenant_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role",
             tenant,
-            group_id,
-            member,
-            str(_extra(activity, "role") or "member"),
+            change.group_id,
+            change.member,
+            change.role,
         )
     else:
         await conn.execute(
             "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
             tenant,
-            group_id,
-            member,
+            change.group_id,
+            change.member,
         )
 
 
