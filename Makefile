@@ -12,7 +12,7 @@ TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 ROLES ?= member
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate rebuild-feeds
+.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate rebuild-feeds demo-traffic
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,8 +20,8 @@ help: ## list the targets
 setup: ## install everything: uv, Python deps, the Tansu broker, Debian packages when missing
 	@scripts/setup.sh
 
-up: ## start Postgres, Redis, the broker and the four services (no Docker)
-	$(RUN) python -m canopy_common.localrun up
+up: ## start Postgres, Redis, the broker and the four services, seed the demo tenant (SEED=0: don't)
+	$(if $(SEED),CANOPY_DEMO_SEED=$(SEED) )$(RUN) python -m canopy_common.localrun up
 
 down: ## stop exactly what `make up` started
 	$(RUN) python -m canopy_common.localrun down
@@ -55,6 +55,9 @@ bench: ## run the benchmarks; figures printed and written to bench/results.json
 
 token: ## print a local JWT: make token TENANT=acme USER=alice ROLES=member,moderator
 	@$(RUN) python -m canopy_common.auth token --tenant $(TENANT) --user $(TOKEN_USER) --roles $(ROLES)
+
+demo-traffic: ## keep the demo tenant busy until Ctrl-C (after make up): make demo-traffic [RATE=2]
+	$(RUN) python -m canopy_common.demo traffic --tenant $(TENANT) $(if $(RATE),--rate $(RATE))
 
 migrate: ## apply every service's SQL migrations (a no-op when up to date)
 	@for svc in $(SERVICES); do $(RUN) python -m canopy_$$svc migrate || exit 1; done

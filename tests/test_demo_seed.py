@@ -1,0 +1,86 @@
+"""The demo seed against the whole running system, as `make up` runs it: the services under
+honcho on free ports, the demo company applied over HTTP and the upstream topic twice. The
+second run creates nothing, and the demo shows through the read APIs: a busy home feed,
+notifications (tasks from upstream among them) and the tenant's analytics."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from canopy_common.demo.client import Api, Endpoints, http_client
+from canopy_common.demo.company import build_company
+from canopy_common.demo.seed import Seeder
+from canopy_common.devstack import StackEndpoints
+from canopy_common.localrun import SERVICE_PORTS, LocalSystem
+from canopy_common.settings import KafkaSettings
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_api(
+    stack: StackEndpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tenant_id: str
+) -> None:
+    for name in SERVICE_PORTS:
+        monkeypatch.setenv(f"CANOPY_{name.upper()}_PORT", str(free_port()))
+    system = LocalSystem(tmp_path / "run", REPO_ROOT)
+    company = build_company(tenant_id)
+    try:
+        ports = await asyncio.to_thread(system.up)
+        async with http_client() as client:
+            api = Api(Endpoints.local(ports), tenant_id, client)
+            started = time.monotonic()
+            first = await Seeder(company, api, KafkaSettings()).run()
+            first_s = time.monotonic() - started
+            started = time.monotonic()
+            second = await Seeder(company, api, KafkaSettings()).run()
+            second_s = time.monotonic() - started
+
+            reader, analyst = company.reader_id, company.analyst_id
+            home = await api.call("GET", f"{api.endpoints.fanout}/v1/feeds/home", reader)
+            notes = await api.call(
+                "GET", f"{api.endpoints.notify}/v1/notifications", reader, params={"limit": 100}
+            )
+            summary = await api.call(
+                "GET",
+                f"{api.endpoints.analytics}/v1/analytics/summary",
+                analyst,
+                roles=("member", "analyst"),
+                params={"period": "1d"},
+            )
+            joiner = next(p for p in company.people if p.via_upstream)
+            profile = await api.write("GET", f"/v1/users/{joiner.id}", reader)
+    finally:
+        system.down()
+    print(f"first seed {first_s:.1f} s, second {second_s:.1f} s: {first.describe()}")
+
+    assert first.settled
+    assert second.settled
+    assert first.created["people"] + first.created["joiners (upstream)"] == len(company.people)
+    assert first.created["posts"] == sum(p.reply_to is None for p in company.posts)
+    assert first.created["tasks (upstream)"] == len(company.tasks)
+    assert second.total_created == 0, second.created
+    assert home.json()["items"]
+    types = {n["type"] for n in notes.json()["items"]}
+    assert {"task_assigned", "mention"} <= types, types
+    counts = summary.json()
+    assert counts["posts"] == sum(p.reply_to is None for p in company.posts) + len(
+        company.bot_notes
+    ), "the second seed posted again"
+    assert counts["comments"] == sum(p.reply_to is not None for p in company.posts)
+    assert counts["reactions"] == len(company.reactions)
+    assert counts["shares"] == len(company.shares)
+    assert counts["active_users"] > 150
+    assert profile.json()["manager_id"] == joiner.manager_id
