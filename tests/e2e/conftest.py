@@ -1,0 +1,37 @@
+"""The whole system, started once for every end-to-end test as ``make up`` starts it (honcho and
+the Procfile), on free ports with its own topics, consumer groups and database; stopped after
+the last test of this folder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from canopy_common.devstack import StackEndpoints
+from canopy_common.kafka import Producer
+from canopy_common.testing.system import RunningSystem, SystemClient, running_system
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Long enough for a live stream between keep-alives (15 s) and a slow first request.
+HTTP_TIMEOUT_S = 30.0
+
+
+@pytest.fixture(scope="package")
+def system(
+    stack: StackEndpoints, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningSystem]:
+    with running_system(REPO_ROOT, tmp_path_factory.mktemp("e2e-run"), stack.pg_dsn) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def canopy(system: RunningSystem) -> AsyncIterator[SystemClient]:
+    async with (
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http,
+        Producer(system.kafka) as producer,
+    ):
+        yield SystemClient(system, http, producer)
