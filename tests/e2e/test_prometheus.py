@@ -23,8 +23,9 @@ import pytest_asyncio
 import yaml
 
 from canopy_common.devstack.processes import proc_start_ticks, spawn_detached, terminate
+from canopy_common.testing.http import free_port
 from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import RunningSystem, SystemClient, free_port
+from canopy_common.testing.system import RunningSystem, SystemClient, person, upstream_activity
 
 pytestmark = pytest.mark.e2e
 
@@ -136,8 +137,20 @@ async def query(api: httpx.AsyncClient, expr: str) -> list[dict[str, Any]]:
 
 
 async def make_some_traffic(canopy: SystemClient, tenant: str) -> None:
-    """A post mentioning a reader who has the app open: what the labelled series need."""
-    await canopy.provision(tenant, "ada", "bob")
+    """An HR joiner on the upstream topic and a post mentioning a reader: what the labelled
+    series need (each consumer's lag appears once it has handled a record), whatever ran
+    before."""
+    await canopy.provision(tenant, "ada", "bob", bots=("hr-bot",))
+    joiner = person(tenant, "grace", "Grace Hopper")
+    await canopy.publish_upstream(
+        upstream_activity(tenant, "hr-bot", "Create", joiner), key=f"{tenant}:hr"
+    )
+
+    async def grace_known() -> bool:
+        found = await canopy.request("ingestion", "GET", "/v1/users/grace", tenant, "ada")
+        return found.status_code == 200
+
+    await eventually(grace_known, what="the upstream joiner's profile")
     assert await canopy.feed("/v1/feeds/home", tenant, "bob") == []
     post = await canopy.post(tenant, "ada", "Hello @bob")
     await eventually(
