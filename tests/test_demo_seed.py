@@ -6,7 +6,6 @@ notifications (tasks from upstream among them) and the tenant's analytics."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from pathlib import Path
 
@@ -18,16 +17,11 @@ from canopy_common.demo.seed import Seeder
 from canopy_common.devstack import StackEndpoints
 from canopy_common.localrun import SERVICE_PORTS, LocalSystem
 from canopy_common.settings import KafkaSettings
+from canopy_common.testing.http import free_port
 
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_api(

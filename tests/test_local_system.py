@@ -3,23 +3,17 @@ the stack's servers, every /readyz answers 200, and `down` leaves nothing of our
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from canopy_common.devstack import StackEndpoints, process_alive
 from canopy_common.localrun import SERVICE_PORTS, LocalSystem, readiness
+from canopy_common.testing.http import free_port
 
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_up_starts_every_service_ready_and_down_stops_them_all(

@@ -18,7 +18,7 @@ from join_requests_harness import (
     put_member,
     wire,
 )
-from upstream_harness import send, upstream_activity
+from upstream_harness import send
 
 from canopy_common.events import StrictActivity, decode_activity, ref_id
 from canopy_common.iris import user_iri
@@ -26,6 +26,7 @@ from canopy_common.kafka import Producer
 from canopy_common.testing.factories import ActivityFactory
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
+from canopy_common.testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

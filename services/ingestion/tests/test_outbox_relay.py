@@ -5,7 +5,6 @@ broker restart, and with several relays side by side."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.service import Mode, migrate
 from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
 from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.http import serve
+from canopy_common.testing.http import free_port, serve
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
 from canopy_common.tracing import new_traceparent
@@ -220,13 +219,6 @@ async def test_a_notify_wakes_the_relay_long_before_its_next_poll(box: Outbox, t
     assert took < 2.0
     records = await read_topic(kafka, kafka.topic_activities)
     assert [decode_activity(r.value).id for r in records] == [activity.id]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

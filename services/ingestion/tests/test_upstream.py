@@ -19,13 +19,13 @@ from upstream_harness import (
     person_doc,
     published,
     send,
-    upstream_activity,
 )
 
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
+from canopy_common.testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

@@ -15,13 +15,13 @@ from upstream_harness import (
     person_doc,
     published,
     send,
-    upstream_activity,
 )
 
 from canopy_common.events import StrictActivity, encode
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Producer
 from canopy_common.testing.factories import ActivityFactory
+from canopy_common.testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,7 @@ fixtures that use it are in ``conftest.py``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -40,21 +38,6 @@ async def send(producer: Producer, api: Api, tenant: str, doc: dict[str, Any] | 
     value = doc if isinstance(doc, bytes) else orjson.dumps(doc)
     sent = await producer.send(api.settings.kafka.topic_upstream, value, key=f"{tenant}:upstream")
     await eventually(lambda: handled(api, [sent]), what="the upstream record to be handled")
-
-
-def upstream_activity(tenant: str, actor: str, type_: str, obj: Any, **more: Any) -> dict[str, Any]:
-    """An upstream AS2 activity by the person (or bot) ``actor`` of ``tenant``."""
-    return {
-        "@context": AS2,
-        "id": f"https://hr.example/events/{uuid.uuid4()}",
-        "type": type_,
-        "actor": user_iri(tenant, actor),
-        "object": obj,
-        "published": datetime.now(UTC).isoformat(),
-        "tenant": tenant,
-        "source": "workday",
-        **more,
-    }
 
 
 def person_doc(tenant: str, user_id: str, handle: str, **profile: Any) -> dict[str, Any]:

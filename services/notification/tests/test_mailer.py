@@ -16,7 +16,7 @@ import pytest_asyncio
 from notify_harness import Notify, notify_settings, start_notify
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
-from smtp_harness import SENDER, SmtpServer, free_port
+from smtp_harness import SENDER, SmtpServer
 from smtp_harness import smtp_server as running_smtp_server
 
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
@@ -26,6 +26,7 @@ from canopy_common.kafka_consumer import ConsumedRecord
 from canopy_common.kafka_producer import Producer
 from canopy_common.service import Runtime
 from canopy_common.settings import KafkaSettings, PostgresSettings
+from canopy_common.testing.http import free_port
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
 from canopy_common.transient import TransientError, is_transient

@@ -15,7 +15,6 @@ publishes AS2 records on the upstream topic.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,17 +37,11 @@ from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.localrun import SERVICE_PORTS, LocalSystem
 from canopy_common.settings import AuthSettings, KafkaSettings
+from canopy_common.testing.http import free_port
 from canopy_common.testing.polling import eventually
 
 AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
 CONNECT_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def isolated_environment(run_id: str, pg_dsn: str, ports: Mapping[str, int]) -> dict[str, str]:
