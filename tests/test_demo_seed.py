@@ -1,5 +1,7 @@
 """The demo seed against the whole running system, as `make up` runs it: the services under
-honcho on free ports, the demo company applied over HTTP and the upstream topic twice. The
+honcho, isolated (free ports, topics, groups and a database of their own, so neither a running
+`make up` nor an earlier run is in the way), the demo company applied over HTTP and the
+upstream topic twice. The
 second run creates nothing, and the demo shows through the read APIs: a busy home feed,
 notifications (tasks from upstream among them) and the tenant's analytics."""
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,7 @@ from canopy_common.demo.client import Api, Endpoints, http_client
 from canopy_common.demo.company import build_company
 from canopy_common.demo.seed import Seeder
 from canopy_common.devstack import StackEndpoints
-from canopy_common.localrun import SERVICE_PORTS, LocalSystem
-from canopy_common.settings import KafkaSettings
-from canopy_common.testing.http import free_port
+from canopy_common.testing.system import running_system
 
 pytestmark = pytest.mark.e2e
 
@@ -25,21 +26,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_api(
-    stack: StackEndpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tenant_id: str
+    stack: StackEndpoints, tmp_path: Path, tenant_id: str
 ) -> None:
-    for name in SERVICE_PORTS:
-        monkeypatch.setenv(f"CANOPY_{name.upper()}_PORT", str(free_port()))
-    system = LocalSystem(tmp_path / "run", REPO_ROOT)
     company = build_company(tenant_id)
+    running = ExitStack()
     try:
-        ports = await asyncio.to_thread(system.up)
+        # Started and stopped off the event loop: session services share it.
+        system = await asyncio.to_thread(
+            running.enter_context, running_system(REPO_ROOT, tmp_path / "run", stack.pg_dsn)
+        )
         async with http_client() as client:
-            api = Api(Endpoints.local(ports), tenant_id, client)
+            api = Api(Endpoints.local(system.ports), tenant_id, client)
             started = time.monotonic()
-            first = await Seeder(company, api, KafkaSettings()).run()
+            first = await Seeder(company, api, system.kafka).run()
             first_s = time.monotonic() - started
             started = time.monotonic()
-            second = await Seeder(company, api, KafkaSettings()).run()
+            second = await Seeder(company, api, system.kafka).run()
             second_s = time.monotonic() - started
 
             reader, analyst = company.reader_id, company.analyst_id
@@ -57,7 +59,7 @@ async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_ap
             joiner = next(p for p in company.people if p.via_upstream)
             profile = await api.write("GET", f"/v1/users/{joiner.id}", reader)
     finally:
-        system.down()
+        await asyncio.to_thread(running.close)
     print(f"first seed {first_s:.1f} s, second {second_s:.1f} s: {first.describe()}")
 
     assert first.settled
