@@ -69,7 +69,8 @@ install_tools_without_daemons() {
 # so the server packages are installed only when nothing answers there.
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then apt_install postgresql; fi
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then apt_install redis-server; fi
-apt_install postgresql-client redis-tools make
+# wrk and hey: the load generators of `make bench` (feed reads), in a process of their own.
+apt_install postgresql-client redis-tools make wrk hey
 install_tools_without_daemons prometheus docker-compose
 
 export PATH="$HOME/.local/bin:$PATH"

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -106,11 +107,14 @@ class LocalSystem:
         except FileNotFoundError:
             return None
 
-    def up(self) -> dict[str, int]:
-        """Start everything (reusing what already runs); the services' ports."""
+    def up(self, services: Sequence[str] | None = None) -> dict[str, int]:
+        """Start everything (reusing what already runs), or only ``services`` of the
+        Procfile (a benchmark measuring one path); the started services' ports."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         endpoints = self.stack.up()
         ports = service_ports()
+        if services is not None:
+            ports = {name: ports[name] for name in services}
         previous = self.record()
         if previous and process_alive(previous.pid, previous.start_ticks):
             print(f"services already running (honcho pid {previous.pid})")
@@ -121,6 +125,7 @@ class LocalSystem:
             os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
             argv = [sys.executable, "-m", "honcho", "start", "--no-colour"]
             argv += ["-d", str(self.repo_root), "-f", str(self.repo_root / "Procfile")]
+            argv += list(services or [])
             pid = spawn_detached(argv, log_path)
             record = ServicesRecord(pid, proc_start_ticks(pid), ports)
             self.state_path.write_text(json.dumps(asdict(record)) + "\n")

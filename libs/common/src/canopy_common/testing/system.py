@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,14 +89,18 @@ class RunningSystem:
 
 @contextmanager
 def running_system(
-    repo_root: Path, run_dir: Path, pg_dsn: str, extra_env: Mapping[str, str] | None = None
+    repo_root: Path,
+    run_dir: Path,
+    pg_dsn: str,
+    extra_env: Mapping[str, str] | None = None,
+    services: Sequence[str] | None = None,
 ) -> Iterator[RunningSystem]:
     """Start the whole system isolated (see the module doc) and stop it afterwards, always:
     the services, the servers it started (none when they were running), then its database and
     topics are removed. ``pg_dsn`` names the Postgres server to use; ``extra_env`` adds
-    settings for the services."""
+    settings for the services; ``services`` starts only those (default: all four)."""
     run_id = uuid.uuid4().hex[:10]
-    ports = {name: free_port() for name in SERVICE_PORTS}
+    ports = {name: free_port() for name in (services or SERVICE_PORTS)}
     env = isolated_environment(run_id, pg_dsn, ports) | dict(extra_env or {})
     with patched_environ(env):
         local = LocalSystem(run_dir, repo_root)  # reads the stack's settings now
@@ -110,7 +114,7 @@ def running_system(
         )
     try:
         with patched_environ(env):
-            local.up()
+            local.up(services)
         yield running
     finally:
         try:
