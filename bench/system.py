@@ -10,12 +10,17 @@ says which it started in its figures' ``params``.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import time
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
 from bench.harness import REPO_ROOT, BenchContext, run_dir
@@ -54,9 +59,12 @@ async def bench_system(
     http_connections: int = 100,
 ) -> AsyncIterator[BenchSystem]:
     """Start ``services`` isolated, yield them with clients, stop and remove them after."""
+    # A folder of its own: LocalSystem keeps its honcho pid there, and would take a record
+    # left by another run for services already up.
+    folder = run_dir() / f"system-{uuid.uuid4().hex[:8]}"
     manager = running_system(
         REPO_ROOT,
-        run_dir() / "system",
+        folder,
         ctx.postgres.dsn,
         extra_env=extra_env,
         services=list(services),
@@ -81,8 +89,44 @@ async def bench_system(
                 await redis.aclose()
     finally:
         await asyncio.to_thread(manager.__exit__, None, None, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def started(system: BenchSystem) -> dict[str, Any]:
     """The ``params`` entry naming what a figure ran against."""
     return {"services": "+".join(system.services)}
+
+
+async def wait_consumed(
+    system: BenchSystem, service: str, topic: str, *, timeout_s: float = 300.0
+) -> float:
+    """Wait until ``service``'s consumer group has committed every record now on ``topic``
+    (set-up traffic applied before a measurement starts); the seconds it took."""
+    group = system.running.consumer_groups[service]
+    bootstrap = system.kafka.bootstrap_servers
+    began = time.monotonic()
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await probe.start()
+    await admin.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in probe.partitions_for_topic(topic) or []]
+        if not partitions:
+            await probe.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in probe.partitions_for_topic(topic) or []]
+        ends = await probe.end_offsets(partitions)
+        while True:
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            behind = sum(
+                end - (committed[tp].offset if committed.get(tp) else 0)
+                for tp, end in ends.items()
+                if end > 0
+            )
+            if behind <= 0:
+                return time.monotonic() - began
+            if time.monotonic() - began > timeout_s:
+                raise TimeoutError(f"{service} still {behind} records behind on {topic}")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+        await probe.stop()
