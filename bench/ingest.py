@@ -5,96 +5,74 @@ a consumer group and topics of its own (a uuid suffix, 12 partitions, deleted at
 write model already holds :data:`EXISTING_POSTS` posts of another tenant, with statistics, as a
 running service's does (see the comment there for why it matters).
 
-- ``ingest.upstream``: Task-create events by one bot, pre-produced to the upstream topic
-  (production not timed), then the service in worker mode in this process: events/s from the
-  consumer group's assignment until every activity is on the activities topic (strict decode,
-  one transaction per fetched partition batch, outbox, relay). ``.stored`` is the rate until
-  every event is committed to Postgres, ``.backlog_zero`` when the outbox was empty as well,
-  ``.assignment`` the group join (left out of the rates).
-- ``ingest.http.posts``: ``python -m canopy_ingestion api``, a real uvicorn server in a
-  subprocess, driven by httpx at a fixed concurrency for a bounded time, each request a
-  different author's post with a mention and a hashtag: requests/s, ``.p50`` and ``.p99``
-  latency. The load generator and the server share the machine's cores.
+- ``ingest.upstream.events_per_s``: :data:`UPSTREAM_EVENTS` records of a realistic upstream
+  mix (:mod:`bench.upstream_mix`: six systems, hundreds of keys, Tasks, Events, announcements,
+  documents and profile changes), pre-produced to the upstream topic (not timed), then the
+  service in worker mode in this process (its consumer and its outbox relay): events/s from
+  the first record the consumer is handed until the last activity is on the activities topic
+  — validated, stored with its outbox row, relayed. ``.stored_per_s`` is the rate until every
+  event is committed to Postgres, ``.backlog_zero`` when the outbox was empty as well (from
+  the first record), ``.assignment`` the group join (left out of the rates).
+- ``ingest.http.posts`` (:mod:`bench.ingest_http`): the write API under load: requests/s,
+  ``.p50`` and ``.p99`` latency.
 - ``ingest.outbox.relay``: the posts' outbox (api mode runs no relay), drained by one
   :class:`~canopy_ingestion.adapters.relay.OutboxRelay` in this process: activities/s.
-
-The outbox keys an activity by ``tenant:actor`` and the relay awaits each send of a key
-before the next, so one actor's activities keep their order. The upstream events all come
-from one bot: their activities are published one acknowledged send after another, onto one
-partition. The posts have 256 authors, and so 256 chains the relay sends side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib.util
-import os
-import statistics
-import sys
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 import asyncpg
-import httpx
-import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY
 
+from bench import upstream_mix
 from bench.figures import Figure, JSONScalar, rate
 from bench.harness import BenchContext, Benchmark
+from bench.ingest_http import EMPLOYEES, http_posts
 from bench.kafka import (
     HEARTBEAT_INTERVAL_MS,
     SESSION_TIMEOUT_MS,
-    Outgoing,
     delete_topics,
     produce_concurrently,
     wait_until,
 )
-from bench.servers import api_server, free_port
-from canopy_common.auth import issue_token
+from bench.tally import TopicTally
 from canopy_common.db import close_pool, create_pool, quote_schema
-from canopy_common.iris import user_iri
 from canopy_common.kafka import Producer, ensure_topics
-from canopy_common.service import Mode, Runtime, migrate
+from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler, Rejected
+from canopy_common.service import ConsumerSpec, Mode, Runtime, create_service_app, migrate
 from canopy_common.settings import KafkaSettings
 from canopy_common.testing.kafka import read_topic
 from canopy_ingestion.adapters.relay import OutboxRelay
-from canopy_ingestion.app import DEFINITION, create_app
+from canopy_ingestion.app import DEFINITION
 from canopy_ingestion.settings import Settings
 
-AS2: Final = "https://www.w3.org/ns/activitystreams"
 PARTITIONS: Final = 12  # KafkaSettings' default, as in production
-# ~30 s of consuming at the ~300-350 events/s a 2-core VM manages; 20,000 would take the
-# whole benchmark close to two minutes, and past them on a slow run.
-UPSTREAM_EVENTS: Final = 10_000
+# Enough for a few seconds of consuming at the rates a 2-core VM reaches, so the figure is
+# not a start-up effect; producing them beforehand takes a few seconds more.
+UPSTREAM_EVENTS: Final = 50_000
 WINDOW: Final = 100  # sends in flight while pre-producing (see bench.kafka.WINDOW)
-PROJECTS: Final = 48  # upstream record keys `tenant:<project>`: every partition gets some
-ASSIGNEES: Final = 16
-BOT: Final = "jira-bot"
 # A running service's posts table is not empty and has statistics. On an empty, unanalysed
 # one the planner looks an upstream object up (posts by tenant and id) through posts_by_thread,
 # filtering the tenant's posts, and a prepared statement may keep that plan: 10,000 events
 # into an empty table took ~0.7 ms a lookup instead of ~0.25 ms, and 40 s instead of 28.
 EXISTING_POSTS: Final = 20_000
 OTHER_TENANT: Final = "bench-existing"
-EMPLOYEES: Final = 256  # HTTP authors; request i is by employee i
-HTTP_CONCURRENCY: Final = 32
-HTTP_DURATION_S: Final = 10.0
-HTTP_MAX_REQUESTS: Final = 50_000
-HTTP_WARMUP_REQUESTS: Final = 2 * HTTP_CONCURRENCY  # first-request costs, not timed
-HTTP_TIMEOUT_S: Final = 10.0
-UPSTREAM_TIME_LIMIT_S: Final = 75.0  # from assignment on
+UPSTREAM_TIME_LIMIT_S: Final = 75.0  # from the first record on
 DRAIN_TIME_LIMIT_S: Final = 30.0
 ASSIGNMENT_TIMEOUT_S: Final = 30.0
-PROGRESS_INTERVAL_S: Final = 0.05  # row counts while the worker runs: cheap, but they share it
-TALLY_FETCH_MS: Final = 100
+PROGRESS_INTERVAL_S: Final = 0.05  # the worker's counters: in this process, nearly free
 _UNSENT = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+_RECORDS = "canopy_ingestion_consumer_records_total"
+_PUBLISHED = "canopy_ingestion_outbox_published_total"
 
 
 async def run(ctx: BenchContext) -> list[Figure]:
@@ -109,13 +87,12 @@ async def run(ctx: BenchContext) -> list[Figure]:
             schema_pool(settings) as pool,
             TopicTally(settings.kafka, settings.kafka.topic_activities) as activities,
         ):
-            bot_and_assignees = [(BOT, "bot")]
-            bot_and_assignees += [(f"assignee{i:02d}", "employee") for i in range(ASSIGNEES)]
-            await seed_people(pool, upstream_tenant, bot_and_assignees)
+            firm = upstream_mix.company(upstream_tenant)
+            await upstream_mix.seed_company(pool, firm)
             await seed_people(pool, http_tenant, [(user, "employee") for user in authors])
             await seed_existing_posts(pool)
             sync = str(await pool.fetchval("show synchronous_commit"))
-            figures = await upstream(settings, pool, activities, upstream_tenant, sync)
+            figures = await upstream(settings, pool, activities, firm, sync)
             posted, http_figures = await http_posts(settings, http_tenant, authors)
             figures += http_figures
             figures.append(await relay_drain(settings, pool, activities, posted, sync))
@@ -152,56 +129,67 @@ def bench_settings(ctx: BenchContext, suffix: str) -> Settings:
 # --- upstream -----------------------------------------------------------------------------------
 
 
-def task_events(tenant: str, count: int) -> list[Outgoing]:
-    """``count`` upstream ``Create``s of a Task by the bot, each assigned to one person and
-    keyed ``tenant:<project>``, with distinct activity and task ids."""
-    due = (datetime.now(UTC) + timedelta(days=7)).isoformat()
-    published = datetime.now(UTC).isoformat()
-    events = []
-    for i in range(count):
-        task = f"P{i % PROJECTS:02d}-{i}"
-        doc = {
-            "@context": AS2,
-            "id": f"https://jira.example/events/{uuid.uuid4()}",
-            "type": "Create",
-            "actor": user_iri(tenant, BOT),
-            "object": {
-                "type": "Task",
-                "id": f"https://jira.example/browse/{task}",
-                "name": f"Review the rollout plan ({task})",
-                "content": "Check the staged rollout and sign off before the release train.",
-                "endTime": due,
-            },
-            "to": [user_iri(tenant, f"assignee{i % ASSIGNEES:02d}")],
-            "published": published,
-            "tenant": tenant,
-            "source": "jira",
-        }
-        events.append(Outgoing(f"{tenant}:{task.split('-')[0]}", orjson.dumps(doc)))
-    return events
-
-
 @dataclass(slots=True)
 class Milestones:
     """How far the upstream run got, and when (``perf_counter``); ``None``: not reached."""
 
+    first_record: float | None = None  # the consumer was handed its first record
     stored_count: int = 0
     stored: float | None = None  # every event committed with its outbox row
+    activities: int | None = None  # outbox rows of the events, known once they are stored
     published: float | None = None  # every activity on the activities topic
     backlog_zero: float | None = None  # every event stored and the outbox empty
 
+    def noting_first(self, spec: ConsumerSpec) -> ConsumerSpec:
+        """``spec`` with handlers that note when the first record reaches either of them."""
+
+        def handler(runtime: Runtime) -> Handler:
+            inner = spec.handler(runtime)
+
+            async def handle(record: ConsumedRecord) -> None:
+                self._first()
+                await inner(record)
+
+            return handle
+
+        def batch_handler(runtime: Runtime) -> BatchHandler:
+            assert spec.batch_handler is not None
+            inner = spec.batch_handler(runtime)
+
+            async def handle(records: Sequence[ConsumedRecord]) -> Sequence[Rejected] | None:
+                self._first()
+                return await inner(records)  # the refused ones, for the consumer's DLQ
+
+            return handle
+
+        return dataclasses.replace(
+            spec, handler=handler, batch_handler=batch_handler if spec.batch_handler else None
+        )
+
+    def _first(self) -> None:
+        if self.first_record is None:
+            self.first_record = time.perf_counter()
+
 
 async def upstream(
-    settings: Settings, pool: asyncpg.Pool, activities: TopicTally, tenant: str, sync: str
+    settings: Settings,
+    pool: asyncpg.Pool,
+    activities: TopicTally,
+    firm: upstream_mix.Company,
+    sync: str,
 ) -> list[Figure]:
-    """Pre-produce the Task events, start the worker and time them through to the topic."""
+    """Pre-produce the mix, start the worker and time the events through to the topic."""
     kafka = settings.kafka
+    records = upstream_mix.upstream_events(firm, UPSTREAM_EVENTS)
     async with Producer(kafka, client_id=f"{kafka.client_id}-bench") as producer:
-        _, ends = await produce_concurrently(
-            producer, kafka.topic_upstream, task_events(tenant, UPSTREAM_EVENTS), WINDOW, {}
-        )
+        _, ends = await produce_concurrently(producer, kafka.topic_upstream, records, WINDOW, {})
     events = sum(ends.values())
-    app = create_app(settings, Mode.WORKER)
+    reached = Milestones()
+    definition = dataclasses.replace(
+        DEFINITION, consumers=[reached.noting_first(spec) for spec in DEFINITION.consumers]
+    )
+    app = create_service_app(definition, settings, Mode.WORKER)
+    progress = Progress(kafka.topic_upstream)
     started = time.perf_counter()
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
@@ -209,18 +197,23 @@ async def upstream(
         assigned_at = await wait_until(lambda: consumer.assigned, ASSIGNMENT_TIMEOUT_S)
         if assigned_at is None:
             raise RuntimeError(f"the worker was not assigned within {ASSIGNMENT_TIMEOUT_S} s")
-        reached = await watch_upstream(pool, activities, events)
+        await watch_upstream(pool, activities, events, reached, progress)
     dead = len(await read_topic(kafka, kafka.topic_dlq))
     if dead:
         raise RuntimeError(f"{dead} upstream events were dead-lettered: the rates would lie")
+    if reached.first_record is None:
+        raise RuntimeError(f"the worker was handed no record within {UPSTREAM_TIME_LIMIT_S} s")
 
     params: dict[str, JSONScalar] = {
+        "mix": upstream_mix.describe_mix(),
+        "systems": len(upstream_mix.BOTS),
+        "keys": upstream_mix.keys_of(records),
         "partitions": PARTITIONS,
-        "bots": 1,
         "batch": kafka.max_batch_records,
         "existing_posts": EXISTING_POSTS,
         "synchronous_commit": sync,
     }
+    first = reached.first_record
     figures = [
         Figure(
             "ingest.upstream.assignment",
@@ -230,21 +223,26 @@ async def upstream(
             {"session_timeout_ms": SESSION_TIMEOUT_MS},
         ),
         upstream_rate(
-            "ingest.upstream", activities.count, events, assigned_at, reached.published, params
+            "ingest.upstream.events_per_s",
+            activities.count,
+            events,
+            first,
+            reached.published,
+            {**params, "activities": reached.activities},
         ),
         upstream_rate(
-            "ingest.upstream.stored",
+            "ingest.upstream.stored_per_s",
             reached.stored_count,
             events,
-            assigned_at,
+            first,
             reached.stored,
             params,
         ),
     ]
     if reached.backlog_zero is not None:
-        after_s = reached.backlog_zero - assigned_at
+        after_s = reached.backlog_zero - first
         figures.append(
-            Figure("ingest.upstream.backlog_zero", after_s, "s", events, {"from": "assignment"})
+            Figure("ingest.upstream.backlog_zero", after_s, "s", events, {"from": "first record"})
         )
     return figures
 
@@ -253,150 +251,61 @@ def upstream_rate(
     name: str,
     done: int,
     events: int,
-    assigned_at: float,
+    first: float,
     at: float | None,
     params: dict[str, JSONScalar],
 ) -> Figure:
-    """``events`` from assignment to ``at``; if the time limit came first, the ``done`` of
-    them in that time (``time_limited=True``)."""
+    """``events`` from the first record to ``at``; if the time limit came first, the ``done``
+    of them in that time (``time_limited=True``)."""
     if at is None:
         return rate(name, done, UPSTREAM_TIME_LIMIT_S, "events/s", **params, time_limited=True)
-    return rate(name, events, at - assigned_at, "events/s", **params)
+    return rate(name, events, at - first, "events/s", **params)
 
 
-async def watch_upstream(pool: asyncpg.Pool, activities: TopicTally, events: int) -> Milestones:
-    """Poll the row counts and the tally until every stage is reached, or the time is up."""
-    reached = Milestones()
-    deadline = time.perf_counter() + UPSTREAM_TIME_LIMIT_S
+class Progress:
+    """How far the worker got, from its own Prometheus counters (it runs in this process):
+    records handled (each batch's after its commit) and outbox rows marked sent. Polling
+    them costs the measured system nothing, unlike counting rows in its tables."""
+
+    def __init__(self, topic: str) -> None:
+        self._topic = topic
+        self._start = (self._handled(), self._sent())
+
+    def handled(self) -> int:
+        return self._handled() - self._start[0]
+
+    def sent(self) -> int:
+        return self._sent() - self._start[1]
+
+    def _handled(self) -> int:
+        return sum(
+            int(REGISTRY.get_sample_value(_RECORDS, {"topic": self._topic, "outcome": o}) or 0)
+            for o in ("processed", "dead_lettered")
+        )
+
+    @staticmethod
+    def _sent() -> int:
+        return int(REGISTRY.get_sample_value(_PUBLISHED) or 0)
+
+
+async def watch_upstream(
+    pool: asyncpg.Pool, activities: TopicTally, events: int, reached: Milestones, progress: Progress
+) -> None:
+    """Poll the worker's counters and the tally until every stage is reached, or the time is
+    up (counted from the first record, or from now while there is none)."""
+    began = time.perf_counter()
     while reached.backlog_zero is None or reached.published is None:
-        if time.perf_counter() >= deadline:
-            return reached
-        row = await pool.fetchrow(f"SELECT (SELECT count(*) FROM consumed_activities), ({_UNSENT})")
-        assert row is not None
-        now, (reached.stored_count, unsent) = time.perf_counter(), row
+        if time.perf_counter() >= (reached.first_record or began) + UPSTREAM_TIME_LIMIT_S:
+            return
+        now, reached.stored_count = time.perf_counter(), progress.handled()
         if reached.stored is None and reached.stored_count >= events:
             reached.stored = now
-        if reached.backlog_zero is None and reached.stored is not None and unsent == 0:
-            reached.backlog_zero = now
-        reached.published = activities.reached_at(events)
+            reached.activities = int(await pool.fetchval("SELECT count(*) FROM outbox"))
+        if reached.activities is not None:
+            reached.published = activities.reached_at(reached.activities)
+            if reached.backlog_zero is None and progress.sent() >= reached.activities:
+                reached.backlog_zero = time.perf_counter()
         await asyncio.sleep(PROGRESS_INTERVAL_S)
-    return reached
-
-
-# --- HTTP posts ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Load:
-    """What the load generator saw: latencies of the 201s, and the other answers by kind."""
-
-    latencies_s: list[float]
-    errors: dict[str, int]
-    elapsed_s: float
-
-
-async def http_posts(
-    settings: Settings, tenant: str, authors: Sequence[str]
-) -> tuple[int, list[Figure]]:
-    """Serve the API from a subprocess and post at a fixed concurrency: how many posts were
-    created (warm-up included), and the figures."""
-    tokens = [
-        issue_token(settings.auth, tenant=tenant, user=user, roles=["member"]) for user in authors
-    ]
-    skip_sniffio_lookups()
-    port = free_port()
-    async with api_server(settings, port):
-        base_url = f"http://{settings.host}:{port}"
-        warmup = await drive(base_url, authors, tokens, HTTP_WARMUP_REQUESTS, None)
-        load = await drive(base_url, authors, tokens, HTTP_MAX_REQUESTS, HTTP_DURATION_S)
-    errors = dict(warmup.errors)
-    for what, count in load.errors.items():
-        errors[what] = errors.get(what, 0) + count
-    done = len(load.latencies_s)
-    if done < 2:
-        raise RuntimeError(f"only {done} posts were created; the other answers: {errors}")
-    params: dict[str, JSONScalar] = {
-        "concurrency": HTTP_CONCURRENCY,
-        "errors": sum(errors.values()),
-        **{f"errors_{what}": count for what, count in sorted(errors.items())},
-    }
-    cuts = statistics.quantiles(load.latencies_s, n=100, method="inclusive")
-    figures = [
-        rate(
-            "ingest.http.posts",
-            done,
-            load.elapsed_s,
-            "requests/s",
-            **params,
-            pool_max_size=settings.postgres.pool_max_size,
-            client="httpx in the bench process, sharing the cores with the server",
-            cores=os.cpu_count(),
-        ),
-        Figure("ingest.http.posts.p50", cuts[49] * 1000, "ms", done, params),
-        Figure("ingest.http.posts.p99", cuts[98] * 1000, "ms", done, params),
-    ]
-    return done + len(warmup.latencies_s), figures
-
-
-async def drive(
-    base_url: str,
-    authors: Sequence[str],
-    tokens: Sequence[str],
-    requests: int,
-    duration_s: float | None,
-) -> Load:
-    """:data:`HTTP_CONCURRENCY` workers posting until ``requests`` have been sent or
-    ``duration_s`` (if any) is up; request ``i`` is by author ``i``, mentioning ``i + 1``.
-
-    Each worker has a client of its own with one keep-alive connection: httpcore's pool
-    matches waiting requests to connections in time that grows with both, and one shared
-    pool of 32 cost more CPU than the server did.
-    """
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    issued = 0
-    start = time.perf_counter()
-    deadline = start + duration_s if duration_s is not None else float("inf")
-
-    async def worker() -> None:
-        nonlocal issued
-        async with httpx.AsyncClient(
-            base_url=base_url, limits=httpx.Limits(max_connections=1), timeout=HTTP_TIMEOUT_S
-        ) as client:
-            while issued < requests and time.perf_counter() < deadline:
-                i, issued = issued, issued + 1
-                mentioned = authors[(i + 1) % len(authors)]
-                body = {
-                    "content": f"Notes from sync {i}: thanks @{mentioned} for the review, "
-                    "the rollout goes out on Friday. #release"
-                }
-                headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
-                sent = time.perf_counter()
-                try:
-                    response = await client.post("/v1/posts", json=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    what = type(exc).__name__
-                else:
-                    if response.status_code == 201:
-                        latencies.append(time.perf_counter() - sent)
-                        continue
-                    what = str(response.status_code)
-                errors[what] = errors.get(what, 0) + 1
-
-    await asyncio.gather(*(worker() for _ in range(HTTP_CONCURRENCY)))
-    return Load(latencies, errors, time.perf_counter() - start)
-
-
-def skip_sniffio_lookups() -> None:
-    """Record sniffio as missing, so httpcore stops searching ``sys.path`` for it.
-
-    httpcore imports sniffio whenever it makes a lock or an event (several per request);
-    anyio 4 no longer brings it, and a failed import searches again every time: ~0.4 ms a
-    call here, a quarter of the load generator's CPU. httpcore then assumes asyncio, which is
-    what it concludes without sniffio anyway.
-    """
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 async def relay_drain(
@@ -428,63 +337,12 @@ async def relay_drain(
         keys=EMPLOYEES,
         batch=settings.relay_batch_size,
         buckets_per_claim=settings.relay_buckets_per_claim,
+        concurrency=settings.relay_concurrency,
         synchronous_commit=sync,
     )
 
 
 # --- shared -------------------------------------------------------------------------------------
-
-
-class TopicTally:
-    """Counts a topic's records as they arrive, and notes when each count was reached.
-
-    A consumer of every partition, in no group, from the beginning. The brokers' end offsets
-    would be cheaper to ask, but Tansu answers the base offset of a partition's last batch
-    plus one, not the offset after its last record, so they undercount.
-    """
-
-    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
-        self.count = 0
-        self._counts: list[tuple[int, float]] = []  # (count, perf_counter) after each fetch
-        self._partitions = [TopicPartition(topic, p) for p in range(kafka.partitions)]
-        self._client = AIOKafkaConsumer(
-            bootstrap_servers=kafka.bootstrap_servers,
-            client_id=f"{kafka.client_id}-bench-tally",
-            enable_auto_commit=False,
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    def reached_at(self, total: int) -> float | None:
-        """When the count first reached ``total``; ``None`` if it has not."""
-        if self._task is not None and self._task.done():
-            self._task.result()  # the tally failed: say why, rather than wait for nothing
-        return next((at for count, at in self._counts if count >= total), None)
-
-    async def __aenter__(self) -> Self:
-        await self._client.start()
-        self._client.assign(self._partitions)
-        await self._client.seek_to_beginning(*self._partitions)
-        self._task = asyncio.create_task(self._tally(), name="bench-tally")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._client.stop()
-
-    async def _tally(self) -> None:
-        while True:
-            batches = await self._client.getmany(timeout_ms=TALLY_FETCH_MS)
-            if received := sum(len(records) for records in batches.values()):
-                self.count += received
-                self._counts.append((self.count, time.perf_counter()))
 
 
 async def seed_people(pool: asyncpg.Pool, tenant: str, people: Sequence[tuple[str, str]]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from ingestion_harness import ingestion_settings
 from prometheus_client import REGISTRY
 
@@ -20,7 +21,7 @@ from canopy_common.db import close_pool, create_pool
 from canopy_common.devstack import LocalStack, StackEndpoints
 from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.iris import user_iri
-from canopy_common.kafka import Producer, ensure_topics
+from canopy_common.kafka import Delivery, Producer, RecordBatch, ensure_topics
 from canopy_common.service import Mode, migrate
 from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
 from canopy_common.testing.factories import ActivityFactory
@@ -169,11 +170,13 @@ async def test_rows_sent_longer_ago_than_the_retention_are_pruned_and_recent_one
 
 
 class CountingProducer(Producer):
+    """Counts the records the relay published through it."""
+
     sent = 0
 
-    async def send(self, *args: Any, **kwargs: Any) -> Any:
-        delivery = await super().send(*args, **kwargs)
-        self.sent += 1
+    async def send_batch(self, topic: str, partition: int, batch: RecordBatch) -> Delivery:
+        delivery = await super().send_batch(topic, partition, batch)
+        self.sent += batch.count
         return delivery
 
 
@@ -199,6 +202,55 @@ async def test_two_relays_side_by_side_publish_every_row_once_in_order_per_key(
     assert ids_by_key(records) == expected_by_key(activities)
     assert min(first.sent, second.sent) > 0  # both did a share
     assert first.sent + second.sent == len(activities)
+
+
+async def test_keys_sharing_partitions_keep_their_order_over_many_batches_per_partition(
+    box: Outbox, tenant: str
+) -> None:
+    # Batches of about one record: every partition is a long chain of them.
+    activities = posts(tenant, [f"user{i}" for i in range(30)], 300)
+    await box.append(*activities)
+    kafka = box.settings.kafka
+
+    async with Producer(kafka) as producer, box.relay(producer, relay_max_batch_bytes=1024):
+        await eventually(box.all_sent, what="every outbox row marked sent")
+
+    records = await read_topic(kafka, kafka.topic_activities)
+    assert len(records) == len(activities)
+    assert ids_by_key(records) == expected_by_key(activities)
+
+
+class FailingOnceProducer(Producer):
+    """Refuses the first batch sent to each partition, as a broker gone away would."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused: set[int] = set()
+
+    async def send_batch(self, topic: str, partition: int, batch: RecordBatch) -> Delivery:
+        if partition not in self.refused:
+            self.refused.add(partition)
+            raise KafkaConnectionError("the broker went away")
+        return await super().send_batch(topic, partition, batch)
+
+
+async def test_a_failed_batch_stops_its_partition_so_nothing_overtakes_it(
+    box: Outbox, tenant: str
+) -> None:
+    activities = posts(tenant, [f"user{i}" for i in range(12)], 120)
+    await box.append(*activities)
+    kafka = box.settings.kafka
+
+    async with (
+        FailingOnceProducer(kafka) as producer,
+        box.relay(producer, relay_max_batch_bytes=4096),
+    ):
+        await eventually(box.all_sent, what="every outbox row marked sent after the retries")
+
+    assert producer.refused  # every partition failed once, then went on
+    records = await read_topic(kafka, kafka.topic_activities)
+    assert len(records) == len(activities)  # a refused batch was never half-sent
+    assert ids_by_key(records) == expected_by_key(activities)
 
 
 async def test_a_notify_wakes_the_relay_long_before_its_next_poll(box: Outbox, tenant: str) -> None:

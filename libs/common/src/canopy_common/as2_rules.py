@@ -64,6 +64,10 @@ _COLLECTION_OR_LINK = frozenset(
     {"Collection", "OrderedCollection", "CollectionPage", "OrderedCollectionPage", "Link"}
 )
 _ORDERED = frozenset({"OrderedCollection", "OrderedCollectionPage"})
+# The members _check_collection looks at: an object with none of them needs no look.
+_COLLECTION_KEYS = frozenset(
+    {"items", "orderedItems", "first", "last", "current", "next", "prev", "partOf"}
+)
 _UNORDERED = frozenset({"Collection", "CollectionPage"})
 
 # Properties whose values are IRIs, objects or links, alone or in an array.
@@ -203,8 +207,13 @@ def iter_violations(doc: Any) -> Iterator[Violation]:
     if not isinstance(doc, dict):
         yield Violation("$", f"an AS2 document must be a JSON object, not {_kind(doc)}")
         return
-    yield from _check_context(doc.get("@context"))
-    yield from _check_object(doc, "", 0)
+    # Every record a consumer reads goes through here: plain functions adding to one list,
+    # and paths spelled out only for a violation or a nested object, cost a fraction of
+    # generators and an f-string for every member.
+    found: list[Violation] = []
+    _check_context(doc.get("@context"), found)
+    _check_object(doc, "", 0, found)
+    yield from found
 
 
 def _kind(value: Any) -> str:
@@ -221,94 +230,122 @@ def _at(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _check_context(context: Any) -> Iterator[Violation]:
+def _check_context(context: Any, found: list[Violation]) -> None:
     if context is None:  # AS2 core 2.1: without @context the AS2 context is implied
         return
     entries = context if isinstance(context, list) else [context]
     for entry in entries:
         if not isinstance(entry, str | dict):
-            yield Violation(
-                "@context",
-                f"must be a context IRI, a context object or an array of them, not {_kind(entry)}",
+            found.append(
+                Violation(
+                    "@context",
+                    "must be a context IRI, a context object or an array of them, "
+                    f"not {_kind(entry)}",
+                )
             )
             return
     if not any(isinstance(entry, str) and entry in AS2_CONTEXTS for entry in entries):
-        yield Violation("@context", f"does not reference the AS2 context {AS2_CONTEXT}")
+        found.append(Violation("@context", f"does not reference the AS2 context {AS2_CONTEXT}"))
 
 
-def _check_object(obj: dict[str, Any], path: str, depth: int) -> Iterator[Violation]:
+def _check_object(obj: dict[str, Any], path: str, depth: int, found: list[Violation]) -> None:
     if depth > MAX_DEPTH:
-        yield Violation(path, f"objects nested deeper than {MAX_DEPTH} levels")
+        found.append(Violation(path, f"objects nested deeper than {MAX_DEPTH} levels"))
         return
     for key, value in obj.items():
         if value is not None:
-            yield from _check_member(key, value, _at(path, key), depth)
-    yield from _check_collection(obj, path)
+            _check_member(key, value, path, depth, found)
+    if not _COLLECTION_KEYS.isdisjoint(obj):
+        found.extend(_check_collection(obj, path))
 
 
-def _check_member(key: str, value: Any, path: str, depth: int) -> Iterator[Violation]:
-    if key in NATURAL_LANGUAGE_PROPS and isinstance(value, dict):
-        yield Violation(path, f"must be a string; put language maps in {key}Map")
-    elif key in _STRING_PROPS and not isinstance(value, str):
-        yield Violation(path, f"must be a string, not {_kind(value)}")
-    elif key.endswith("Map") and key[:-3] in NATURAL_LANGUAGE_PROPS:
-        yield from _check_language_map(key, value, path)
+def _check_member(key: str, value: Any, parent: str, depth: int, found: list[Violation]) -> None:
+    """Check ``parent.key``; its path is spelled out only when it is needed."""
+    if key in _REFERENCE_PROPS:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, str) and key not in _RELATIVE_IRI_ALLOWED:
+                    if _IRI.fullmatch(item) is None:
+                        found.append(Violation(f"{_at(parent, key)}[{index}]", _not_absolute(item)))
+                else:
+                    _check_reference(key, item, f"{_at(parent, key)}[{index}]", depth, found)
+        elif isinstance(value, str) and key not in _RELATIVE_IRI_ALLOWED:
+            if _IRI.fullmatch(value) is None:
+                found.append(Violation(_at(parent, key), _not_absolute(value)))
+        else:
+            _check_reference(key, value, _at(parent, key), depth, found)
+    elif key in NATURAL_LANGUAGE_PROPS and isinstance(value, dict):
+        found.append(
+            Violation(_at(parent, key), f"must be a string; put language maps in {key}Map")
+        )
+    elif key in _STRING_PROPS:
+        if not isinstance(value, str):
+            found.append(Violation(_at(parent, key), f"must be a string, not {_kind(value)}"))
     elif key in ("id", "href"):
         if not isinstance(value, str):
-            yield Violation(path, f"must be an IRI string, not {_kind(value)}")
-        elif not is_absolute_iri(value):
-            yield Violation(path, f"must be an absolute IRI, not {value!r}")
+            found.append(Violation(_at(parent, key), f"must be an IRI string, not {_kind(value)}"))
+        elif _IRI.fullmatch(value) is None:
+            found.append(Violation(_at(parent, key), _not_absolute(value)))
     elif key == "type":
+        if isinstance(value, str) and value:
+            return  # the usual case, without a generator
         names = value if isinstance(value, list) else [value]
         if not names or not all(isinstance(name, str) and name for name in names):
-            yield Violation(path, "must be a type name or an array of type names")
+            found.append(
+                Violation(_at(parent, key), "must be a type name or an array of type names")
+            )
     elif key in _DATETIME_PROPS:
-        yield from _check_datetime(value, path)
+        _check_datetime(value, _at(parent, key), found)
+    elif key.endswith("Map") and key[:-3] in NATURAL_LANGUAGE_PROPS:
+        _check_language_map(value, _at(parent, key), found)
     elif key in _NONNEGATIVE_INT_PROPS:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            yield Violation(path, "must be a non-negative integer")
+            found.append(Violation(_at(parent, key), "must be a non-negative integer"))
     elif key == "hreflang":
         if not (isinstance(value, str) and is_language_tag(value)):
-            yield Violation(path, f"must be a BCP 47 language tag, not {value!r}")
+            found.append(
+                Violation(_at(parent, key), f"must be a BCP 47 language tag, not {value!r}")
+            )
     elif key == "rel":
         rels = value if isinstance(value, list) else [value]
         if not all(isinstance(rel, str) for rel in rels):
-            yield Violation(path, "must be a link relation string or an array of them")
-    elif key in _REFERENCE_PROPS:
-        items = value if isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            item_path = f"{path}[{index}]" if isinstance(value, list) else path
-            yield from _check_reference(key, item, item_path, depth)
+            found.append(
+                Violation(_at(parent, key), "must be a link relation string or an array of them")
+            )
 
 
-def _check_language_map(key: str, value: Any, path: str) -> Iterator[Violation]:
+def _not_absolute(value: str) -> str:
+    return f"must be an absolute IRI, not {value!r}"
+
+
+def _check_language_map(value: Any, path: str, found: list[Violation]) -> None:
     if not isinstance(value, dict):
-        yield Violation(path, f"must map language tags to strings, not {_kind(value)}")
+        found.append(Violation(path, f"must map language tags to strings, not {_kind(value)}"))
         return
     for tag, text in value.items():
         if not is_language_tag(tag):
-            yield Violation(path, f"{tag!r} is not a valid BCP 47 language tag")
+            found.append(Violation(path, f"{tag!r} is not a valid BCP 47 language tag"))
         elif not isinstance(text, str):
-            yield Violation(_at(path, tag), f"must be a string, not {_kind(text)}")
+            found.append(Violation(_at(path, tag), f"must be a string, not {_kind(text)}"))
 
 
-def _check_datetime(value: Any, path: str) -> Iterator[Violation]:
+def _check_datetime(value: Any, path: str, found: list[Violation]) -> None:
     if not isinstance(value, str):
-        yield Violation(path, f"must be an ISO 8601 date-time string, not {_kind(value)}")
+        found.append(Violation(path, f"must be an ISO 8601 date-time string, not {_kind(value)}"))
         return
     try:
         datetime.fromisoformat(value)
     except ValueError:
-        yield Violation(path, f"must be an ISO 8601 date-time, not {value!r}")
+        found.append(Violation(path, f"must be an ISO 8601 date-time, not {value!r}"))
 
 
-def _check_reference(key: str, item: Any, path: str, depth: int) -> Iterator[Violation]:
+def _check_reference(key: str, item: Any, path: str, depth: int, found: list[Violation]) -> None:
     if isinstance(item, dict):
-        yield from _check_object(item, path, depth + 1)
+        _check_object(item, path, depth + 1, found)
     elif not isinstance(item, str):
-        yield Violation(path, f"must be an IRI, an object or a link, not {_kind(item)}")
+        found.append(Violation(path, f"must be an IRI, an object or a link, not {_kind(item)}"))
     elif key not in _RELATIVE_IRI_ALLOWED and not is_absolute_iri(item):
-        yield Violation(path, f"must be an absolute IRI, not {item!r}")
+        found.append(Violation(path, _not_absolute(item)))
 
 
 def _check_collection(obj: dict[str, Any], path: str) -> Iterator[Violation]:

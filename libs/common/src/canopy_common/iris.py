@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote, unquote
 
@@ -29,6 +30,7 @@ class CanopyName:
     key: str
 
 
+@lru_cache(maxsize=65_536)  # quote() is slow, and activities name the same people often
 def user_iri(tenant: str, user_id: str) -> str:
     """The IRI of a person: ``urn:canopy:<tenant>:user:<id>``."""
     return f"urn:canopy:{tenant}:user:{quote(user_id, safe='')}"
@@ -39,6 +41,7 @@ def tag_iri(tenant: str, tag: str) -> str:
     return f"urn:canopy:{tenant}:tag:{quote(tag.lower(), safe='')}"
 
 
+@lru_cache(maxsize=65_536)  # the same people and bots come up in record after record
 def parse_name(iri: str) -> CanopyName | None:
     """The tenant, kind and key of a ``urn:canopy:`` IRI; None for any other IRI."""
     found = _CANOPY_URN.match(iri)

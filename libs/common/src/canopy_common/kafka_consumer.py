@@ -64,11 +64,20 @@ class ConsumedRecord:
         return value.decode("utf-8", "replace") if value is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record a batch handler refused as poison, and why: the consumer dead-letters it."""
+
+    record: ConsumedRecord
+    error: Exception
+
+
 Handler = Callable[[ConsumedRecord], Awaitable[None]]
-# Handles one partition's fetched records together (one transaction for all of them). Any
-# failure sends the consumer back to the per-record handler for those records, which retries
-# transient failures and dead-letters only the poison record: handlers must be idempotent.
-BatchHandler = Callable[[Sequence[ConsumedRecord]], Awaitable[None]]
+# Handles fetched records together (one transaction for all of them) and may return those it
+# refused as poison, which the consumer dead-letters; the rest are done. An exception sends the
+# consumer back to the per-record handler for those records, which retries transient failures
+# and dead-letters only the poison record: handlers must be idempotent.
+BatchHandler = Callable[[Sequence[ConsumedRecord]], Awaitable[Sequence[Rejected] | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +121,11 @@ class Consumer(BackgroundLoop):
     The DLQ producer is ``producer`` if given (it must be started and outlive the
     consumer), otherwise one the consumer owns. ``session_timeout_ms`` and
     ``heartbeat_interval_ms`` default to the settings' (see :class:`KafkaSettings`).
+
+    ``batch_handler`` gets one partition's fetched records at a time, or with
+    ``whole_fetch`` every partition's records of a fetch in one call (each partition's in
+    order): fewer, larger transactions. If that call fails, the partitions are tried one by
+    one, then record by record.
     """
 
     def __init__(
@@ -123,6 +137,7 @@ class Consumer(BackgroundLoop):
         topics: Sequence[str],
         handler: Handler,
         batch_handler: BatchHandler | None = None,
+        whole_fetch: bool = False,
         producer: Producer | None = None,
         auto_offset_reset: Literal["earliest", "latest"] = "earliest",
         session_timeout_ms: int | None = None,
@@ -136,6 +151,7 @@ class Consumer(BackgroundLoop):
         self._topics = list(topics)
         self._handler = handler
         self._batch_handler = batch_handler
+        self._whole_fetch = whole_fetch
         self._owns_producer = producer is None
         self._producer = producer or Producer(
             settings, client_id=f"{settings.client_id}-{service}-dlq"
@@ -147,6 +163,7 @@ class Consumer(BackgroundLoop):
             "enable_auto_commit": False,
             "auto_offset_reset": auto_offset_reset,
             "request_timeout_ms": settings.request_timeout_ms,
+            "fetch_max_wait_ms": settings.fetch_max_wait_ms,
             "session_timeout_ms": session_timeout_ms or settings.session_timeout_ms,
             "heartbeat_interval_ms": heartbeat_interval_ms or settings.heartbeat_interval_ms,
         }
@@ -299,6 +316,11 @@ class Consumer(BackgroundLoop):
     ) -> dict[TopicPartition, int]:
         """Handle the batch in order; return the next offset to process per partition."""
         next_offsets = {tp: records[0].offset for tp, records in batch.items()}
+        every = [raw for records in batch.values() for raw in records]
+        if self._whole_fetch and len(batch) > 1 and await self._process_together(every):
+            for tp, records in batch.items():
+                next_offsets[tp] = self._done[tp] = records[-1].offset + 1
+            return next_offsets
         unfinished = dict(next_offsets)
         for tp, records in batch.items():
             if await self._process_together(records):
@@ -325,7 +347,18 @@ class Consumer(BackgroundLoop):
             return False
         consumed = [_to_consumed_record(raw) for raw in records]
         try:
-            await self._batch_handler(consumed)
+            rejected = await self._batch_handler(consumed) or ()
+            # After the batch's commit: a DLQ that cannot be reached sends the batch back to
+            # record by record, where the applied records are no-ops.
+            for refused in sorted(rejected, key=lambda r: (r.record.partition, r.record.offset)):
+                record, error = refused.record, refused.error
+                log.warning(
+                    "poison record in a batch, dead-lettering",
+                    **_where(record),
+                    error_class=type(error).__name__,
+                    error=str(error),
+                )
+                await self._dead_letter(record, record.value, error)
         except Exception as exc:
             log.info(
                 "batch failed, handling its records one by one",
@@ -336,8 +369,10 @@ class Consumer(BackgroundLoop):
                 transient=is_transient(exc),
             )
             return False
+        refused_at = {(r.record.partition, r.record.offset) for r in rejected}
         for record in consumed:
-            self._count(record.topic, "processed")
+            dead = (record.partition, record.offset) in refused_at
+            self._count(record.topic, "dead_lettered" if dead else "processed")
         return True
 
     async def _process(self, client: Any, raw: Any) -> bool:
@@ -396,22 +431,25 @@ class Consumer(BackgroundLoop):
                 exc_info=exc,
             )
             try:  # on failure the handler runs again first: handlers are idempotent
-                await self._dead_letter(raw, exc)
+                await self._dead_letter(record, raw.value, exc)
             except Exception as dlq_exc:
                 raise TransientError(f"cannot publish to the DLQ: {dlq_exc!r}") from dlq_exc
             return "dead_lettered"
         return "processed"
 
-    async def _dead_letter(self, raw: Any, exc: Exception) -> None:
+    async def _dead_letter(
+        self, record: ConsumedRecord, value: bytes | None, exc: Exception
+    ) -> None:
+        """Send ``record`` to the DLQ with ``value``, its value as fetched (``None``: null)."""
         headers = dead_letter_headers(
-            raw.headers,
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
+            record.headers.items(),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
             group=self._group_id,
             error=exc,
         )
-        await self._producer.send(self._settings.topic_dlq, raw.value, key=raw.key, headers=headers)
+        await self._producer.send(self._settings.topic_dlq, value, key=record.key, headers=headers)
 
     def _pause_after_retries(self, client: Any) -> None:
         pause_s = self._settings.retry_backoff_max_ms / 1000

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any, Self, TypeAlias
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from pydantic import BaseModel
 
 from canopy_common.settings import KafkaSettings
@@ -62,6 +65,29 @@ class Delivery:
     offset: int
 
 
+class RecordBatch:
+    """Records for one partition, sent together as one Kafka record batch, which the broker
+    writes whole or not at all (see :meth:`Producer.send_batch`).
+
+    :meth:`append` returns False once the batch holds ``max_bytes`` (the first record always
+    fits, whatever its size); send what it holds and start another.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._builder = BatchBuilder(max_bytes, 0)  # 0: uncompressed, as the producer sends
+        self.count = 0
+
+    def append(self, value: bytes, *, key: bytes | None, headers: Headers | None) -> bool:
+        """Add a record (headers as :func:`encode_headers` makes them); False when full."""
+        added = self._builder.append(
+            timestamp=None, key=key, value=value, headers=encode_headers(headers)
+        )
+        if added is None:
+            return False
+        self.count += 1
+        return True
+
+
 class Producer:
     """An aiokafka producer with Canopy's settings, JSON values and trace headers.
 
@@ -74,6 +100,7 @@ class Producer:
         self._settings = settings
         self._client_id = client_id or settings.client_id
         self._client: Any = None
+        self._partitioner = DefaultPartitioner()
 
     @property
     def started(self) -> bool:
@@ -90,6 +117,7 @@ class Producer:
             acks="all",
             enable_idempotence=self._settings.enable_idempotence,
             request_timeout_ms=self._settings.request_timeout_ms,
+            partitioner=self._partitioner,
         )
         try:
             await client.start()
@@ -115,6 +143,30 @@ class Producer:
         if self._client is None:
             raise RuntimeError("producer not started")
         return sorted(await self._client.partitions_for(topic))
+
+    async def partitions_of(self, topic: str, keys: Iterable[str | bytes]) -> list[int]:
+        """The partitions :meth:`send` puts records with ``keys`` on (Kafka's default
+        partitioner: murmur2 of the key over the topic's partitions)."""
+        partitions = tuple(await self.partitions_for(topic))
+        return [
+            _partition_of(key.encode() if isinstance(key, str) else key, partitions) for key in keys
+        ]
+
+    async def send_batch(self, topic: str, partition: int, batch: RecordBatch) -> Delivery:
+        """Publish ``batch`` to ``partition`` and wait until the broker has acknowledged it;
+        the delivery of its first record. All of it is written, or none.
+
+        A batch is queued for its partition only when no other is waiting there, and aiokafka
+        sends a partition's batches one at a time, putting a retried one back at the head of
+        the queue: batches sent one after another (each awaited) land in that order.
+        """
+        if self._client is None:
+            raise RuntimeError("Producer.send_batch() before start()")
+        builder = batch._builder
+        builder.close()  # so send() never adds records of its own to it
+        future = await self._client.send_batch(builder, topic, partition=partition)
+        metadata = await future
+        return Delivery(metadata.topic, metadata.partition, metadata.offset)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -153,3 +205,9 @@ class Producer:
             partition=partition,
         )
         return Delivery(metadata.topic, metadata.partition, metadata.offset)
+
+
+@lru_cache(maxsize=65_536)
+def _partition_of(key: bytes, partitions: tuple[int, ...]) -> int:
+    # murmur2 is pure Python in aiokafka: a few microseconds a key, and keys repeat.
+    return int(DefaultPartitioner()(key, list(partitions), list(partitions)))

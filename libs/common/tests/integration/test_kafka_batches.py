@@ -1,5 +1,7 @@
-"""Batch handling through the real broker: one call for a partition's records, and a poison
-record in the batch sends the consumer back to record-by-record so only it is dead-lettered."""
+"""Batch handling through the real broker: one call for a partition's records (or, with
+``whole_fetch``, for a whole fetch), a poison record in the batch sends the consumer back to
+record-by-record so only it is dead-lettered, and records the batch handler refuses are
+dead-lettered without that detour."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from canopy_common.kafka import (
     Consumer,
     Handler,
     Producer,
+    Rejected,
     ensure_topics,
     loads,
 )
@@ -46,6 +49,7 @@ async def consume_all(
     *,
     handler: Handler,
     batch_handler: BatchHandler,
+    whole_fetch: bool = False,
 ) -> None:
     """Run a consumer until its group has committed ``expected`` records of ``topic``."""
     consumer = Consumer(
@@ -55,6 +59,7 @@ async def consume_all(
         topics=[topic],
         handler=handler,
         batch_handler=batch_handler,
+        whole_fetch=whole_fetch,
     )
 
     async def done() -> bool:
@@ -118,6 +123,80 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone(
     dead = await read_topic(settings, settings.topic_dlq)
     assert [r.value for r in dead] == [b"{not json"]
     assert sorted(set(handled)) == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+
+
+async def test_records_the_batch_handler_refuses_are_dead_lettered_and_the_rest_are_done(
+    topic: tuple[KafkaSettings, str, str],
+) -> None:
+    settings, name, group = topic
+    values = [orjson.dumps({"n": i}) for i in range(10)]
+    values[3], values[7] = b"{not json", b"[]"
+    await fill(settings, name, values)
+    handled: list[int] = []
+    single_calls: list[int] = []
+
+    def value_of(record: ConsumedRecord) -> int:
+        doc = loads(record.value)
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        return int(doc["n"])
+
+    async def batch(records: Sequence[ConsumedRecord]) -> list[Rejected]:
+        refused = []
+        for record in records:
+            try:
+                handled.append(value_of(record))
+            except ValueError as exc:
+                refused.append(Rejected(record, exc))
+        return refused
+
+    async def single(record: ConsumedRecord) -> None:  # a batch of one comes here
+        single_calls.append(record.offset)
+        handled.append(value_of(record))
+
+    await consume_all(settings, name, group, 10, handler=single, batch_handler=batch)
+
+    dead = await read_topic(settings, settings.topic_dlq)
+    assert [r.value for r in dead] == [b"{not json", b"[]"]
+    headers = dict(dead[0].headers)
+    assert headers["dlq.original.offset"] == b"3"
+    assert headers["dlq.original.topic"] == name.encode()
+    assert headers["dlq.consumer.group"] == group.encode()
+    assert headers["dlq.error.class"].endswith(b"JSONDecodeError")
+    assert sorted(handled) == [0, 1, 2, 4, 5, 6, 8, 9]
+    assert len(single_calls) < 10  # the batch handler did the work
+
+
+async def test_with_whole_fetch_one_call_takes_the_records_of_several_partitions_in_order(
+    kafka_settings: KafkaSettings,
+) -> None:
+    suffix = uuid.uuid4().hex[:10]
+    settings = kafka_settings.model_copy(
+        update={"topic_dlq": f"test.dlq.{suffix}", "partitions": 3, "session_timeout_ms": 6000}
+    )
+    name, group = f"test.whole.{suffix}", f"test-whole-{suffix}"
+    await ensure_topics(settings, [name, settings.topic_dlq])
+    async with Producer(settings) as producer:
+        for i in range(60):
+            await producer.send(name, orjson.dumps({"n": i}), key=f"key{i % 6}")
+    calls: list[list[tuple[int, int]]] = []
+
+    async def batch(records: Sequence[ConsumedRecord]) -> None:
+        calls.append([(r.partition, r.offset) for r in records])
+
+    async def single(record: ConsumedRecord) -> None:
+        calls.append([(record.partition, record.offset)])
+
+    await consume_all(
+        settings, name, group, 60, handler=single, batch_handler=batch, whole_fetch=True
+    )
+
+    seen = [entry for call in calls for entry in call]
+    assert len(seen) == 60
+    assert any(len({partition for partition, _ in call}) > 1 for call in calls)
+    for partition in range(3):  # each partition's records in offset order
+        offsets = [offset for p, offset in seen if p == partition]
+        assert offsets == sorted(offsets)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from canopy_common.inbox import activity_batch_handler, activity_handler
+from canopy_common.inbox import activity_handler
 from canopy_common.kafka_consumer import BatchHandler, Handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
-from canopy_ingestion.upstream import apply_upstream
+from canopy_ingestion.upstream import apply_one
+from canopy_ingestion.upstream_batch import upstream_batch_handler
 
 
 def _topics(settings: ServiceSettings) -> list[str]:
@@ -16,14 +17,22 @@ def _topics(settings: ServiceSettings) -> list[str]:
 def _handler(runtime: Runtime) -> Handler:
     # Strict AS2, applied once per upstream id in the same transaction as its outbox rows; the
     # offset is committed after that commit. Invalid or unsupported records go to the DLQ.
-    return activity_handler(runtime.pool, apply_upstream)
+    return activity_handler(runtime.pool, apply_one)
 
 
 def _batch_handler(runtime: Runtime) -> BatchHandler:
-    # A fetched batch in one transaction; any bad record sends it back record by record.
-    return activity_batch_handler(runtime.pool, apply_upstream)
+    # Every partition's records of a fetch in one transaction, a few statements in all; the
+    # poison ones come back to the consumer for the DLQ. Any other failure sends the consumer
+    # back to record by record.
+    return upstream_batch_handler(runtime.pool)
 
 
 CONSUMERS = [
-    ConsumerSpec(name="upstream", topics=_topics, handler=_handler, batch_handler=_batch_handler)
+    ConsumerSpec(
+        name="upstream",
+        topics=_topics,
+        handler=_handler,
+        batch_handler=_batch_handler,
+        whole_fetch=True,
+    )
 ]

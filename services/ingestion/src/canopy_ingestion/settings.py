@@ -35,6 +35,16 @@ class Settings(ServiceSettings):
         le=64,
         description="Outbox relay: most of the 64 key buckets one relay locks per batch",
     )
+    # Passes overlap their Postgres and broker round trips; 4 x 16 buckets can cover all 64.
+    relay_concurrency: int = Field(
+        default=4, ge=1, description="Outbox relay: passes side by side, each on its own buckets"
+    )
+    # Under the 1 MB a Kafka broker accepts in one record batch by default (message.max.bytes).
+    relay_max_batch_bytes: int = Field(
+        default=512 * 1024,
+        ge=1024,
+        description="Outbox relay: largest Kafka record batch it sends to one partition",
+    )
     # A day of sent rows helps to answer "was it published?"; they serve nothing else.
     relay_retention_s: float = Field(
         default=24 * HOUR_S, ge=0, description="Outbox relay: how long sent rows are kept"

@@ -13,18 +13,30 @@ and dead-lettered by the consumer; the same upstream ``id`` twice is a no-op (th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Any
 
 from canopy_common.db import Connection
-from canopy_common.errors import CanopyError, InvalidInput, NotFound
-from canopy_common.events import AS2Object, StrictActivity, Visibility, ref_id, ref_ids
-from canopy_common.iris import user_id_of, user_iri
-from canopy_ingestion.adapters import outbox, upstream_objects
-from canopy_ingestion.adapters.groups import get_group
-from canopy_ingestion.adapters.people import get_tenant, get_user, get_users
-from canopy_ingestion.domain.activities import activities_from, activity, group, post_object
-from canopy_ingestion.domain.model import Post, PostKind, TaskStatus, User, UserKind
+from canopy_common.errors import InvalidInput
+from canopy_common.events import AS2Object, StrictActivity, ref_id, ref_ids
+from canopy_common.iris import user_id_of
+from canopy_ingestion.domain.activities import activities_from
+from canopy_ingestion.domain.model import User, UserKind
+from canopy_ingestion.domain.text import parse_mentions
+from canopy_ingestion.domain.upstream import (
+    POST_TYPES,
+    SCHEDULED_TYPES,
+    UPSTREAM_SOURCE,
+    UnknownActor,
+    UnknownTenant,
+    UnsupportedActivity,
+    is_person_ref,
+    optional_text,
+    optional_texts,
+    primary,
+    required,
+    upstream_object_id,
+)
 from canopy_ingestion.handlers.groups import (
     EndMembership,
     SetMembership,
@@ -33,60 +45,102 @@ from canopy_ingestion.handlers.groups import (
 )
 from canopy_ingestion.handlers.people import (
     EraseUser,
+    HandleTaken,
     ProvisionUser,
+    check_manager,
     handle_erase_user,
-    handle_provision_user,
+    planned_profile,
+    provisioned,
+    validate_user_id,
 )
-from canopy_ingestion.handlers.posts import NewPost, create_post
+from canopy_ingestion.upstream_posts import apply_add, apply_note, apply_scheduled
+from canopy_ingestion.upstream_work import UpstreamWork, Wants
 
-UPSTREAM_SOURCE = "upstream"  # when the activity names no `source`
-POST_TYPES = {"Note": PostKind.NOTE, "Article": PostKind.ARTICLE, "Question": PostKind.QUESTION}
-SCHEDULED_TYPES = {"Task": PostKind.TASK, "Event": PostKind.EVENT}
-LINK_TYPES = {"Link", "Page"}
+__all__ = ["UnknownActor", "UnknownTenant", "UnsupportedActivity", "apply_one", "apply_upstream"]
 
 
-class UnknownTenant(CanopyError):
-    status, code = 422, "unknown-tenant"
-
-
-class UnknownActor(CanopyError):
-    status, code = 422, "unknown-actor"
-
-
-class UnsupportedActivity(CanopyError):
-    status, code = 422, "unsupported-activity"
-
-
-async def apply_upstream(conn: Connection, incoming: StrictActivity) -> None:
+async def apply_one(conn: Connection, incoming: StrictActivity) -> None:
     """Apply one upstream activity in the caller's transaction (the inbox's effect)."""
-    if await get_tenant(conn, incoming.tenant) is None:
+    work = UpstreamWork(conn)
+    with work.collecting():
+        await work.preload(wants_of([incoming]))
+        await apply_upstream(work, incoming)
+    await work.flush()
+
+
+def wants_of(activities: Iterable[StrictActivity]) -> Wants:
+    """What applying ``activities`` reads, to preload: tenants and actors; the objects,
+    assignees and groups of tasks, events and documents; the people (by id and handle) HR
+    provisions, and their managers; the groups, memberships and mentions of notes."""
+    wants = Wants()
+    for incoming in activities:
+        tenant = incoming.tenant
+        wants.tenants.add(tenant)
+        actor = user_id_of(ref_id(incoming.actor) or "", tenant)
+        if actor is not None:
+            wants.users.add((tenant, actor))
+        obj = incoming.object
+        kind = primary(obj.type) if isinstance(obj, AS2Object) else None
+        verb = primary(incoming.type)
+        target = ref_id(incoming.target)
+        if kind in SCHEDULED_TYPES or (verb == "Add" and obj is not None):
+            if (object_id := upstream_object_id(verb, obj)) is not None:
+                wants.objects.add((tenant, object_id))
+            if target is not None:
+                wants.groups.add((tenant, target))
+            assignees = ref_ids(incoming.to)
+            if not assignees and isinstance(obj, AS2Object):
+                assignees = ref_ids(obj.to)
+            wants.users.update((tenant, u) for iri in assignees if (u := user_id_of(iri, tenant)))
+        elif kind == "Person" and isinstance(obj, AS2Object):
+            if (person := user_id_of(obj.id or "", tenant)) is not None:
+                wants.users.add((tenant, person))
+                wants.locks.add((tenant, person))
+            if obj.preferred_username:
+                wants.handles.add((tenant, obj.preferred_username.lower()))
+            manager = (obj.model_extra or {}).get("manager")
+            if isinstance(manager, str) and (boss := user_id_of(manager, tenant)) is not None:
+                wants.users.add((tenant, boss))
+        elif kind in POST_TYPES and isinstance(obj, AS2Object):
+            if target is not None and actor is not None:
+                wants.groups.add((tenant, target))
+                wants.roles.add((tenant, target, actor))
+            if obj.content:  # the handles as read_content will find them, or near enough
+                wants.handles.update((tenant, h.lower()) for h in parse_mentions(obj.content))
+    return wants
+
+
+async def apply_upstream(work: UpstreamWork, incoming: StrictActivity) -> None:
+    """Apply one upstream activity to ``work`` (the caller flushes it before committing)."""
+    if await work.tenant(incoming.tenant) is None:
         raise UnknownTenant(f"tenant: {incoming.tenant!r} is not provisioned")
-    actor = await _actor(conn, incoming)
-    verb = _primary(incoming.type) or ""
+    actor = await _actor(work, incoming)
+    verb = primary(incoming.type) or ""
     obj = incoming.object
-    kind = _primary(obj.type) if isinstance(obj, AS2Object) else None
+    kind = primary(obj.type) if isinstance(obj, AS2Object) else None
     # The consumer already continues the record's trace (its traceparent header).
     with activities_from(incoming.source or UPSTREAM_SOURCE):
-        if kind == "Person" or (verb == "Delete" and _is_person_ref(obj, incoming.tenant)):
-            await _person(conn, verb, actor, obj, incoming)
+        if kind == "Person" or (verb == "Delete" and is_person_ref(obj, incoming.tenant)):
+            await _person(work, verb, actor, obj, incoming)
         elif verb in ("Join", "Leave"):
-            await _membership(conn, verb, actor, obj)
+            await _membership(await work.direct(), verb, actor, obj)
         elif verb == "Create" and kind in POST_TYPES and isinstance(obj, AS2Object):
-            await _post(conn, actor, obj, incoming)
+            _require_bot(actor, "a post on the upstream topic")
+            await apply_note(work, actor, obj, incoming)
         elif kind in SCHEDULED_TYPES or (verb == "Delete" and kind in (None, "Tombstone")):
-            await _scheduled(conn, verb, actor, obj, incoming)
+            await apply_scheduled(work, verb, actor, obj, incoming)
         elif verb == "Add" and obj is not None:
-            await _add(conn, actor, obj, incoming)
+            await apply_add(work, actor, obj, incoming)
         else:
             raise UnsupportedActivity(
                 f"type: {verb} of {kind or 'a reference'} is not supported on the upstream topic"
             )
 
 
-async def _actor(conn: Connection, incoming: StrictActivity) -> User:
+async def _actor(work: UpstreamWork, incoming: StrictActivity) -> User:
     actor_iri = ref_id(incoming.actor) or ""
     user_id = user_id_of(actor_iri, incoming.tenant)
-    user = await get_user(conn, incoming.tenant, user_id) if user_id else None
+    user = await work.user(incoming.tenant, user_id) if user_id else None
     if user is None or not user.active:
         raise UnknownActor(
             f"actor: {actor_iri!r} is not an active person or bot of tenant {incoming.tenant!r} "
@@ -103,219 +157,64 @@ def _require_bot(actor: User, what: str) -> None:
 
 
 async def _person(
-    conn: Connection, verb: str, actor: User, obj: Any, incoming: StrictActivity
+    work: UpstreamWork, verb: str, actor: User, obj: Any, incoming: StrictActivity
 ) -> None:
+    """HR: a joiner or a change (the checks and profile of ``handle_provision_user``, from
+    the unit of work), or a leaver (erased on the connection)."""
     _require_bot(actor, f"{verb} of a Person")
+    tenant = incoming.tenant
     person_iri = ref_id(obj) or ""
-    user_id = user_id_of(person_iri, incoming.tenant)
+    user_id = user_id_of(person_iri, tenant)
     if user_id is None:
-        raise InvalidInput(
-            f"object.id: {person_iri!r} must be urn:canopy:{incoming.tenant}:user:<id>"
-        )
+        raise InvalidInput(f"object.id: {person_iri!r} must be urn:canopy:{tenant}:user:<id>")
     if verb == "Delete":
-        await handle_erase_user(EraseUser(incoming.tenant, user_id, by=actor.id), conn=conn)
+        erase = EraseUser(tenant, user_id, by=actor.id)
+        await handle_erase_user(erase, conn=await work.direct())
+        work.forget_users(tenant)  # the people they managed changed too
         return
     if verb not in ("Create", "Update"):
         raise UnsupportedActivity(f"type: {verb} of a Person is not supported")
     assert isinstance(obj, AS2Object)
+    cmd = _provision(obj, incoming, user_id=user_id, by=actor.id)
+    validate_user_id(user_id)
+    await work.lock_person(tenant, user_id)
+    existing = await work.user(tenant, user_id)
+    wanted = planned_profile(cmd, existing)
+    if existing is not None and existing.active and existing == wanted:
+        return  # already exactly this profile: nothing to store or say
+    if wanted.manager_id is not None:
+        check_manager(wanted, await work.user(tenant, wanted.manager_id))
+    if await work.handle_owner(tenant, wanted.handle, other_than=user_id) is not None:
+        raise HandleTaken(wanted.handle)
+    emitted, _ = provisioned(wanted, existing, by=actor.id)
+    work.save_user(wanted)
+    work.publish(emitted)
+
+
+def _provision(obj: AS2Object, incoming: StrictActivity, *, user_id: str, by: str) -> ProvisionUser:
     extra = obj.model_extra or {}
     manager = extra.get("manager")
-    await handle_provision_user(
-        ProvisionUser(
-            tenant_id=incoming.tenant,
-            user_id=user_id,
-            handle=_required(obj.preferred_username, "object.preferredUsername"),
-            display_name=_required(obj.name, "object.name"),
-            kind=UserKind(extra.get("kind", UserKind.EMPLOYEE.value)),
-            by=actor.id,
-            title=extra.get("title"),
-            department=extra.get("department"),
-            location=extra.get("location"),
-            skills=tuple(extra.get("skills") or ()),
-            interests=tuple(extra.get("interests") or ()),
-            manager_id=user_id_of(manager, incoming.tenant) if isinstance(manager, str) else None,
-            email=_optional_text(extra.get("email"), "object.email"),
-            roles=_optional_texts(extra.get("roles"), "object.roles"),
-        ),
-        conn=conn,
+    return ProvisionUser(
+        tenant_id=incoming.tenant,
+        user_id=user_id,
+        handle=required(obj.preferred_username, "object.preferredUsername"),
+        display_name=required(obj.name, "object.name"),
+        kind=UserKind(extra.get("kind", UserKind.EMPLOYEE.value)),
+        by=by,
+        title=extra.get("title"),
+        department=extra.get("department"),
+        location=extra.get("location"),
+        skills=tuple(extra.get("skills") or ()),
+        interests=tuple(extra.get("interests") or ()),
+        manager_id=user_id_of(manager, incoming.tenant) if isinstance(manager, str) else None,
+        email=optional_text(extra.get("email"), "object.email"),
+        roles=optional_texts(extra.get("roles"), "object.roles"),
     )
 
 
 async def _membership(conn: Connection, verb: str, actor: User, obj: Any) -> None:
-    group_id = _required(ref_id(obj), "object")
+    group_id = required(ref_id(obj), "object")
     if verb == "Join":
         await handle_set_membership(SetMembership(group_id, actor.id), conn=conn, actor=actor)
     else:
         await handle_end_membership(EndMembership(group_id, actor.id), conn=conn, actor=actor)
-
-
-async def _post(conn: Connection, actor: User, obj: AS2Object, incoming: StrictActivity) -> None:
-    _require_bot(actor, "a post on the upstream topic")
-    extra = obj.model_extra or {}
-    kind = POST_TYPES[_primary(obj.type) or "Note"]
-    if extra.get("kind") == PostKind.ANNOUNCEMENT.value:
-        kind = PostKind.ANNOUNCEMENT
-    await create_post(
-        NewPost(
-            content=_required(obj.content, "object.content"),
-            kind=kind,
-            name=obj.name,
-            group_id=ref_id(incoming.target),
-            visibility=incoming.visibility or obj.visibility,
-        ),
-        conn=conn,
-        actor=actor,
-    )
-
-
-async def _scheduled(
-    conn: Connection, verb: str, actor: User, obj: Any, incoming: StrictActivity
-) -> None:
-    tenant = incoming.tenant
-    object_id = _required(ref_id(obj), "object.id")
-    existing = await upstream_objects.get_object(conn, tenant, object_id)
-    if verb == "Delete":
-        if existing is None or existing.deleted:
-            raise NotFound(f"object.id: no task or event {object_id!r} to delete")
-        await conn.execute(
-            "UPDATE posts SET deleted_at = now() WHERE tenant_id = $1 AND id = $2",
-            tenant,
-            object_id,
-        )
-        tombstone = {"type": "Tombstone", "id": object_id, "formerType": existing.as2_type}
-        await outbox.append(conn, _emit("Delete", actor, tombstone, existing))
-        return
-    if verb not in ("Create", "Update"):
-        raise UnsupportedActivity(f"type: {verb} of a {obj.type} is not supported")
-    assert isinstance(obj, AS2Object)
-    assignees = ref_ids(incoming.to) or ref_ids(obj.to)
-    ids = [user_id_of(iri, tenant) for iri in assignees]
-    unknown = [iri for iri, uid in zip(assignees, ids, strict=True) if uid is None]
-    people = await get_users(conn, tenant, [uid for uid in ids if uid])
-    unknown += [uid for uid in ids if uid and (uid not in people or not people[uid].active)]
-    if unknown:
-        raise InvalidInput(f"to: not active people of this tenant: {unknown}")
-    target = await _group_of(conn, tenant, incoming)
-    now = datetime.now(UTC)
-    post = Post(
-        tenant_id=tenant,
-        id=object_id,
-        author_id=actor.id,
-        kind=SCHEDULED_TYPES[_primary(obj.type) or "Task"],
-        as2_type=_primary(obj.type) or "Task",
-        name=obj.name,
-        content=obj.content or "",
-        visibility=Visibility.GROUP if target else Visibility.DIRECT,
-        thread_id=object_id,
-        published=existing.published if existing else now,
-        updated=now,
-        group_id=target.id if target else None,
-        to_ids=tuple(uid for uid in ids if uid),
-        url=ref_id(obj.url),
-        start_time=obj.start_time,
-        end_time=obj.end_time,
-        status=_task_status((obj.model_extra or {}).get("status"), existing),
-        source=incoming.source or UPSTREAM_SOURCE,
-    )
-    await upstream_objects.save_object(conn, post)
-    emitted_verb = "Update" if existing is not None and not existing.deleted else "Create"
-    await outbox.append(
-        conn, _emit(emitted_verb, actor, post_object(post, author=actor, group_of=target), post)
-    )
-
-
-async def _add(conn: Connection, actor: User, obj: Any, incoming: StrictActivity) -> None:
-    target = await _group_of(conn, incoming.tenant, incoming)
-    if target is None:
-        raise InvalidInput("target: an Add names the group it adds to")
-    kind_name = _primary(obj.type) if isinstance(obj, AS2Object) else "Link"
-    url = ref_id(obj.url) if isinstance(obj, AS2Object) else ref_id(obj)
-    object_id = (obj.id if isinstance(obj, AS2Object) else None) or url
-    object_id = _required(object_id, "object.id")
-    now = datetime.now(UTC)
-    post = Post(
-        tenant_id=incoming.tenant,
-        id=object_id,
-        author_id=actor.id,
-        kind=PostKind.LINK if kind_name in LINK_TYPES else PostKind.DOCUMENT,
-        as2_type=kind_name or "Document",
-        name=obj.name if isinstance(obj, AS2Object) else None,
-        content=(obj.content or obj.summary or "") if isinstance(obj, AS2Object) else "",
-        visibility=Visibility.GROUP,
-        thread_id=object_id,
-        published=now,
-        updated=now,
-        group_id=target.id,
-        url=url,
-        source=incoming.source or UPSTREAM_SOURCE,
-    )
-    await upstream_objects.save_object(conn, post)
-    added = activity(
-        "Add",
-        actor=actor,
-        obj=post_object(post, author=actor),
-        target=group(target),
-        visibility=Visibility.GROUP.value,
-    )
-    await outbox.append(conn, added)
-
-
-async def _group_of(conn: Connection, tenant: str, incoming: StrictActivity) -> Any:
-    group_id = ref_id(incoming.target)
-    if group_id is None:
-        return None
-    found = await get_group(conn, tenant, group_id)
-    if found is None:
-        raise NotFound(f"target: no group {group_id!r} in tenant {tenant!r}")
-    return found
-
-
-def _emit(verb: str, actor: User, obj: dict[str, Any], post: Post) -> StrictActivity:
-    return activity(
-        verb,
-        actor=actor,
-        obj=obj,
-        visibility=post.visibility.value,
-        to=[user_iri(post.tenant_id, uid) for uid in post.to_ids] or None,
-    )
-
-
-def _task_status(value: Any, existing: Post | None) -> TaskStatus:
-    """The status a task or event says; without one, what it had (a reschedule does not
-    reopen a completed task), or open."""
-    if value is None:
-        kept = existing.status if existing is not None and not existing.deleted else None
-        return kept or TaskStatus.OPEN
-    if not isinstance(value, str) or value not in {status.value for status in TaskStatus}:
-        allowed = " | ".join(TaskStatus)
-        raise InvalidInput(f"object.status: {value!r} is not {allowed}")
-    return TaskStatus(value)
-
-
-def _optional_text(value: Any, field: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidInput(f"{field}: must be a string")
-    return value
-
-
-def _optional_texts(value: Any, field: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidInput(f"{field}: must be a list of strings")
-    return tuple(value)
-
-
-def _is_person_ref(obj: Any, tenant: str) -> bool:
-    iri = ref_id(obj)
-    return iri is not None and user_id_of(iri, tenant) is not None
-
-
-def _primary(value: str | list[str] | None) -> str | None:
-    return value[0] if isinstance(value, list) else value
-
-
-def _required(value: str | None, field: str) -> str:
-    if not value:
-        raise InvalidInput(f"{field}: required")
-    return value

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import asyncpg
+
 from canopy_common.db import Connection
 from canopy_ingestion.domain.model import (
     Group,
@@ -16,8 +20,46 @@ async def get_group(conn: Connection, tenant_id: str, group_id: str) -> Group | 
     row = await conn.fetchrow(
         "SELECT * FROM groups WHERE tenant_id = $1 AND id = $2", tenant_id, group_id
     )
-    if row is None:
-        return None
+    return group_from_row(row) if row is not None else None
+
+
+async def groups_by_key(
+    conn: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Group]:
+    """The groups that exist among ``(tenant id, group id)`` keys, of any tenants (one query)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT g.* FROM groups g JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id) "
+        "  ON g.tenant_id = k.tenant_id AND g.id = k.id",
+        [t for t, _ in wanted],
+        [i for _, i in wanted],
+    )
+    return {(row["tenant_id"], row["id"]): group_from_row(row) for row in rows}
+
+
+async def roles_by_key(
+    conn: Connection, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], MemberRole]:
+    """Members' roles by ``(tenant id, group id, user id)`` (non-members left out; one query)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT m.tenant_id, m.group_id, m.user_id, m.role FROM memberships m "
+        "JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (tenant_id, group_id, user_id) "
+        "  ON m.tenant_id = k.tenant_id AND m.group_id = k.group_id AND m.user_id = k.user_id",
+        [key[0] for key in wanted],
+        [key[1] for key in wanted],
+        [key[2] for key in wanted],
+    )
+    return {
+        (row["tenant_id"], row["group_id"], row["user_id"]): MemberRole(row["role"]) for row in rows
+    }
+
+
+def group_from_row(row: asyncpg.Record) -> Group:
     return Group(
         tenant_id=row["tenant_id"],
         id=row["id"],

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from canopy_common.db import Connection
 from canopy_ingestion.domain.model import Tenant, User, UserKind
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who makes a request, and their tenant (its content policy)."""
+
+    user: User
+    tenant: Tenant
 
 
 def user_from_row(row: asyncpg.Record | dict[str, Any]) -> User:
@@ -37,6 +46,22 @@ async def get_tenant(conn: Connection, tenant_id: str) -> Tenant | None:
     return Tenant(row["id"], row["name"], row["content_policy"]) if row else None
 
 
+async def get_caller(conn: Connection, tenant_id: str, user_id: str) -> Caller | None:
+    """A person of the tenant, active or not, with their tenant (one query); None when there
+    is no such person."""
+    row = await conn.fetchrow(
+        "SELECT u.*, t.name AS tenant_name, t.content_policy AS tenant_content_policy "
+        "FROM users u JOIN tenants t ON t.id = u.tenant_id "
+        "WHERE u.tenant_id = $1 AND u.id = $2",
+        tenant_id,
+        user_id,
+    )
+    if row is None:
+        return None
+    tenant = Tenant(row["tenant_id"], row["tenant_name"], row["tenant_content_policy"])
+    return Caller(user_from_row(row), tenant)
+
+
 async def get_user(conn: Connection, tenant_id: str, user_id: str) -> User | None:
     """A person of the tenant, active or not; None when there is no such person."""
     row = await conn.fetchrow(
@@ -53,6 +78,48 @@ async def get_users(conn: Connection, tenant_id: str, user_ids: Iterable[str]) -
         list(set(user_ids)),
     )
     return {row["id"]: user_from_row(row) for row in rows}
+
+
+async def users_by_key(
+    conn: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], User]:
+    """The people that exist among ``(tenant id, user id)`` keys, of any tenants (one query)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT u.* FROM users u JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id) "
+        "  ON u.tenant_id = k.tenant_id AND u.id = k.id",
+        [t for t, _ in wanted],
+        [i for _, i in wanted],
+    )
+    return {(row["tenant_id"], row["id"]): user_from_row(row) for row in rows}
+
+
+async def tenants_by_id(conn: Connection, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
+    """Those of ``tenant_ids`` that are provisioned (one query)."""
+    rows = await conn.fetch(
+        "SELECT id, name, content_policy FROM tenants WHERE id = ANY($1::text[])",
+        list(tenant_ids),
+    )
+    return {row["id"]: Tenant(row["id"], row["name"], row["content_policy"]) for row in rows}
+
+
+async def active_users_by_handle_key(
+    conn: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], User]:
+    """Active people by ``(tenant id, lower-case handle)``, of any tenants (one query)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT u.* FROM users u JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, handle) "
+        "  ON u.tenant_id = k.tenant_id AND lower(u.handle) = k.handle "
+        "WHERE u.active",
+        [t for t, _ in wanted],
+        [h for _, h in wanted],
+    )
+    return {(row["tenant_id"], row["handle"].lower()): user_from_row(row) for row in rows}
 
 
 async def active_users_by_handle(
@@ -92,6 +159,18 @@ async def lock_person(conn: Connection, tenant_id: str, user_id: str) -> None:
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         f"ingestion.users:{tenant_id}:{user_id}",  # unambiguous: tenant ids hold no ":"
     )
+
+
+async def lock_people(conn: Connection, keys: Iterable[tuple[str, str]]) -> None:
+    """:func:`lock_person` for many ``(tenant id, user id)`` at once, in one order (so two
+    transactions locking overlapping people queue instead of deadlocking)."""
+    names = sorted(f"ingestion.users:{tenant}:{user}" for tenant, user in set(keys))
+    if names:
+        await conn.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0))) "
+            "FROM unnest($1::text[]) AS name",  # a function scan: in the array's order
+            names,
+        )
 
 
 async def active_handle_owner(
@@ -134,6 +213,48 @@ async def save_user(conn: Connection, user: User) -> None:
         user.email,
         list(user.roles),
     )
+
+
+# Every profile column of many people in one statement (what save_user writes for one).
+_SAVE_USERS = """
+INSERT INTO users (tenant_id, id, handle, display_name, title, department, location, skills,
+                   interests, kind, manager_id, email, roles, active)
+SELECT tenant_id, id, handle, display_name, title, department, location, skills, interests,
+       kind, manager_id, email, roles, true
+FROM jsonb_to_recordset($1::jsonb) AS saved (
+    tenant_id text, id text, handle text, display_name text, title text, department text,
+    location text, skills text[], interests text[], kind text, manager_id text, email text,
+    roles text[])
+ON CONFLICT (tenant_id, id) DO UPDATE SET handle = EXCLUDED.handle,
+    display_name = EXCLUDED.display_name, title = EXCLUDED.title,
+    department = EXCLUDED.department, location = EXCLUDED.location, skills = EXCLUDED.skills,
+    interests = EXCLUDED.interests, kind = EXCLUDED.kind, manager_id = EXCLUDED.manager_id,
+    email = EXCLUDED.email, roles = EXCLUDED.roles, active = true, updated_at = now()
+"""
+
+
+async def save_users(conn: Connection, users: Iterable[User]) -> None:
+    """:func:`save_user` for many people (distinct ones) in one statement."""
+    rows = [
+        {
+            "tenant_id": user.tenant_id,
+            "id": user.id,
+            "handle": user.handle,
+            "display_name": user.display_name,
+            "title": user.title,
+            "department": user.department,
+            "location": user.location,
+            "skills": user.skills,
+            "interests": user.interests,
+            "kind": user.kind.value,
+            "manager_id": user.manager_id,
+            "email": user.email,
+            "roles": user.roles,
+        }
+        for user in users
+    ]
+    if rows:
+        await conn.execute(_SAVE_USERS, rows)
 
 
 async def erase_user(conn: Connection, tenant_id: str, user_id: str) -> User:

@@ -16,6 +16,7 @@ import asyncpg
 
 from canopy_common.db import Connection
 from canopy_common.events import Visibility
+from canopy_ingestion.adapters.outbox import Statement
 from canopy_ingestion.domain.model import (
     Group,
     GroupVisibility,
@@ -155,45 +156,55 @@ async def has_guest_members(conn: Connection, tenant_id: str, group_id: str) -> 
 
 
 async def insert_post(conn: Connection, post: Post) -> None:
-    await conn.execute(
+    statement = insert_post_statement(post)
+    await conn.execute(statement.sql, *statement.args)
+
+
+def insert_post_statement(post: Post) -> Statement:
+    """The INSERT of a new post (to run with its activities: ``outbox.append_after``)."""
+    return Statement(
         "INSERT INTO posts (tenant_id, id, author_id, kind, as2_type, name, content, group_id, "
         "  visibility, to_ids, in_reply_to, thread_id, mentions, hashtags, source, "
         "  created_at, updated_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
-        post.tenant_id,
-        post.id,
-        post.author_id,
-        post.kind.value,
-        post.as2_type,
-        post.name,
-        post.content,
-        post.group_id,
-        post.visibility.value,
-        list(post.to_ids),
-        post.in_reply_to,
-        post.thread_id,
-        list(post.mentions),
-        list(post.hashtags),
-        post.source,
-        post.published,
+        (
+            post.tenant_id,
+            post.id,
+            post.author_id,
+            post.kind.value,
+            post.as2_type,
+            post.name,
+            post.content,
+            post.group_id,
+            post.visibility.value,
+            list(post.to_ids),
+            post.in_reply_to,
+            post.thread_id,
+            list(post.mentions),
+            list(post.hashtags),
+            post.source,
+            post.published,
+        ),
     )
 
 
-async def update_post(conn: Connection, post: Post) -> None:
+def update_post_statement(post: Post) -> Statement:
     """Store an edit: content, title, audience, resolved mentions and hashtags."""
-    await conn.execute(
+    return Statement(
         "UPDATE posts SET content = $3, name = $4, visibility = $5, to_ids = $6, mentions = $7, "
         "  hashtags = $8, updated_at = $9 "
         "WHERE tenant_id = $1 AND id = $2",
-        post.tenant_id,
-        post.id,
-        post.content,
-        post.name,
-        post.visibility.value,
-        list(post.to_ids),
-        list(post.mentions),
-        list(post.hashtags),
-        post.updated,
+        (
+            post.tenant_id,
+            post.id,
+            post.content,
+            post.name,
+            post.visibility.value,
+            list(post.to_ids),
+            list(post.mentions),
+            list(post.hashtags),
+            post.updated,
+        ),
     )
 
 
@@ -267,6 +278,17 @@ async def remove_reaction(
 
 
 # --- flags --------------------------------------------------------------------------------------
+
+
+def insert_flag_statement(
+    tenant_id: str, flag_id: str, post_id: str, reporter_id: str, reason: str, rule: str
+) -> Statement:
+    """The INSERT of a flag the content policy raised (to run with the post's write)."""
+    return Statement(
+        "INSERT INTO flags (tenant_id, id, post_id, reporter_id, reason, rule) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        (tenant_id, flag_id, post_id, reporter_id, reason, rule),
+    )
 
 
 async def insert_flag(

@@ -3,28 +3,31 @@
 One pass (:meth:`OutboxRelay.publish_pending`) is one transaction:
 
 1. Claim up to ``relay_buckets_per_claim`` buckets holding unsent rows, ``FOR UPDATE SKIP
-   LOCKED`` on ``outbox_buckets``. All of a key's rows share a bucket, so while one relay holds
-   it no other relay touches that key; relays side by side split the buckets between them.
+   LOCKED`` on ``outbox_buckets``. All of a key's rows share a bucket, so while one pass holds
+   it no other pass (of this relay or another) touches that key; passes side by side split
+   the buckets between them.
 2. Read the oldest unsent rows of those buckets in ``seq`` order (at most
    ``relay_batch_size``): for every key, a prefix of its unsent rows.
-3. Publish them keyed ``tenant:actor`` with their stored headers (``traceparent``): one chain
-   per key, a record sent only once the previous one of its key is acknowledged, keys in
-   parallel.
-4. Mark the acknowledged rows sent, commit.
+3. Publish them keyed ``tenant:actor`` with their stored headers (``traceparent``) and their
+   stored bytes as the value: the rows of each partition, in ``seq`` order, as Kafka record
+   batches of up to ``relay_max_batch_bytes``, one batch of a partition in flight at a time
+   and the partitions side by side.
+4. Mark the acknowledged rows sent (one statement), commit.
 
-Why chains rather than "send all, then await all acks": aiokafka keeps the order of what it has
-queued for a partition (one produce request in flight per broker and partitions muted while
-theirs is; a retried batch goes back to the head of its queue), but ``send`` awaits the topic's
-metadata and room in a batch before queueing, so concurrent sends can queue out of order; and
-when a batch fails (expired while the broker was away) the batches queued behind it for the same
-partition may still succeed, publishing a key's later activity before its earlier one. Waiting
-for each ack rules both out.
+The order of a key: its rows go to one partition (the key picks it), in ``seq`` order inside a
+batch, and a partition's next batch is handed to the producer only once the broker has
+acknowledged the previous one. A record batch is written whole or not at all. So a failed
+batch (say it expired while the broker was away) stops its partition: nothing queued behind
+it can be published before it, as could happen if every send were queued at once (aiokafka
+keeps one request in flight per broker and puts a retried batch back at the head of its
+partition's queue, but a batch that fails for good lets the next one go). Retries of a batch
+(after a lost acknowledgement) may write it twice, each copy in order.
 
-Failures: a failed send ends its key's chain; the acknowledged rows are still marked, the rest
-stay unsent, and the relay backs off (the Kafka settings' ``retry_backoff_*``), checks that the
-topic exists (a restarted memory-storage broker has lost it) and tries again, for as long as it
-takes: no row is ever skipped. A crash between publishing and committing publishes rows again;
-the copies carry the same activity id, and consumers drop them (at-least-once).
+Failures: the acknowledged rows are still marked, the rest stay unsent, and the relay backs off
+(the Kafka settings' ``retry_backoff_*``), checks that the topic exists (a restarted
+memory-storage broker has lost it) and tries again, for as long as it takes: no row is ever
+skipped. A crash between publishing and committing publishes rows again; the copies carry the
+same activity id, and consumers drop them (at-least-once).
 
 ``seq`` is drawn at insert, not at commit, so two concurrent transactions of one key may become
 visible out of ``seq`` order; they were concurrent, so neither order is wrong. A change that
@@ -43,7 +46,7 @@ import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from canopy_common.kafka import Producer, ensure_topics
+from canopy_common.kafka import Producer, RecordBatch, ensure_topics
 from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.metrics import (
     get_or_create_counter,
@@ -97,6 +100,7 @@ _MARK_SENT = """
 UPDATE outbox SET sent_at = clock_timestamp() WHERE seq = ANY($1::bigint[])
 RETURNING extract(epoch FROM sent_at - created_at)::float8 AS lag_s
 """
+_Row = asyncpg.Record
 _BACKLOG = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
 _PRUNE = """
 DELETE FROM outbox WHERE seq IN (
@@ -178,14 +182,14 @@ class OutboxRelay(BackgroundLoop):
         await super().stop()
 
     async def run(self) -> None:
-        """Relay until :meth:`stop`: a pass whenever woken, polled or behind."""
+        """Relay until :meth:`stop`: passes whenever woken, polled or behind."""
         failures = 0
         try:
             while not self._stopping.is_set():
-                self._wake.clear()  # before the pass: a NOTIFY during it means another pass
+                self._wake.clear()  # before the passes: a NOTIFY during them means more
                 await self._listen()
                 try:
-                    behind = await self._pass()
+                    behind = await self._round()
                 except Exception as exc:
                     failures += 1
                     self._healthy = False
@@ -223,34 +227,52 @@ class OutboxRelay(BackgroundLoop):
         behind = len(rows) == settings.relay_batch_size
         return len(acked), behind or len(buckets) == settings.relay_buckets_per_claim
 
-    async def _publish(
-        self, rows: Sequence[asyncpg.Record]
-    ) -> tuple[list[int], BaseException | None]:
-        """Publish ``rows`` (in ``seq`` order) as one chain per key; the seqs acknowledged, and
-        the first error."""
-        chains: dict[str, list[asyncpg.Record]] = {}
-        for row in rows:
-            chains.setdefault(row["key"], []).append(row)
+    async def _publish(self, rows: Sequence[_Row]) -> tuple[list[int], BaseException | None]:
+        """Publish ``rows`` (in ``seq`` order) partition by partition, batch after batch (see
+        the module docstring); the seqs acknowledged, and the first error."""
+        partitions = await self._producer.partitions_of(self._topic, [r["key"] for r in rows])
+        chains: dict[int, list[_Row]] = {}
+        for partition, row in zip(partitions, rows, strict=True):
+            chains.setdefault(partition, []).append(row)
         acked: list[int] = []
 
-        async def publish_chain(chain: list[asyncpg.Record]) -> None:
-            for row in chain:
-                await self._producer.send(
-                    self._topic, row["payload"], key=row["key"], headers=row["headers"]
-                )
-                acked.append(row["seq"])
+        async def publish_chain(partition: int, chain: list[_Row]) -> None:
+            start = 0
+            while start < len(chain):
+                batch = RecordBatch(self._settings.relay_max_batch_bytes)
+                end = start
+                while end < len(chain) and batch.append(
+                    chain[end]["payload"],
+                    key=chain[end]["key"].encode(),
+                    headers=chain[end]["headers"],
+                ):
+                    end += 1
+                await self._producer.send_batch(self._topic, partition, batch)
+                acked.extend(row["seq"] for row in chain[start:end])
+                start = end
 
         outcomes = await asyncio.gather(
-            *map(publish_chain, chains.values()), return_exceptions=True
+            *(publish_chain(partition, chain) for partition, chain in chains.items()),
+            return_exceptions=True,
         )
         errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         return acked, errors[0] if errors else None
 
-    async def _pass(self) -> bool:
+    async def _round(self) -> bool:
+        """``relay_concurrency`` passes side by side (each claims buckets of its own), then
+        the upkeep; whether any of them is behind."""
         if self._check_topic:
             await ensure_topics(self._settings.kafka, [self._topic])
             self._check_topic = False
-        _, behind = await self.publish_pending()
+        outcomes = await asyncio.gather(
+            *(self.publish_pending() for _ in range(self._settings.relay_concurrency)),
+            return_exceptions=True,
+        )
+        behind = False
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            behind = behind or outcome[1]
         await self._prune_if_due()
         await self._refresh_backlog(force=not behind)
         return behind

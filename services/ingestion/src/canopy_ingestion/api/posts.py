@@ -16,6 +16,7 @@ from canopy_ingestion.api.deps import (
     CurrentRuntime,
     IdempotencyKey,
     once,
+    once_as,
     reply_response,
     transaction,
 )
@@ -54,11 +55,12 @@ async def create_post(
     body: NewPostBody,
     request: Request,
     runtime: CurrentRuntime,
-    actor: CurrentActor,
+    principal: CurrentPrincipal,
     key: IdempotencyKey = None,
 ) -> Response:
     """Publishes a `Create`. A match of the tenant's content policy is refused (422) where
-    guests could read it, and otherwise accepted and flagged to moderators."""
+    guests could read it, and otherwise accepted and flagged to moderators. The caller must
+    be an active person of the tenant (else 403)."""
     new = NewPost(
         content=body.content,
         kind=PostKind(body.kind),
@@ -68,13 +70,16 @@ async def create_post(
         to=tuple(body.to or ()),
         in_reply_to=body.in_reply_to,
     )
-    return await once(
+    return await once_as(
         request,
         runtime,
-        actor,
+        principal,
         key,
         body,
-        lambda conn: handlers.create_post(new, conn=conn, actor=actor),
+        lambda conn, caller: handlers.create_post(
+            new, conn=conn, actor=caller.user, tenant=caller.tenant
+        ),
+        writes_in_one_statement=True,  # the post, a policy flag and the outbox rows
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from canopy_common.db import Connection
-from canopy_common.events import StrictActivity, Visibility, new_activity_id
+from canopy_common.events import Visibility, new_activity_id
 from canopy_ingestion.adapters import posts as store
+from canopy_ingestion.adapters.outbox import Statement
 from canopy_ingestion.adapters.people import active_users_by_handle, get_tenant
-from canopy_ingestion.domain.activities import activity
-from canopy_ingestion.domain.model import Group, GroupVisibility, Post, User
+from canopy_ingestion.domain.activities import CanonicalActivity, activity
+from canopy_ingestion.domain.model import Group, GroupVisibility, Post, Tenant, User
 from canopy_ingestion.domain.policy import (
     MAX_NAME_CHARS,
     ContentPolicyViolation,
@@ -64,10 +65,13 @@ async def apply_policy(
     addressed: Iterable[User],
     *,
     before: Post | None = None,
+    tenant: Tenant | None = None,
 ) -> list[str]:
     """The tenant's content rules on ``post``: 422 when a guest could read a match, else the
-    rules to flag — those ``before`` (the previous version of an edit) did not match."""
-    tenant = await get_tenant(conn, post.tenant_id)
+    rules to flag — those ``before`` (the previous version of an edit) did not match.
+    ``tenant`` is the post's, if the caller has read it already."""
+    if tenant is None:
+        tenant = await get_tenant(conn, post.tenant_id)
     rules = rules_for(tenant.content_policy if tenant else None)
     matched = matched_rules(_text_of(post), rules)
     if not matched:
@@ -86,10 +90,11 @@ async def apply_policy(
     return [rule for rule in matched if rule not in already]
 
 
-async def policy_flag(
-    conn: Connection, author: User, post: Post, obj: Doc, rules: list[str]
-) -> StrictActivity:
-    """Record and build the Flag the content policy raises for moderators.
+def policy_flag(
+    author: User, post: Post, obj: Doc, rules: list[str]
+) -> tuple[CanonicalActivity, Statement]:
+    """The Flag the content policy raises for moderators, and the INSERT recording it (for
+    the caller to run with the post's own write).
 
     Its actor is a service, not the author: the author reported nothing, and moderation tools
     must not show them flagging themselves. The flags row keeps the author as reporter_id (the
@@ -97,7 +102,7 @@ async def policy_flag(
     """
     flag_id, names = new_activity_id(), ",".join(rules)
     reason = f"content policy: {', '.join(rules)}"
-    await store.insert_flag(conn, post.tenant_id, flag_id, post.id, author.id, reason, rule=names)
+    record = store.insert_flag_statement(post.tenant_id, flag_id, post.id, author.id, reason, names)
     flag = activity(
         "Flag",
         actor=author,
@@ -113,7 +118,7 @@ async def policy_flag(
         "id": f"urn:canopy:{post.tenant_id}:service:content-policy",
         "name": POLICY_ACTOR,
     }
-    return with_members(flag, actor=service)
+    return with_members(flag, actor=service), record
 
 
 def _text_of(post: Post) -> str:

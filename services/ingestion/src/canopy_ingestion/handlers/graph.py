@@ -24,12 +24,12 @@ from typing import Any
 
 from canopy_common.db import Connection
 from canopy_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from canopy_common.events import StrictActivity, Visibility
+from canopy_common.events import Visibility
 from canopy_common.iris import tag_iri, user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.adapters import graph, outbox, people
 from canopy_ingestion.adapters.graph import BLOCK, FOLLOW, MUTE, TAG_FOLLOW, Relation, RelationKind
-from canopy_ingestion.domain.activities import activity, person
+from canopy_ingestion.domain.activities import CanonicalActivity, activity, person
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.domain.text import validate_hashtag
 from canopy_ingestion.handlers.people import find_visible_person
@@ -148,7 +148,7 @@ async def _known_person(conn: Connection, actor: User, user_id: str) -> User:
 
 
 async def _add(
-    conn: Connection, kind: RelationKind, actor: User, target: str, created_by: StrictActivity
+    conn: Connection, kind: RelationKind, actor: User, target: str, created_by: CanonicalActivity
 ) -> RelationResult:
     """Store the relation with its activity and queue that activity; an existing relation is
     returned unchanged and nothing is queued."""
@@ -163,7 +163,7 @@ async def _add(
     return RelationResult(target, existing.since, created=False)
 
 
-def _undo_follow(follower: User, followee: User, relation: Relation) -> StrictActivity:
+def _undo_follow(follower: User, followee: User, relation: Relation) -> CanonicalActivity:
     return _undo(follower, "Follow", relation, person(followee), to=[_iri(followee)])
 
 
@@ -174,7 +174,7 @@ def _undo(
     undone_object: Doc | str,
     *,
     to: list[str] | None = None,
-) -> StrictActivity:
+) -> CanonicalActivity:
     undone: Doc = {
         "type": undone_type,
         "id": relation.activity_id,  # None (dropped) for rows older than activity ids
@@ -185,7 +185,9 @@ def _undo(
     return _activity("Undo", actor, undone, to=to)
 
 
-def _activity(type_: str, actor: User, obj: Doc, *, to: list[str] | None = None) -> StrictActivity:
+def _activity(
+    type_: str, actor: User, obj: Doc, *, to: list[str] | None = None
+) -> CanonicalActivity:
     return activity(
         type_,
         actor=actor,

@@ -31,11 +31,17 @@ from typing import Any
 from canopy_common.activities import JOIN_PENDING
 from canopy_common.db import Connection
 from canopy_common.errors import Forbidden, NotFound
-from canopy_common.events import StrictActivity, Visibility
+from canopy_common.events import Visibility
 from canopy_common.iris import new_object_id, user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.adapters import groups, join_requests, outbox
-from canopy_ingestion.domain.activities import GROUP_ITEMS_VISIBILITY, activity, group, person
+from canopy_ingestion.domain.activities import (
+    GROUP_ITEMS_VISIBILITY,
+    CanonicalActivity,
+    activity,
+    group,
+    person,
+)
 from canopy_ingestion.domain.model import (
     Group,
     GroupInvite,
@@ -318,7 +324,7 @@ def group_activity(
     to: list[str] | None = None,
     role: str | None = None,
     status: str | None = None,
-) -> StrictActivity:
+) -> CanonicalActivity:
     """An activity about ``value``: the whole group as ``target``, with its visibility."""
     terms = {"role": role, "status": status}
     extra: dict[str, Any] = {term: v for term, v in terms.items() if v is not None}

@@ -25,11 +25,11 @@ import orjson
 from canopy_common.auth import Role
 from canopy_common.db import Connection
 from canopy_common.errors import Conflict, InvalidInput, NotFound
-from canopy_common.events import StrictActivity, Visibility
+from canopy_common.events import Visibility
 from canopy_common.iris import user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.adapters import outbox, people
-from canopy_ingestion.domain.activities import activity, person
+from canopy_ingestion.domain.activities import CanonicalActivity, activity, person
 from canopy_ingestion.domain.model import Tenant, User, UserKind
 from canopy_ingestion.domain.permissions import can_see_person
 from canopy_ingestion.domain.text import (
@@ -113,33 +113,53 @@ async def handle_provision_user(cmd: ProvisionUser, *, conn: Connection) -> Prov
             f"tenant {cmd.tenant_id!r} is not provisioned; a platform admin must "
             f"PUT /v1/tenants/{cmd.tenant_id} first"
         )
-    wanted = _profile(cmd)
+    _profile(cmd)  # a bad field is refused before anything is locked
     await people.lock_person(conn, cmd.tenant_id, cmd.user_id)
     existing = await people.get_user(conn, cmd.tenant_id, cmd.user_id)
-    if cmd.roles is None:
-        wanted = replace(wanted, roles=_kept_roles(existing, wanted))
+    wanted = planned_profile(cmd, existing)
     if existing is not None and existing.active and existing == wanted:
         return Provisioned(existing, created=False, changed=False)
     if wanted.manager_id is not None:
-        manager = await people.get_user(conn, cmd.tenant_id, wanted.manager_id)
-        if manager is None or not manager.active:
-            raise InvalidInput(
-                f"manager_id: {wanted.manager_id!r} is not an active person of this tenant"
-            )
+        check_manager(wanted, await people.get_user(conn, cmd.tenant_id, wanted.manager_id))
     taken_by = await people.active_handle_owner(
         conn, cmd.tenant_id, wanted.handle, other_than=cmd.user_id
     )
     if taken_by is not None:
-        raise Conflict(f"the handle @{wanted.handle} is taken in this tenant")
+        raise HandleTaken(wanted.handle)
     try:
         await people.save_user(conn, wanted)
     except asyncpg.UniqueViolationError:  # another person took the handle meanwhile
-        raise Conflict(f"the handle @{wanted.handle} is taken in this tenant") from None
-    created = existing is None or not existing.active
-    await outbox.append(
-        conn, _profile_activity("Create" if created else "Update", wanted, by=cmd.by)
-    )
+        raise HandleTaken(wanted.handle) from None
+    emitted, created = provisioned(wanted, existing, by=cmd.by)
+    await outbox.append(conn, emitted)
     return Provisioned(wanted, created=created, changed=True)
+
+
+class HandleTaken(Conflict):
+    def __init__(self, handle: str) -> None:
+        super().__init__(f"the handle @{handle} is taken in this tenant")
+
+
+def planned_profile(cmd: ProvisionUser, existing: User | None) -> User:
+    """The profile ``cmd`` asks for (checked), over what the person has now."""
+    wanted = _profile(cmd)
+    if cmd.roles is None:
+        wanted = replace(wanted, roles=_kept_roles(existing, wanted))
+    return wanted
+
+
+def check_manager(wanted: User, manager: User | None) -> None:
+    """A manager must be an active person of the tenant."""
+    if manager is None or not manager.active:
+        raise InvalidInput(
+            f"manager_id: {wanted.manager_id!r} is not an active person of this tenant"
+        )
+
+
+def provisioned(wanted: User, existing: User | None, *, by: str) -> tuple[CanonicalActivity, bool]:
+    """The Create (a new or re-provisioned person) or Update of a stored profile, and which."""
+    created = existing is None or not existing.active
+    return _profile_activity("Create" if created else "Update", wanted, by=by), created
 
 
 @dataclass(frozen=True)
@@ -180,7 +200,7 @@ async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
     return erased
 
 
-def _profile_activity(type_: str, user: User, *, by: str) -> StrictActivity:
+def _profile_activity(type_: str, user: User, *, by: str) -> CanonicalActivity:
     return activity(
         type_,
         actor=user,

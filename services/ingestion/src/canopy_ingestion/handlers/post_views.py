@@ -9,12 +9,12 @@ from typing import Any
 
 from canopy_common.db import Connection
 from canopy_common.errors import NotFound
-from canopy_common.events import CANOPY_CONTEXT, StrictActivity, validate_activity
+from canopy_common.events import CANOPY_CONTEXT
 from canopy_common.iris import is_object_id, user_iri
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.people import get_users
 from canopy_ingestion.adapters.posts import PostContext
-from canopy_ingestion.domain.activities import activity, group, post_object
+from canopy_ingestion.domain.activities import CanonicalActivity, activity, group, post_object
 from canopy_ingestion.domain.model import Group, Post, User
 from canopy_ingestion.domain.visibility import can_see_post
 
@@ -89,7 +89,7 @@ def render(ctx: PostContext, users: Mapping[str, User]) -> Doc:
 
 def about_post(
     type_: str, actor: User, post: Post, obj: Doc | str, group_of: Group | None, **extra: Any
-) -> StrictActivity:
+) -> CanonicalActivity:
     """An activity on ``post`` addressed like it: the post's visibility and addressees, its
     group as the target, its thread as the context (``extra`` may override or add members)."""
     extra.setdefault("visibility", post.visibility.value)
@@ -98,10 +98,9 @@ def about_post(
     return activity(type_, actor=actor, obj=obj, context=post.thread_id, **extra)
 
 
-def with_members(value: StrictActivity, **members: Any) -> StrictActivity:
-    """``value`` with some members replaced, validated again."""
-    doc = value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return validate_activity({**doc, **plain(members)})
+def with_members(value: CanonicalActivity, **members: Any) -> CanonicalActivity:
+    """``value`` with some members replaced."""
+    return value.with_members(members)
 
 
 def document(obj: Doc) -> Doc:

@@ -15,15 +15,24 @@ from datetime import UTC, datetime
 
 from canopy_common.db import Connection
 from canopy_common.errors import Forbidden, InvalidInput, NotFound
-from canopy_common.events import StrictActivity, Visibility
+from canopy_common.events import Visibility
 from canopy_common.iris import new_object_id, user_iri
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.idempotency import Reply
+from canopy_ingestion.adapters.outbox import Statement
 from canopy_ingestion.adapters.people import get_users
 from canopy_ingestion.adapters.posts import PostContext
-from canopy_ingestion.domain.activities import post_object
-from canopy_ingestion.domain.model import AS2_TYPE, Group, MemberRole, Post, PostKind, User
+from canopy_ingestion.domain.activities import CanonicalActivity, post_object
+from canopy_ingestion.domain.model import (
+    AS2_TYPE,
+    Group,
+    MemberRole,
+    Post,
+    PostKind,
+    Tenant,
+    User,
+)
 from canopy_ingestion.domain.permissions import ADMIN_ROLES, can_post_in_group, can_see_group
 from canopy_ingestion.domain.visibility import Audience, check_audience, default_visibility
 from canopy_ingestion.handlers.content import (
@@ -67,9 +76,16 @@ class PostEdit:
     to: tuple[str, ...] = ()
 
 
-async def create_post(new: NewPost, *, conn: Connection, actor: User) -> Reply:
-    """Post into the tenant, a group or a thread: 201 with the post as an AS2 object."""
-    tenant = actor.tenant_id
+async def create_post(
+    new: NewPost, *, conn: Connection, actor: User, tenant: Tenant | None = None
+) -> Reply:
+    """Post into the tenant, a group or a thread: 201 with the post as an AS2 object.
+
+    ``tenant`` is the actor's, when the caller has it already (it holds the content policy).
+    Everything it writes is one statement at the end, after its reads: it needs no
+    transaction to be atomic.
+    """
+    tenant_id = actor.tenant_id
     content, handles, hashtags = read_content(new.content)
     parent = await visible_post(conn, actor, new.in_reply_to) if new.in_reply_to else None
     if new.kind is PostKind.ANSWER and (
@@ -86,9 +102,9 @@ async def create_post(new: NewPost, *, conn: Connection, actor: User) -> Reply:
         raise Forbidden(f"you may not post in group {group_of.id!r}")
     visibility, to_ids, people = await _audience(conn, actor, new, group_of, parent)
     now, post_id = datetime.now(UTC), new_object_id()
-    mentions = await mentioned(conn, tenant, handles)
+    mentions = await mentioned(conn, tenant_id, handles)
     post = Post(
-        tenant_id=tenant,
+        tenant_id=tenant_id,
         id=post_id,
         author_id=actor.id,
         kind=new.kind,
@@ -106,13 +122,14 @@ async def create_post(new: NewPost, *, conn: Connection, actor: User) -> Reply:
         hashtags=tuple(hashtags),
     )
     addressed = [people[uid] for uid in to_ids]
-    flagged = await apply_policy(conn, post, group_of, [*addressed, *mentions])
-    await store.insert_post(conn, post)
+    flagged = await apply_policy(conn, post, group_of, [*addressed, *mentions], tenant=tenant)
     reply_author = people.get(parent.post.author_id) if parent else None
     obj = post_object(
         post, author=actor, mentioned=mentions, group_of=group_of, reply_author=reply_author
     )
-    await _publish(conn, "Create", actor, post, obj, group_of, flagged)
+    emitted, flags = _activities("Create", actor, post, obj, group_of, flagged)
+    # Every write in one statement: atomic without a transaction (see api.posts.create_post).
+    await outbox.append_after(conn, [store.insert_post_statement(post), *flags], *emitted)
     return Reply(201, document(obj))
 
 
@@ -154,9 +171,9 @@ async def edit_post(post_id: str, edit: PostEdit, *, conn: Connection, actor: Us
     post = dataclasses.replace(post, updated=datetime.now(UTC))
     addressed = [people[uid] for uid in to_ids if uid in people]
     flagged = await apply_policy(conn, post, ctx.group, [*addressed, *mentions], before=old)
-    await store.update_post(conn, post)
     obj = render(dataclasses.replace(ctx, post=post), {**people, **{u.id: u for u in mentions}})
-    await _publish(conn, "Update", actor, post, obj, ctx.group, flagged)
+    emitted, flags = _activities("Update", actor, post, obj, ctx.group, flagged)
+    await outbox.append_after(conn, [store.update_post_statement(post), *flags], *emitted)
     return Reply(200, document(obj))
 
 
@@ -272,20 +289,21 @@ async def _audience(
     return visibility, to_ids, people
 
 
-async def _publish(
-    conn: Connection,
+def _activities(
     type_: str,
     actor: User,
     post: Post,
     obj: Doc,
     group_of: Group | None,
     flagged: list[str],
-) -> None:
-    """The Create or Update of ``post``, then the policy's Flag when it matched."""
-    emitted: list[StrictActivity] = [about_post(type_, actor, post, obj, group_of)]
-    if flagged:
-        emitted.append(await policy_flag(conn, actor, post, obj, flagged))
-    await outbox.append(conn, *emitted)
+) -> tuple[list[CanonicalActivity], list[Statement]]:
+    """The Create or Update of ``post``, then the policy's Flag when it matched, and the
+    INSERT recording that flag."""
+    emitted: list[CanonicalActivity] = [about_post(type_, actor, post, obj, group_of)]
+    if not flagged:
+        return emitted, []
+    flag, record = policy_flag(actor, post, obj, flagged)
+    return [*emitted, flag], [record]
 
 
 def _require_active(user_ids: Iterable[str], people: Mapping[str, User]) -> None:

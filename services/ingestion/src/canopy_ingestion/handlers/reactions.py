@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from canopy_common.db import Connection
 from canopy_common.errors import InvalidInput, NotFound
-from canopy_common.events import Visibility, encode, new_activity_id
+from canopy_common.events import Visibility, new_activity_id
 from canopy_common.iris import user_iri
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters import posts as store
@@ -88,7 +86,7 @@ async def share(post_id: str, *, conn: Connection, actor: User) -> Reply:
         )
     announce = about_post("Announce", actor, ctx.post, await load_object(conn, ctx), ctx.group)
     await outbox.append(conn, announce)
-    return Reply(201, orjson.loads(encode(announce.public_view())))
+    return Reply(201, announce.document())
 
 
 async def flag(post_id: str, reason: str, *, conn: Connection, actor: User) -> Reply:
