@@ -31,7 +31,7 @@ from canopy_common.auth import (
     main,
     require_roles,
 )
-from canopy_common.errors import install_error_handlers
+from canopy_common.errors import Unauthorized, install_error_handlers
 from canopy_common.settings import AuthSettings, ServiceSettings
 
 # 64 bytes, so HS512 tokens can be signed with it without InsecureKeyLengthWarning.
@@ -248,6 +248,19 @@ async def test_expiry_within_leeway_is_accepted() -> None:
 
     assert (await get_me(build_app(hs256_settings(leeway_s=30)), token)).status_code == 200
     assert_unauthorized(await get_me(build_app(hs256_settings(leeway_s=0)), token), "token expired")
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    verifier = TokenVerifier(hs256_settings(leeway_s=0))
+    expires = int(time.time()) + 1
+    token = hs256(claims(exp=expires))
+    assert verifier.verify(token).user_id == "alice"
+    assert verifier.verify(token).user_id == "alice"  # remembered, not checked again
+
+    time.sleep(max(0.0, expires - time.time()))
+
+    with pytest.raises(Unauthorized, match="token expired"):
+        verifier.verify(token)
 
 
 async def test_rs256_token_is_refused_when_hs256_is_pinned() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import threading
 import time
 import unicodedata
 import uuid
@@ -61,6 +62,12 @@ _JWKS_CACHE_S = 300.0
 # Tenant ids are Canopy-provisioned slugs; they go into every Redis key and Kafka key.
 _TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MAX_USER_ID_LEN = 255
+# A verified token is taken again without checking it for this long, never past its expiry:
+# checking costs more than the rest of a feed read served from cache. Short, so a signing key
+# withdrawn from the JWKS stops working soon (PyJWKClient keeps keys for 300 s anyway).
+_VERIFIED_FOR_S = 60.0
+# Verified tokens remembered at once (about one per active caller; the oldest go first).
+_VERIFIED_MAX = 10_000
 
 
 class Role(StrEnum):
@@ -157,7 +164,8 @@ class TokenVerifier:
     """Verifies bearer tokens against :class:`AuthSettings`.
 
     HS256 uses ``settings.secret``; RS256/ES256 fetch keys from ``settings.jwks_url`` (cached)
-    through ``jwk_client``, which tests may replace. Building one does no I/O.
+    through ``jwk_client``, which tests may replace. Building one does no I/O. A token that
+    passed is remembered for a minute (at most until it expires) and not checked again.
     """
 
     def __init__(self, settings: AuthSettings, *, jwk_client: jwt.PyJWKClient | None = None):
@@ -180,6 +188,9 @@ class TokenVerifier:
             )
         else:
             raise ValueError(f"{settings.algorithm} needs a JWKS URL")
+        # token -> (time.time() until which it is taken, its caller)
+        self._verified: dict[str, tuple[float, Principal]] = {}
+        self._verified_lock = threading.Lock()  # verify() may run in worker threads (JWKS)
 
     @property
     def fetches_keys(self) -> bool:
@@ -192,6 +203,10 @@ class TokenVerifier:
         Raises :class:`Unauthorized` for any bad token and :class:`ServiceUnavailable` when
         the signing keys cannot be fetched.
         """
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and now < known[0]:
+            return known[1]
         key: str | jwt.PyJWK = self._secret if self._jwks is None else self._signing_key(token)
         try:
             claims = jwt.decode(
@@ -205,7 +220,17 @@ class TokenVerifier:
             )
         except PyJWTError as exc:
             raise _invalid_token(_describe(exc)) from exc
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        # PyJWT refuses a token from exp + leeway on: so does the memory of it.
+        self._remember(token, principal, min(now + _VERIFIED_FOR_S, claims["exp"] + self._leeway))
+        return principal
+
+    def _remember(self, token: str, principal: Principal, until: float) -> None:
+        with self._verified_lock:
+            verified = self._verified
+            if len(verified) >= _VERIFIED_MAX:
+                del verified[next(iter(verified))]
+            verified[token] = (until, principal)
 
     def _signing_key(self, token: str) -> jwt.PyJWK:
         assert self._jwks is not None

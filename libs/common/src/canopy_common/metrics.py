@@ -9,6 +9,7 @@ template; :func:`metrics_router` serves ``/metrics``.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -20,12 +21,15 @@ from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
+    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED_ROUTE = "unmatched"
@@ -37,6 +41,7 @@ _Metric = TypeVar("_Metric", bound=MetricWrapperBase)
 
 _lock = threading.Lock()
 _metrics: dict[str, tuple[MetricWrapperBase, tuple[str, ...]]] = {}
+_multiprocess_dir: str | None = None  # see enable_multiprocess_metrics
 
 
 def metric_name(service: str, name: str) -> str:
@@ -132,6 +137,8 @@ class HttpMetrics:
             metric_name(service, "http_requests_in_progress"),
             "HTTP requests being served now.",
         )
+        # The series of each (route, method, status): `labels()` checks and locks every time.
+        self._series: dict[tuple[str, str, str], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,14 +161,31 @@ class HttpMetrics:
         finally:
             self.in_progress.dec()
             # The router has written the matched route into `scope` by now.
-            self.duration.labels(route_template(scope), method, str(status)).observe(
-                time.perf_counter() - started
-            )
+            key = (route_template(scope), method, str(status))
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = self.duration.labels(*key)
+            series.observe(time.perf_counter() - started)
+
+
+def enable_multiprocess_metrics(directory: str) -> None:
+    """Keep metric values in files in ``directory``, where every process of a service writes
+    its own and :func:`metrics_response` reads them all (``prometheus_client``'s multiprocess
+    mode). Call it before any metric exists: values made earlier stay in memory, unseen."""
+    global _multiprocess_dir
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    _multiprocess_dir = directory
 
 
 def metrics_response() -> Response:
-    """Every metric of the default registry, in the Prometheus text format."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """Every metric of the default registry (of every process of the service, after
+    :func:`enable_multiprocess_metrics`), in the Prometheus text format."""
+    if _multiprocess_dir is None:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=_multiprocess_dir)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 async def metrics_endpoint() -> Response:

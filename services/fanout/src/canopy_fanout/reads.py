@@ -1,20 +1,26 @@
 """Reading feeds (ARCHITECTURE §5, "Reads"): a page of a timeline, hydrated, with visibility
 checked again — Redis first, Postgres when a timeline is missing (rebuilt at once, never an
-empty feed after being away) or when a cursor goes past what Redis keeps."""
+empty feed after being away) or when a cursor goes past what Redis keeps.
+
+A warm read is one Redis round trip (:meth:`FeedStore.read_page`: the reader's last-seen
+marker, the timelines' windows and the first bodies) and no Postgres: the reader's graph, post
+counts and the facts of the cached bodies come from :class:`~canopy_fanout.read_cache.ReadCaches`.
+Pages are JSON bytes: cached bodies are spliced into them, never parsed and encoded again.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 
 from canopy_common.audience import may_see
 from canopy_common.db import Connection
 from canopy_common.errors import NotFound
-from canopy_common.events import Visibility
+from canopy_fanout import lookups
 from canopy_fanout.adapters import graph, items
 from canopy_fanout.adapters.feed_store import FeedStore
 from canopy_fanout.adapters.items import StoredItem
@@ -22,18 +28,24 @@ from canopy_fanout.domain.audience import delivers
 from canopy_fanout.domain.entries import Cursor, Direction, Position, page_window
 from canopy_fanout.domain.model import FeedKind, FeedRef, Item, ReaderGraph
 from canopy_fanout.metrics import FanoutMetrics
+from canopy_fanout.read_cache import KnownReader, Parsed, ReadCaches
 from canopy_fanout.settings import Settings
 
-Doc = dict[str, object]
 # Items hidden from a reader are skipped; a page looks this many times for enough visible ones.
 MAX_ROUNDS = 4
 # Record a reader's last read at most this often (it decides who gets pushes).
 SEEN_EVERY_S = 60
+# A home timeline holds what was delivered to its reader, so nearly every entry is shown: the
+# first round asks for a page and a few more; a later one for twice what is still missing.
+FIRST_ROUND_SLACK = 4
+
+Windows = list[tuple[list[Position], bool] | None]
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Doc]
+    items: list[bytes]  # JSON objects: the activity, with its stats
+    seen: list[tuple[str, str]]  # (activity id, object id) of each item: the impressions
     positions: list[Position]
     next_cursor: Cursor | None
     prev_cursor: Cursor | None
@@ -41,12 +53,23 @@ class Page:
 
 @dataclass(frozen=True)
 class Reads:
-    """The collaborators of the read path."""
+    """The collaborators of the read path (one per process: ``caches`` outlive requests)."""
 
     pool: asyncpg.Pool
     feeds: FeedStore
     settings: Settings
     metrics: FanoutMetrics
+    caches: ReadCaches
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slower to make, a page makes dozens
+class _Shown:
+    parsed: Parsed
+    position: Position
+
+
+class _Stale(Exception):
+    """The reader's graph came from the cache and hid something: it is read afresh."""
 
 
 async def read_feed(
@@ -59,54 +82,93 @@ async def read_feed(
     cursor: Cursor | None,
     limit: int,
 ) -> Page:
-    """One page of ``feed`` as ``reader_id`` may see it, newest first."""
-    feeds = reads.feeds
-    async with reads.pool.acquire() as conn:
-        if await feeds.first_sight(tenant, reader_id, SEEN_EVERY_S):
-            await graph.record_reads(conn, tenant, reader_id, datetime.now(UTC))
-        me = await graph.reader_graph(
-            conn, tenant, reader_id, push_limit=reads.settings.push_limit, guest=guest
-        )
-        await _check_access(conn, tenant, me, feed)
+    """One page of ``feed`` as ``reader_id`` may see it, newest first.
+
+    A graph from the cache is trusted to show what the reader's timelines hold, never to hide
+    it: the write path put it there with a fresh graph (after a follow, a join), so when it
+    hides an item or denies a group, the page is made again with the graph read afresh.
+    """
+    known, fresh = await lookups.reader_graph(reads, tenant, reader_id, guest)
+    page = _Read(reads, tenant, reader_id, feed, cursor, limit)
+    try:
+        return await page.run(known, fresh=fresh)
+    except _Stale:
+        known, _ = await lookups.reader_graph(reads, tenant, reader_id, guest, fresh=True)
+        return await page.run(known, fresh=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    reads: Reads
+    tenant: str
+    reader_id: str
+    feed: FeedRef
+    cursor: Cursor | None
+    limit: int
+
+    async def run(self, known: KnownReader, *, fresh: bool) -> Page:
+        """The page with this graph; :class:`_Stale` when it hid something, denied the feed
+        or a timeline must be rebuilt, and it is not ``fresh`` (read for this page)."""
+        reads, tenant, feed, me = self.reads, self.tenant, self.feed, known.graph
+        try:
+            await lookups.check_access(reads, tenant, me, feed)
+        except NotFound:
+            if not fresh:
+                raise _Stale from None
+            # Still a read: it decides who gets pushes.
+            sighted = await reads.feeds.first_sight(tenant, self.reader_id, SEEN_EVERY_S)
+            await lookups.note_sight(reads, tenant, self.reader_id, sighted)
+            raise
         sources = [feed, *_pull_sources(me, feed)]
-        await _ensure_built(conn, reads, tenant, me, sources, primary=feed)
-        chosen = await _visible_page(conn, reads, tenant, me, feed, sources, cursor, limit)
-        object_ids = [s.item.object_id for s in chosen]
-        counts = await items.stats(conn, tenant, object_ids, reader_id)
-    await feeds.touch(tenant, feed)
-    docs = [_item_doc(s, counts.get(s.item.object_id)) for s in chosen]
-    positions = [s.position for s in chosen]
-    return Page(
-        items=docs,
-        positions=positions,
-        next_cursor=Cursor(Direction.OLDER, positions[-1]) if len(chosen) == limit else None,
-        prev_cursor=(
-            Cursor(Direction.NEWER, positions[0])
-            if positions
-            else cursor
-            if cursor is not None and cursor.direction is Direction.NEWER
-            else None
-        ),
-    )
+        first_sight, windows, bodies = await self._windows(sources)
+        await lookups.note_sight(reads, tenant, self.reader_id, first_sight)
+        built = all(window is not None for window in windows)
+        if not built:  # rebuilt from Postgres, with a graph as fresh as the rebuild
+            if not fresh:
+                raise _Stale
+            await _ensure_built(reads, tenant, me, sources, primary=feed)
+            _, windows, bodies = await self._windows(sources)
+        chosen, hid = await _visible_page(
+            reads, tenant, known, feed, sources, self.cursor, self.limit, windows, bodies
+        )
+        if hid and not fresh:
+            raise _Stale
+        if built:
+            reads.metrics.feed_reads.labels(feed.kind.value, "hit").inc()
+        return await self._page(chosen)
 
+    async def _windows(
+        self, sources: Sequence[FeedRef]
+    ) -> tuple[bool, Windows, dict[bytes, bytes]]:
+        want = self.limit + FIRST_ROUND_SLACK
+        return await self.reads.feeds.read_page(
+            self.tenant,
+            self.reader_id,
+            sources,
+            self.cursor,
+            want,
+            bodies=want,
+            seen_every_s=SEEN_EVERY_S,
+        )
 
-async def _check_access(conn: Connection, tenant: str, me: ReaderGraph, feed: FeedRef) -> None:
-    """404 for a feed the reader may not know of: an unknown person, an unknown group, or a
-    group they cannot see (a private one they are not in; an internal one, for a guest)."""
-    match feed.kind:
-        case FeedKind.USER:
-            if not await graph.person_exists(conn, tenant, feed.owner):
-                raise NotFound(f"no person {feed.owner!r}")
-        case FeedKind.GROUP:
-            visibility = await graph.group_visibility(conn, tenant, feed.owner)
-            member = feed.owner in me.groups
-            visible = (
-                member
-                or visibility is Visibility.PUBLIC
-                or (visibility is Visibility.INTERNAL and not me.reader.guest)
-            )
-            if visibility is None or not visible:
-                raise NotFound(f"no group {feed.owner!r}")
+    async def _page(self, chosen: list[_Shown]) -> Page:
+        cursor, limit = self.cursor, self.limit
+        objects = [s.parsed.item.object_id for s in chosen]
+        counts = await lookups.stats(self.reads, self.tenant, self.reader_id, objects)
+        positions = [s.position for s in chosen]
+        return Page(
+            items=[s.parsed.with_stats(counts[s.parsed.item.object_id]) for s in chosen],
+            seen=[(s.parsed.item.activity_id, s.parsed.item.object_id) for s in chosen],
+            positions=positions,
+            next_cursor=Cursor(Direction.OLDER, positions[-1]) if len(chosen) == limit else None,
+            prev_cursor=(
+                Cursor(Direction.NEWER, positions[0])
+                if positions
+                else cursor
+                if cursor is not None and cursor.direction is Direction.NEWER
+                else None
+            ),
+        )
 
 
 def _pull_sources(me: ReaderGraph, feed: FeedRef) -> list[FeedRef]:
@@ -120,13 +182,7 @@ def _pull_sources(me: ReaderGraph, feed: FeedRef) -> list[FeedRef]:
 
 
 async def _ensure_built(
-    conn: Connection,
-    reads: Reads,
-    tenant: str,
-    me: ReaderGraph,
-    sources: Sequence[FeedRef],
-    *,
-    primary: FeedRef,
+    reads: Reads, tenant: str, me: ReaderGraph, sources: Sequence[FeedRef], *, primary: FeedRef
 ) -> None:
     built = await reads.feeds.built(tenant, sources)
     for source, ready in zip(sources, built, strict=True):
@@ -134,7 +190,8 @@ async def _ensure_built(
             if source == primary:
                 reads.metrics.feed_reads.labels(source.kind.value, "hit").inc()
             continue
-        await rebuild_feed(conn, reads.feeds, tenant, source, me=me, settings=reads.settings)
+        async with reads.pool.acquire() as conn:
+            await rebuild_feed(conn, reads.feeds, tenant, source, me=me, settings=reads.settings)
         reads.metrics.feed_reads.labels(source.kind.value, "rebuild").inc()
 
 
@@ -197,96 +254,119 @@ def _shows(me: ReaderGraph, feed: FeedRef, item: Item) -> bool:
 
 
 async def _visible_page(
-    conn: Connection,
     reads: Reads,
     tenant: str,
-    me: ReaderGraph,
+    known: KnownReader,
     feed: FeedRef,
     sources: Sequence[FeedRef],
     cursor: Cursor | None,
     limit: int,
-) -> list[StoredItem]:
-    """The ``limit`` items of the page, visible to the reader, newest first."""
-    chosen: list[StoredItem] = []
+    windows: Windows,
+    bodies: Mapping[bytes, bytes],
+) -> tuple[list[_Shown], bool]:
+    """The ``limit`` items of the page, visible to the reader, newest first, and whether the
+    graph hid any. The first round uses ``windows`` and ``bodies`` (read with ``limit +
+    FIRST_ROUND_SLACK`` entries)."""
+    me, home = known.graph, feed.kind is FeedKind.HOME
+    decide = partial(_shows, me, feed)
+    chosen: list[_Shown] = []
     seen: set[bytes] = set()
+    hid = False
     at = cursor
+    want = limit + FIRST_ROUND_SLACK
+    # Positions come newest first and each round is older than the last: going older, the
+    # first `limit` visible ones are the page (going newer, the last ones are).
+    going_older = cursor is None or cursor.direction is Direction.OLDER
     for _ in range(MAX_ROUNDS):
-        want = (limit - len(chosen)) * 2 + 4
-        positions, exhausted = await _positions(conn, reads, tenant, me, feed, sources, at, want)
+        if not windows:
+            windows = [await reads.feeds.window(tenant, source, at, want) for source in sources]
+        positions, exhausted = await _positions(reads, tenant, me, feed, windows, at, want)
         fresh = [p for p in positions if p.member not in seen]
         seen.update(p.member for p in fresh)
-        for stored in await hydrate(conn, reads.feeds, tenant, fresh):
-            if not stored.item.deleted and _shows(me, feed, stored.item):
-                chosen.append(stored)
+        for shown in await _hydrate(reads, tenant, fresh, bodies):
+            if going_older and len(chosen) >= limit:
+                break
+            parsed = shown.parsed
+            if parsed.item.deleted:
+                continue
+            if known.verdict(parsed, home, decide):
+                chosen.append(shown)
+            else:
+                hid = True
         if not positions or exhausted or len(chosen) >= limit:
             break
         edge = positions[-1] if at is None or at.direction is Direction.OLDER else positions[0]
         at = Cursor(at.direction if at is not None else Direction.OLDER, edge)
-    chosen.sort(key=lambda s: s.position, reverse=True)
+        want = (limit - len(chosen)) * 2 + 4
+        windows, bodies = [], {}
+    chosen.sort(key=lambda s: (s.position.score, s.position.member), reverse=True)
     if cursor is not None and cursor.direction is Direction.NEWER:
-        return chosen[-limit:]
-    return chosen[:limit]
+        return chosen[-limit:], hid
+    return chosen[:limit], hid
 
 
 async def _positions(
-    conn: Connection,
     reads: Reads,
     tenant: str,
     me: ReaderGraph,
     feed: FeedRef,
-    sources: Sequence[FeedRef],
+    windows: Windows,
     cursor: Cursor | None,
     count: int,
 ) -> tuple[list[Position], bool]:
-    """The next ``count`` positions on the cursor's side, from Redis — or from Postgres when
-    the timeline was trimmed and the cursor is past its oldest entry. Also whether there is
-    nothing more to look at."""
-    merged: list[Position] = []
-    trimmed_primary = False
-    for source in sources:
-        found, trimmed = await reads.feeds.window(tenant, source, cursor, count)
-        merged += found
-        if source == feed:
-            trimmed_primary = trimmed
-    page = page_window(merged, cursor, count)
+    """The next ``count`` positions on the cursor's side, from the timelines' ``windows`` (the
+    feed's first) — or from Postgres when the timeline was trimmed and the cursor is past its
+    oldest entry. Also whether there is nothing more to look at."""
+    trimmed_primary = windows[0] is not None and windows[0][1]
+    if cursor is None and len(windows) == 1 and windows[0] is not None:
+        # One timeline's newest: Redis gives them in page_window's order already (score,
+        # then member, descending), and sorting them again costs more than the rest.
+        page = windows[0][0][:count]
+    else:
+        merged: list[Position] = []
+        for window in windows:
+            merged += window[0] if window is not None else []
+        page = page_window(merged, cursor, count)
     going_older = cursor is None or cursor.direction is Direction.OLDER
     if len(page) < count and going_older and trimmed_primary:
         before = page[-1] if page else (cursor.position if cursor is not None else None)
-        deeper = await stored_items(conn, tenant, feed, me, before=before, limit=count - len(page))
+        async with reads.pool.acquire() as conn:
+            deeper = await stored_items(
+                conn, tenant, feed, me, before=before, limit=count - len(page)
+            )
         reads.metrics.feed_reads.labels(feed.kind.value, "deep").inc()
         return page + [s.position for s in deeper], len(deeper) < count - len(page)
     return page, len(page) < count
 
 
-async def hydrate(
-    conn: Connection, feeds: FeedStore, tenant: str, positions: Sequence[Position]
-) -> list[StoredItem]:
-    """The items behind timeline positions: bodies from Redis (one MGET), misses from
-    Postgres (then cached). Entries with no item any more are left out."""
-    entries = [uuid.UUID(bytes=p.member) for p in positions]
-    cached = await feeds.bodies(tenant, entries)
-    found: dict[uuid.UUID, StoredItem] = {
-        entry: StoredItem.from_cache(raw)
-        for entry, raw in zip(entries, cached, strict=True)
-        if raw is not None
-    }
-    missing = [entry for entry in entries if entry not in found]
+async def _hydrate(
+    reads: Reads, tenant: str, positions: Sequence[Position], prefetched: Mapping[bytes, bytes]
+) -> list[_Shown]:
+    """The items behind timeline positions: bodies read with the page, else from Redis (one
+    MGET), misses from Postgres (then cached). Entries with no item any more are left out."""
+    caches = reads.caches
+    parsed: dict[bytes, Parsed] = {}
+    missing: list[Position] = []
+    for position in positions:
+        raw = prefetched.get(position.member)
+        if raw is None:
+            missing.append(position)
+        else:
+            parsed[position.member] = caches.parsed(raw)
     if missing:
-        loaded = await items.by_entries(conn, tenant, missing)
-        await feeds.cache_bodies(
-            tenant, {e: s.cached() for e, s in loaded.items() if not s.item.deleted}
+        entries = [uuid.UUID(bytes=p.member) for p in missing]
+        cached = await reads.feeds.bodies(tenant, entries)
+        absent = [entry for entry, raw in zip(entries, cached, strict=True) if raw is None]
+        parsed.update(
+            (entry.bytes, caches.parsed(raw))
+            for entry, raw in zip(entries, cached, strict=True)
+            if raw is not None
         )
-        found.update(loaded)
-    return [found[entry] for entry in entries if entry in found]
-
-
-def _item_doc(stored: StoredItem, counts: items.Stats | None) -> Doc:
-    counts = counts or items.Stats()
-    return {
-        **stored.body,
-        "stats": {
-            "replies": counts.replies,
-            "reactions": counts.reactions,
-            "reacted": counts.reacted,
-        },
-    }
+        if absent:
+            async with reads.pool.acquire() as conn:
+                loaded = await items.by_entries(conn, tenant, absent)
+            await reads.feeds.cache_bodies(
+                tenant, {e: s.cached() for e, s in loaded.items() if not s.item.deleted}
+            )
+            parsed.update((entry.bytes, Parsed.of(s)) for entry, s in loaded.items())
+    return [_Shown(parsed[p.member], p) for p in positions if p.member in parsed]

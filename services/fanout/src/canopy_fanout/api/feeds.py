@@ -10,7 +10,7 @@ reaction counts and whether the reader reacted.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -60,22 +60,15 @@ async def _serve(
         cursor=Cursor.decode(cursor) if cursor else None,
         limit=size,
     )
-    impressions.add(
-        principal.tenant_id,
-        principal.user_id,
-        feed.kind.value,
-        [(str(doc["id"]), _object_id(doc)) for doc in page.items],
-    )
+    impressions.add(principal.tenant_id, principal.user_id, feed.kind.value, page.seen)
     return _response(request, page, size)
 
 
-def _object_id(doc: dict[str, Any]) -> str:
-    obj = doc.get("object")
-    return str(obj.get("id")) if isinstance(obj, dict) else str(obj)
-
-
 def _page_url(request: Request, cursor: Cursor, size: int) -> str:
-    return str(request.url.include_query_params(cursor=cursor.encode(), limit=size))
+    url = request.url
+    if not url.query:  # a first page: what include_query_params gives, without its parsing
+        return f"{url}?cursor={cursor.encode()}&limit={size}"  # a cursor is URL-safe base64
+    return str(url.include_query_params(cursor=cursor.encode(), limit=size))
 
 
 def _response(request: Request, page: Page, size: int) -> Response:
@@ -85,26 +78,34 @@ def _response(request: Request, page: Page, size: int) -> Response:
         f'<{url}>; rel="{rel}"' for url, rel in ((next_url, "next"), (prev_url, "prev")) if url
     ]
     headers = {"Link": ", ".join(links)} if links else {}
+    # The items are JSON already (cached bodies with their stats): they are spliced into the
+    # page, which comes out as orjson would write the whole page as one document.
+    items = b"[" + b",".join(page.items) + b"]"
     accept = request.headers.get("accept", "")
     if any(media in accept for media in AS2_MEDIA_TYPES):
-        body: dict[str, Any] = {
+        head = {
             "@context": CANOPY_CONTEXT,
             "type": "OrderedCollectionPage",
             "id": str(request.url),
             "partOf": str(request.url.remove_query_params(["cursor", "limit"])),
-            "orderedItems": page.items,
         }
-        if next_url:
-            body["next"] = next_url
-        if prev_url:
-            body["prev"] = prev_url
-        return Response(orjson.dumps(body), media_type="application/activity+json", headers=headers)
-    body = {
-        "items": page.items,
-        "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
-        "prev_cursor": page.prev_cursor.encode() if page.prev_cursor else None,
-    }
-    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+        links_json = [(b"next", next_url), (b"prev", prev_url)]
+        body = (
+            orjson.dumps(head)[:-1]
+            + b',"orderedItems":'
+            + items
+            + b"".join(b',"%s":%s' % (name, orjson.dumps(url)) for name, url in links_json if url)
+            + b"}"
+        )
+        return Response(body, media_type="application/activity+json", headers=headers)
+    next_cursor = page.next_cursor.encode() if page.next_cursor else None
+    prev_cursor = page.prev_cursor.encode() if page.prev_cursor else None
+    body = b'{"items":%s,"next_cursor":%s,"prev_cursor":%s}' % (
+        items,
+        orjson.dumps(next_cursor),
+        orjson.dumps(prev_cursor),
+    )
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/home", summary="The reader's home feed: people, groups and hashtags they follow")

@@ -1,0 +1,90 @@
+"""What a feed read looks up besides the timelines: the reader's graph, whether they may read
+a feed, post counts — from :class:`~canopy_fanout.read_cache.ReadCaches` when they are there,
+else from Postgres (then kept); and the reader's last read, recorded in Postgres."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from canopy_common.errors import NotFound
+from canopy_common.events import Visibility
+from canopy_fanout.adapters import graph, items
+from canopy_fanout.domain.model import FeedKind, FeedRef, ReaderGraph
+from canopy_fanout.read_cache import KnownReader
+
+if TYPE_CHECKING:
+    from canopy_fanout.reads import Reads
+
+
+async def note_sight(reads: Reads, tenant: str, reader_id: str, first_sight: bool) -> None:
+    """Record the reader's last read when the feed store says it is the first in a while."""
+    if first_sight:
+        async with reads.pool.acquire() as conn:
+            await graph.record_reads(conn, tenant, reader_id, datetime.now(UTC))
+
+
+async def reader_graph(
+    reads: Reads, tenant: str, reader_id: str, guest: bool, *, fresh: bool = False
+) -> tuple[KnownReader, bool]:
+    """The reader's graph (read from Postgres when not cached, or ``fresh``), and whether it
+    was read from Postgres just now."""
+    key = (tenant, reader_id, guest)
+    if not fresh and (known := reads.caches.graphs.get(key)) is not None:
+        return known, False
+    async with reads.pool.acquire() as conn:
+        me = await graph.reader_graph(
+            conn, tenant, reader_id, push_limit=reads.settings.push_limit, guest=guest
+        )
+    known = KnownReader(me)
+    reads.caches.graphs.put(key, known)
+    return known, True
+
+
+async def check_access(reads: Reads, tenant: str, me: ReaderGraph, feed: FeedRef) -> None:
+    """404 for a feed the reader may not know of: an unknown person, an unknown group, or a
+    group they cannot see (a private one they are not in; an internal one, for a guest)."""
+    caches, key = reads.caches, (tenant, feed.owner)
+    match feed.kind:
+        case FeedKind.USER:
+            if caches.people.get(key):
+                return
+            async with reads.pool.acquire() as conn:
+                if not await graph.person_exists(conn, tenant, feed.owner):
+                    raise NotFound(f"no person {feed.owner!r}")
+            caches.people.put(key, True)
+        case FeedKind.GROUP:
+            visibility = caches.groups.get(key)
+            if visibility is None:
+                async with reads.pool.acquire() as conn:
+                    visibility = await graph.group_visibility(conn, tenant, feed.owner)
+                if visibility is not None:
+                    caches.groups.put(key, visibility)
+            member = feed.owner in me.groups
+            visible = (
+                member
+                or visibility is Visibility.PUBLIC
+                or (visibility is Visibility.INTERNAL and not me.reader.guest)
+            )
+            if visibility is None or not visible:
+                raise NotFound(f"no group {feed.owner!r}")
+
+
+async def stats(
+    reads: Reads, tenant: str, reader_id: str, object_ids: Sequence[str]
+) -> dict[str, items.Stats]:
+    """Reply and reaction counts of the page's posts, and whether the reader reacted."""
+    cache = reads.caches.stats
+    counts: dict[str, items.Stats] = {}
+    for object_id in object_ids:
+        if (known := cache.get((tenant, reader_id, object_id))) is not None:
+            counts[object_id] = known
+    missing = [object_id for object_id in dict.fromkeys(object_ids) if object_id not in counts]
+    if missing:
+        async with reads.pool.acquire() as conn:
+            loaded = await items.stats(conn, tenant, missing, reader_id)
+        for object_id in missing:
+            counts[object_id] = loaded.get(object_id) or items.Stats()
+            cache.put((tenant, reader_id, object_id), counts[object_id])
+    return counts
