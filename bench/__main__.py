@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import events, ingest, kafka
+from bench import ceiling, compare, e2e, events, fanout, ingest, kafka, peer, reads
 from bench.figures import Figure, render_table
 from bench.harness import (
     RESULTS_PATH,
@@ -32,7 +32,16 @@ from canopy_common.devstack.postgres import ensure_database
 from canopy_common.logging import configure_logging
 
 # Every benchmark, in the order they run; a new one adds its module's BENCHMARK here.
-BENCHMARKS: tuple[Benchmark, ...] = (events.BENCHMARK, kafka.BENCHMARK, ingest.BENCHMARK)
+BENCHMARKS: tuple[Benchmark, ...] = (
+    events.BENCHMARK,
+    kafka.BENCHMARK,
+    ingest.BENCHMARK,
+    fanout.BENCHMARK,
+    e2e.BENCHMARK,
+    reads.BENCHMARK,
+    peer.BENCHMARK,
+    ceiling.BENCHMARK,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _down(stack)
     duration_s = time.monotonic() - started
 
-    print(render_table(figures))
-    for name, error in errors.items():
-        print(f"FAILED {name}: {error}", file=sys.stderr)
+    figures += compare.derived(figures)
     document = results_document(
         figures,
         benchmarks=[b.name for b in selected],
@@ -65,12 +72,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors=errors,
         started_at=started_at,
     )
-    write_results(document, args.output)
-    print(
-        f"\n{len(figures)} figures in {duration_s:.1f} s on {document['cpu_count']} cores, "
-        f"Python {document['python']}, commit {(document['git_commit'] or '?')[:12]}"
-        f"{' (dirty)' if document['git_dirty'] else ''} -> {args.output}"
+    report = "\n\n".join(
+        [
+            f"Canopy benchmarks, {document['date']}, {document['cpu_count']} cores, "
+            f"Python {document['python']}, commit {(document['git_commit'] or '?')[:12]}"
+            f"{' (dirty)' if document['git_dirty'] else ''}, {duration_s:.0f} s",
+            render_table(figures),
+            "Against the targets:\n" + compare.against_targets(figures),
+        ]
     )
+    print(report)
+    for name, error in errors.items():
+        print(f"FAILED {name}: {error}", file=sys.stderr)
+    write_results(document, args.output)
+    args.output.with_suffix(".txt").write_text(report + "\n")
+    print(f"\n{len(figures)} figures -> {args.output} and {args.output.with_suffix('.txt')}")
     return 1 if errors else 0
 
 

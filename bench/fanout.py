@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from bench import workloads
-from bench.figures import Figure, JSONScalar, rate
+from bench.figures import Figure, JSONScalar, percentile, rate
 from bench.harness import BenchContext, Benchmark
-from bench.system import BenchSystem, bench_system, started, wait_consumed
+from bench.system import BenchSystem, bench_system, progress, started, wait_consumed
 from canopy_common.activities import user_id
 from canopy_common.events import StrictActivity, encode
 from canopy_common.iris import user_iri
@@ -103,8 +103,11 @@ class World:
 async def run(ctx: BenchContext) -> list[Figure]:
     async with bench_system(ctx, ["fanout"]) as system:
         world = await _populate(system)
+        progress("fan-out: 1,000 authors x 100 followers")
         figures = await _many_authors(system, world)
+        progress("fan-out: one post to 10,000 followers, repeated")
         figures += await _big_audience(system, world)
+        progress("fan-out: timelines at the cap, memory")
         figures += await _memory(system, world)
         await system.redis.delete(world.followers_list)
         return figures
@@ -119,6 +122,7 @@ async def _populate(system: BenchSystem) -> World:
     authors = workloads.author_ids()
     world = World(factory, followers, authors, f"bench:{{{factory.tenant_id}}}:followers")
     people = [BIG_AUTHOR, PROLIFIC, *authors, *followers, *_full_feed_readers()]
+    progress(f"set-up: {len(people):,} people")
     await _publish(system, [factory.user(handle=p, user_id=p) for p in people])
     await wait_consumed(system, "fanout", system.kafka.topic_activities)
     follows = [factory.follow(world.iri(f), world.iri(BIG_AUTHOR)) for f in followers]
@@ -126,8 +130,10 @@ async def _populate(system: BenchSystem) -> World:
         for follower in workloads.followers_of_author(index, followers):
             follows.append(factory.follow(world.iri(follower), world.iri(author)))
     follows += [factory.follow(world.iri(r), world.iri(PROLIFIC)) for r in _full_feed_readers()]
+    progress(f"set-up: {len(follows):,} follows")
     await _publish(system, follows)
     await wait_consumed(system, "fanout", system.kafka.topic_activities)
+    progress("set-up: a home-feed read by every follower")
     await _read_homes(system, world.tenant, [*followers, *_full_feed_readers()])
     names = [timeline_key(world.tenant, FeedRef(FeedKind.HOME, f)) for f in followers]
     await system.redis.delete(world.followers_list)
@@ -213,7 +219,7 @@ async def _big_audience(system: BenchSystem, world: World) -> list[Figure]:
     return [
         rate("fanout.10k.inserts_per_s", inserts, sum(times), "inserts/s", **params),
         Figure("fanout.10k.everywhere_p50_ms", statistics.median(ms), "ms", len(ms), params),
-        Figure("fanout.10k.everywhere_p99_ms", _percentile(ms, 0.99), "ms", len(ms), params),
+        Figure("fanout.10k.everywhere_p99_ms", percentile(ms, 0.99), "ms", len(ms), params),
     ]
 
 
@@ -259,12 +265,6 @@ async def _usage(system: BenchSystem, names: Sequence[str]) -> tuple[int, int, s
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of an ordered sample."""
-    index = max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 BENCHMARK = Benchmark(

@@ -42,6 +42,12 @@ def rate(name: str, count: int, elapsed_s: float, unit: str, /, **params: JSONSc
     return Figure(name, value, unit, count, {**params, "elapsed_s": round(elapsed_s, 3)})
 
 
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile ``q`` (0-1) of an ordered sample: a value that was measured."""
+    index = max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
 def render_table(figures: Sequence[Figure]) -> str:
     """The figures as an aligned plain-text table, one row each."""
     header = ("figure", "value", "unit", "n", "notes")

@@ -56,7 +56,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from bench import workloads
-from bench.figures import Figure, JSONScalar, rate
+from bench.figures import Figure, JSONScalar, percentile, rate
 from bench.harness import BenchContext, Benchmark, run_dir
 from canopy_common.settings import RedisSettings
 
@@ -120,7 +120,7 @@ async def run(ctx: BenchContext) -> list[Figure]:
             "peer.sf.fanout_10k.everywhere_p50_ms", statistics.median(ms), "ms", len(ms), big_params
         ),
         Figure(
-            "peer.sf.fanout_10k.everywhere_p99_ms", _percentile(ms, 0.99), "ms", len(ms), big_params
+            "peer.sf.fanout_10k.everywhere_p99_ms", percentile(ms, 0.99), "ms", len(ms), big_params
         ),
         rate(
             "peer.sf.fanout_1000x100.inserts_per_s",
@@ -223,12 +223,6 @@ async def _check(
         tail = err.decode(errors="replace")[-2_000:]
         raise RuntimeError(f"{' '.join(command[:4])} exited {process.returncode}: {tail}")
     return out
-
-
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of an ordered sample (as :mod:`bench.fanout` reports it)."""
-    index = max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 BENCHMARK = Benchmark(

@@ -10,7 +10,9 @@ says which it started in its figures' ``params``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -89,6 +91,9 @@ async def bench_system(
                 await redis.aclose()
     finally:
         await asyncio.to_thread(manager.__exit__, None, None, None)
+        # The services' log outlives the folder: the last system's, for a look afterwards.
+        with contextlib.suppress(FileNotFoundError):
+            shutil.move(folder / "services.log", run_dir() / "services.log")
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -130,3 +135,8 @@ async def wait_consumed(
     finally:
         await admin.close()
         await probe.stop()
+
+
+def progress(step: str) -> None:
+    """Say on stderr which step a benchmark is at, with the time (the table comes at the end)."""
+    print(f"  {time.strftime('%H:%M:%S')} {step}", file=sys.stderr, flush=True)

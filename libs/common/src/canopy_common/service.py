@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
 from canopy_common.errors import install_error_handlers, problem_response
+from canopy_common.http_processes import serve_processes, uvicorn_options
 from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer, ensure_topics
 from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
@@ -94,7 +95,8 @@ class ConsumerSpec:
     """One consumer group member: its topics and factories building its handlers.
 
     ``batch_handler`` (optional) handles a fetched partition batch at once, e.g. in one
-    transaction; on any failure the consumer falls back to ``handler`` record by record.
+    transaction, or with ``whole_fetch`` all the partitions' records of a fetch; on any
+    failure the consumer falls back to ``handler`` record by record.
     ``group_suffix`` gives a second consumer of a service a group of its own
     (``<consumer_group>.<suffix>``): members of one group that subscribe to different topics
     rebalance each other, and on Tansu never settle.
@@ -104,6 +106,7 @@ class ConsumerSpec:
     topics: Callable[[ServiceSettings], list[str]]
     handler: Callable[[Runtime], Handler]
     batch_handler: Callable[[Runtime], BatchHandler] | None = None
+    whole_fetch: bool = False
     group_suffix: str | None = None
 
     def group_id(self, settings: ServiceSettings) -> str:
@@ -126,6 +129,9 @@ class ServiceDefinition:
     # Factories of workers the HTTP API needs (e.g. a buffer of outgoing records): run in api
     # and all modes.
     api_workers: Sequence[Callable[[Runtime], BackgroundWorker]] = ()
+    # Run once in every mode after the clients are up, before consumers and workers start
+    # (e.g. checking that a server is configured as the service needs).
+    on_start: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -177,6 +183,8 @@ async def open_runtime(
         await _retrying("broker", lambda: ensure_topics(settings.kafka))
         await _retrying("broker", producer.start)
         runtime = Runtime(settings=settings, pool=pool, redis=redis, producer=producer)
+        for hook in definition.on_start:
+            await hook(runtime)
         if mode is not Mode.API:
             for spec in definition.consumers:
                 consumer = Consumer(
@@ -185,6 +193,7 @@ async def open_runtime(
                     group_id=spec.group_id(settings),
                     handler=spec.handler(runtime),
                     batch_handler=spec.batch_handler(runtime) if spec.batch_handler else None,
+                    whole_fetch=spec.whole_fetch,
                     producer=producer,
                     service=definition.name,
                 )
@@ -328,16 +337,15 @@ def run_cli(
         log.info("migrations applied", schema=settings.db_schema, versions=applied)
         return 0
     mode = Mode(args.mode)
-    app = create_service_app(definition, settings, mode)
     port = settings.port
     if mode is Mode.WORKER:
         port = settings.worker_port or settings.port + 100
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=port,
-        log_config=None,  # logging is configured above (structlog JSON)
-        access_log=False,
-        timeout_graceful_shutdown=30,
-    )
+    elif settings.api_processes > 1:
+
+        def make_app(first: bool) -> FastAPI:  # only the first runs consumers and workers
+            return create_service_app(definition, settings, mode if first else Mode.API)
+
+        return serve_processes(make_app, settings, port, settings.api_processes)
+    app = create_service_app(definition, settings, mode)
+    uvicorn.run(app, **uvicorn_options(settings, port))
     return 0

@@ -43,6 +43,10 @@ class KafkaSettings(BaseSettings):
         10_000, "Longest backoff, and the pause after retries run out", ge=1
     )
     max_batch_records: int = _setting(500, "Records fetched per poll", ge=1)
+    # How long the broker may hold a fetch that finds nothing new. Real Kafka answers as soon
+    # as a record arrives anyway; Tansu answered an idle consumer ~50 ms late with 500 ms (the
+    # client's default) and ~3 ms late with 100 ms (bench, 2026-11).
+    fetch_max_wait_ms: int = _setting(100, "Longest wait of a fetch that finds nothing", ge=1)
     # Tansu holds a JoinGroup for half the session timeout, so tests use 6 s, the smallest
     # value real Kafka accepts.
     session_timeout_ms: int = _setting(10_000, "Consumer group session timeout", ge=6_000)
@@ -148,6 +152,9 @@ class ServiceSettings(BaseSettings):
     worker_port: int | None = _setting(
         None, "HTTP port of `worker` mode (/healthz, /readyz, /metrics); default port + 100"
     )
+    # One process serves HTTP on one core at most; more share the port (the first also runs
+    # the consumers and workers in `all` mode). See canopy_common.http_processes.
+    api_processes: int = _setting(1, "HTTP server processes (api and all modes)", ge=1)
     consumer_group: str = _setting("canopy", "Kafka consumer group")
     # ARCHITECTURE §1: a service reads and writes only its own schema.
     db_schema: str = _setting("public", "Postgres schema the service owns")

@@ -6,8 +6,8 @@ from typing import cast
 
 from fastapi import FastAPI
 
-from canopy_common.impressions import Impressions
 from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
+from canopy_fanout.adapters.timeline_encoding import compact_timelines
 from canopy_fanout.api import feeds, markers
 from canopy_fanout.consumers import CONSUMERS
 from canopy_fanout.impressions import ImpressionBuffer
@@ -17,7 +17,7 @@ from canopy_fanout.settings import Settings
 def _impressions(runtime: Runtime) -> ImpressionBuffer:
     settings = cast(Settings, runtime.settings)
 
-    async def send(key: str, value: Impressions) -> None:
+    async def send(key: str, value: bytes) -> None:
         await runtime.producer.send(settings.kafka.topic_impressions, value, key=key)
 
     return ImpressionBuffer(
@@ -32,6 +32,7 @@ DEFINITION = ServiceDefinition(
     routers=(feeds.router, markers.router),
     consumers=CONSUMERS,
     api_workers=(_impressions,),
+    on_start=(compact_timelines,),
 )
 
 

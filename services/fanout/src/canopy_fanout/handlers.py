@@ -2,9 +2,15 @@
 and activity store current, push new items into the feeds of their audience, and take items
 out of feeds when a post is deleted or a relation ends.
 
-Every function runs inside the consumer's transaction (``conn``); Redis is written before the
-transaction commits, so a failure anywhere means a redelivery, and every Redis write is
-idempotent (ZADD of the same member and score, ZREM).
+:func:`apply_activity` runs inside the consumer's transaction (``conn``). Two things wait until
+it has committed (``later``, run by :mod:`canopy_fanout.consumers` on a fresh connection):
+choosing a new item's audience, and copying recent items into a new follower's or member's
+home. Each reads what the other writes, so each must run after its own write commits: then
+however a post and a follow of its author interleave (on two partitions, or two workers), one
+of them sees the other, and the follower gets the post. Removals still run in the
+transaction; reads re-check visibility anyway. Every Redis write is idempotent (ZADD of the
+same member and score, ZREM), and :func:`redo_later` repeats the deferred part for a
+redelivered activity, in case a crash came between the commit and it.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ log = structlog.get_logger(__name__)
 
 # (key, value, chunk number) onto the work topic
 Publish = Callable[[str, bytes, int], Awaitable[Any]]
+# Work that runs after the activity's transaction commits, on a connection of its own.
+AfterCommit = Callable[[Connection], Awaitable[Any]]
 EVERYONE_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
 _GROUP_VISIBILITIES = {"public", "internal", "group"}
 
@@ -61,8 +69,10 @@ class Fanout:
 # --- entry point ------------------------------------------------------------------------------
 
 
-async def apply_activity(conn: Connection, activity: StrictActivity, *, fanout: Fanout) -> None:
-    """Apply one (first-delivered) activity."""
+async def apply_activity(
+    conn: Connection, activity: StrictActivity, *, fanout: Fanout, later: list[AfterCommit]
+) -> None:
+    """Apply one (first-delivered) activity; what must wait for the commit goes to ``later``."""
     tenant = activity.tenant
     kind = activity_type(activity)
     obj = as_object(activity.object)
@@ -70,7 +80,7 @@ async def apply_activity(conn: Connection, activity: StrictActivity, *, fanout: 
     actor = user_id(tenant, activity.actor)
     match kind:
         case "Create" | "Announce" if (item := item_of(activity)) is not None:
-            await _new_item(conn, activity, item, fanout=fanout)
+            await _new_item(conn, activity, item, fanout=fanout, later=later)
         case "Create" | "Update" if obj_type == "Person":
             person = user_id(tenant, obj.id if obj else None)
             if person is not None and obj is not None:
@@ -85,11 +95,11 @@ async def apply_activity(conn: Connection, activity: StrictActivity, *, fanout: 
             reaction = str((activity.model_extra or {}).get("reaction") or "like")
             await items.add_reaction(conn, tenant, obj.id, actor, reaction, activity.id)
         case "Follow" if actor is not None:
-            await _follow(conn, tenant, actor, activity, on=True, fanout=fanout)
+            await _follow(conn, tenant, actor, activity, on=True, fanout=fanout, later=later)
         case "Join" if is_join_request(activity):
             log.debug("join request ignored: the requester is no member until added")
         case "Join" | "Add" | "Leave" | "Remove":
-            await _membership(conn, activity, kind, fanout=fanout)
+            await _membership(conn, activity, kind, fanout=fanout, later=later)
         case "Block" | "Ignore" if actor is not None:
             other = user_id(tenant, activity.object)
             if other is not None:
@@ -103,8 +113,30 @@ async def apply_activity(conn: Connection, activity: StrictActivity, *, fanout: 
 # --- new items --------------------------------------------------------------------------------
 
 
+async def redo_later(
+    conn: Connection, activity: StrictActivity, *, fanout: Fanout, later: list[AfterCommit]
+) -> None:
+    """For a redelivered activity: the deferred part of its first delivery again (a crash may
+    have come between that commit and it). Pushes are idempotent."""
+    tenant, kind = activity.tenant, activity_type(activity)
+    actor = user_id(tenant, activity.actor)
+    if kind in ("Create", "Announce") and item_of(activity) is not None:
+        stored = await items.by_activity(conn, tenant, activity.id)
+        if stored is not None and stored.item.in_reply_to is None:
+            later.append(lambda c: distribute(c, stored, fanout=fanout))
+    elif kind == "Follow" and actor is not None:
+        followee = user_id(tenant, ref_ids(activity.object)[0] if activity.object else None)
+        if followee is not None and followee != actor:
+            later.append(lambda c: backfill(c, tenant, actor, actors=[followee], fanout=fanout))
+
+
 async def _new_item(
-    conn: Connection, activity: StrictActivity, item: Item, *, fanout: Fanout
+    conn: Connection,
+    activity: StrictActivity,
+    item: Item,
+    *,
+    fanout: Fanout,
+    later: list[AfterCommit],
 ) -> None:
     body = activity.public_view().model_dump(mode="json", by_alias=True, exclude_none=True)
     stored = StoredItem(item, body)
@@ -114,7 +146,7 @@ async def _new_item(
         await items.count_reply(conn, item.tenant_id, item.in_reply_to, 1)
         return  # replies live in their thread, counted on their post
     await fanout.feeds.cache_bodies(item.tenant_id, {stored.entry: stored.cached()})
-    await distribute(conn, stored, fanout=fanout)
+    later.append(lambda c: distribute(c, stored, fanout=fanout))
 
 
 async def distribute(conn: Connection, stored: StoredItem, *, fanout: Fanout) -> int:
@@ -317,6 +349,7 @@ async def _follow(
     *,
     on: bool,
     fanout: Fanout,
+    later: list[AfterCommit] | None = None,
 ) -> None:
     target = as_object(follow.object)
     target_id = target.id if target is not None else next(iter(_ids(follow.object)), None)
@@ -330,14 +363,19 @@ async def _follow(
     if followee is None or followee == actor:
         return
     if on:
-        if await graph.add_follow(conn, tenant, actor, followee):
-            await backfill(conn, tenant, actor, actors=[followee], fanout=fanout)
+        if await graph.add_follow(conn, tenant, actor, followee) and later is not None:
+            later.append(lambda c: backfill(c, tenant, actor, actors=[followee], fanout=fanout))
     elif await graph.remove_follow(conn, tenant, actor, followee):
         await recheck(conn, tenant, actor, actors=[followee], fanout=fanout)
 
 
 async def _membership(
-    conn: Connection, activity: StrictActivity, kind: str, *, fanout: Fanout
+    conn: Connection,
+    activity: StrictActivity,
+    kind: str,
+    *,
+    fanout: Fanout,
+    later: list[AfterCommit],
 ) -> None:
     tenant = activity.tenant
     if kind in ("Join", "Leave"):  # the actor joins or leaves the group (object)
@@ -354,7 +392,7 @@ async def _membership(
         await graph.upsert_group(conn, tenant, group_id, _group_visibility(group_doc))
     if kind in ("Join", "Add"):
         if await graph.add_member(conn, tenant, group_id, member):
-            await backfill(conn, tenant, member, groups=[group_id], fanout=fanout)
+            later.append(lambda c: backfill(c, tenant, member, groups=[group_id], fanout=fanout))
     elif await graph.remove_member(conn, tenant, group_id, member):
         await recheck(conn, tenant, member, groups=[group_id], fanout=fanout)
 

@@ -20,6 +20,12 @@ class Settings(ServiceSettings):
 
     # 800 (Mastodon's figure): days of reading for most people; older pages come from Postgres.
     feed_cap: int = Field(default=800, ge=1, description="Items kept per feed in Redis")
+    # A timeline of up to the cap then takes ~28 bytes per entry instead of ~120 (see
+    # adapters/timeline_encoding.py); off when the server's settings are managed elsewhere.
+    compact_timelines: bool = Field(
+        default=True,
+        description="At start, raise Redis's zset-max-listpack-entries to the feed cap",
+    )
     # Beyond this many followers (or members) one write would touch too many feeds: the
     # source's items are merged into its readers' home feeds when they read instead.
     push_limit: int = Field(
@@ -38,11 +44,20 @@ class Settings(ServiceSettings):
     body_ttl_s: float = Field(
         default=7 * DAY_S, gt=0, description="How long an item's body stays cached in Redis"
     )
+    # Reads reuse what they looked up in Postgres (a reader's graph, post counts) for this
+    # long: a warm read then touches Redis only. A kept graph may show an item, never hide one
+    # (read_cache.py), so only counts and items the write path failed to take out can be this
+    # old (changes reach fanout through the broker, a lag of the same order); 0: no reuse.
+    read_cache_s: float = Field(
+        default=1.0, ge=0, description="Seconds reads reuse a reader's graph and post counts"
+    )
     default_page_size: int = Field(default=20, ge=1, description="Feed page size by default")
     max_page_size: int = Field(default=100, ge=1, description="Largest feed page size")
     impressions_flush_s: float = Field(
         default=1.0, gt=0, description="Impressions are published at least this often"
     )
+    # Only a bound on memory: each publish sends one record per reader, so a small batch
+    # under load means a record per feed read (20,000 is a second of 1,000 reads/s).
     impressions_batch: int = Field(
-        default=500, ge=1, description="Impressions buffered before an early publish"
+        default=20_000, ge=1, description="Impressions buffered before an early publish"
     )
