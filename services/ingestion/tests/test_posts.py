@@ -4,6 +4,8 @@ Editing, deleting, answers, shares and flags are in ``test_post_actions``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from ingestion_harness import Api
 from posts_harness import PROBLEM, Company, company, member
@@ -48,6 +50,8 @@ async def test_a_post_is_answered_as_its_as2_object_and_published_as_a_create(
     assert ref_id(create.actor) == user_iri(acme.tenant, "ada")
     assert ref_id(create.object) == body["id"]
     assert member(create, "visibility") == "internal"
+    # Published together: feeds order the post by its Create's time.
+    assert create.published == datetime.fromisoformat(body["published"])
     [outbox_row] = await acme.api.outbox(acme.tenant)
     assert outbox_row["key"] == f"{acme.tenant}:ada"
 

@@ -299,7 +299,9 @@ def _activities(
 ) -> tuple[list[CanonicalActivity], list[Statement]]:
     """The Create or Update of ``post``, then the policy's Flag when it matched, and the
     INSERT recording that flag."""
-    emitted: list[CanonicalActivity] = [about_post(type_, actor, post, obj, group_of)]
+    # A Create is published when its post is: feeds order the post by that very time.
+    when = {"published": post.published} if type_ == "Create" else {}
+    emitted: list[CanonicalActivity] = [about_post(type_, actor, post, obj, group_of, **when)]
     if not flagged:
         return emitted, []
     flag, record = policy_flag(actor, post, obj, flagged)
