@@ -168,7 +168,7 @@ async def distribute(conn: Connection, stored: StoredItem, *, fanout: Fanout) ->
     if len(readers) > settings.chunk_size:
         await _publish_chunks(item, position, readers, fanout=fanout)
     else:
-        await feeds.push(item.tenant_id, home_feeds(readers), [position])
+        await feeds.push_homes(item.tenant_id, readers, [position])
         observe_latency(fanout.metrics, item.published, "direct")
     return len(readers)
 
@@ -258,7 +258,7 @@ async def _publish_chunks(
 
 async def apply_chunk(chunk: Chunk, *, fanout: Fanout) -> None:
     """Write one chunk into its readers' home feeds (idempotent)."""
-    await fanout.feeds.push(chunk.tenant, home_feeds(chunk.readers), [chunk.position])
+    await fanout.feeds.push_homes(chunk.tenant, chunk.readers, [chunk.position])
     fanout.metrics.chunks.labels("applied").inc()
     observe_latency(fanout.metrics, chunk.published, "chunk")
 

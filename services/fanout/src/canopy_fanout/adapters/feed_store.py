@@ -19,7 +19,7 @@ from typing import Final, Literal
 from redis.asyncio import Redis
 
 from canopy_fanout.domain.entries import Cursor, Direction, Position
-from canopy_fanout.domain.model import FeedRef
+from canopy_fanout.domain.model import FeedKind, FeedRef
 
 Prefix = Literal["tl", "act", "seen"]
 SENTINEL: Final = b""  # score 0: below every item, kept by the trim (rank 0)
@@ -79,14 +79,25 @@ class FeedStore:
 
         One script call per :data:`PUSH_BATCH` feeds, never one round trip per reader.
         """
-        if not feeds or not entries:
+        return await self._push_into([timeline_key(tenant, feed) for feed in feeds], entries)
+
+    async def push_homes(
+        self, tenant: str, readers: Sequence[str], entries: Sequence[Position]
+    ) -> int:
+        """:meth:`push` into the home feeds of ``readers``: the fan-out's hot path, with every
+        name built from one prefix (no :class:`FeedRef` per reader)."""
+        prefix = timeline_key(tenant, FeedRef(FeedKind.HOME, ""))
+        return await self._push_into([prefix + reader for reader in readers], entries)
+
+    async def _push_into(self, names: Sequence[str], entries: Sequence[Position]) -> int:
+        if not names or not entries:
             return 0
         pairs: list[bytes | int] = []
         for entry in entries:
             pairs += [entry.score, entry.member]
         written = 0
-        for start in range(0, len(feeds), PUSH_BATCH):
-            keys = [timeline_key(tenant, feed) for feed in feeds[start : start + PUSH_BATCH]]
+        for start in range(0, len(names), PUSH_BATCH):
+            keys = names[start : start + PUSH_BATCH]
             written += int(await self._push(keys=keys, args=[self.cap, 0, *pairs]))
         return written
 

@@ -322,17 +322,17 @@ async def candidates(
         group_pulled,
     )
     # Someone whose profile has not arrived yet counts as a guest: they get the least.
-    readers = [Reader(row["uid"], guest=row["kind"] not in _INSIDERS) for row in rows]
-    ties = {
-        row["uid"]: Ties(
-            follows=frozenset(row["follows"]),
-            member=row["member"],
-            follows_tag=row["follows_tag"],
-            blocked=row["blocked"],
-            muted=row["muted"],
-        )
-        for row in rows
-    }
+    # Thousands of rows share a handful of distinct ties: one Ties (and Reader kind) each.
+    shared: dict[tuple[object, ...], Ties] = {}
+    readers: list[Reader] = []
+    ties: dict[str, Ties] = {}
+    for uid, kind, follows, member, follows_tag, blocked, muted in rows:
+        readers.append(Reader(uid, guest=kind not in _INSIDERS))
+        shape = (tuple(follows), member, follows_tag, blocked, muted)
+        found = shared.get(shape)
+        if found is None:
+            found = shared[shape] = Ties(frozenset(follows), member, follows_tag, blocked, muted)
+        ties[uid] = found
     return Candidates(readers, ties, actor_pulled, group_pulled)
 
 
