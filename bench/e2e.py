@@ -47,6 +47,7 @@ AUTHORS: Final = 20  # 500 posts/s is 25 a second per author: distinct milliseco
 FOLLOWERS: Final = 100
 SETUP_CONCURRENCY: Final = 32
 POLL_S: Final = 0.002
+ANSWER_LIMIT_S: Final = 20.0  # after the last send, how long the last answers may take
 WATCH_BATCH: Final = 200  # pending posts checked per round
 # After the last send, how long the posts still pending may take before they count as
 # never seen.
@@ -97,7 +98,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
     refused: int = 0  # answered, but not 201
-    failed: int = 0  # not answered within the client's timeout
+    failed: int = 0  # not answered within the client's timeout or ANSWER_LIMIT_S
     unseen: int = 0
     sent: int = 0
     sending_s: float = 0.0
@@ -186,13 +187,20 @@ async def _at_rate(
         delay = began + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        elif -delay > duration:  # this process cannot even send at the rate: stop
+            break
         sends.append(asyncio.create_task(send(n)))
     result.sending_s = time.perf_counter() - began
-    await asyncio.gather(*sends)
+    # A system that cannot keep up would keep the run going for minutes: what is not
+    # answered by then counts as failed.
+    _, unanswered = await asyncio.wait(sends, timeout=ANSWER_LIMIT_S)
+    for send_task in unanswered:
+        send_task.cancel()
+    result.failed += len(unanswered)
     result.answered_s = time.perf_counter() - began
-    result.sent = total
+    result.sent = len(sends)
     progress(
-        f"e2e: {total} sent in {result.sending_s:.1f} s, answered after "
+        f"e2e: {len(sends)} sent in {result.sending_s:.1f} s, answered after "
         f"{time.perf_counter() - began:.1f} s; {len(result.latencies)} seen, "
         f"{len(result.pending)} pending, {result.refused} refused, {result.failed} failed"
     )
