@@ -38,8 +38,6 @@ from bench.figures import Figure, JSONScalar, rate
 from bench.harness import BenchContext, Benchmark
 from bench.ingest_http import EMPLOYEES, http_posts
 from bench.kafka import (
-    HEARTBEAT_INTERVAL_MS,
-    SESSION_TIMEOUT_MS,
     delete_topics,
     produce_concurrently,
     wait_until,
@@ -113,8 +111,6 @@ def bench_settings(ctx: BenchContext, suffix: str) -> Settings:
     kafka = ctx.kafka.model_copy(
         update={
             "partitions": PARTITIONS,
-            "session_timeout_ms": SESSION_TIMEOUT_MS,
-            "heartbeat_interval_ms": HEARTBEAT_INTERVAL_MS,
             **topics,
         }
     )
@@ -220,7 +216,7 @@ async def upstream(
             assigned_at - started,
             "s",
             1,
-            {"session_timeout_ms": SESSION_TIMEOUT_MS},
+            {"session_timeout_ms": settings.kafka.session_timeout_ms},
         ),
         upstream_rate(
             "ingest.upstream.events_per_s",

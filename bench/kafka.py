@@ -68,9 +68,6 @@ CONSUME_TIME_LIMIT_S: Final = 75.0
 ASSIGNMENT_TIMEOUT_S: Final = 30.0
 COMMIT_TIMEOUT_S: Final = 10.0
 POLL_INTERVAL_S: Final = 0.002
-# The smallest session timeout real Kafka accepts: Tansu holds a JoinGroup for half of it.
-SESSION_TIMEOUT_MS: Final = 6_000
-HEARTBEAT_INTERVAL_MS: Final = 1_000
 FANOUT_PACKAGE: Final = "canopy_fanout"  # its first migration creates consumed_activities
 
 #: Asks the broker for a consumer group's committed offsets, by partition.
@@ -106,8 +103,6 @@ async def run(ctx: BenchContext) -> list[Figure]:
     settings = ctx.kafka.model_copy(
         update={
             "partitions": PARTITIONS,
-            "session_timeout_ms": SESSION_TIMEOUT_MS,
-            "heartbeat_interval_ms": HEARTBEAT_INTERVAL_MS,
             "topic_dlq": f"bench.dlq.{suffix}",
         }
     )
@@ -262,8 +257,6 @@ async def consume(
         group_id=group,
         topics=[topic],
         handler=progress.counting(handler),
-        session_timeout_ms=SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
     async with committed_offsets(settings, group, topic) as committed:  # connected beforehand
         started = time.perf_counter()
@@ -290,7 +283,7 @@ async def consume(
             assigned_at - started,
             "s",
             1,
-            {"session_timeout_ms": SESSION_TIMEOUT_MS},
+            {"session_timeout_ms": settings.session_timeout_ms},
         ),
     ]
     if done_at is None:

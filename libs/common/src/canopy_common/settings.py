@@ -29,9 +29,10 @@ class KafkaSettings(BaseSettings):
     # 12: enough consumers per service to scale out on a small cluster.
     partitions: int = _setting(12, "Partitions of each topic created at start", ge=1)
     replication_factor: int = _setting(1, "Replication factor of created topics", ge=1)
-    # Tansu has no InitProducerId, so the local default is off; correctness never rests on it.
+    # The broker keeps one sequence per producer and partition: a retried batch is neither
+    # written twice nor reordered behind a later one (docs/kafka.md).
     enable_idempotence: bool = _setting(
-        False, "Idempotent producer (turn on against real Kafka; Tansu lacks it)"
+        True, "Idempotent producer (acks=all always; needs a broker with InitProducerId)"
     )
     client_id: str = _setting("canopy", "Kafka client id prefix")
     request_timeout_ms: int = _setting(30_000, "Kafka request timeout", ge=1)
@@ -43,12 +44,11 @@ class KafkaSettings(BaseSettings):
         10_000, "Longest backoff, and the pause after retries run out", ge=1
     )
     max_batch_records: int = _setting(500, "Records fetched per poll", ge=1)
-    # How long the broker may hold a fetch that finds nothing new. Real Kafka answers as soon
-    # as a record arrives anyway; Tansu answered an idle consumer ~50 ms late with 500 ms (the
-    # client's default) and ~3 ms late with 100 ms (bench, 2026-11).
+    # How long the broker may hold a fetch that finds nothing new; it answers as soon as a
+    # record arrives anyway, so this only bounds how late an idle consumer notices a stop.
     fetch_max_wait_ms: int = _setting(100, "Longest wait of a fetch that finds nothing", ge=1)
-    # Tansu holds a JoinGroup for half the session timeout, so tests use 6 s, the smallest
-    # value real Kafka accepts.
+    # aiokafka's defaults: a consumer silent for 10 s is presumed dead and its partitions move
+    # to the group's other members. 6 s is the least a Kafka broker accepts.
     session_timeout_ms: int = _setting(10_000, "Consumer group session timeout", ge=6_000)
     heartbeat_interval_ms: int = _setting(3_000, "Consumer heartbeat interval", ge=100)
 

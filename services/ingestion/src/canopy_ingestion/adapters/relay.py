@@ -10,24 +10,25 @@ One pass (:meth:`OutboxRelay.publish_pending`) is one transaction:
    ``relay_batch_size``): for every key, a prefix of its unsent rows.
 3. Publish them keyed ``tenant:actor`` with their stored headers (``traceparent``) and their
    stored bytes as the value: the rows of each partition, in ``seq`` order, as Kafka record
-   batches of up to ``relay_max_batch_bytes``, one batch of a partition in flight at a time
-   and the partitions side by side.
+   batches of up to ``relay_max_batch_bytes``, all handed to the producer at once, the
+   partitions side by side.
 4. Mark the acknowledged rows sent (one statement), commit.
 
 The order of a key: its rows go to one partition (the key picks it), in ``seq`` order inside a
-batch, and a partition's next batch is handed to the producer only once the broker has
-acknowledged the previous one. A record batch is written whole or not at all. So a failed
-batch (say it expired while the broker was away) stops its partition: nothing queued behind
-it can be published before it, as could happen if every send were queued at once (aiokafka
-keeps one request in flight per broker and puts a retried batch back at the head of its
-partition's queue, but a batch that fails for good lets the next one go). Retries of a batch
-(after a lost acknowledgement) may write it twice, each copy in order.
+batch and batch after batch. The relay does not wait for one batch's acknowledgement before
+handing over the next: the idempotent producer keeps them in order (``Producer.enqueue_batch``).
+It numbers a partition's batches; a retried batch is neither written twice nor overtaken, and
+once a batch fails for good (say it expired while its partition had no leader) the broker
+refuses every later one of that partition, whose sequence now has a gap. So the acknowledged
+rows of a partition are always a prefix of what was handed over, and only that prefix is
+marked sent. After a failed pass the relay restarts its producer (a new producer id, so the
+refused partition can be written again) and backs off.
 
 Failures: the acknowledged rows are still marked, the rest stay unsent, and the relay backs off
-(the Kafka settings' ``retry_backoff_*``), checks that the topic exists (a restarted
-memory-storage broker has lost it) and tries again, for as long as it takes: no row is ever
-skipped. A crash between publishing and committing publishes rows again; the copies carry the
-same activity id, and consumers drop them (at-least-once).
+(the Kafka settings' ``retry_backoff_*``) and tries again, for as long as it takes: no row is
+ever skipped. A crash between publishing and committing publishes rows again; the copies carry
+the same activity id, and consumers drop them (at-least-once). docs/kafka.md says why this is
+not a Kafka transaction.
 
 ``seq`` is drawn at insert, not at commit, so two concurrent transactions of one key may become
 visible out of ``seq`` order; they were concurrent, so neither order is wrong. A change that
@@ -39,14 +40,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from canopy_common.kafka import Producer, RecordBatch, ensure_topics
+from canopy_common.kafka import Delivery, Producer, RecordBatch
 from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.metrics import (
     get_or_create_counter,
@@ -158,9 +159,11 @@ class OutboxRelay(BackgroundLoop):
         settings: Settings,
         *,
         service: str = SERVICE,
+        owns_producer: bool = False,
     ) -> None:
         self._pool = pool
         self._producer = producer
+        self._owns_producer = owns_producer  # then stopped when the relay stops
         self._settings = settings
         self._topic = settings.kafka.topic_activities
         super().__init__()  # _wake is also set by NOTIFY
@@ -168,7 +171,6 @@ class OutboxRelay(BackgroundLoop):
         self._listener: asyncpg.Connection[asyncpg.Record] | None = None
         self._listen_failed = False
         self._healthy = False  # the last pass succeeded
-        self._check_topic = False  # after a failure: the broker may have lost the topic
         self._next_prune_at = 0.0
         self._backlog_at: float | None = None
 
@@ -193,7 +195,6 @@ class OutboxRelay(BackgroundLoop):
                 except Exception as exc:
                     failures += 1
                     self._healthy = False
-                    self._check_topic = True
                     await self._after_failure(exc, failures)
                     continue
                 failures = 0
@@ -203,6 +204,8 @@ class OutboxRelay(BackgroundLoop):
         finally:
             self._healthy = False
             await self._unlisten()
+            if self._owns_producer:
+                await self._producer.stop()
 
     async def publish_pending(self) -> tuple[int, bool]:
         """One pass: publish a batch of unsent rows and mark them sent.
@@ -228,8 +231,8 @@ class OutboxRelay(BackgroundLoop):
         return len(acked), behind or len(buckets) == settings.relay_buckets_per_claim
 
     async def _publish(self, rows: Sequence[_Row]) -> tuple[list[int], BaseException | None]:
-        """Publish ``rows`` (in ``seq`` order) partition by partition, batch after batch (see
-        the module docstring); the seqs acknowledged, and the first error."""
+        """Publish ``rows`` (in ``seq`` order) partition by partition, every batch handed over
+        at once (see the module docstring); the seqs acknowledged, and the first error."""
         partitions = await self._producer.partitions_of(self._topic, [r["key"] for r in rows])
         chains: dict[int, list[_Row]] = {}
         for partition, row in zip(partitions, rows, strict=True):
@@ -237,19 +240,19 @@ class OutboxRelay(BackgroundLoop):
         acked: list[int] = []
 
         async def publish_chain(partition: int, chain: list[_Row]) -> None:
-            start = 0
-            while start < len(chain):
-                batch = RecordBatch(self._settings.relay_max_batch_bytes)
-                end = start
-                while end < len(chain) and batch.append(
-                    chain[end]["payload"],
-                    key=chain[end]["key"].encode(),
-                    headers=chain[end]["headers"],
-                ):
-                    end += 1
-                await self._producer.send_batch(self._topic, partition, batch)
-                acked.extend(row["seq"] for row in chain[start:end])
-                start = end
+            handed: list[tuple[asyncio.Future[Delivery], list[int]]] = []
+            refused: BaseException | None = None
+            try:
+                for batch, seqs in self._batches(chain):
+                    delivery = await self._producer.enqueue_batch(self._topic, partition, batch)
+                    handed.append((delivery, seqs))
+            except Exception as exc:  # nothing behind it was handed over
+                refused = exc
+            for delivery, seqs in handed:  # acknowledged in order: stop at the first failure
+                await delivery  # bounded by the producer's delivery timeout
+                acked.extend(seqs)
+            if refused is not None:
+                raise refused
 
         outcomes = await asyncio.gather(
             *(publish_chain(partition, chain) for partition, chain in chains.items()),
@@ -258,12 +261,23 @@ class OutboxRelay(BackgroundLoop):
         errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         return acked, errors[0] if errors else None
 
+    def _batches(self, chain: list[_Row]) -> Iterator[tuple[RecordBatch, list[int]]]:
+        """The rows of ``chain`` as record batches of at most ``relay_max_batch_bytes``."""
+        start = 0
+        while start < len(chain):
+            batch = RecordBatch(self._settings.relay_max_batch_bytes)
+            end = start
+            while end < len(chain) and batch.append(
+                chain[end]["payload"], key=chain[end]["key"].encode(), headers=chain[end]["headers"]
+            ):
+                end += 1
+            yield batch, [row["seq"] for row in chain[start:end]]
+            start = end
+
     async def _round(self) -> bool:
         """``relay_concurrency`` passes side by side (each claims buckets of its own), then
         the upkeep; whether any of them is behind."""
-        if self._check_topic:
-            await ensure_topics(self._settings.kafka, [self._topic])
-            self._check_topic = False
+        await self._producer.start()  # a no-op once started; raises while the broker is away
         outcomes = await asyncio.gather(
             *(self.publish_pending() for _ in range(self._settings.relay_concurrency)),
             return_exceptions=True,
@@ -279,6 +293,8 @@ class OutboxRelay(BackgroundLoop):
 
     async def _after_failure(self, exc: Exception, failures: int) -> None:
         delay_s = backoff_s(self._settings.kafka, failures)
+        with contextlib.suppress(Exception):  # started again by the next round
+            await self._producer.stop()  # a new producer id next time: see the module doc
         (log.warning if is_transient(exc) else log.error)(
             "outbox relay: pass failed, unsent rows stay queued; retrying",
             error=f"{type(exc).__name__}: {exc}",
@@ -355,4 +371,6 @@ def outbox_relay(runtime: Runtime) -> OutboxRelay:
     settings = runtime.settings
     if not isinstance(settings, Settings):
         raise TypeError(f"the outbox relay needs ingestion Settings, got {type(settings)}")
-    return OutboxRelay(runtime.pool, runtime.producer, settings)
+    # A producer of its own: the relay restarts it after a failed pass (the module docstring).
+    producer = Producer(settings.kafka, client_id=f"{settings.kafka.client_id}-outbox")
+    return OutboxRelay(runtime.pool, producer, settings, owns_producer=True)
