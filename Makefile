@@ -17,7 +17,7 @@ ROLES ?= member
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## install everything: uv, Python deps, the Tansu broker, Debian packages when missing
+setup: ## install everything: uv, Python deps, Apache Kafka (Maven Central), a JDK, Postgres, Redis when missing
 	@scripts/setup.sh
 
 up: ## start Postgres, Redis, the broker and the four services, seed the demo tenant (SEED=0: don't)

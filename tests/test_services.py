@@ -4,12 +4,15 @@ poison while the partition keeps flowing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -18,12 +21,13 @@ import pytest
 from canopy_analytics.app import DEFINITION as ANALYTICS
 from canopy_analytics.settings import Settings as AnalyticsSettings
 from canopy_common.db import load_migrations
+from canopy_common.devstack import LocalStack, StackEndpoints
 from canopy_common.events import encode
 from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
-from canopy_common.settings import KafkaSettings, ServiceSettings
+from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings, ServiceSettings
 from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.http import serve
+from canopy_common.testing.http import free_port, serve
 from canopy_common.testing.kafka import committed_offsets, read_topic
 from canopy_common.testing.polling import eventually
 from canopy_fanout.app import DEFINITION as FANOUT
@@ -81,6 +85,15 @@ async def skeleton_service(
 async def _service(
     name: str, kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
 ) -> AsyncIterator[Service]:
+    built = isolated_service(name, kafka_settings)
+    kafka = built.settings.kafka
+    await ensure_topics(kafka, [kafka.topic_upstream, kafka.topic_activities, kafka.topic_dlq])
+    yield built
+    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{built.settings.db_schema}" CASCADE')
+
+
+def isolated_service(name: str, kafka_settings: KafkaSettings) -> Service:
+    """The service with a schema, topics and consumer group of its own."""
     definition, settings_class = SERVICES[name]
     suffix = uuid.uuid4().hex[:10]
     kafka = kafka_settings.model_copy(
@@ -97,9 +110,7 @@ async def _service(
         consumer_group=f"test-{definition.name}-{suffix}",
         kafka=kafka,
     )
-    await ensure_topics(kafka, [kafka.topic_upstream, kafka.topic_activities, kafka.topic_dlq])
-    yield Service(definition, settings)
-    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+    return Service(definition, settings)
 
 
 def run_cli(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -214,3 +225,47 @@ async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
     assert headers[0]["dlq.original.topic"] == service.input_topic.encode()
     assert headers[0]["dlq.consumer.group"] == service.settings.consumer_group.encode()
     assert headers[0]["dlq.error.class"].endswith(b"InvalidActivity")
+
+
+@pytest.fixture
+async def broker_later(stack: StackEndpoints, tmp_path: Path) -> AsyncIterator[LocalStack]:
+    """A broker address where nothing answers yet; ``up()`` starts Kafka there (Postgres and
+    Redis are the session's). Stopped at the end whatever happens."""
+    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}", partitions=2)
+    local = LocalStack(
+        tmp_path / "run",
+        PostgresSettings(dsn=stack.pg_dsn),
+        RedisSettings(url=stack.redis_url),
+        kafka,
+    )
+    try:
+        yield local
+    finally:
+        await asyncio.to_thread(local.down)
+
+
+async def test_services_started_before_their_broker_serve_not_ready_then_become_ready(
+    broker_later: LocalStack, pg_pool: asyncpg.Pool
+) -> None:
+    kafka = broker_later.kafka.model_copy(update={"retry_backoff_max_ms": 1000})
+    services = [isolated_service(name, kafka) for name in sorted(SERVICES)]
+    apps = [create_service_app(s.definition, s.settings, Mode.ALL) for s in services]
+    try:
+        async with contextlib.AsyncExitStack() as running:
+            clients = [await running.enter_async_context(serve(app)) for app in apps]
+
+            for client in clients:  # serving at once, saying what is missing
+                assert (await client.get("/healthz")).status_code == 200
+                waiting = await client.get("/readyz")
+                assert waiting.status_code == 503
+                assert waiting.headers["content-type"] == "application/problem+json"
+                assert "not connected to the broker" in waiting.json()["checks"]["broker"]
+
+            await asyncio.to_thread(broker_later.up)
+
+            for client in clients:  # no restart: the same processes connect by themselves
+                ready = await wait_ready(client)
+                assert set(ready.json()["checks"].values()) == {"ok"}
+    finally:
+        for service in services:
+            await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{service.settings.db_schema}" CASCADE')

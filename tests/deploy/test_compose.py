@@ -13,9 +13,11 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
+from canopy_common.devstack.kafka import KraftNode
 from canopy_common.localrun import SERVICE_PORTS
 from canopy_common.settings import ServiceSettings
 
@@ -24,6 +26,18 @@ pytestmark = pytest.mark.deploy
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 SettingsLoader = Callable[[Mapping[str, str]], dict[str, ServiceSettings]]
+# Broker settings the local run chooses (docs/kafka.md) that compose's broker must share.
+SHARED_BROKER_SETTINGS = (
+    "group.initial.rebalance.delay.ms",
+    "default.replication.factor",
+    "min.insync.replicas",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "share.coordinator.state.topic.replication.factor",
+    "share.coordinator.state.topic.min.isr",
+    "num.partitions",
+)
 
 
 def canopy_environment(compose: dict[str, Any], service: str) -> dict[str, str]:
@@ -70,6 +84,21 @@ def test_kafka_is_a_single_kraft_node_creating_topics_like_the_services(
         partitions = canopy_environment(compose, service)["CANOPY_KAFKA_PARTITIONS"]
         assert environment["KAFKA_NUM_PARTITIONS"] == partitions
     assert "healthcheck" in kafka
+
+
+def test_kafka_is_the_version_and_settings_of_the_local_run(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    pom = ElementTree.parse(REPO_ROOT / "deploy" / "kafka" / "pom.xml")
+    version = pom.findtext("{http://maven.apache.org/POM/4.0.0}properties/{*}kafka.version")
+    local_node = KraftNode(1, "127.0.0.1", 9092, 9093, Path("unused"))
+    local = local_node.properties([local_node], partitions=12)
+
+    assert kafka["image"] == f"apache/kafka:{version}"
+    assert f"Apache Kafka {version}" in (REPO_ROOT / "README.md").read_text()
+    assert f"Apache Kafka {version}" in (REPO_ROOT / "docs" / "kafka.md").read_text()
+    for name in SHARED_BROKER_SETTINGS:
+        variable = "KAFKA_" + name.upper().replace(".", "_")
+        assert kafka["environment"][variable] == local[name], name
 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_PORTS))

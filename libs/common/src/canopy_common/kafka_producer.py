@@ -11,7 +11,7 @@ from typing import Any, Self, TypeAlias
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaTimeoutError
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from pydantic import BaseModel
@@ -159,13 +159,13 @@ class Producer:
     async def ping(self) -> None:
         """Ask the broker for cluster metadata: raises when it cannot answer (for ``/readyz``)."""
         if self._client is None:
-            raise RuntimeError("producer not started")
+            raise _not_connected()
         await self._client.client.fetch_all_metadata()
 
     async def partitions_for(self, topic: str) -> list[int]:
         """The topic's partition numbers, in order (from cached cluster metadata)."""
         if self._client is None:
-            raise RuntimeError("producer not started")
+            raise _not_connected()
         return sorted(await self._client.partitions_for(topic))
 
     async def partitions_of(self, topic: str, keys: Iterable[str | bytes]) -> list[int]:
@@ -199,7 +199,7 @@ class Producer:
         still queued.
         """
         if self._client is None:
-            raise RuntimeError("Producer.enqueue_batch() before start()")
+            raise _not_connected()
         builder = batch._builder
         builder.close()  # so send() never adds records of its own to it
         sent = await self._client.send_batch(builder, topic, partition=partition)
@@ -240,7 +240,7 @@ class Producer:
         ``partition`` the key picks it (Kafka's default partitioner).
         """
         if self._client is None:
-            raise RuntimeError("Producer.send() before start()")
+            raise _not_connected()
         sent = await self._client.send(
             topic,
             value=encode_payload(value),
@@ -260,6 +260,12 @@ async def _acknowledged(sent: asyncio.Future[Any], timeout_s: float) -> Delivery
     except TimeoutError:
         raise KafkaTimeoutError(f"no acknowledgement from the broker in {timeout_s:g} s") from None
     return Delivery(metadata.topic, metadata.partition, metadata.offset)
+
+
+def _not_connected() -> KafkaConnectionError:
+    # Transient, like a broker gone away: a service that starts before its broker answers
+    # serves 503s and retries its records until the connection is made.
+    return KafkaConnectionError("not connected to the broker (yet)")
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

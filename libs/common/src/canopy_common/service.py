@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from canopy_common.http_processes import serve_processes, uvicorn_options
 from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer, ensure_topics
 from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
+from canopy_common.loops import backoff_s
 from canopy_common.metrics import HttpMetrics, metrics_response
 from canopy_common.redis import close_redis, create_redis
 from canopy_common.settings import ServiceSettings
@@ -41,6 +43,9 @@ READINESS_TIMEOUT_S = 2.0
 # Services may start before Postgres, Redis or the broker answer (all started at once by the
 # process manager, or after an outage): keep trying for this long before giving up.
 STARTUP_RETRY_S = 60.0
+# A broker that answers is connected well within this; one that does not is waited for in the
+# background while the service serves.
+BROKER_FIRST_WAIT_S = 5.0
 
 
 class Mode(StrEnum):
@@ -166,6 +171,35 @@ async def _retrying(what: str, connect: Callable[[], Awaitable[Any]]) -> Any:
             delay = min(delay * 2, 5.0)
 
 
+async def _connect_broker(
+    settings: ServiceSettings, producer: Producer, consumers: Sequence[Consumer]
+) -> None:
+    """Create the topics and start the shared producer, retrying with backoff until it works;
+    then start the consumers (after the topics: a consumer's metadata request would otherwise
+    create them with the broker's defaults)."""
+    attempt = 0
+    while True:
+        try:
+            await ensure_topics(settings.kafka)
+            await producer.start()
+        except Exception as exc:
+            attempt += 1
+            delay = backoff_s(settings.kafka, attempt)
+            log.warning(
+                "broker not reachable, retrying",
+                error=f"{type(exc).__name__}: {exc}",
+                attempt=attempt,
+                backoff_s=round(delay, 3),
+            )
+            await asyncio.sleep(delay)
+        else:
+            if attempt:
+                log.info("broker reachable", attempts=attempt + 1)
+            break
+    for consumer in consumers:
+        await consumer.start()
+
+
 @asynccontextmanager
 async def open_runtime(
     definition: ServiceDefinition, settings: ServiceSettings, mode: Mode
@@ -179,26 +213,32 @@ async def open_runtime(
     producer = Producer(settings.kafka)
     consumers: list[Consumer] = []
     workers: list[BackgroundWorker] = []
+    broker: asyncio.Task[None] | None = None
     try:
-        await _retrying("broker", lambda: ensure_topics(settings.kafka))
-        await _retrying("broker", producer.start)
         runtime = Runtime(settings=settings, pool=pool, redis=redis, producer=producer)
         for hook in definition.on_start:
             await hook(runtime)
         if mode is not Mode.API:
             for spec in definition.consumers:
-                consumer = Consumer(
-                    settings.kafka,
-                    topics=spec.topics(settings),
-                    group_id=spec.group_id(settings),
-                    handler=spec.handler(runtime),
-                    batch_handler=spec.batch_handler(runtime) if spec.batch_handler else None,
-                    whole_fetch=spec.whole_fetch,
-                    producer=producer,
-                    service=definition.name,
+                consumers.append(
+                    Consumer(
+                        settings.kafka,
+                        topics=spec.topics(settings),
+                        group_id=spec.group_id(settings),
+                        handler=spec.handler(runtime),
+                        batch_handler=spec.batch_handler(runtime) if spec.batch_handler else None,
+                        whole_fetch=spec.whole_fetch,
+                        producer=producer,
+                        service=definition.name,
+                    )
                 )
-                await consumer.start()
-                consumers.append(consumer)
+        # The broker may answer later than the service starts: after a short wait the service
+        # serves anyway (``/readyz`` says what is missing, a route that publishes answers 503)
+        # while the topics, the producer and then the consumers are brought up with backoff.
+        broker = asyncio.create_task(
+            _connect_broker(settings, producer, consumers), name="broker-connect"
+        )
+        await asyncio.wait({broker}, timeout=BROKER_FIRST_WAIT_S)
         factories = [*definition.workers] if mode is not Mode.API else []
         if mode is not Mode.WORKER:
             factories += definition.api_workers
@@ -212,6 +252,10 @@ async def open_runtime(
     finally:
         # SIGTERM: workers finish what they are doing, consumers stop and commit, then close
         # what they all used.
+        if broker is not None:
+            broker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await broker
         for worker in reversed(workers):
             await worker.stop()
         for consumer in reversed(consumers):
