@@ -233,8 +233,8 @@ async def open_runtime(
                     )
                 )
         # The broker may answer later than the service starts: after a short wait the service
-        # serves anyway (``/readyz`` says what is missing, a route that publishes answers 503)
-        # while the topics, the producer and then the consumers are brought up with backoff.
+        # serves anyway (``/readyz`` says what is missing; the producer raises a transient
+        # error until it is connected) while the topics, the producer and then the consumers are brought up with backoff.
         broker = asyncio.create_task(
             _connect_broker(settings, producer, consumers), name="broker-connect"
         )
