@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,3 +92,10 @@ async def start_fanout(
             await producer.stop()
             await close_pool(pool)
     await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+
+
+def running_fanout(
+    settings: Settings, pg_pool: asyncpg.Pool, redis: Redis, mode: Mode = Mode.ALL
+) -> AbstractAsyncContextManager[Fanout]:
+    """:func:`start_fanout` for an ``async with`` block."""
+    return asynccontextmanager(start_fanout)(settings, pg_pool, redis, mode)

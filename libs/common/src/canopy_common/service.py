@@ -234,7 +234,8 @@ async def open_runtime(
                 )
         # The broker may answer later than the service starts: after a short wait the service
         # serves anyway (``/readyz`` says what is missing; the producer raises a transient
-        # error until it is connected) while the topics, the producer and then the consumers are brought up with backoff.
+        # error until it is connected) while the topics, the producer and then the consumers
+        # are brought up with backoff.
         broker = asyncio.create_task(
             _connect_broker(settings, producer, consumers), name="broker-connect"
         )

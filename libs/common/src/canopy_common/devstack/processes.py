@@ -70,8 +70,9 @@ def terminate(pid: int, start_ticks: int | None, timeout_s: float) -> bool:
     raise DevStackError(f"process {pid} survived SIGKILL")
 
 
-def spawn_detached(argv: list[str], log_path: Path) -> int:
+def spawn_detached(argv: list[str], log_path: Path, env: Mapping[str, str] | None = None) -> int:
     """Start ``argv`` in a new session with its output appended to ``log_path``; its pid.
+    It gets ``env`` for its environment (default: this process's).
 
     ``posix_spawn`` rather than ``Popen``: the server outlives this process, and a dropped
     ``Popen`` of a running child warns.
@@ -80,7 +81,7 @@ def spawn_detached(argv: list[str], log_path: Path) -> int:
     return os.posix_spawn(
         argv[0],
         argv,
-        os.environ,
+        os.environ if env is None else env,
         setsid=True,
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),

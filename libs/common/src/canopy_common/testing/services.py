@@ -16,7 +16,15 @@ from canopy_common.events import StrictActivity, encode, ref_id
 from canopy_common.iris import user_id_of
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.settings import ServiceSettings
+from canopy_common.testing.factories import ActivityFactory
 from canopy_common.testing.polling import eventually
+
+
+def record_key(activity: StrictActivity) -> str:
+    """``tenant:actor``, the key of ``activity``'s record as ingestion's relay publishes it
+    (all of one actor's activities on one partition)."""
+    actor = ref_id(activity.actor) or ""
+    return f"{activity.tenant}:{user_id_of(actor, activity.tenant) or actor}"
 
 
 class ActivityServiceHarness:
@@ -31,14 +39,29 @@ class ActivityServiceHarness:
         """Publish canonical activities as ingestion's relay does (key ``tenant:actor``)."""
         sent = []
         for activity in activities:
-            actor = ref_id(activity.actor) or ""
-            key = f"{activity.tenant}:{user_id_of(actor, activity.tenant) or actor}"
             sent.append(
                 await self.producer.send(
-                    self.settings.kafka.topic_activities, encode(activity), key=key
+                    self.settings.kafka.topic_activities, encode(activity), key=record_key(activity)
                 )
             )
         return sent
+
+    async def partitions_of(self, *activities: StrictActivity) -> list[int]:
+        """The partitions of the activities topic :meth:`publish` puts ``activities`` on."""
+        return await self.producer.partitions_of(
+            self.settings.kafka.topic_activities, [record_key(a) for a in activities]
+        )
+
+    async def people_on_every_partition(self, factory: ActivityFactory) -> list[StrictActivity]:
+        """New people of ``factory``'s tenant (their ``Create``), the first whose activities
+        :meth:`publish` puts on each partition of the activities topic, in partition order."""
+        topic = self.settings.kafka.topic_activities
+        found: dict[int, StrictActivity] = {}
+        while len(found) < len(await self.producer.partitions_for(topic)):
+            person = factory.user()
+            [partition] = await self.partitions_of(person)
+            found.setdefault(partition, person)
+        return [found[p] for p in sorted(found)]
 
     async def settle(self, *activities: StrictActivity) -> None:
         """Wait until the service has applied every one of ``activities``."""
