@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ceiling, compare, e2e, events, fanout, ingest, kafka, peer, reads
+from bench import ceiling, compare, e2e, events, fanout, ingest, kafka, kafka_ceiling, peer, reads
 from bench.figures import Figure, render_table
 from bench.harness import (
     RESULTS_PATH,
@@ -35,6 +35,7 @@ from canopy_common.logging import configure_logging
 BENCHMARKS: tuple[Benchmark, ...] = (
     events.BENCHMARK,
     kafka.BENCHMARK,
+    kafka_ceiling.BENCHMARK,
     ingest.BENCHMARK,
     fanout.BENCHMARK,
     e2e.BENCHMARK,
@@ -81,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Against the targets:\n" + compare.against_targets(figures),
         ]
     )
+    if kafka_table := compare.against_kafka_ceiling(figures):
+        report += "\n\nAgainst Kafka's own perf tools (kafka_ceiling):\n" + kafka_table
     print(report)
     for name, error in errors.items():
         print(f"FAILED {name}: {error}", file=sys.stderr)

@@ -52,7 +52,7 @@ def render_table(figures: Sequence[Figure]) -> str:
     """The figures as an aligned plain-text table, one row each."""
     header = ("figure", "value", "unit", "n", "notes")
     rows = [header] + [
-        (f.name, _value(f.value), f.unit, f"{f.n:,}", _notes(f.params)) for f in figures
+        (f.name, format_value(f.value), f.unit, f"{f.n:,}", _notes(f.params)) for f in figures
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = []
@@ -70,7 +70,8 @@ def render_table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-def _value(value: float) -> str:
+def format_value(value: float) -> str:
+    """A figure's value as the table shows it: one decimal from 100 up, else three."""
     return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.3f}"
 
 

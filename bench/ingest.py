@@ -102,7 +102,7 @@ async def run(ctx: BenchContext) -> list[Figure]:
 
 def bench_settings(ctx: BenchContext, suffix: str) -> Settings:
     """The service's settings on the bench's servers, with a schema, a group and topics of
-    their own, and the 6 s session timeout (Tansu holds a join for half of it)."""
+    their own."""
     topics = {
         name: f"bench.{name.removeprefix('topic_')}.{suffix}"
         for name in KafkaSettings.model_fields

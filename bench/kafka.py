@@ -13,8 +13,11 @@ Everything runs on topics and consumer groups of its own (a uuid suffix), delete
   (strict decode + one Postgres transaction per record) against a throwaway schema, which
   shows the per-record database commit cost every idempotent consumer pays.
 
-Joining the group is timed apart (``*.assignment``) and left out of the rates: on Tansu it is
-about half the session timeout.
+Joining the group is timed apart (``*.assignment``) and left out of the rates.
+``kafka.produce.concurrent.w100`` and each consumer run also give the CPU they cost, in µs per
+record (:mod:`bench.cpu`): ``.cpu.client`` this process's (the bench runs nothing else
+meanwhile), ``.cpu.broker`` the broker's when it is a local process. :mod:`bench.kafka_ceiling`
+measures the same for Kafka's own perf tools.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.activities import team_post
+from bench.cpu import broker_pid, own_times, per_record
 from bench.figures import Figure, JSONScalar, rate
 from bench.harness import BenchContext, Benchmark
 from canopy_common.db import (
@@ -114,15 +118,20 @@ async def run(ctx: BenchContext) -> list[Figure]:
         wide = team_posts(WIDE_WINDOW_RECORDS)
         backlog = team_posts(BACKLOG_RECORDS)
         params: dict[str, JSONScalar] = {"bytes": len(backlog[0].value), "partitions": PARTITIONS}
+        broker = broker_pid(settings.bootstrap_servers)
         async with Producer(settings, client_id=f"{settings.client_id}-bench") as producer:
             sequential = await produce_sequentially(producer, scratch_topic, one_by_one, params)
+            before = own_times(broker)
             concurrent, ends = await produce_concurrently(
                 producer, backlog_topic, backlog, WINDOW, params
+            )
+            concurrent_cpu = per_record(
+                concurrent.name, own_times(broker) - before, concurrent.n, params
             )
             wide_window, _ = await produce_concurrently(
                 producer, scratch_topic, wide, WIDE_WINDOW, params
             )
-        figures = [sequential, concurrent, wide_window]
+        figures = [sequential, concurrent, *concurrent_cpu, wide_window]
         params["batch"] = settings.max_batch_records
 
         async def noop(record: ConsumedRecord) -> None:
@@ -192,7 +201,7 @@ async def produce_concurrently(
 
 
 async def delete_topics(settings: KafkaSettings, topics: Sequence[str]) -> None:
-    """Delete the bench's topics: the broker may be a long-lived dev one keeping them in memory."""
+    """Delete the bench's topics: the broker may be a long-lived dev one, keeping them on disk."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers,
         client_id=f"{settings.client_id}-bench-admin",
@@ -243,11 +252,12 @@ async def consume(
     handler: Handler,
     params: Mapping[str, JSONScalar],
 ) -> list[Figure]:
-    """Consume ``topic`` from the start as a new group; the rate and the time to assignment.
+    """Consume ``topic`` from the start as a new group; the rate, the time to assignment and
+    the CPU per record.
 
     The rate runs from the first record handled to the moment the broker holds the last
     offset committed. If :data:`CONSUME_TIME_LIMIT_S` runs out first, it covers the records
-    handled so far (``time_limited=True``).
+    handled so far (``time_limited=True``). The CPU is that from the assignment on.
     """
     progress = Progress(expected=sum(ends.values()))
     group = f"bench-{name}-{uuid.uuid4().hex[:10]}"
@@ -258,6 +268,7 @@ async def consume(
         topics=[topic],
         handler=progress.counting(handler),
     )
+    broker = broker_pid(settings.bootstrap_servers)
     async with committed_offsets(settings, group, topic) as committed:  # connected beforehand
         started = time.perf_counter()
         await consumer.start()
@@ -265,6 +276,7 @@ async def consume(
             assigned_at = await wait_until(lambda: consumer.assigned, ASSIGNMENT_TIMEOUT_S)
             if assigned_at is None:
                 raise RuntimeError(f"{group} was not assigned within {ASSIGNMENT_TIMEOUT_S} s")
+            before = own_times(broker)
             try:
                 async with asyncio.timeout(CONSUME_TIME_LIMIT_S):
                     await progress.all_handled.wait()
@@ -272,6 +284,7 @@ async def consume(
                 done_at = None
             else:
                 done_at = await wait_for_commit(committed, ends)
+            spent = own_times(broker) - before
         finally:
             await consumer.stop()
     if progress.first_at is None or progress.last_at is None:
@@ -294,7 +307,7 @@ async def consume(
     else:
         elapsed = done_at - progress.first_at
         figures.append(rate(figure_name, progress.handled, elapsed, "records/s", **params))
-    return figures
+    return figures + per_record(figure_name, spent, progress.handled, params)
 
 
 @asynccontextmanager
