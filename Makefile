@@ -33,7 +33,7 @@ test: lint typecheck ## lint, type-check, then the whole test suite against real
 	$(RUN) pytest
 
 unit: ## only the tests that need no servers
-	$(RUN) pytest -m "not integration and not e2e"
+	$(RUN) pytest -m "not integration and not e2e and not cluster"
 
 lint: ## ruff format check, ruff lint, import-linter contracts
 	$(RUN) ruff format --check .

@@ -142,8 +142,10 @@ class Producer:
     async def stop(self) -> None:
         """Deliver what is pending and disconnect; safe to call twice.
 
-        Bounded by :attr:`delivery_timeout_s`: records the broker has not acknowledged by then
-        fail with ``KafkaTimeoutError`` (their senders see it) and the producer closes anyway.
+        Waits :attr:`delivery_timeout_s` for the broker's acknowledgements; then the produce
+        requests still in flight get up to the request timeout again to end, records still
+        unacknowledged fail with ``KafkaTimeoutError`` (their senders see it) and the producer
+        closes anyway, its connections too.
         """
         client, self._client = self._client, None
         if client is None:
@@ -151,9 +153,13 @@ class Producer:
         stopping = asyncio.ensure_future(client.stop())
         done, _ = await asyncio.wait({stopping}, timeout=self.delivery_timeout_s)
         if not done:
-            client._message_accumulator.fail_all(
-                KafkaTimeoutError("the producer stopped before the broker acknowledged")
-            )
+            # The sender first, the records after. Failed under a request in flight (a broker
+            # just gone), a batch makes aiokafka's sender re-enqueue what it no longer holds
+            # (KeyError), and its stop() then ends without closing the connections. A
+            # cancelled sender lets its requests end, and stop() goes on to close them.
+            client._sender.sender_task.cancel()
+            await asyncio.wait({stopping})
+            _fail_unacknowledged(client._message_accumulator)
         await stopping
 
     async def ping(self) -> None:
@@ -266,6 +272,19 @@ def _not_connected() -> KafkaConnectionError:
     # Transient, like a broker gone away: a service that starts before its broker answers
     # serves 503s and retries its records until the connection is made.
     return KafkaConnectionError("not connected to the broker (yet)")
+
+
+def _fail_unacknowledged(accumulator: Any) -> None:
+    """Fail every batch still in aiokafka's ``accumulator`` once its sender has stopped."""
+    # A batch a request took and gave back (re-enqueued, to be retried) is no longer among
+    # the pending ones, though a callback of its first drain removes it from there when it
+    # ends: put it back, or that callback raises.
+    queued = [batch for batches in accumulator._batches.values() for batch in batches]
+    accumulator._pending_batches.update(b for b in queued if b._retry_count > 0)
+    accumulator.fail_all(KafkaTimeoutError("the producer stopped before the broker acknowledged"))
+    for batch in (*queued, *accumulator._pending_batches):
+        for future in (batch.future, batch._drain_waiter):  # nobody else may look at them
+            _retrieve(future)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -13,12 +13,15 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from canopy_common.devstack.kafka import KraftNode, new_cluster_id
 from canopy_common.devstack.probes import kafka_answers
@@ -35,6 +38,17 @@ NODES = 3
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 HOST = "127.0.0.1"
+WAIT_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    """Who leads a partition (a node id, -1 for nobody), which nodes hold it and which of them
+    are in sync with the leader."""
+
+    leader: int
+    replicas: frozenset[int]
+    isr: frozenset[int]
 
 
 @dataclass
@@ -89,7 +103,8 @@ class KafkaCluster:
             self._wait_until_answering(node)
 
     def start(self, node_id: int) -> None:
-        """Start one stopped node again, with its data; returns when it answers."""
+        """Start one stopped node again, with its data; returns when it answers (a few seconds:
+        from an event loop that must keep running, call it through ``asyncio.to_thread``)."""
         node = self.node(node_id)
         if self.running(node_id):
             return
@@ -106,34 +121,114 @@ class KafkaCluster:
             time.sleep(0.05)
 
     def stop_all(self) -> None:
+        """Stop every running node. All are told at once: one by one, the last ones would wait
+        for a controller quorum that left before them."""
+        for state in self._running.values():
+            if process_alive(state.pid, state.start_ticks):
+                os.kill(state.pid, signal.SIGTERM)
         for node_id, state in list(self._running.items()):
             terminate(state.pid, state.start_ticks, STOP_TIMEOUT_S)
             del self._running[node_id]
 
-    async def leaders(self, topic: str) -> dict[int, int]:
-        """The leader's node id of each partition of ``topic``."""
+    async def describe(self, topic: str) -> dict[int, PartitionState]:
+        """Each partition of ``topic`` as the cluster's metadata says now: its leader, its
+        replicas and which of them are in sync."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
         await admin.start()
         try:
             (described,) = await admin.describe_topics([topic])
         finally:
             await admin.close()
-        return {p["partition"]: p["leader"] for p in described["partitions"]}
+        return {
+            p["partition"]: PartitionState(
+                p["leader"], frozenset(p["replicas"]), frozenset(p["isr"])
+            )
+            for p in described["partitions"]
+        }
+
+    async def topic_config(self, topic: str) -> dict[str, str]:
+        """The settings ``topic`` has in force (its own, else the brokers' defaults)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        await admin.start()
+        try:
+            (response,) = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic)]
+            )
+        finally:
+            await admin.close()
+        (resource,) = response.to_object()["resources"]
+        return {e["config_names"]: e["config_value"] for e in resource["config_entries"]}
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """The offset after the last record of each partition of ``topic`` (its record count,
+        while nothing has been deleted)."""
+        partitions = [TopicPartition(topic, p) for p in await self.describe(topic)]
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(partitions)
+        finally:
+            await consumer.stop()
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def coordinators(self, prefixes: Iterable[str]) -> dict[str, int]:
+        """The node coordinating each consumer group whose name starts with one of
+        ``prefixes`` (the leader of the group's partition of ``__consumer_offsets``)."""
+        wanted = tuple(prefixes)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        await admin.start()
+        try:
+            groups = [g for g, _ in await admin.list_consumer_groups() if g.startswith(wanted)]
+            return {group: await admin.find_coordinator(group) for group in sorted(groups)}
+        finally:
+            await admin.close()
+
+    async def leaders(self, topic: str) -> dict[int, int]:
+        """The leader's node id of each partition of ``topic``."""
+        return {p: state.leader for p, state in (await self.describe(topic)).items()}
 
     async def wait_for_leaders(self, topic: str, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Until every partition of ``topic`` has a leader on a running node."""
+        """Until every partition of ``topic`` has a leader on a running node: after a SIGKILL,
+        the controller moves the node's partitions once its broker session expires
+        (``broker.session.timeout.ms``, 9 s)."""
+        await self._wait(
+            topic,
+            lambda states: all(self.running(s.leader) for s in states.values()),
+            "partitions without a running leader",
+            timeout_s,
+        )
+
+    async def wait_for_in_sync(
+        self, topic: str, node_id: int, timeout_s: float = START_TIMEOUT_S
+    ) -> None:
+        """Until ``node_id`` is an in-sync replica of every partition of ``topic`` again (a
+        node brought back catches up from the leaders first)."""
+        await self._wait(
+            topic,
+            lambda states: all(node_id in s.isr for s in states.values()),
+            f"partitions node {node_id} is not in sync with",
+            timeout_s,
+        )
+
+    async def _wait(
+        self,
+        topic: str,
+        done: Callable[[dict[int, PartitionState]], bool],
+        what: str,
+        timeout_s: float,
+    ) -> None:
         deadline = time.monotonic() + timeout_s
+        states: dict[int, PartitionState] | Exception = {}
         while True:
             try:
-                leaders = await self.leaders(topic)
-                if leaders and all(self.running(n) for n in leaders.values()):
+                states = await self.describe(topic)
+                if states and done(states):
                     return
-            except Exception:  # a node just killed: metadata may be stale for a moment
-                if time.monotonic() >= deadline:
-                    raise
+            except Exception as exc:  # a node just killed: metadata may fail for a moment
+                states = exc
             if time.monotonic() >= deadline:
-                raise DevStackError(f"{topic}: partitions without a running leader: {leaders}")
-            await asyncio.sleep(0.5)
+                raise DevStackError(f"{topic}: {what} after {timeout_s:.0f}s: {states!r}")
+            await asyncio.sleep(WAIT_INTERVAL_S)
 
     def _spawn(self, node: KraftNode) -> None:
         pid = node.spawn()

@@ -32,10 +32,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from canopy_common.auth import issue_token
 from canopy_common.devstack import dsn_with_database
-from canopy_common.devstack.processes import run_coroutine
+from canopy_common.devstack.processes import proc_start_ticks, run_coroutine
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.localrun import SERVICE_PORTS, LocalSystem
+from canopy_common.localrun import STATE_FILE as SERVICES_STATE_FILE
 from canopy_common.settings import AuthSettings, KafkaSettings
 from canopy_common.testing.http import free_port
 from canopy_common.testing.polling import eventually
@@ -85,6 +86,55 @@ class RunningSystem:
     def url(self, service: str, path: str = "") -> str:
         """``http://127.0.0.1:<port><path>`` of one service."""
         return f"http://127.0.0.1:{self.ports[service]}{path}"
+
+    def processes(self) -> dict[int, ProcessIdentity]:
+        """honcho and every process under it (the services), by pid, as they run now.
+
+        honcho restarts nothing (when one service exits it stops them all), so the same
+        snapshot before and after a test says no service exited or was restarted meanwhile.
+        """
+        state = orjson.loads((self.log_path.parent / SERVICES_STATE_FILE).read_bytes())
+        found = {}
+        for pid in [state["pid"], *_descendants(state["pid"])]:
+            identity = _identity(pid)
+            if identity is not None:
+                found[pid] = identity
+        return found
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """A process as ``/proc`` shows it: when it started (clock ticks since boot) and what runs."""
+
+    start_ticks: int
+    command: str
+
+
+def _identity(pid: int) -> ProcessIdentity | None:
+    ticks = proc_start_ticks(pid)
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return None
+    return ProcessIdentity(ticks, command) if ticks is not None else None
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process whose chain of parents leads to ``root``."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # exited meanwhile
+            continue
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])  # after "pid (comm) state"
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return sorted(found)
 
 
 @contextmanager
