@@ -12,7 +12,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -21,13 +20,13 @@ import pytest
 from canopy_analytics.app import DEFINITION as ANALYTICS
 from canopy_analytics.settings import Settings as AnalyticsSettings
 from canopy_common.db import load_migrations
-from canopy_common.devstack import LocalStack, StackEndpoints
+from canopy_common.devstack import LocalStack
 from canopy_common.events import encode
 from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
-from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings, ServiceSettings
+from canopy_common.settings import KafkaSettings, ServiceSettings
 from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.http import free_port, serve
+from canopy_common.testing.http import serve
 from canopy_common.testing.kafka import committed_offsets, read_topic
 from canopy_common.testing.polling import eventually
 from canopy_fanout.app import DEFINITION as FANOUT
@@ -227,27 +226,10 @@ async def test_the_consumer_applies_an_activity_once_and_dead_letters_poison(
     assert headers[0]["dlq.error.class"].endswith(b"InvalidActivity")
 
 
-@pytest.fixture
-async def broker_later(stack: StackEndpoints, tmp_path: Path) -> AsyncIterator[LocalStack]:
-    """A broker address where nothing answers yet; ``up()`` starts Kafka there (Postgres and
-    Redis are the session's). Stopped at the end whatever happens."""
-    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}", partitions=2)
-    local = LocalStack(
-        tmp_path / "run",
-        PostgresSettings(dsn=stack.pg_dsn),
-        RedisSettings(url=stack.redis_url),
-        kafka,
-    )
-    try:
-        yield local
-    finally:
-        await asyncio.to_thread(local.down)
-
-
 async def test_services_started_before_their_broker_serve_not_ready_then_become_ready(
-    broker_later: LocalStack, pg_pool: asyncpg.Pool
+    broker_of_its_own: LocalStack, pg_pool: asyncpg.Pool
 ) -> None:
-    kafka = broker_later.kafka.model_copy(update={"retry_backoff_max_ms": 1000})
+    kafka = broker_of_its_own.kafka.model_copy(update={"retry_backoff_max_ms": 1000})
     services = [isolated_service(name, kafka) for name in sorted(SERVICES)]
     apps = [create_service_app(s.definition, s.settings, Mode.ALL) for s in services]
     try:
@@ -261,7 +243,7 @@ async def test_services_started_before_their_broker_serve_not_ready_then_become_
                 assert waiting.headers["content-type"] == "application/problem+json"
                 assert "not connected to the broker" in waiting.json()["checks"]["broker"]
 
-            await asyncio.to_thread(broker_later.up)
+            await asyncio.to_thread(broker_of_its_own.up)
 
             for client in clients:  # no restart: the same processes connect by themselves
                 ready = await wait_ready(client)

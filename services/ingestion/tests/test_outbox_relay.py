@@ -8,7 +8,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,14 +17,14 @@ from ingestion_harness import ingestion_settings
 from prometheus_client import REGISTRY
 
 from canopy_common.db import close_pool, create_pool
-from canopy_common.devstack import LocalStack, StackEndpoints
+from canopy_common.devstack import LocalStack
 from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer, RecordBatch, ensure_topics
 from canopy_common.service import Mode, migrate
-from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
+from canopy_common.settings import KafkaSettings
 from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.http import free_port, serve
+from canopy_common.testing.http import serve
 from canopy_common.testing.kafka import read_topic
 from canopy_common.testing.polling import eventually
 from canopy_common.tracing import new_traceparent
@@ -278,21 +277,10 @@ async def test_a_notify_wakes_the_relay_long_before_its_next_poll(box: Outbox, t
 
 
 @pytest.fixture
-async def own_broker(stack: StackEndpoints, tmp_path: Path) -> AsyncIterator[LocalStack]:
-    """A Kafka broker of this test's own on a free port (its data in the test's folder);
-    Postgres and Redis are the session's. Stopped at the end whatever happens."""
-    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}", partitions=2)
-    local = LocalStack(
-        tmp_path / "run",
-        PostgresSettings(dsn=stack.pg_dsn),
-        RedisSettings(url=stack.redis_url),
-        kafka,
-    )
-    try:
-        await asyncio.to_thread(local.up)
-        yield local
-    finally:
-        await asyncio.to_thread(local.down)
+async def own_broker(broker_of_its_own: LocalStack) -> LocalStack:
+    """A Kafka broker of this test's own, started."""
+    await asyncio.to_thread(broker_of_its_own.up)
+    return broker_of_its_own
 
 
 def backlog_gauge() -> float | None:

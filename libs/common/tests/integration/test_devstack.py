@@ -14,13 +14,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from canopy_common.devstack import (
     DevStackError,
     LocalStack,
+    StackEndpoints,
     is_port_open,
     kafka_answers,
     process_alive,
 )
 from canopy_common.devstack.probes import url_address
 from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
-from canopy_common.testing.plugin import pg_dsn_for_tests
 
 pytestmark = pytest.mark.integration
 
@@ -35,13 +35,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def local_stack(tmp_path: Path) -> Iterator[LocalStack]:
-    """A stack whose broker must be started (a free port); Postgres and Redis are reused."""
-    pg = PostgresSettings(dsn=pg_dsn_for_tests({}))
-    redis = RedisSettings()
-    for url, default_port in ((pg.dsn, 5432), (redis.url, 6379)):
-        if not is_port_open(*url_address(url, default_port)):
-            pytest.skip(f"needs a running server at {url}")  # to test reuse, not a fresh start
+def local_stack(stack: StackEndpoints, tmp_path: Path) -> Iterator[LocalStack]:
+    """A stack whose broker must be started (a free port); Postgres and Redis are the
+    session's, running, so that this stack reuses them."""
+    pg = PostgresSettings(dsn=stack.pg_dsn)
+    redis = RedisSettings(url=stack.redis_url)
     kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{_free_port()}", partitions=PARTITIONS)
     local = LocalStack(tmp_path / "run", pg, redis, kafka)
     yield local

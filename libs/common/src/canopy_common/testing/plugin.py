@@ -15,6 +15,7 @@ Tests use the database ``canopy_test`` unless ``CANOPY_PG_DSN`` is set.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import uuid
@@ -33,6 +34,7 @@ from canopy_common.db import close_pool, create_pool
 from canopy_common.devstack import LocalStack, StackEndpoints, dsn_with_database
 from canopy_common.redis import close_redis, create_redis
 from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
+from canopy_common.testing.http import free_port
 
 Backend = Literal["local", "containers"]
 
@@ -159,6 +161,24 @@ def stack(
         patch.setenv("CANOPY_REDIS_URL", endpoints.redis_url)
         patch.setenv("CANOPY_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafka_bootstrap)
         yield endpoints
+
+
+@pytest.fixture
+async def broker_of_its_own(stack: StackEndpoints, tmp_path: Path) -> AsyncIterator[LocalStack]:
+    """A stack whose broker is the test's own, not started yet (``up()`` starts Kafka on a
+    free port, its data in the test's folder; ``down()`` stops it): for tests that take the
+    broker away or start without one. Postgres and Redis are the session's. Stopped at the
+    end whatever happens."""
+    local = LocalStack(
+        tmp_path / "run",
+        PostgresSettings(dsn=stack.pg_dsn),
+        RedisSettings(url=stack.redis_url),
+        KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}", partitions=2),
+    )
+    try:
+        yield local
+    finally:
+        await asyncio.to_thread(local.down)
 
 
 @pytest.fixture(scope="session")
