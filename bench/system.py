@@ -91,9 +91,13 @@ async def bench_system(
                 await redis.aclose()
     finally:
         await asyncio.to_thread(manager.__exit__, None, None, None)
-        # The services' log outlives the folder: the last system's, for a look afterwards.
+        # The services' log outlives the folder, one per system (a failed benchmark's is not
+        # overwritten by the next one's): .run/bench/services-<services>-<id>.log.
+        kept = (
+            run_dir() / f"services-{'+'.join(services)}-{folder.name.removeprefix('system-')}.log"
+        )
         with contextlib.suppress(FileNotFoundError):
-            shutil.move(folder / "services.log", run_dir() / "services.log")
+            shutil.move(folder / "services.log", kept)
         shutil.rmtree(folder, ignore_errors=True)
 
 
