@@ -31,13 +31,24 @@ def proc_start_ticks(pid: int) -> int | None:
     return stat[1] if stat else None
 
 
-def _proc_stat(pid: int) -> tuple[str, int] | None:
+def _proc_stat(pid: int, task: int | None = None) -> tuple[str, int] | None:
+    path = f"/proc/{pid}/task/{task}/stat" if task is not None else f"/proc/{pid}/stat"
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(path).read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
     return fields[0], int(fields[19])
+
+
+def _threads_running(pid: int) -> bool:
+    """Whether any thread of ``pid`` has not exited. A process whose main thread has ended
+    shows as a zombie while its other threads still run (a JVM in its shutdown hooks)."""
+    try:
+        tasks = [int(name) for name in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return False
+    return any((stat := _proc_stat(pid, task)) and stat[0] not in ("Z", "X") for task in tasks)
 
 
 def process_alive(pid: int, start_ticks: int | None = None) -> bool:
@@ -52,7 +63,8 @@ def process_alive(pid: int, start_ticks: int | None = None) -> bool:
     if stat is None:
         return False
     state, ticks = stat
-    return state not in ("Z", "X") and (start_ticks is None or ticks == start_ticks)
+    running = state not in ("Z", "X") or _threads_running(pid)
+    return running and (start_ticks is None or ticks == start_ticks)
 
 
 def terminate(pid: int, start_ticks: int | None, timeout_s: float) -> bool:
