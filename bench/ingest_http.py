@@ -21,8 +21,9 @@ from typing import Final
 import httpx
 
 from bench.figures import Figure, JSONScalar, rate
-from bench.servers import api_server, free_port
+from bench.servers import api_server
 from canopy_common.auth import issue_token
+from canopy_common.devstack.probes import free_port
 from canopy_ingestion.settings import Settings
 
 EMPLOYEES: Final = 256  # HTTP authors; request i is by employee i

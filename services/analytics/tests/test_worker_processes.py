@@ -17,7 +17,7 @@ from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
 from canopy_common.testing.factories import ActivityFactory
 from canopy_common.testing.polling import eventually
-from canopy_common.testing.workers import held_partitions, worker_processes
+from canopy_common.testing.workers import held_partitions, taken_over, worker_processes
 
 pytestmark = pytest.mark.integration
 
@@ -56,11 +56,7 @@ async def test_two_analytics_workers_share_partitions_and_a_killed_ones_move_to_
         after = [f.post(author, f"After the kill {n}") for n, author in enumerate(authors)]
         deliveries = await analytics.publish(*after)
 
-        async def moved() -> bool:
-            held = await held_partitions(settings, (victim, survivor))
-            return held == [frozenset(), every]
-
-        await eventually(moved, what="the survivor holding every partition", interval_s=0.2)
+        await taken_over(settings, victim, survivor, every)
         moved_s = time.monotonic() - killed_at
         await analytics.settle(*after)
         summary = ok(await analytics.get(SUMMARY, f.tenant_id, "an", "analyst", period="7d"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,19 +18,12 @@ from canopy_common.devstack import (
     kafka_answers,
     process_alive,
 )
-from canopy_common.devstack.probes import url_address
+from canopy_common.devstack.probes import free_port, url_address
 from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 2  # fewer than the default 12: topic creation stays fast
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -40,7 +32,7 @@ def local_stack(stack: StackEndpoints, tmp_path: Path) -> Iterator[LocalStack]:
     session's, running, so that this stack reuses them."""
     pg = PostgresSettings(dsn=stack.pg_dsn)
     redis = RedisSettings(url=stack.redis_url)
-    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{_free_port()}", partitions=PARTITIONS)
+    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}", partitions=PARTITIONS)
     local = LocalStack(tmp_path / "run", pg, redis, kafka)
     yield local
     local.down()

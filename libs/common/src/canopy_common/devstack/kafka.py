@@ -11,12 +11,21 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from canopy_common.devstack.processes import DevStackError, run_command, spawn_detached
+from canopy_common.devstack.probes import kafka_answers, repo_root
+from canopy_common.devstack.processes import (
+    DevStackError,
+    log_tail,
+    process_alive,
+    run_command,
+    spawn_detached,
+    terminate,
+)
 
 # Bounded heap (the run, the tests and the benchmarks share a 2-core machine with Postgres,
 # Redis and the services); Kafka's own JVM flags otherwise (bin/kafka-run-class.sh).
@@ -29,6 +38,8 @@ JVM_FLAGS = (
     "-Djava.awt.headless=true",
 )
 FORMAT_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0  # a controlled shutdown, then SIGKILL
+ANSWER_POLL_S = 0.1
 META_PROPERTIES = "meta.properties"
 # WARN, but for the lines that say a node started or stopped.
 LOG4J2_PROPERTIES = """\
@@ -52,11 +63,7 @@ def kafka_home() -> Path:
     if override := os.environ.get("CANOPY_KAFKA_HOME"):
         return Path(override)
     cwd = Path.cwd()
-    here = Path(__file__).resolve()
-    for folder in (cwd, *cwd.parents, *here.parents):
-        if (folder / "uv.lock").is_file():
-            return folder / ".cache" / "kafka"
-    return cwd / ".cache" / "kafka"
+    return (repo_root(cwd, Path(__file__).resolve().parent) or cwd) / ".cache" / "kafka"
 
 
 def kafka_classpath() -> str:
@@ -204,6 +211,25 @@ class KraftNode:
         argv = java_command("kafka.Kafka", str(self.properties_path), heap=self.heap)
         argv.insert(1, f"-Dlog4j2.configurationFile={self._log4j_path}")
         return spawn_detached(argv, self.log_path)
+
+    def wait_until_answering(self, pid: int, start_ticks: int | None, timeout_s: float) -> None:
+        """Return once the node started as ``pid`` answers on its broker port. Raises
+        :class:`DevStackError` with the end of its log when it exits first, or when it does
+        not answer within ``timeout_s`` (then it is stopped)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not process_alive(pid, start_ticks):
+                raise DevStackError(
+                    f"Kafka node {self.node_id} exited at start:\n{log_tail(self.log_path)}"
+                )
+            if kafka_answers(self.host, self.broker_port, timeout_s=1.0):
+                return
+            time.sleep(ANSWER_POLL_S)
+        terminate(pid, start_ticks, STOP_TIMEOUT_S)
+        raise DevStackError(
+            f"Kafka node {self.node_id} did not answer on {self.bootstrap} within "
+            f"{timeout_s:.0f}s:\n{log_tail(self.log_path)}"
+        )
 
 
 def cluster_id_of(node: KraftNode) -> str | None:

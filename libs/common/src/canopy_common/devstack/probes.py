@@ -6,6 +6,7 @@ import ipaddress
 import socket
 import struct
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 APIVERSIONS_KEY = 18
@@ -19,6 +20,22 @@ def is_port_open(host: str, port: int, timeout_s: float = 1.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def repo_root(*starts: Path) -> Path | None:
+    """The first of ``starts`` or their parents holding ``uv.lock`` (the workspace root)."""
+    for start in starts:
+        for folder in (start, *start.parents):
+            if (folder / "uv.lock").is_file():
+                return folder
+    return None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at ``host`` right now (the kernel picks it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def wait_for_port(host: str, port: int, timeout_s: float) -> bool:

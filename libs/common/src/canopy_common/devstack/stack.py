@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -17,9 +16,10 @@ from canopy_common.devstack import postgres
 from canopy_common.devstack.kafka import KraftNode, cluster_id_of, kafka_version, new_cluster_id
 from canopy_common.devstack.probes import (
     bootstrap_address,
+    free_port,
     is_local_host,
     is_port_open,
-    kafka_answers,
+    repo_root,
     url_address,
     wait_for_port,
 )
@@ -94,8 +94,7 @@ def default_run_dir() -> Path:
     if override := os.environ.get("CANOPY_RUN_DIR"):
         return Path(override)
     cwd = Path.cwd()
-    root = next((d for d in (cwd, *cwd.parents) if (d / "uv.lock").is_file()), cwd)
-    return root / ".run"
+    return (repo_root(cwd) or cwd) / ".run"
 
 
 class LocalStack:
@@ -359,26 +358,13 @@ class LocalStack:
         pid = node.spawn()
         (self.run_dir / BROKER_PID_FILE).write_text(f"{pid}\n")
         record = ServerRecord("broker", endpoint, True, pid, proc_start_ticks(pid))
-        deadline = time.monotonic() + self.broker_start_timeout_s
-        while time.monotonic() < deadline:
-            if not process_alive(pid):
-                raise DevStackError(f"Kafka exited at start:\n{log_tail(node.log_path)}")
-            if kafka_answers(host, port, timeout_s=1.0):
-                log.info("broker: Kafka (pid %d) answers on %s", pid, endpoint)
-                return record
-            time.sleep(0.1)
-        terminate(pid, record.start_ticks, STOP_TIMEOUT_S)
-        raise DevStackError(
-            f"Kafka did not answer on {endpoint} within {self.broker_start_timeout_s:.0f}s:\n"
-            f"{log_tail(node.log_path)}"
-        )
+        node.wait_until_answering(pid, record.start_ticks, self.broker_start_timeout_s)
+        log.info("broker: Kafka (pid %d) answers on %s", pid, endpoint)
+        return record
 
 
 def controller_port_for(host: str, broker_port: int) -> int:
     """The KRaft controller's port: the one after the broker's when free, else any free one."""
     if not is_port_open(host, broker_port + 1, timeout_s=0.2):
         return broker_port + 1
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port(host)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+
+from canopy_common.devstack.probes import free_port
+
+__all__ = ["free_port", "serve"]
 
 
 @asynccontextmanager
@@ -23,10 +26,3 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=transport, base_url="http://canopy.test") as client,
     ):
         yield client
-
-
-def free_port() -> int:
-    """A local TCP port nothing listens on right now (for a server a test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

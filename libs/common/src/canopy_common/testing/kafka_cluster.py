@@ -13,7 +13,8 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -24,10 +25,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from canopy_common.devstack.kafka import KraftNode, new_cluster_id
-from canopy_common.devstack.probes import kafka_answers
 from canopy_common.devstack.processes import (
     DevStackError,
-    log_tail,
     proc_start_ticks,
     process_alive,
     terminate,
@@ -133,12 +132,8 @@ class KafkaCluster:
     async def describe(self, topic: str) -> dict[int, PartitionState]:
         """Each partition of ``topic`` as the cluster's metadata says now: its leader, its
         replicas and which of them are in sync."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-        await admin.start()
-        try:
+        async with self._admin() as admin:
             (described,) = await admin.describe_topics([topic])
-        finally:
-            await admin.close()
         return {
             p["partition"]: PartitionState(
                 p["leader"], frozenset(p["replicas"]), frozenset(p["isr"])
@@ -148,14 +143,10 @@ class KafkaCluster:
 
     async def topic_config(self, topic: str) -> dict[str, str]:
         """The settings ``topic`` has in force (its own, else the brokers' defaults)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-        await admin.start()
-        try:
+        async with self._admin() as admin:
             (response,) = await admin.describe_configs(
                 [ConfigResource(ConfigResourceType.TOPIC, topic)]
             )
-        finally:
-            await admin.close()
         (resource,) = response.to_object()["resources"]
         return {e["config_names"]: e["config_value"] for e in resource["config_entries"]}
 
@@ -175,13 +166,9 @@ class KafkaCluster:
         """The node coordinating each consumer group whose name starts with one of
         ``prefixes`` (the leader of the group's partition of ``__consumer_offsets``)."""
         wanted = tuple(prefixes)
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-        await admin.start()
-        try:
+        async with self._admin() as admin:
             groups = [g for g, _ in await admin.list_consumer_groups() if g.startswith(wanted)]
             return {group: await admin.find_coordinator(group) for group in sorted(groups)}
-        finally:
-            await admin.close()
 
     async def leaders(self, topic: str) -> dict[int, int]:
         """The leader's node id of each partition of ``topic``."""
@@ -230,25 +217,22 @@ class KafkaCluster:
                 raise DevStackError(f"{topic}: {what} after {timeout_s:.0f}s: {states!r}")
             await asyncio.sleep(WAIT_INTERVAL_S)
 
+    @asynccontextmanager
+    async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        await admin.start()
+        try:
+            yield admin
+        finally:
+            await admin.close()
+
     def _spawn(self, node: KraftNode) -> None:
         pid = node.spawn()
         self._running[node.node_id] = _Running(pid, proc_start_ticks(pid))
 
     def _wait_until_answering(self, node: KraftNode) -> None:
         state = self._running[node.node_id]
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if not process_alive(state.pid, state.start_ticks):
-                raise DevStackError(
-                    f"Kafka node {node.node_id} exited at start:\n{log_tail(node.log_path)}"
-                )
-            if kafka_answers(node.host, node.broker_port, timeout_s=1.0):
-                return
-            time.sleep(0.2)
-        raise DevStackError(
-            f"Kafka node {node.node_id} did not answer within {START_TIMEOUT_S:.0f}s:\n"
-            f"{log_tail(node.log_path)}"
-        )
+        node.wait_until_answering(state.pid, state.start_ticks, START_TIMEOUT_S)
 
     def __enter__(self) -> Self:
         try:

@@ -165,3 +165,19 @@ async def held_partitions(
         frozenset().union(*(m.partitions for m in found.members if worker.owns(m.client_id)))
         for worker in workers
     ]
+
+
+async def taken_over(
+    settings: ServiceSettings,
+    victim: WorkerProcess,
+    survivor: WorkerProcess,
+    partitions: frozenset[tuple[str, int]],
+) -> None:
+    """Wait until ``survivor`` holds all of ``partitions`` and ``victim`` none (after a kill:
+    once the victim's session has timed out and the group has rebalanced)."""
+
+    async def moved() -> bool:
+        held = await held_partitions(settings, (victim, survivor))
+        return held == [frozenset(), partitions]
+
+    await eventually(moved, what="the survivor holding every partition", interval_s=0.2)
