@@ -14,6 +14,10 @@ WORKDIR /src
 # Third-party dependencies first, so this layer is rebuilt only when the lock changes.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
+# The dev and testing packages are workspace members too (their pyprojects are needed to read
+# the lock) but dev-only: `--no-dev` leaves them out of the image.
+COPY libs/dev/pyproject.toml libs/dev/
+COPY libs/testing/pyproject.toml libs/testing/
 COPY services/ingestion/pyproject.toml services/ingestion/
 COPY services/fanout/pyproject.toml services/fanout/
 COPY services/notification/pyproject.toml services/notification/

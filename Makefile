@@ -21,13 +21,13 @@ setup: ## install everything: uv, Python deps, Apache Kafka (Maven Central), a J
 	@scripts/setup.sh
 
 up: ## start Postgres, Redis, the broker and the four services, seed the demo tenant (SEED=0: don't)
-	$(if $(SEED),CANOPY_DEMO_SEED=$(SEED) )$(RUN) python -m canopy_common.localrun up
+	$(if $(SEED),CANOPY_DEMO_SEED=$(SEED) )$(RUN) python -m canopy_dev.localrun up
 
 down: ## stop exactly what `make up` started
-	$(RUN) python -m canopy_common.localrun down
+	$(RUN) python -m canopy_dev.localrun down
 
 status: ## show what the local stack is running
-	$(RUN) python -m canopy_common.localrun status
+	$(RUN) python -m canopy_dev.localrun status
 
 test: lint typecheck ## lint, type-check, then the whole test suite against real servers
 	$(RUN) pytest
@@ -45,7 +45,7 @@ fmt: ## format and auto-fix
 	$(RUN) ruff check --fix .
 
 typecheck: ## mypy strict over the common library, every service, the tests and scripts
-	$(RUN) mypy libs/common/src services/*/src libs/common/tests services/ingestion/tests tests scripts bench
+	$(RUN) mypy libs/common/src libs/dev/src libs/testing/src services/*/src libs/common/tests libs/dev/tests libs/testing/tests services/ingestion/tests tests scripts bench
 	$(RUN) mypy services/fanout/tests  # a run of its own: every service's tests have a conftest
 	$(RUN) mypy services/notification/tests
 	$(RUN) mypy services/analytics/tests
@@ -57,7 +57,7 @@ token: ## print a local JWT: make token TENANT=acme USER=alice ROLES=member,mode
 	@$(RUN) python -m canopy_common.auth token --tenant $(TENANT) --user $(TOKEN_USER) --roles $(ROLES)
 
 demo-traffic: ## keep the demo tenant busy until Ctrl-C (after make up): make demo-traffic [RATE=2]
-	$(RUN) python -m canopy_common.demo traffic --tenant $(TENANT) $(if $(RATE),--rate $(RATE))
+	$(RUN) python -m canopy_dev.demo traffic --tenant $(TENANT) $(if $(RATE),--rate $(RATE))
 
 migrate: ## apply every service's SQL migrations (a no-op when up to date)
 	@for svc in $(SERVICES); do $(RUN) python -m canopy_$$svc migrate || exit 1; done

@@ -1,6 +1,6 @@
 """``python -m bench [--only NAME ...]``: run the benchmarks, print a table, write results.json.
 
-The servers come from :class:`~canopy_common.devstack.LocalStack`, as in the tests: running
+The servers come from :class:`~canopy_dev.devstack.LocalStack`, as in the tests: running
 ones are reused, missing ones are started and stopped again at the end. They are brought up
 only when a selected benchmark needs them.
 """
@@ -27,9 +27,9 @@ from bench.harness import (
     results_document,
     write_results,
 )
-from canopy_common.devstack import LocalStack, StackEndpoints
-from canopy_common.devstack.postgres import ensure_database
 from canopy_common.logging import configure_logging
+from canopy_dev.devstack import LocalStack, StackEndpoints
+from canopy_dev.devstack.postgres import ensure_database
 
 # Every benchmark, in the order they run; a new one adds its module's BENCHMARK here.
 BENCHMARKS: tuple[Benchmark, ...] = (

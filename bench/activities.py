@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from canopy_common.events import StrictActivity, Visibility
-from canopy_common.testing.factories import ActivityFactory
+from canopy_testing.factories import ActivityFactory
 
 # About what a team post looks like: a few sentences, two mentions, two hashtags.
 POST_CONTENT = (

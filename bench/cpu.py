@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from bench.figures import Figure, JSONScalar
-from canopy_common.devstack.probes import bootstrap_address, is_local_host
+from canopy_dev.devstack.probes import bootstrap_address, is_local_host
 
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 TCP_LISTEN: Final = "0A"  # the state column of /proc/net/tcp

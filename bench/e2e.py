@@ -34,10 +34,10 @@ from redis.commands.core import AsyncScript
 from bench.figures import Figure, percentile
 from bench.harness import BenchContext, Benchmark
 from bench.system import BenchSystem, bench_system, progress, started, wait_consumed
-from canopy_common.testing.factories import new_tenant_id
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import score_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
+from canopy_testing.factories import new_tenant_id
 
 RATES: Final = (200, 500)  # posts per second
 DURATION_S: Final = 10.0

@@ -35,10 +35,10 @@ from bench.system import BenchSystem, bench_system, progress, started, wait_cons
 from canopy_common.activities import user_id
 from canopy_common.events import StrictActivity, encode
 from canopy_common.iris import user_iri
-from canopy_common.testing.factories import ActivityFactory, new_tenant_id
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import entry_of, score_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
+from canopy_testing.factories import ActivityFactory, new_tenant_id
 
 SEND_WINDOW: Final = 1_000  # sends in flight while publishing set-up traffic
 READ_CONCURRENCY: Final = 32  # set-up feed reads in flight

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import Figure
-from canopy_common.devstack import LocalStack, StackEndpoints, dsn_with_database
 from canopy_common.settings import KafkaSettings, PostgresSettings
+from canopy_dev.devstack import LocalStack, StackEndpoints, dsn_with_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_PATH = REPO_ROOT / "bench" / "results.json"

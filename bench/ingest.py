@@ -48,10 +48,10 @@ from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler, Rejected
 from canopy_common.service import ConsumerSpec, Mode, Runtime, create_service_app, migrate
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.kafka import read_topic
 from canopy_ingestion.adapters.relay import OutboxRelay
 from canopy_ingestion.app import DEFINITION
 from canopy_ingestion.settings import Settings
+from canopy_testing.kafka import read_topic
 
 PARTITIONS: Final = 12  # KafkaSettings' default, as in production
 # Enough for a few seconds of consuming at the rates a 2-core VM reaches, so the figure is

@@ -23,7 +23,7 @@ import httpx
 from bench.figures import Figure, JSONScalar, rate
 from bench.servers import api_server
 from canopy_common.auth import issue_token
-from canopy_common.devstack.probes import free_port
+from canopy_dev.devstack.probes import free_port
 from canopy_ingestion.settings import Settings
 
 EMPLOYEES: Final = 256  # HTTP authors; request i is by employee i

@@ -50,7 +50,7 @@ from canopy_common.events import encode, new_activity_id
 from canopy_common.inbox import activity_handler
 from canopy_common.kafka import ConsumedRecord, Consumer, Handler, Producer, ensure_topics
 from canopy_common.settings import KafkaSettings, PostgresSettings
-from canopy_common.testing.factories import ActivityFactory, user_id_of_subject
+from canopy_testing.factories import ActivityFactory, user_id_of_subject
 
 log = structlog.get_logger(__name__)
 

@@ -39,8 +39,8 @@ from bench.cpu import CpuTimes, broker_cpu_s, broker_pid, children_cpu_s, per_re
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
 from bench.kafka import ACTORS, PARTITIONS, delete_topics, team_posts
-from canopy_common.devstack.kafka import java_command, kafka_version
 from canopy_common.kafka import ensure_topics
+from canopy_dev.devstack.kafka import java_command, kafka_version
 
 PRODUCER_TOOL: Final = "org.apache.kafka.tools.ProducerPerformance"
 CONSUMER_TOOL: Final = "org.apache.kafka.tools.ConsumerPerformance"

@@ -36,7 +36,7 @@ from typing import Final
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
 from bench.system import BenchSystem, bench_system, progress, started
-from canopy_common.testing.polling import eventually
+from canopy_testing.polling import eventually
 
 SERVICES: Final = ("ingestion", "fanout")
 # Two cores: one API process leaves the second to wrk, Redis and the kernel's networking, which

@@ -1,6 +1,6 @@
 """The services a benchmark measures, started as ``make up`` starts them, isolated.
 
-:func:`bench_system` runs :func:`~canopy_common.testing.system.running_system` (the Procfile
+:func:`bench_system` runs :func:`~canopy_testing.system.running_system` (the Procfile
 under honcho, free ports, topics ``e2e.<run>.*``, consumer groups and a database of their own,
 all removed afterwards) with only the services a benchmark exercises: on two cores, services
 that have nothing to do with the measured path would only take CPU from it. Each benchmark
@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from bench.harness import REPO_ROOT, BenchContext, run_dir
 from canopy_common.kafka import Producer
 from canopy_common.settings import KafkaSettings, RedisSettings
-from canopy_common.testing.system import RunningSystem, SystemClient, running_system
+from canopy_testing.system import RunningSystem, SystemClient, running_system
 
 HTTP_TIMEOUT_S = 30.0
 

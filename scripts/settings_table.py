@@ -1,7 +1,7 @@
 """Print the README's settings table: `uv run python scripts/settings_table.py`."""
 
 from canopy_analytics.settings import Settings as AnalyticsSettings
-from canopy_common.settings_table import settings_table
+from canopy_dev.settings_table import settings_table
 from canopy_fanout.settings import Settings as FanoutSettings
 from canopy_ingestion.settings import Settings as IngestionSettings
 from canopy_notify.settings import Settings as NotifySettings

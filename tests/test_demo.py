@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from canopy_common.demo import upstream
-from canopy_common.demo.cli import seeding_enabled
-from canopy_common.demo.company import build_company
-from canopy_common.demo.guide import guide
-from canopy_common.demo.model import Company, Post
-from canopy_common.demo.seed import idempotency_keys, manager_levels
 from canopy_common.events import validate_activity
+from canopy_dev.demo import upstream
+from canopy_dev.demo.cli import seeding_enabled
+from canopy_dev.demo.company import build_company
+from canopy_dev.demo.guide import guide
+from canopy_dev.demo.model import Company, Post
+from canopy_dev.demo.seed import idempotency_keys, manager_levels
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,38}[a-z0-9]$")
 PORTS = {"ingestion": 8001, "fanout": 8002, "notify": 8003, "analytics": 8004}
@@ -42,7 +42,7 @@ def viewers(company: Company, post: Post) -> set[str]:
 
 
 def test_the_company_is_the_same_in_every_process(company: Company) -> None:
-    script = "from canopy_common.demo.company import build_company; print(repr(build_company()))"
+    script = "from canopy_dev.demo.company import build_company; print(repr(build_company()))"
     other = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from canopy_common.demo.client import Api, Endpoints, http_client
-from canopy_common.demo.company import build_company
-from canopy_common.demo.seed import Seeder
-from canopy_common.devstack import StackEndpoints
-from canopy_common.testing.system import running_system
+from canopy_dev.demo.client import Api, Endpoints, http_client
+from canopy_dev.demo.company import build_company
+from canopy_dev.demo.seed import Seeder
+from canopy_dev.devstack import StackEndpoints
+from canopy_testing.system import running_system
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 from canopy_common.db import close_pool, create_pool
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.http import serve
-from canopy_common.testing.polling import eventually
 from canopy_ingestion.app import create_app
+from canopy_testing.http import serve
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from canopy_common.devstack import StackEndpoints, process_alive
-from canopy_common.localrun import SERVICE_PORTS, LocalSystem, readiness
-from canopy_common.testing.http import free_port
+from canopy_dev.devstack import StackEndpoints, process_alive
+from canopy_dev.localrun import LocalSystem, readiness
+from canopy_dev.ports import SERVICE_PORTS
+from canopy_testing.http import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -20,21 +20,21 @@ import pytest
 from canopy_analytics.app import DEFINITION as ANALYTICS
 from canopy_analytics.settings import Settings as AnalyticsSettings
 from canopy_common.db import load_migrations
-from canopy_common.devstack import LocalStack
 from canopy_common.events import encode
 from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
 from canopy_common.settings import KafkaSettings, ServiceSettings
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.http import serve
-from canopy_common.testing.kafka import committed_offsets, read_topic
-from canopy_common.testing.polling import eventually
+from canopy_dev.devstack import LocalStack
 from canopy_fanout.app import DEFINITION as FANOUT
 from canopy_fanout.settings import Settings as FanoutSettings
 from canopy_ingestion.app import DEFINITION as INGESTION
 from canopy_ingestion.settings import Settings as IngestionSettings
 from canopy_notify.app import DEFINITION as NOTIFY
 from canopy_notify.settings import Settings as NotifySettings
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.http import serve
+from canopy_testing.kafka import committed_offsets, read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from canopy_common.devstack import StackEndpoints
 from canopy_common.kafka import Producer
-from canopy_common.testing.kafka_cluster import KafkaCluster
-from canopy_common.testing.system import RunningSystem, SystemClient, running_system
+from canopy_dev.devstack import StackEndpoints
+from canopy_testing.kafka_cluster import KafkaCluster
+from canopy_testing.system import RunningSystem, SystemClient, running_system
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Topics of six partitions, not twelve: a third of the replicas for three JVMs and the four

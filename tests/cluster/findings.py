@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 from canopy_common.kafka import Delivery
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.system import SystemClient
+from canopy_testing.kafka import read_topic
+from canopy_testing.system import SystemClient
 
 # Feeds keep their newest 800 items (fanout's feed_cap): every list read here stays below, so
 # a longer one means the test outgrew what it can check.

@@ -19,9 +19,9 @@ from functools import partial
 
 import pytest
 
-from canopy_common.testing.kafka_cluster import KafkaCluster
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import SystemClient
+from canopy_testing.kafka_cluster import KafkaCluster
+from canopy_testing.polling import eventually
+from canopy_testing.system import SystemClient
 
 from .findings import (
     UNHANDLED,

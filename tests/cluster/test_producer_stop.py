@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaTimeoutError
 
 from canopy_common.kafka import Producer, RecordBatch, ensure_topics
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.kafka_cluster import KafkaCluster
+from canopy_testing.kafka_cluster import KafkaCluster
 
 pytestmark = pytest.mark.cluster
 

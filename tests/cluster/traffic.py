@@ -20,7 +20,7 @@ import httpx
 from aiokafka.errors import KafkaError
 
 from canopy_common.kafka import Delivery
-from canopy_common.testing.system import SystemClient, upstream_activity
+from canopy_testing.system import SystemClient, upstream_activity
 
 # A failed attempt is tried again after this long (the same Idempotency-Key, the same record).
 RETRY_INTERVAL_S = 0.5

@@ -17,9 +17,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from canopy_common.devstack.kafka import KraftNode
-from canopy_common.localrun import SERVICE_PORTS
 from canopy_common.settings import ServiceSettings
+from canopy_dev.devstack.kafka import KraftNode
+from canopy_dev.ports import SERVICE_PORTS
 
 pytestmark = pytest.mark.deploy
 

@@ -14,8 +14,8 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from canopy_common.localrun import SERVICE_PORTS
 from canopy_common.settings import ServiceSettings
+from canopy_dev.ports import SERVICE_PORTS
 
 pytestmark = pytest.mark.deploy
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from canopy_common.localrun import SERVICE_PORTS
+from canopy_dev.ports import SERVICE_PORTS
 
 pytestmark = pytest.mark.deploy
 

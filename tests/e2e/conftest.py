@@ -11,9 +11,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from canopy_common.devstack import StackEndpoints
 from canopy_common.kafka import Producer
-from canopy_common.testing.system import RunningSystem, SystemClient, running_system
+from canopy_dev.devstack import StackEndpoints
+from canopy_testing.system import RunningSystem, SystemClient, running_system
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Long enough for a live stream between keep-alives (15 s) and a slow first request.

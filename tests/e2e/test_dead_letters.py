@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from canopy_common.kafka import Delivery
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import SystemClient, person, upstream_activity
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
+from canopy_testing.system import SystemClient, person, upstream_activity
 
 pytestmark = pytest.mark.e2e
 

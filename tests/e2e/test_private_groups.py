@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import SystemClient
+from canopy_testing.polling import eventually
+from canopy_testing.system import SystemClient
 
 pytestmark = pytest.mark.e2e
 

@@ -22,10 +22,10 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from canopy_common.devstack.processes import proc_start_ticks, spawn_detached, terminate
-from canopy_common.testing.http import free_port
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import RunningSystem, SystemClient, person, upstream_activity
+from canopy_dev.devstack.processes import proc_start_ticks, spawn_detached, terminate
+from canopy_testing.http import free_port
+from canopy_testing.polling import eventually
+from canopy_testing.system import RunningSystem, SystemClient, person, upstream_activity
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from canopy_common.iris import user_iri
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import SystemClient, upstream_activity
+from canopy_testing.polling import eventually
+from canopy_testing.system import SystemClient, upstream_activity
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import SystemClient, person, upstream_activity
+from canopy_testing.polling import eventually
+from canopy_testing.system import SystemClient, person, upstream_activity
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from canopy_common.activities import membership_of
-from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
 
 
 def test_joins_adds_leaves_and_removes_name_the_member_and_the_group() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from canopy_common.testing import plugin
-from canopy_common.testing.plugin import (
+from canopy_testing import plugin
+from canopy_testing.plugin import (
     BackendSelectionError,
     docker_engine_available,
     pg_dsn_for_tests,

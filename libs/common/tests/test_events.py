@@ -29,7 +29,7 @@ from canopy_common.events import (
     ref_ids,
     validate_activity,
 )
-from canopy_common.testing.factories import ActivityFactory, subject_id
+from canopy_testing.factories import ActivityFactory, subject_id
 
 
 def wire(model: AS2Object) -> dict[str, Any]:

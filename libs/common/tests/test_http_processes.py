@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from canopy_common.testing.http import free_port
+from canopy_testing.http import free_port
 
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0

@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from canopy_common.settings import KafkaSettings, PostgresSettings, ServiceSettings
-from canopy_common.testing.workers import settings_environment
+from canopy_testing.workers import settings_environment
 
 
 class ExampleSettings(ServiceSettings):

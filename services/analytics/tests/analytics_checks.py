@@ -12,7 +12,7 @@ from analytics_harness import Analytics
 from canopy_analytics.domain.tables import flatten
 from canopy_common.errors import PROBLEM_JSON
 from canopy_common.events import StrictActivity
-from canopy_common.testing.factories import user_id_of_subject
+from canopy_testing.factories import user_id_of_subject
 
 CSV = {"Accept": "text/csv"}
 

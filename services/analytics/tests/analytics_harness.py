@@ -35,11 +35,11 @@ from canopy_common.impressions import Impressions
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.service import Mode, Runtime
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.factories import subject_id
-from canopy_common.testing.http import serve
-from canopy_common.testing.kafka import committed_offsets
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.services import ActivityServiceHarness
+from canopy_testing.factories import subject_id
+from canopy_testing.http import serve
+from canopy_testing.kafka import committed_offsets
+from canopy_testing.polling import eventually
+from canopy_testing.services import ActivityServiceHarness
 
 # A stream joins its group in well under a second, but a stream started while a killed
 # member's session lives waits for it to expire (the 10 s session timeout) first.

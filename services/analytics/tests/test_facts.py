@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from canopy_analytics.domain.facts import Action, fact_of
-from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
 
 
 def test_a_post_makes_its_author_a_creator_and_counts_a_post_by_kind() -> None:

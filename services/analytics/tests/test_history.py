@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 
 from canopy_common.events import StrictActivity
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.polling import eventually
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from analytics_checks import assert_csv_matches, assert_problem, get_csv, ok, ui
 from analytics_harness import Analytics
 
 from canopy_common.events import StrictActivity
-from canopy_common.testing.factories import ActivityFactory, subject_id
+from canopy_testing.factories import ActivityFactory, subject_id
 
 pytestmark = pytest.mark.integration
 

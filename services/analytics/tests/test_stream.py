@@ -19,9 +19,9 @@ from canopy_analytics.batches import BatchOutcome, Kind
 from canopy_analytics.stream_metrics import StreamMetrics
 from canopy_common.events import StrictActivity, encode
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_common.testing.kafka import committed_offsets, read_topic
-from canopy_common.testing.polling import eventually
+from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.kafka import committed_offsets, read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

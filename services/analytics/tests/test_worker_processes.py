@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.workers import held_partitions, taken_over, worker_processes
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.polling import eventually
+from canopy_testing.workers import held_partitions, taken_over, worker_processes
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,12 @@ from redis.asyncio import Redis
 
 from canopy_common.service import Mode, Runtime
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import entry_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
+from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

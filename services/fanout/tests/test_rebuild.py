@@ -13,12 +13,12 @@ from fanout_harness import Fanout
 
 from canopy_common.errors import NotFound
 from canopy_common.events import StrictActivity
-from canopy_common.testing.factories import ActivityFactory, new_tenant_id, subject_id
-from canopy_common.testing.factories import user_id_of_subject as uid
 from canopy_fanout.adapters.feed_store import SENTINEL, FeedStore, timeline_key
 from canopy_fanout.domain.entries import entry_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
 from canopy_fanout.rebuild import Rebuilt, feeds_to_rebuild, rebuild
+from canopy_testing.factories import ActivityFactory, new_tenant_id, subject_id
+from canopy_testing.factories import user_id_of_subject as uid
 
 pytestmark = pytest.mark.integration
 

@@ -20,9 +20,9 @@ from canopy_common.db import close_pool, create_pool
 from canopy_common.kafka import Producer
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.http import serve
-from canopy_common.testing.polling import eventually
 from canopy_ingestion.app import create_app
+from canopy_testing.http import serve
+from canopy_testing.polling import eventually
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

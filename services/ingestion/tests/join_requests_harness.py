@@ -10,7 +10,7 @@ import orjson
 from ingestion_harness import Api
 
 from canopy_common.events import AS2Object, StrictActivity, decode_activity, encode
-from canopy_common.testing.factories import ActivityFactory
+from canopy_testing.factories import ActivityFactory
 
 PROBLEM = "application/problem+json"
 

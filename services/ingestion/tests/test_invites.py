@@ -12,9 +12,9 @@ from ingestion_harness import Api
 from canopy_common.events import AS2Object, StrictActivity, decode_activity, encode
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Producer
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from join_requests_harness import (
     wire,
 )
 
-from canopy_common.testing.factories import ActivityFactory, new_tenant_id
+from canopy_testing.factories import ActivityFactory, new_tenant_id
 
 pytestmark = pytest.mark.integration
 

@@ -23,10 +23,10 @@ from upstream_harness import send
 from canopy_common.events import StrictActivity, decode_activity, ref_id
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Producer
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import upstream_activity
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
+from canopy_testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

@@ -17,21 +17,21 @@ from ingestion_harness import ingestion_settings
 from prometheus_client import REGISTRY
 
 from canopy_common.db import close_pool, create_pool
-from canopy_common.devstack import LocalStack
 from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer, RecordBatch, ensure_topics
 from canopy_common.service import Mode, migrate
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.http import serve
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
 from canopy_common.tracing import new_traceparent
+from canopy_dev.devstack import LocalStack
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters.relay import OutboxRelay
 from canopy_ingestion.app import DEFINITION, create_app
 from canopy_ingestion.settings import Settings
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.http import serve
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,9 @@ from upstream_harness import (
 
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.system import upstream_activity
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
+from canopy_testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ from upstream_harness import person_doc, published
 
 from canopy_common.iris import user_iri
 from canopy_common.kafka import ConsumedRecord
-from canopy_common.testing.system import upstream_activity
 from canopy_common.tracing import new_traceparent, parse_traceparent
 from canopy_ingestion.upstream_batch import apply_batch
+from canopy_testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ from upstream_harness import (
 from canopy_common.events import StrictActivity, encode
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Producer
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.system import upstream_activity
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from ingestion_harness import Api
 from canopy_common.events import decode_activity
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
-from canopy_common.testing.kafka import committed_offsets, read_topic
-from canopy_common.testing.polling import eventually
+from canopy_testing.kafka import committed_offsets, read_topic
+from canopy_testing.polling import eventually
 
 AS2 = "https://www.w3.org/ns/activitystreams"
 

@@ -20,11 +20,11 @@ from canopy_common.db import close_pool, create_pool
 from canopy_common.kafka import Producer
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.http import serve
-from canopy_common.testing.polling import eventually
-from canopy_common.testing.services import ActivityServiceHarness
 from canopy_notify.app import create_app
 from canopy_notify.settings import Settings
+from canopy_testing.http import serve
+from canopy_testing.polling import eventually
+from canopy_testing.services import ActivityServiceHarness
 
 
 def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings:

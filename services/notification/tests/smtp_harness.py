@@ -13,8 +13,8 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from canopy_common.testing.http import free_port
 from canopy_notify.settings import SmtpSettings
+from canopy_testing.http import free_port
 
 SENDER = "Canopy <notifications@canopy.example>"
 

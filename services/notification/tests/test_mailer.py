@@ -20,18 +20,18 @@ from smtp_harness import SENDER, SmtpServer
 from smtp_harness import smtp_server as running_smtp_server
 
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
-from canopy_common.devstack import StackEndpoints
 from canopy_common.errors import InvalidInput
 from canopy_common.kafka_consumer import ConsumedRecord
 from canopy_common.kafka_producer import Producer
 from canopy_common.service import Runtime
 from canopy_common.settings import KafkaSettings, PostgresSettings
-from canopy_common.testing.http import free_port
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
 from canopy_common.transient import TransientError, is_transient
+from canopy_dev.devstack import StackEndpoints
 from canopy_notify.mailer import Delivery, deliveries_handler, mailer_metrics, send_delivery
 from canopy_notify.settings import Settings, SmtpSettings
+from canopy_testing.http import free_port
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

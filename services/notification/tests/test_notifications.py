@@ -9,8 +9,8 @@ import pytest
 from notify_harness import Notify
 
 from canopy_common.events import StrictActivity
-from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_common.testing.polling import eventually
+from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

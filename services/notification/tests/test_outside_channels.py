@@ -12,15 +12,15 @@ import pytest
 from notify_harness import Notify
 from smtp_harness import Received
 
-from canopy_common.testing.factories import ActivityFactory, user_id_of_subject
-from canopy_common.testing.kafka import read_topic
-from canopy_common.testing.polling import eventually
 from canopy_notify.adapters.deliveries import digest_due
 from canopy_notify.adapters.live import Live
 from canopy_notify.domain.model import Digest
 from canopy_notify.handlers import Notifier
 from canopy_notify.metrics import notify_metrics
 from canopy_notify.workers import dispatch_deliveries
+from canopy_testing.factories import ActivityFactory, user_id_of_subject
+from canopy_testing.kafka import read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

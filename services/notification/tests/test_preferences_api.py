@@ -10,10 +10,10 @@ import pytest
 from notify_harness import Notify
 
 from canopy_common.errors import PROBLEM_JSON
-from canopy_common.testing.factories import new_tenant_id
 from canopy_notify.adapters import preferences as store
 from canopy_notify.domain.model import Category, Channel
 from canopy_notify.domain.pipeline import Mute
+from canopy_testing.factories import new_tenant_id
 
 pytestmark = pytest.mark.integration
 

@@ -18,13 +18,13 @@ from httpx_sse import aconnect_sse
 from notify_harness import Notify
 
 from canopy_common.service import Mode
-from canopy_common.testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_common.testing.polling import eventually
 from canopy_notify.adapters.live import Live
 from canopy_notify.app import create_app
 from canopy_notify.handlers import Notifier
 from canopy_notify.metrics import notify_metrics
 from canopy_notify.workers import fire_reminders
+from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -24,13 +24,13 @@ from canopy_common.kafka import (
     loads,
 )
 from canopy_common.settings import KafkaSettings
-from canopy_common.testing.kafka import committed_offsets, read_topic
 from canopy_common.tracing import (
     current_traceparent,
     new_traceparent,
     parse_traceparent,
     use_traceparent,
 )
+from canopy_testing.kafka import committed_offsets, read_topic
 
 pytestmark = pytest.mark.integration
 

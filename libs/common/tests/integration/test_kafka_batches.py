@@ -27,9 +27,9 @@ from canopy_common.kafka import (
     loads,
 )
 from canopy_common.settings import KafkaSettings, PostgresSettings
-from canopy_common.testing.factories import ActivityFactory
-from canopy_common.testing.kafka import committed_offsets, read_topic
-from canopy_common.testing.polling import eventually
+from canopy_testing.factories import ActivityFactory
+from canopy_testing.kafka import committed_offsets, read_topic
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -21,9 +21,9 @@ from canopy_common.db import (
     load_migrations,
     read_migrations,
 )
-from canopy_common.devstack import StackEndpoints
 from canopy_common.settings import PostgresSettings
-from canopy_common.testing.plugin import pg_dsn_for_tests
+from canopy_dev.devstack import StackEndpoints
+from canopy_testing.plugin import pg_dsn_for_tests
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,48 @@
+"""What ``make up`` prints after seeding: where the services are and what to try, copy-paste."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from canopy_dev.demo.model import Company
+
+JSON = "python3 -m json.tool"
+
+
+def _curl(port: int, path: str, variable: str) -> str:
+    return f"curl -s 'localhost:{port}{path}' -H \"Authorization: Bearer ${variable}\" | {JSON}"
+
+
+def _token(company: Company, variable: str, user: str, roles: str) -> str:
+    return f"{variable}=$(make -s token TENANT={company.tenant} USER={user} ROLES={roles})"
+
+
+def guide(company: Company, ports: Mapping[str, int]) -> str:
+    """How to get a token, and commands showing the demo's home feed, notifications and
+    analytics for real people of ``company`` (the services answer on ``ports``)."""
+    reader = company.person(company.reader_id)
+    analyst = company.person(company.analyst_id)
+    admin = company.person(company.admin_id)
+    posts = len(company.posts)
+    lines = [
+        f"Demo tenant {company.tenant}: {len(company.people)} people, {len(company.groups)} "
+        f"groups, {posts} posts, replies and answers, {len(company.tasks)} tasks falling due.",
+        f"A token for anyone: make token TENANT={company.tenant} USER=<user id> "
+        "ROLES=member[,analyst,...]",
+        "",
+        f"# {reader.display_name} ({reader.title}, {reader.team}): home feed and notifications",
+        _token(company, "READER", reader.id, "member"),
+        _curl(ports["fanout"], "/v1/feeds/home?limit=3", "READER"),
+        _curl(ports["notify"], "/v1/notifications?limit=5", "READER"),
+        "",
+        f"# {analyst.display_name} ({analyst.title}): the tenant's analytics, trending hashtags",
+        _token(company, "ANALYST", analyst.id, "member,analyst"),
+        _curl(ports["analytics"], "/v1/analytics/summary?period=7d", "ANALYST"),
+        _curl(ports["analytics"], "/v1/analytics/trending?limit=5", "ANALYST"),
+        "",
+        f"# {admin.display_name} ({admin.title}) is the tenant admin: ROLES=member,tenant_admin",
+        "",
+        "More activity: make demo-traffic (until Ctrl-C)",
+        "Stop it all:   make down",
+    ]
+    return "\n".join(lines)
