@@ -29,7 +29,7 @@ async def test_a_private_group_post_reaches_no_outsider(
     for reader, feed in (("bob", HOME), ("eve", HOME), ("eve", "/v1/feeds/tags/deal")):
         assert await canopy.feed(feed, t, reader) == []  # their app is open
     # Fan-out keeps each person's activities in order, not one person's against another's
-    # (ARCHITECTURE §2), so each step waits until fan-out shows the one before it.
+    # (docs/architecture.md §2), so each step waits until fan-out shows the one before it.
     hello = await canopy.post(t, "ada", "Hi all")
     await eventually(
         partial(canopy.feed_holds, "/v1/feeds/users/ada", t, "ada", hello["id"]),

@@ -58,7 +58,7 @@ async def test_a_joiner_follows_and_joins_and_a_mention_reaches_feeds_notificati
     welcome = await canopy.post(t, "ada", "Welcome to Platform!", group_id=group["id"])
     assert await canopy.feed(HOME, t, "grace") == []  # her first look at the app
     # Fan-out keeps each person's activities in order, not one person's against another's
-    # (ARCHITECTURE §2), so each step waits until fan-out shows the one before it.
+    # (docs/architecture.md §2), so each step waits until fan-out shows the one before it.
     await eventually(
         partial(canopy.feed_holds, "/v1/feeds/users/ada", t, "ada", welcome["id"]),
         what="the welcome post fanned out",

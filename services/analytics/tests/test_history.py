@@ -1,6 +1,6 @@
 """History is durable and exact: a fixture stream over several days, partly redelivered, gives
 the hand-computed figures; after a restart and the loss of the tenant's Redis keys earlier
-days read the same, and counting goes on (ARCHITECTURE §7, §9)."""
+days read the same, and counting goes on (docs/architecture.md §7, §9)."""
 
 from __future__ import annotations
 

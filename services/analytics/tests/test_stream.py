@@ -1,5 +1,5 @@
 """The analytics stream against the real broker, Postgres and Redis: at least once, poison to the
-DLQ, outages retried, restarts resuming from the committed offsets (ARCHITECTURE §7, §9)."""
+DLQ, outages retried, restarts resuming from the committed offsets (docs/architecture.md §7, §9)."""
 
 from __future__ import annotations
 

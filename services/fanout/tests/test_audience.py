@@ -1,4 +1,4 @@
-"""Who may see a feed item and whose home feed it goes into (ARCHITECTURE §5.2).
+"""Who may see a feed item and whose home feed it goes into (docs/architecture.md §5.2).
 
 The matrix below is the whole rule for a post written by ``alice`` (actor = author), one row
 per visibility and kind of reader. ``group`` posts live in a public group, so the row shows

@@ -1,4 +1,4 @@
-"""Reading canonical activities (ARCHITECTURE §3): posts as feed items, people as ids.
+"""Reading canonical activities (docs/architecture.md §3): posts as feed items, people as ids.
 
 Ingestion enriches every activity so consumers never call back: a post's ``Create`` carries the
 whole object (author, visibility, group with its visibility, mentions and hashtags resolved to

@@ -1,4 +1,4 @@
-"""Who may see a post: one rule for every service (ARCHITECTURE §5, §6).
+"""Who may see a post: one rule for every service (docs/architecture.md §5, §6).
 
 It follows ingestion's rules for posts: an item in a group is seen only by those who see the
 group (members; anyone for a public group; employees for an internal one; nobody else for a

@@ -1,6 +1,7 @@
 """Bearer-token authentication: JWT verification, the caller's tenant and roles, FastAPI wiring.
 
-Tokens carry ``sub`` (the user), ``tenant`` and ``roles`` (ARCHITECTURE §8). The algorithm is
+Tokens carry ``sub`` (the user), ``tenant`` and ``roles`` (docs/architecture.md §8). The algorithm
+is
 pinned by :class:`~canopy_common.settings.AuthSettings`, never taken from the token: HS256 with
 the shared secret for local runs, RS256 or ES256 with keys from a JWKS URL in production.
 ``iss``, ``aud``, ``exp`` and ``sub`` are required and checked.
@@ -71,7 +72,7 @@ _VERIFIED_MAX = 10_000
 
 
 class Role(StrEnum):
-    """The roles a token may grant (ARCHITECTURE §8; platform_admin provisions tenants)."""
+    """The roles a token may grant (docs/architecture.md §8; platform_admin provisions tenants)."""
 
     MEMBER = "member"
     GUEST = "guest"

@@ -1,6 +1,6 @@
 """Postgres for Canopy: the asyncpg pool of a service and the runner of its migrations.
 
-Each service owns one schema (ARCHITECTURE §1) and keeps its versioned SQL in a
+Each service owns one schema (docs/architecture.md §1) and keeps its versioned SQL in a
 ``migrations/`` folder inside its package, one file per change, named
 ``NNNN_description.sql``. At start every replica calls :func:`apply_migrations`; an advisory
 lock keyed on the schema lets exactly one of them apply what is pending while the others wait

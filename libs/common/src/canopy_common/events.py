@@ -1,6 +1,7 @@
 """The Canopy activity: W3C Activity Streams 2.0 plus a small Canopy extension, and its codec.
 
-Two profiles (ARCHITECTURE §3): ``strict`` for production topics (``id``, ``type``, ``actor``,
+Two profiles (docs/architecture.md §3): ``strict`` for production topics (``id``, ``type``,
+``actor``,
 ``published`` and ``tenant`` required) and ``lenient`` for tools and imports (any AS2 document;
 an activity's missing ``id``/``published`` are synthesised and named in ``synthesized``).
 Decoding checks the AS2 rules of :mod:`canopy_common.as2_rules` first, so every refusal is one
@@ -66,7 +67,7 @@ CANOPY_TERMS: Final = (
     "schemaVersion",
     "traceparent",
     "synthesized",
-    # enrichment (ARCHITECTURE §3: consumers never call back)
+    # enrichment (docs/architecture.md §3: consumers never call back)
     "kind",  # employee | guest | bot for a Person; note | question | ... for a post
     "role",  # a membership role: owner | admin | member
     "reaction",  # the kind of a Like: like | celebrate | insightful | support

@@ -1,5 +1,6 @@
 """Impressions: which feed items a reader was shown, as fanout publishes them on
-``canopy.impressions.v1`` (ARCHITECTURE §2, §5) for analytics' reach and active-people figures.
+``canopy.impressions.v1`` (docs/architecture.md §2, §5) for analytics' reach and active-people
+figures.
 
 One record per reader and flush, keyed ``tenant:viewer``::
 

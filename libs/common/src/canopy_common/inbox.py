@@ -1,6 +1,7 @@
 """Idempotent consumption: remember which activities a service has already applied.
 
-Delivery is at least once (ARCHITECTURE §9), so every consumer records the activity id in its
+Delivery is at least once (docs/architecture.md §9), so every consumer records the activity id in
+its
 own schema's ``consumed_activities`` table in the same transaction as its effect, and skips an
 id it has seen. Each service's first migration creates that table.
 """

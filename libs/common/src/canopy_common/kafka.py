@@ -67,7 +67,7 @@ TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str] | None = None) -> list[str]:
-    """Create the missing topics (default: all of ARCHITECTURE §2); return those created.
+    """Create the missing topics (default: all of docs/architecture.md §2); return those created.
 
     Safe to call from every service at start and after a broker restart: an existing topic is
     left as it is.

@@ -554,7 +554,7 @@ def dead_letter_headers(
     group: str,
     error: BaseException,
 ) -> list[tuple[str, bytes]]:
-    """The headers of a record sent to the DLQ (ARCHITECTURE §4): the original record's
+    """The headers of a record sent to the DLQ (docs/architecture.md §4): the original record's
     headers, minus those of an earlier trip through the DLQ, plus ``dlq.original.topic``,
     ``dlq.original.partition``, ``dlq.original.offset``, ``dlq.consumer.group``,
     ``dlq.error.class`` (qualified name), ``dlq.error.message`` (at most 1 KiB) and

@@ -1,4 +1,5 @@
-"""Request limits every Canopy HTTP API enforces before a route sees the request (ARCHITECTURE §8).
+"""Request limits every Canopy HTTP API enforces before a route sees the request
+(docs/architecture.md §8).
 
 :class:`RequestLimits` is a pure ASGI middleware: a body over ``max_body_bytes`` gets 413 (from
 ``Content-Length`` before anything is read, or as soon as a streamed body passes the limit), and

@@ -1,4 +1,5 @@
-"""Prometheus metrics for Canopy: named ``canopy_<service>_<noun>_<unit>`` (ARCHITECTURE §10).
+"""Prometheus metrics for Canopy: named ``canopy_<service>_<noun>_<unit>`` (docs/architecture.md
+§10).
 
 Create metrics through :func:`get_or_create_counter`, :func:`get_or_create_histogram` and
 :func:`get_or_create_gauge`: they return the metric already registered under a name instead of

@@ -9,7 +9,7 @@ from canopy_common.settings import RedisSettings
 # Ping a connection idle this long before reusing it, so one dropped by Redis or a proxy
 # (after a restart or an idle timeout) is replaced instead of failing a command.
 HEALTH_CHECK_INTERVAL_S = 30
-# Fail fast when Redis is down: callers retry with backoff or answer 503 (ARCHITECTURE §9).
+# Fail fast when Redis is down: callers retry with backoff or answer 503 (docs/architecture.md §9).
 CONNECT_TIMEOUT_S = 5.0
 
 

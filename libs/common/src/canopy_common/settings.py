@@ -60,7 +60,7 @@ class KafkaSettings(BaseSettings):
     topic_dlq: str = _setting("canopy.dlq.v1", "Topic: dead letters, with headers saying why")
 
     def all_topics(self) -> list[str]:
-        """Every topic of ARCHITECTURE §2, in a stable order."""
+        """Every topic of docs/architecture.md §2, in a stable order."""
         return [
             self.topic_upstream,
             self.topic_activities,
@@ -156,9 +156,9 @@ class ServiceSettings(BaseSettings):
     # the consumers and workers in `all` mode). See canopy_common.http_processes.
     api_processes: int = _setting(1, "HTTP server processes (api and all modes)", ge=1)
     consumer_group: str = _setting("canopy", "Kafka consumer group")
-    # ARCHITECTURE §1: a service reads and writes only its own schema.
+    # docs/architecture.md §1: a service reads and writes only its own schema.
     db_schema: str = _setting("public", "Postgres schema the service owns")
-    # ARCHITECTURE §8 limits. 64 KiB holds a 10,000-character post many times over; anything
+    # docs/architecture.md §8 limits. 64 KiB holds a 10,000-character post many times over; anything
     # bigger is a mistake or abuse, refused before it is read into memory.
     max_body_bytes: int = _setting(
         64 * 1024, "Largest HTTP request body in bytes; larger ones get 413", ge=1

@@ -1,5 +1,5 @@
 """Factories for canonical activities: exactly what ingestion publishes on
-``canopy.activities.v1`` (ARCHITECTURE §3), one tenant per factory.
+``canopy.activities.v1`` (docs/architecture.md §3), one tenant per factory.
 
 Every call mints fresh ids, so tests never collide. People, groups and posts are built as the
 ``Create`` activity ingestion would publish; pass that activity (or the created object)

@@ -2,7 +2,7 @@
 
 The stream (:mod:`canopy_analytics.stream`) hands a :class:`BatchApplier` the records of one
 ``take``; it acknowledges them only once the applier has returned, so nothing is committed
-before it was applied (ARCHITECTURE §9). Inside the applier:
+before it was applied (docs/architecture.md §9). Inside the applier:
 
 - every record is decoded on its own; one that does not decode is poison;
 - the decoded ones are applied together (one transaction, see :mod:`canopy_analytics.handlers`);

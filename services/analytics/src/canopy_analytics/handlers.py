@@ -1,4 +1,4 @@
-"""Applying activities and impressions to the analytics rollups (ARCHITECTURE §7).
+"""Applying activities and impressions to the analytics rollups (docs/architecture.md §7).
 
 Each batch is one Postgres transaction; activities are applied once per id
 (``consumed_activities``), so every exact count stays exact under redelivery. The Redis

@@ -1,8 +1,8 @@
-"""The analytics stream: a faust-streaming app inside the service process (ARCHITECTURE §7).
+"""The analytics stream: a faust-streaming app inside the service process (docs/architecture.md §7).
 
 Two agents, one per input topic, take records in batches and hand each batch to a
 :class:`~canopy_analytics.batches.BatchApplier` (decode, apply, dead-letter poison, retry
-outages). At least once (ARCHITECTURE §9):
+outages). At least once (docs/architecture.md §9):
 
 - The agents take batches with ``Stream.noack_take``, not ``Stream.take``: ``take`` acks a
   batch's events in a ``finally`` when the loop body gives control back, so a batch whose

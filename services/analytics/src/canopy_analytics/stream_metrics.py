@@ -1,4 +1,5 @@
-"""Prometheus series of the analytics stream (ARCHITECTURE §10); labels stay bounded: the stream
+"""Prometheus series of the analytics stream (docs/architecture.md §10); labels stay bounded: the
+stream
 kind (activities, impressions), the outcome, and the topic and partition for lag."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the fanout service does with each activity (ARCHITECTURE §5): keep its projections
+"""What the fanout service does with each activity (docs/architecture.md §5): keep its projections
 and activity store current, push new items into the feeds of their audience, and take items
 out of feeds when a post is deleted or a relation ends.
 

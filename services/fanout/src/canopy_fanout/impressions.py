@@ -1,5 +1,5 @@
 """Impressions: which items a reader was shown, batched onto ``canopy.impressions.v1``
-(ARCHITECTURE §2) for analytics' reach and active-user figures.
+(docs/architecture.md §2) for analytics' reach and active-user figures.
 
 Feed reads only append to an in-memory buffer; a background loop publishes it every
 ``impressions_flush_s`` (or sooner when ``impressions_batch`` items wait), one record per

@@ -1,5 +1,5 @@
 """What feed reads keep in memory between requests, so a warm read touches Redis once and
-Postgres not at all (ARCHITECTURE §5, "Reads").
+Postgres not at all (docs/architecture.md §5, "Reads").
 
 - Parsed bodies: a cached body's bytes always parse to the same item, so the parse (facts for
   the visibility check, the body as JSON to splice into the page) is kept by those bytes. It

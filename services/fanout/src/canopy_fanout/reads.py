@@ -1,4 +1,4 @@
-"""Reading feeds (ARCHITECTURE §5, "Reads"): a page of a timeline, hydrated, with visibility
+"""Reading feeds (docs/architecture.md §5, "Reads"): a page of a timeline, hydrated, with visibility
 checked again — Redis first, Postgres when a timeline is missing (rebuilt at once, never an
 empty feed after being away) or when a cursor goes past what Redis keeps.
 
@@ -173,7 +173,7 @@ class _Read:
 
 def _pull_sources(me: ReaderGraph, feed: FeedRef) -> list[FeedRef]:
     """The sources a home feed merges on read: followed people and joined groups too big to
-    push (ARCHITECTURE §5.4)."""
+    push (docs/architecture.md §5.4)."""
     if feed.kind is not FeedKind.HOME:
         return []
     return [FeedRef(FeedKind.USER, p) for p in sorted(me.pull_people)] + [

@@ -1,4 +1,4 @@
-"""Upstream events (ARCHITECTURE §4): AS2 activities other systems publish on
+"""Upstream events (docs/architecture.md §4): AS2 activities other systems publish on
 ``canopy.upstream.v1``, applied to the write model like an HTTP write.
 
 Supported: Create/Update/Delete of a Person (HR joiners, changes, leavers; the actor is a bot

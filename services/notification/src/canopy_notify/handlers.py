@@ -1,4 +1,5 @@
-"""The notification write path (ARCHITECTURE §6): one activity in, projections updated, rules
+"""The notification write path (docs/architecture.md §6): one activity in, projections updated,
+rules
 applied, the pipeline run, notifications stored and scheduled for outside channels — all in
 the consumer's transaction. What must happen after the commit (live events, unread counts) is
 collected in :class:`AfterCommit`.

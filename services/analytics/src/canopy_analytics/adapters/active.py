@@ -1,4 +1,4 @@
-"""Active and engaged people per tenant per day as Redis HyperLogLogs (ARCHITECTURE §7):
+"""Active and engaged people per tenant per day as Redis HyperLogLogs (docs/architecture.md §7):
 ``an:{tenant}:<active|engaged>:<YYYY-MM-DD>``. Counting a window is one PFCOUNT over its days'
 keys (a union), about 0.81 % standard error.
 

@@ -1,5 +1,5 @@
 """The analytics service's view of people, groups and the graph, built from activities
-(ARCHITECTURE §1: event-carried state transfer) for people discovery and the API's scopes.
+(docs/architecture.md §1: event-carried state transfer) for people discovery and the API's scopes.
 Repositories never commit: the stream's transaction holds every change of a batch."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""HTTP routes: engagement analytics (ARCHITECTURE §7; issue 6).
+"""HTTP routes: engagement analytics (docs/architecture.md §7; issue 6).
 
 Tenant-wide reports (summary, timeseries) are for the tenant's analysts and tenant admins; a
 group's report also for that group's owners and admins; a post's also for its author. Trending

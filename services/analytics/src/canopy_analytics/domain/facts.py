@@ -1,4 +1,4 @@
-"""What one canonical activity means for analytics (ARCHITECTURE §7). Pure.
+"""What one canonical activity means for analytics (docs/architecture.md §7). Pure.
 
 Definitions the API reports on:
 - **active**: the actor did anything (an activity) — except profile provisioning, which an

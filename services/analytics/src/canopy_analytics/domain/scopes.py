@@ -1,4 +1,4 @@
-"""Who may read which analytics (issue 6; ARCHITECTURE §8).
+"""Who may read which analytics (issue 6; docs/architecture.md §8).
 
 - Tenant-wide reports (summary, timeseries, trending): analysts and tenant admins.
 - A group's report: them, and that group's owners and admins.

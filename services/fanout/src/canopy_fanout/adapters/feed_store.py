@@ -1,4 +1,4 @@
-"""Timelines and item bodies in Redis (ARCHITECTURE §5.6). Redis is a cache: anything here
+"""Timelines and item bodies in Redis (docs/architecture.md §5.6). Redis is a cache: anything here
 can be rebuilt from the ``fanout`` schema.
 
 A timeline is a sorted set ``tl:{tenant}:<kind>:<owner>`` of 16-byte members scored by time,

@@ -1,4 +1,4 @@
-"""HTTP routes: the feeds (ARCHITECTURE §5, "Reads").
+"""HTTP routes: the feeds (docs/architecture.md §5, "Reads").
 
 ``GET /v1/feeds/home``, ``/v1/feeds/users/{user_id}``, ``/v1/feeds/groups/{group_id}`` and
 ``/v1/feeds/tags/{tag}`` answer ``{"items", "next_cursor", "prev_cursor"}`` newest first, with

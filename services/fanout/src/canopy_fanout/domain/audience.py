@@ -1,4 +1,4 @@
-"""Whose home feed an item goes into (ARCHITECTURE §5); who may see it at all is
+"""Whose home feed an item goes into (docs/architecture.md §5); who may see it at all is
 :func:`canopy_common.audience.may_see`.
 
 Delivery into a home feed needs a reason besides: the reader wrote or shared it, follows the

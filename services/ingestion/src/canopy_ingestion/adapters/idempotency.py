@@ -1,4 +1,5 @@
-"""Idempotency-Key (ARCHITECTURE §4): a retried POST gets the first response, creates nothing.
+"""Idempotency-Key (docs/architecture.md §4): a retried POST gets the first response, creates
+nothing.
 
 Within the request's transaction: take a lock on (tenant, user, key) so concurrent retries
 queue, return the stored response if there is one, else let the request run and store what it

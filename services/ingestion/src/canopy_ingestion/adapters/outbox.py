@@ -1,7 +1,7 @@
 """The transactional outbox: append canonical activities in the caller's transaction.
 
 The relay (:mod:`canopy_ingestion.adapters.relay`) publishes them after the commit. The key is
-``tenant:actor`` (ARCHITECTURE §2: per-actor order), and the bucket a hash of it, so relays
+``tenant:actor`` (docs/architecture.md §2: per-actor order), and the bucket a hash of it, so relays
 running side by side never publish one key's activities out of order.
 
 A transaction applying many changes (a batch of upstream events) collects its rows instead

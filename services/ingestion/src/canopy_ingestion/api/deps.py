@@ -40,7 +40,7 @@ IdempotencyKey = Annotated[
 async def transaction(runtime: Runtime) -> AsyncIterator[Connection]:
     """A connection in a transaction that commits when the block ends without an error.
 
-    Postgres unreachable → 503 with Retry-After (ARCHITECTURE §9), never a 500.
+    Postgres unreachable → 503 with Retry-After (docs/architecture.md §9), never a 500.
     """
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():

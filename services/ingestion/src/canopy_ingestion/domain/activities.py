@@ -1,4 +1,4 @@
-"""Canonical activities (ARCHITECTURE §3) built from the write model, enriched so consumers
+"""Canonical activities (docs/architecture.md §3) built from the write model, enriched so consumers
 never call back: the actor's summary, the whole object, the target group and its visibility,
 the in-reply-to author and thread, resolved mentions and hashtags, the subject of a relation.
 
@@ -36,7 +36,7 @@ from canopy_ingestion.domain.model import (
 Doc = dict[str, Any]
 
 # Who caused the activities being built: "http" for the write API, the upstream system's
-# name while an upstream record is applied (ARCHITECTURE §3 `source`).
+# name while an upstream record is applied (docs/architecture.md §3 `source`).
 _source: ContextVar[str] = ContextVar("canopy_activity_source", default="http")
 
 

@@ -1,4 +1,4 @@
-"""Write policy for posts (ARCHITECTURE §4): size limits, mention and hashtag caps, and each
+"""Write policy for posts (docs/architecture.md §4): size limits, mention and hashtag caps, and each
 tenant's content rules (secrets and card numbers by default).
 
 Pure: the handlers decide what a match means — refused when guests could see the post, else

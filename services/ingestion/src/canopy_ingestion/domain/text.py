@@ -1,4 +1,5 @@
-"""Text rules (ARCHITECTURE §8): NFC normalisation, handles, hashtags, and what a post mentions.
+"""Text rules (docs/architecture.md §8): NFC normalisation, handles, hashtags, and what a post
+mentions.
 
 Pure functions. Every piece of text a person gives is NFC-normalised first, so two spellings
 of "é" are one handle. Bidirectional controls (the "Trojan Source" characters) and other
@@ -188,7 +189,7 @@ def parse_mentions(content: str) -> list[str]:
 
 def check_mentions(content: str) -> None:
     """Refuse content where an ``@handle`` contains a bidi control or another invisible
-    character (ARCHITECTURE §8); raises :class:`InvalidText` naming it."""
+    character (docs/architecture.md §8); raises :class:`InvalidText` naming it."""
     for handle, hidden in _mention_runs(_without_code(normalize(content))):
         if hidden is not None:
             raise InvalidText(

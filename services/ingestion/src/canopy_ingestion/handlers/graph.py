@@ -4,7 +4,7 @@
 Every relation row keeps the id of the activity that created it; its ``Undo`` embeds that
 activity (type, id, actor, object), so consumers match it without a lookup.
 
-Activities (ARCHITECTURE §5 resolves the audience from ``visibility`` and ``to``):
+Activities (docs/architecture.md §5 resolves the audience from ``visibility`` and ``to``):
 
 - ``Follow`` {object: Person}: ``direct`` to the followee, who is told of a new follower.
 - ``Follow`` {object: Hashtag}, ``Block`` {object: Person}, ``Ignore`` {object: Person} (a

@@ -1,4 +1,4 @@
-"""Preferences, digest, reminder lead times and mutes in Postgres (ARCHITECTURE §6).
+"""Preferences, digest, reminder lead times and mutes in Postgres (docs/architecture.md §6).
 
 Tenant defaults and user overrides are stored sparse and resolved when read
 (:func:`canopy_notify.domain.preferences.resolve`), so a changed tenant default reaches

@@ -1,5 +1,6 @@
 """The notification service's view of people, groups and the graph, built from activities
-(ARCHITECTURE §1: event-carried state transfer), and what the recipient pipeline reads from it.
+(docs/architecture.md §1: event-carried state transfer), and what the recipient pipeline reads from
+it.
 Repositories never commit: the consumer's transaction holds every change to one activity.
 """
 

@@ -1,4 +1,4 @@
-"""Task due reminders in Postgres (ARCHITECTURE §6): armed from a task's activities, claimed
+"""Task due reminders in Postgres (docs/architecture.md §6): armed from a task's activities, claimed
 when due with ``FOR UPDATE SKIP LOCKED`` (so several workers share them and each fires once).
 """
 

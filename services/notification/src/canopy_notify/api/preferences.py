@@ -1,4 +1,4 @@
-"""HTTP routes: notification preferences and mutes (ARCHITECTURE §6).
+"""HTTP routes: notification preferences and mutes (docs/architecture.md §6).
 
 ``/v1/notification-preferences``: the caller's categories by channels, resolved when read (a
 changed tenant default reaches everyone without an override), and their digest. A ``PUT`` is

@@ -15,7 +15,7 @@ from canopy_common.audience import Item
 
 
 class NoticeType(StrEnum):
-    """Why someone is told: the rule that picked them (ARCHITECTURE §6)."""
+    """Why someone is told: the rule that picked them (docs/architecture.md §6)."""
 
     MENTION = "mention"
     REPLY = "reply"  # to my post

@@ -1,4 +1,4 @@
-"""Reading canonical activities (ARCHITECTURE §3) as notifications need them.
+"""Reading canonical activities (docs/architecture.md §3) as notifications need them.
 
 Ingestion enriches every activity so consumers never call back: a Like, Announce, Flag or
 Accept embeds the whole post; a reply names the author of the post it replies to; a task names

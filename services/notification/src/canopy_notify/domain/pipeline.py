@@ -1,4 +1,4 @@
-"""The recipient pipeline (ARCHITECTURE §6). Pure: everything it needs comes in as data.
+"""The recipient pipeline (docs/architecture.md §6). Pure: everything it needs comes in as data.
 
 dedupe → never the actor → never someone who cannot see the object → preferences → mutes →
 grouping. Each candidate comes out as a :class:`Decision`: told (with the channels and the

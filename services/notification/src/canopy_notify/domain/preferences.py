@@ -1,4 +1,4 @@
-"""Notification preferences: categories by channels (ARCHITECTURE §6). Pure rules.
+"""Notification preferences: categories by channels (docs/architecture.md §6). Pure rules.
 
 Three layers, resolved when read so a changed tenant default reaches everyone who has not
 chosen otherwise: the built-in defaults below, the tenant's defaults (sparse), and a user's

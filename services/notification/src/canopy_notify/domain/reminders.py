@@ -1,4 +1,4 @@
-"""When task due reminders fire (ARCHITECTURE §6). Pure.
+"""When task due reminders fire (docs/architecture.md §6). Pure.
 
 A task (or event) with a due time (``endTime``) and assignees gets one reminder per lead time
 (tenant setting, default 24 h and 1 h before). A lead time already past when the task is armed

@@ -1,4 +1,4 @@
-"""Who might be told about an activity, and why (ARCHITECTURE §6). Pure rules.
+"""Who might be told about an activity, and why (docs/architecture.md §6). Pure rules.
 
 Each rule looks at one :class:`Occurrence` (and the :class:`Facts` looked up for it) and
 proposes candidates; :mod:`canopy_notify.domain.pipeline` then dedupes them, drops the actor and
