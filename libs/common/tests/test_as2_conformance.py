@@ -1,13 +1,11 @@
 """The W3C Activity Streams 2.0 test documents against both ingestion profiles.
 
-The corpus lives outside the repo (``../shared/conformance/as2``, or
-``$CANOPY_AS2_CONFORMANCE_DIR``).
-A missing corpus fails the run: a conformance suite that silently skips proves nothing.
+The corpus lives outside the repo (:mod:`canopy_testing.conformance` says where and what a
+run without it does: skipped and said so for a newcomer, a failure in CI).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +21,11 @@ from canopy_common.events import (
     encode,
     validate_activity,
 )
+from canopy_testing.conformance import corpus_dir
 
-CORPUS = Path(
-    os.environ.get("CANOPY_AS2_CONFORMANCE_DIR")
-    or Path(__file__).resolve().parents[3].parent / "shared/conformance/as2"
-)
+pytestmark = pytest.mark.conformance
+
+CORPUS = corpus_dir()
 
 # Valid-folder documents that are not valid AS2, with what we report instead.
 NOT_JSON = {"vocabulary-ex196-jsonld.json"}  # raw newlines inside a string

@@ -23,13 +23,14 @@ from upstream_harness import (
 
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
+from canopy_testing.conformance import corpus_dir
 from canopy_testing.kafka import read_topic
 from canopy_testing.polling import eventually
 from canopy_testing.system import upstream_activity
 
 pytestmark = pytest.mark.integration
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared/conformance/as2"
+CORPUS = corpus_dir()
 
 
 async def test_an_hr_joiner_creates_a_profile_and_publishes_its_create(
@@ -207,6 +208,7 @@ async def test_bad_records_are_dead_lettered_with_a_reason_and_the_good_ones_beh
     )
 
 
+@pytest.mark.conformance
 async def test_no_conformance_document_vanishes(
     api: Api, upstream: Producer, tenant: str, hr: str, pg_pool: asyncpg.Pool
 ) -> None:

@@ -34,7 +34,12 @@ TOOLING = (
         "`make up` seeds the demo tenant `acme` (`0`: not; `make up SEED=0` sets it)",
     ),
     ("CANOPY_TEST_BACKEND", "`auto`", "Tests: `local`, `containers` (testcontainers) or `auto`"),
-    ("CANOPY_AS2_CONFORMANCE_DIR", "`../shared/conformance/as2`", "Tests: the W3C AS2 corpus"),
+    ("CANOPY_AS2_CORPUS", "`../shared/conformance/as2`", "Tests: the W3C AS2 corpus"),
+    (
+        "CANOPY_AS2_CORPUS_REQUIRED",
+        "unset",
+        "Tests: `1` fails the run when the corpus is missing (CI sets it)",
+    ),
 )
 _NESTED = frozenset({"kafka", "postgres", "redis", "auth"})
 

@@ -34,6 +34,7 @@ from canopy_common.db import close_pool, create_pool
 from canopy_common.redis import close_redis, create_redis
 from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSettings
 from canopy_dev.devstack import LocalStack, StackEndpoints, dsn_with_database
+from canopy_testing.conformance import corpus_dir, corpus_required, missing_corpus_message
 from canopy_testing.http import free_port
 
 Backend = Literal["local", "containers"]
@@ -48,6 +49,29 @@ KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"
 POSTGRES_IMAGE = "postgres:16-alpine"
 REDIS_IMAGE = "redis:7-alpine"
 CONTAINER_START_TIMEOUT_S = 120
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without the AS2 corpus, its tests are skipped with the way to run them (unless CI
+    requires it, then they run and fail)."""
+    folder = corpus_dir()
+    if folder.is_dir() or corpus_required():
+        return
+    skip = pytest.mark.skip(reason=missing_corpus_message(folder))
+    skipped = [item for item in items if item.get_closest_marker("conformance")]
+    for item in skipped:
+        item.add_marker(skip)
+    config.stash[_CORPUS_SKIPS] = len(skipped)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if skipped := terminalreporter.config.stash.get(_CORPUS_SKIPS, 0):
+        terminalreporter.write_line(
+            f"{skipped} tests skipped. " + missing_corpus_message(corpus_dir()), yellow=True
+        )
+
+
+_CORPUS_SKIPS = pytest.StashKey[int]()
 
 
 class BackendSelectionError(RuntimeError):
