@@ -43,9 +43,9 @@ from bench.kafka import (
     wait_until,
 )
 from bench.tally import TopicTally
+from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler, Rejected
 from canopy_common.db import close_pool, create_pool, quote_schema
 from canopy_common.kafka import Producer, ensure_topics
-from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler, Rejected
 from canopy_common.service import ConsumerSpec, Mode, Runtime, create_service_app, migrate
 from canopy_common.settings import KafkaSettings
 from canopy_ingestion.adapters.relay import OutboxRelay

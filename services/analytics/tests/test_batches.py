@@ -8,15 +8,8 @@ from collections.abc import Sequence
 import pytest
 import redis.exceptions
 
-from canopy_analytics.batches import (
-    Abandoned,
-    BatchApplier,
-    BatchOutcome,
-    Kind,
-    Retrying,
-    StreamRecord,
-)
-from canopy_analytics.stream_metrics import stream_metrics
+from canopy_analytics.batches import Abandoned, BatchApplier, Retrying, StreamRecord
+from canopy_analytics.stream_metrics import BatchOutcome, Kind, stream_metrics
 
 
 def record(offset: int, value: bytes) -> StreamRecord:

@@ -15,8 +15,7 @@ from analytics_harness import Analytics, analytics_settings, running_analytics
 from redis.asyncio import Redis
 
 from canopy_analytics import handlers
-from canopy_analytics.batches import BatchOutcome, Kind
-from canopy_analytics.stream_metrics import StreamMetrics
+from canopy_analytics.stream_metrics import BatchOutcome, Kind, StreamMetrics
 from canopy_common.events import StrictActivity, encode
 from canopy_common.settings import KafkaSettings
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject

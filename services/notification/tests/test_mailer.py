@@ -19,9 +19,9 @@ from redis.asyncio import Redis
 from smtp_harness import SENDER, SmtpServer
 from smtp_harness import smtp_server as running_smtp_server
 
+from canopy_common.consuming import ConsumedRecord
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
 from canopy_common.errors import InvalidInput
-from canopy_common.kafka_consumer import ConsumedRecord
 from canopy_common.kafka_producer import Producer
 from canopy_common.service import Runtime
 from canopy_common.settings import KafkaSettings, PostgresSettings

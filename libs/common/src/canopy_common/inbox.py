@@ -17,8 +17,9 @@ import structlog
 if TYPE_CHECKING:
     from canopy_common.db import Connection
 
+from canopy_common.after_commit import AfterCommit, committing
+from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.events import StrictActivity, decode_activity
-from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler
 
 log = structlog.get_logger(__name__)
 
@@ -37,16 +38,21 @@ async def first_delivery(conn: Connection, tenant_id: str, activity_id: str) -> 
 
 
 async def consume_activity(
-    record: ConsumedRecord, *, pool: asyncpg.Pool, effect: ActivityEffect | None = None
+    record: ConsumedRecord,
+    *,
+    pool: asyncpg.Pool,
+    effect: ActivityEffect | None = None,
+    after: AfterCommit | None = None,
 ) -> bool:
-    """Decode a strict activity and apply ``effect`` once per activity id.
+    """Decode a strict activity and apply ``effect`` once per activity id; what ``effect``
+    deferred to ``after`` runs once the transaction has committed.
 
     An invalid record raises :class:`~canopy_common.events.InvalidActivity`, which the consumer
     dead-letters. Returns False for a redelivery, which changes nothing.
     """
     activity = decode_activity(record.value, profile="strict")
     with structlog.contextvars.bound_contextvars(tenant=activity.tenant, activity_id=activity.id):
-        async with pool.acquire() as conn, conn.transaction():
+        async with committing(pool, after) as (conn, _):
             if not await first_delivery(conn, activity.tenant, activity.id):
                 log.debug("duplicate activity skipped", topic=record.topic)
                 return False
@@ -56,11 +62,13 @@ async def consume_activity(
         return True
 
 
-def activity_handler(pool: asyncpg.Pool, effect: ActivityEffect | None = None) -> Handler:
+def activity_handler(
+    pool: asyncpg.Pool, effect: ActivityEffect | None = None, *, after: AfterCommit | None = None
+) -> Handler:
     """A consumer handler applying ``effect`` once per activity (see :func:`consume_activity`)."""
 
     async def handle(record: ConsumedRecord) -> None:
-        await consume_activity(record, pool=pool, effect=effect)
+        await consume_activity(record, pool=pool, effect=effect, after=after)
 
     return handle
 
@@ -70,6 +78,7 @@ async def consume_activities(
     *,
     pool: asyncpg.Pool,
     effect: ActivityEffect | None = None,
+    after: AfterCommit | None = None,
 ) -> int:
     """:func:`consume_activity` for a batch, in one transaction; the number applied.
 
@@ -78,7 +87,7 @@ async def consume_activities(
     the batch too — are skipped.
     """
     activities = [decode_activity(record.value, profile="strict") for record in records]
-    async with pool.acquire() as conn, conn.transaction():
+    async with committing(pool, after) as (conn, _):
         applied = await apply_once(conn, activities, effect)
     log.debug("activities consumed", records=len(records), applied=len(applied))
     return len(applied)
@@ -115,11 +124,11 @@ async def apply_once(
 
 
 def activity_batch_handler(
-    pool: asyncpg.Pool, effect: ActivityEffect | None = None
+    pool: asyncpg.Pool, effect: ActivityEffect | None = None, *, after: AfterCommit | None = None
 ) -> BatchHandler:
     """The batch form of :func:`activity_handler` (see :func:`consume_activities`)."""
 
     async def handle(records: Sequence[ConsumedRecord]) -> None:
-        await consume_activities(records, pool=pool, effect=effect)
+        await consume_activities(records, pool=pool, effect=effect, after=after)
 
     return handle

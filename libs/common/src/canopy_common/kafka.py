@@ -4,9 +4,9 @@ Import everything Kafka from this module::
 
     from canopy_common.kafka import ConsumedRecord, Consumer, Producer, ensure_topics
 
-The producer lives in :mod:`canopy_common.kafka_producer`, the consumer loop (manual commit,
-retries, DLQ) in :mod:`canopy_common.kafka_consumer`, and the transient/poison split in
-:mod:`canopy_common.transient`.
+The producer lives in :mod:`canopy_common.kafka_producer`, the consumer loop and its steps
+(manual commit, retries, DLQ) in :mod:`canopy_common.consuming`, and the transient/poison split
+in :mod:`canopy_common.transient`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from canopy_common.kafka_consumer import (
+from canopy_common.consuming import (
     BatchHandler,
     ConsumedRecord,
     Consumer,

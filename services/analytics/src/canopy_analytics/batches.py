@@ -2,17 +2,19 @@
 
 The stream (:mod:`canopy_analytics.stream`) hands a :class:`BatchApplier` the records of one
 ``take``; it acknowledges them only once the applier has returned, so nothing is committed
-before it was applied (docs/architecture.md §9). Inside the applier:
+before it was applied (docs/architecture.md §9). The applier composes the consumer steps every
+Canopy consumer shares (:mod:`canopy_common.consuming.steps`):
 
-- every record is decoded on its own; one that does not decode is poison;
+- every record is decoded on its own (``decode_each``); one that does not decode is poison;
 - the decoded ones are applied together (one transaction, see :mod:`canopy_analytics.handlers`);
-  when that fails for a reason other than an outage, they are applied one by one so only the
-  record at fault is poison;
-- poison goes to the DLQ with the headers every Canopy consumer writes, and the partition
-  moves on;
-- transient failures (Postgres, Redis or the broker down) are retried with backoff, for as long
-  as it takes, never dead-lettered; when the service stops and the grace period is over the
-  applier gives up with :class:`Abandoned` and the batch stays unacknowledged.
+  when that fails for a reason other than an outage, they are applied ``one_by_one`` so only
+  the record at fault is poison;
+- poison goes to the DLQ (:class:`~canopy_common.consuming.DeadLetters`, the headers every
+  Canopy consumer writes), and the partition moves on;
+- transient failures (Postgres, Redis or the broker down) are retried with backoff
+  (``retry_transient``), for as long as it takes, never dead-lettered; when the service stops
+  and the grace period is over the applier gives up with :class:`Abandoned` and the batch stays
+  unacknowledged.
 """
 
 from __future__ import annotations
@@ -20,27 +22,19 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 import structlog
 
-from canopy_analytics.stream_metrics import StreamMetrics
-from canopy_common.transient import TransientError, is_transient
+from canopy_analytics.stream_metrics import BatchOutcome, Kind, StreamMetrics
+from canopy_common.consuming import GaveUp, decode_each, one_by_one, retry_transient
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class Kind(StrEnum):
-    """What a stream carries; the ``kind`` label of the stream metrics."""
-
-    ACTIVITIES = "activities"
-    IMPRESSIONS = "impressions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +47,10 @@ class StreamRecord:
     key: bytes | None
     value: bytes
     headers: Sequence[tuple[str, bytes]]
+
+    def header_pairs(self) -> Iterable[tuple[str, bytes]]:
+        """The headers as they go on to the DLQ."""
+        return self.headers
 
 
 class Abandoned(Exception):
@@ -79,50 +77,38 @@ class Retrying:
         self, kind: Kind, what: str, attempt: Callable[[], Awaitable[R]], *, records: int
     ) -> R:
         """``attempt()`` until it succeeds; ``records`` it concerns are counted as retried."""
-        failures = 0
-        while True:
-            try:
-                return await attempt()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                if self._abort.is_set():
-                    raise Abandoned(f"{what}: gave up on stop after {exc!r}") from exc
-                failures += 1
-                self._metrics.records.labels(kind.value, "retried").inc(records)
-                delay = self.backoff_s(failures)
-                log.warning(
-                    "transient failure, retrying",
-                    kind=kind.value,
-                    what=what,
-                    attempt=failures,
-                    retry_in_s=round(delay, 3),
-                    error_class=type(exc).__name__,
-                    error=str(exc),
-                )
-                try:
-                    async with asyncio.timeout(delay):
-                        await self._abort.wait()
-                except TimeoutError:
-                    pass
+
+        def on_retry(failures: int) -> None:
+            self._metrics.records.labels(kind.value, "retried").inc(records)
+
+        try:
+            return await retry_transient(
+                attempt,
+                backoff_s=self.backoff_s,
+                wait=self._wait,
+                gives_up=lambda failures: self._abort.is_set(),
+                on_retry=on_retry,
+                context={"kind": kind.value, "what": what},
+            )
+        except GaveUp as exc:
+            raise Abandoned(f"{what}: gave up on stop after {exc.__cause__!r}") from exc.__cause__
 
     def backoff_s(self, failures: int) -> float:
         """The wait after the ``failures``-th failure in a row (counting from 1)."""
         ceiling = min(self._max_s, self._initial_s * (1 << min(failures - 1, 30)))
         return ceiling * random.uniform(0.5, 1.0)
 
+    async def _wait(self, seconds: float) -> None:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._abort.wait()
+        except TimeoutError:
+            pass
 
-# (records to dead-letter, the error that condemned each)
+
+# Publishes a record to the DLQ with the error that condemned it; raises a transient error when
+# the DLQ cannot be reached (as :class:`~canopy_common.consuming.DeadLetters` does).
 DeadLetter = Callable[[StreamRecord, Exception], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    """What became of a batch's records."""
-
-    applied: int  # first deliveries applied
-    duplicates: int  # valid, but already applied before (redeliveries)
-    dead_lettered: int
 
 
 class BatchApplier(Generic[T]):
@@ -156,13 +142,7 @@ class BatchApplier(Generic[T]):
     async def __call__(self, records: Sequence[StreamRecord]) -> BatchOutcome:
         """Apply ``records``; raises only :class:`Abandoned` (and what is not an ``Exception``)."""
         started = time.perf_counter()
-        decoded: list[tuple[StreamRecord, T]] = []
-        poison: list[tuple[StreamRecord, Exception]] = []
-        for record in records:
-            try:
-                decoded.append((record, self._decode(record.value)))
-            except Exception as exc:  # decoding touches nothing outside: never transient
-                poison.append((record, exc))
+        decoded, poison = decode_each(records, lambda record: self._decode(record.value))
         applied, valid = await self._apply_all(decoded, poison)
         for record, error in sorted(poison, key=lambda found: found[0].offset):
             log.warning(
@@ -202,17 +182,11 @@ class BatchApplier(Generic[T]):
                     records=len(decoded),
                     error_class=type(exc).__name__,
                 )
-        applied = valid = 0
-        for record, value in decoded:
-            try:
-                applied += await self._apply_retrying([value])
-            except Abandoned:
-                raise
-            except Exception as exc:
-                poison.append((record, exc))
-            else:
-                valid += 1
-        return applied, valid
+        done, refused = await one_by_one(
+            decoded, lambda found: self._apply_retrying([found[1]]), passes=(Abandoned,)
+        )
+        poison += [(record, error) for (record, _), error in refused]
+        return sum(applied for _, applied in done), len(done)
 
     async def _apply_retrying(self, values: Sequence[T]) -> int:
         async def attempt() -> int:
@@ -222,10 +196,7 @@ class BatchApplier(Generic[T]):
 
     async def _dead_letter_retrying(self, record: StreamRecord, error: Exception) -> None:
         async def attempt() -> None:
-            try:
-                await self._dead_letter(record, error)
-            except Exception as exc:
-                # The DLQ must have it before the record is acknowledged: wait for the broker.
-                raise TransientError(f"cannot publish to the DLQ: {exc!r}") from exc
+            # The DLQ must have it before the record is acknowledged: wait for the broker.
+            await self._dead_letter(record, error)
 
         await self._retrying(self.kind, "dead-letter", attempt, records=1)

@@ -2,8 +2,8 @@
 
 Each batch is one Postgres transaction; activities are applied once per id
 (``consumed_activities``), so every exact count stays exact under redelivery. The Redis
-HyperLogLogs are updated after the commit (adding to one is idempotent), and rebuilt from
-``daily_actors`` whenever Redis lost them.
+HyperLogLogs are updated after the commit (:class:`~canopy_common.after_commit.AfterCommit`;
+adding to one is idempotent), and rebuilt from ``daily_actors`` whenever Redis lost them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from canopy_analytics.adapters import projections, rollups
 from canopy_analytics.adapters.active import ActiveSets
 from canopy_analytics.adapters.rollups import Viewed
 from canopy_analytics.domain.facts import fact_of
+from canopy_common.after_commit import committing
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
 from canopy_common.impressions import Impressions
@@ -37,8 +38,6 @@ async def apply_activities(
         await projections.project(conn, activity)
         await rollups.apply_fact(conn, facts[activity.id])
 
-    async with pool.acquire() as conn, conn.transaction():
-        applied = await apply_once(conn, activities, effect)
     # Every activity of the batch, applied now or before: a retry after Redis failed past the
     # commit finds them all consumed, and must still count their people.
     people: _People = defaultdict(lambda: (set(), set()))
@@ -48,7 +47,9 @@ async def apply_activities(
             seen.add(fact.actor)
             if fact.created or fact.contributed:
                 engaged.add(fact.actor)
-    await _count_people(active, people)
+    async with committing(pool) as (conn, after):
+        applied = await apply_once(conn, activities, effect)
+        after.defer(lambda _: _count_people(active, people))
     return len(applied)
 
 
@@ -62,12 +63,12 @@ async def apply_impressions(
         for batch in batches
         for item in batch.items
     ]
-    async with pool.acquire() as conn, conn.transaction():
-        await rollups.apply_impressions(conn, seen)
     people: _People = defaultdict(lambda: (set(), set()))
     for viewed in seen:
         people[(viewed.tenant, viewed.day)][0].add(viewed.viewer)
-    await _count_people(active, people)
+    async with committing(pool) as (conn, after):
+        await rollups.apply_impressions(conn, seen)
+        after.defer(lambda _: _count_people(active, people))
     return len(seen)
 
 

@@ -40,13 +40,14 @@ from redis.asyncio import Redis
 
 from canopy_analytics import handlers
 from canopy_analytics.adapters.active import ActiveSets
-from canopy_analytics.batches import Abandoned, BatchApplier, Kind, Retrying, StreamRecord
+from canopy_analytics.batches import Abandoned, BatchApplier, Retrying, StreamRecord
 from canopy_analytics.faust_app import faust_app
 from canopy_analytics.settings import Settings
-from canopy_analytics.stream_metrics import stream_metrics
+from canopy_analytics.stream_metrics import Kind, stream_metrics
+from canopy_common.consuming import DeadLetters
 from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.impressions import Impressions, decode_impressions
-from canopy_common.kafka import Producer, dead_letter_headers, ensure_topics
+from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.loops import BackgroundLoop
 
 log = structlog.get_logger(__name__)
@@ -81,7 +82,9 @@ class AnalyticsStream(BackgroundLoop):
     ) -> None:
         super().__init__()
         self._settings = settings
-        self._producer = producer
+        self._dead_letters = DeadLetters(
+            producer, topic=settings.kafka.topic_dlq, group=settings.consumer_group
+        )
         self._metrics = stream_metrics()
         self._app: faust.App | None = None
         self._assigned = False
@@ -113,7 +116,7 @@ class AnalyticsStream(BackgroundLoop):
                 Kind.ACTIVITIES,
                 decode=_decode_activity,
                 apply=apply_activities,
-                dead_letter=self._dead_letter,
+                dead_letter=self._dead_letters,
                 retrying=self._retrying,
                 metrics=self._metrics,
             ),
@@ -121,7 +124,7 @@ class AnalyticsStream(BackgroundLoop):
                 Kind.IMPRESSIONS,
                 decode=decode_impressions,
                 apply=apply_impressions,
-                dead_letter=self._dead_letter,
+                dead_letter=self._dead_letters,
                 retrying=self._retrying,
                 metrics=self._metrics,
                 counts_first_deliveries=False,  # it returns impressions, not records
@@ -355,19 +358,6 @@ class AnalyticsStream(BackgroundLoop):
             if highwater is not None:
                 lag = max(0, highwater - offset - 1)
                 self._metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
-
-    async def _dead_letter(self, record: StreamRecord, exc: Exception) -> None:
-        headers = dead_letter_headers(
-            record.headers,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            group=self._settings.consumer_group,
-            error=exc,
-        )
-        await self._producer.send(
-            self._settings.kafka.topic_dlq, record.value, key=record.key, headers=headers
-        )
 
 
 async def _park() -> None:

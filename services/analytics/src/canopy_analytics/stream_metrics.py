@@ -1,11 +1,13 @@
 """Prometheus series of the analytics stream (docs/architecture.md §10); labels stay bounded: the
-stream
-kind (activities, impressions), the outcome, and the topic and partition for lag."""
+stream kind (activities, impressions), the outcome, and the topic and partition for lag.
+
+:class:`Kind` and :class:`BatchOutcome` live here, with the series they label and count, so
+that :mod:`canopy_analytics.batches` depends on this module and not the other way round."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -16,12 +18,25 @@ from canopy_common.metrics import (
     metric_name,
 )
 
-if TYPE_CHECKING:
-    from canopy_analytics.batches import BatchOutcome, Kind
-
 SERVICE = "analytics"
 # Batches of up to a few hundred records in one transaction: milliseconds to seconds.
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Kind(StrEnum):
+    """What a stream carries; the ``kind`` label of the stream metrics."""
+
+    ACTIVITIES = "activities"
+    IMPRESSIONS = "impressions"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What became of a batch's records."""
+
+    applied: int  # first deliveries applied
+    duplicates: int  # valid, but already applied before (redeliveries)
+    dead_lettered: int
 
 
 @dataclass(frozen=True, slots=True)

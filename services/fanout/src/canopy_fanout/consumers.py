@@ -18,15 +18,15 @@ from typing import cast
 
 import asyncpg
 
+from canopy_common.after_commit import AfterCommit
+from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.inbox import apply_once
-from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
 from canopy_fanout.api.deps import feed_store
 from canopy_fanout.handlers import (
-    AfterCommit,
     Chunk,
     Fanout,
     apply_activity,
@@ -65,7 +65,7 @@ async def apply_records(
     change nothing in the transaction and redo only the deferred work.
     """
     activities = [decode_activity(record.value, profile="strict") for record in records]
-    later: list[AfterCommit] = []
+    later = AfterCommit()
 
     async def effect(conn: Connection, activity: StrictActivity) -> None:
         await apply_activity(conn, activity, fanout=fanout, later=later)
@@ -76,8 +76,7 @@ async def apply_records(
         for activity in activities:
             if id(activity) not in applied:
                 await redo_later(conn, activity, fanout=fanout, later=later)
-        for work in later:
-            await work(conn)
+        await later.run(conn)
 
 
 def _activity_topics(settings: ServiceSettings) -> list[str]:

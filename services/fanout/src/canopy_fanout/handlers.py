@@ -33,6 +33,7 @@ from canopy_common.activities import (
     item_of,
     user_id,
 )
+from canopy_common.after_commit import AfterCommit
 from canopy_common.db import Connection
 from canopy_common.errors import InvalidInput
 from canopy_common.events import StrictActivity, ref_ids
@@ -50,8 +51,6 @@ log = structlog.get_logger(__name__)
 
 # (key, value, chunk number) onto the work topic
 Publish = Callable[[str, bytes, int], Awaitable[Any]]
-# Work that runs after the activity's transaction commits, on a connection of its own.
-AfterCommit = Callable[[Connection], Awaitable[Any]]
 EVERYONE_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
 _GROUP_VISIBILITIES = {"public", "internal", "group"}
 
@@ -70,7 +69,7 @@ class Fanout:
 
 
 async def apply_activity(
-    conn: Connection, activity: StrictActivity, *, fanout: Fanout, later: list[AfterCommit]
+    conn: Connection, activity: StrictActivity, *, fanout: Fanout, later: AfterCommit
 ) -> None:
     """Apply one (first-delivered) activity; what must wait for the commit goes to ``later``."""
     tenant = activity.tenant
@@ -114,7 +113,7 @@ async def apply_activity(
 
 
 async def redo_later(
-    conn: Connection, activity: StrictActivity, *, fanout: Fanout, later: list[AfterCommit]
+    conn: Connection, activity: StrictActivity, *, fanout: Fanout, later: AfterCommit
 ) -> None:
     """For a redelivered activity: the deferred part of its first delivery again (a crash may
     have come between that commit and it). Pushes are idempotent."""
@@ -123,11 +122,11 @@ async def redo_later(
     if kind in ("Create", "Announce") and item_of(activity) is not None:
         stored = await items.by_activity(conn, tenant, activity.id)
         if stored is not None and stored.item.in_reply_to is None:
-            later.append(lambda c: distribute(c, stored, fanout=fanout))
+            later.defer(lambda c: distribute(c, stored, fanout=fanout))
     elif kind == "Follow" and actor is not None:
         followee = user_id(tenant, ref_ids(activity.object)[0] if activity.object else None)
         if followee is not None and followee != actor:
-            later.append(lambda c: backfill(c, tenant, actor, actors=[followee], fanout=fanout))
+            later.defer(lambda c: backfill(c, tenant, actor, actors=[followee], fanout=fanout))
 
 
 async def _new_item(
@@ -136,7 +135,7 @@ async def _new_item(
     item: Item,
     *,
     fanout: Fanout,
-    later: list[AfterCommit],
+    later: AfterCommit,
 ) -> None:
     body = activity.public_view().model_dump(mode="json", by_alias=True, exclude_none=True)
     stored = StoredItem(item, body)
@@ -146,7 +145,7 @@ async def _new_item(
         await items.count_reply(conn, item.tenant_id, item.in_reply_to, 1)
         return  # replies live in their thread, counted on their post
     await fanout.feeds.cache_bodies(item.tenant_id, {stored.entry: stored.cached()})
-    later.append(lambda c: distribute(c, stored, fanout=fanout))
+    later.defer(lambda c: distribute(c, stored, fanout=fanout))
 
 
 async def distribute(conn: Connection, stored: StoredItem, *, fanout: Fanout) -> int:
@@ -349,7 +348,7 @@ async def _follow(
     *,
     on: bool,
     fanout: Fanout,
-    later: list[AfterCommit] | None = None,
+    later: AfterCommit | None = None,
 ) -> None:
     target = as_object(follow.object)
     target_id = target.id if target is not None else next(iter(_ids(follow.object)), None)
@@ -364,7 +363,7 @@ async def _follow(
         return
     if on:
         if await graph.add_follow(conn, tenant, actor, followee) and later is not None:
-            later.append(lambda c: backfill(c, tenant, actor, actors=[followee], fanout=fanout))
+            later.defer(lambda c: backfill(c, tenant, actor, actors=[followee], fanout=fanout))
     elif await graph.remove_follow(conn, tenant, actor, followee):
         await recheck(conn, tenant, actor, actors=[followee], fanout=fanout)
 
@@ -375,7 +374,7 @@ async def _membership(
     kind: str,
     *,
     fanout: Fanout,
-    later: list[AfterCommit],
+    later: AfterCommit,
 ) -> None:
     tenant = activity.tenant
     if kind in ("Join", "Leave"):  # the actor joins or leaves the group (object)
@@ -392,7 +391,7 @@ async def _membership(
         await graph.upsert_group(conn, tenant, group_id, _group_visibility(group_doc))
     if kind in ("Join", "Add"):
         if await graph.add_member(conn, tenant, group_id, member):
-            later.append(lambda c: backfill(c, tenant, member, groups=[group_id], fanout=fanout))
+            later.defer(lambda c: backfill(c, tenant, member, groups=[group_id], fanout=fanout))
     elif await graph.remove_member(conn, tenant, group_id, member):
         await recheck(conn, tenant, member, groups=[group_id], fanout=fanout)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from canopy_common.consuming import BatchHandler, Handler
 from canopy_common.inbox import activity_handler
-from canopy_common.kafka_consumer import BatchHandler, Handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
 from canopy_ingestion.upstream import apply_one

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 
+from canopy_common.consuming import BatchHandler, ConsumedRecord, Rejected
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity, decode_activity
-from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Rejected
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, use_traceparent
 from canopy_common.transient import is_transient
 from canopy_ingestion.upstream import apply_upstream, wants_of

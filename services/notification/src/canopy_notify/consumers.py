@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
+from canopy_common.after_commit import AfterCommit
+from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
 from canopy_common.inbox import activity_batch_handler, activity_handler
-from canopy_common.kafka_consumer import BatchHandler, ConsumedRecord, Handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
 from canopy_notify.adapters.live import Live
-from canopy_notify.handlers import AfterCommit, Notifier, apply_activity
+from canopy_notify.handlers import ChangedNotices, Notifier, apply_activity
 from canopy_notify.mailer import deliveries_handler
 from canopy_notify.metrics import notify_metrics
 from canopy_notify.settings import Settings
@@ -42,27 +43,31 @@ def _deliveries_topics(settings: ServiceSettings) -> list[str]:
 
 def _handlers(runtime: Runtime) -> tuple[Handler, BatchHandler]:
     notifier = notifier_of(runtime)
+    changed = ChangedNotices()
     after = AfterCommit()
 
     async def effect(conn: Connection, activity: StrictActivity) -> None:
-        await apply_activity(conn, activity, notifier=notifier, after=after)
+        await apply_activity(conn, activity, notifier=notifier, changed=changed)
 
-    single = activity_handler(runtime.pool, effect)
-    batch = activity_batch_handler(runtime.pool, effect)
+    async def publish(conn: Connection) -> None:
+        await changed.flush(conn, notifier.live, actors=notifier.settings.group_actors)
 
-    async def flush() -> None:
-        async with runtime.pool.acquire() as conn:
-            await after.flush(conn, notifier.live, actors=notifier.settings.group_actors)
+    def attempt() -> None:
+        # Whatever a failed attempt collected was rolled back; live events follow the commit.
+        changed.clear()
+        after.discard()
+        after.defer(publish)
+
+    single = activity_handler(runtime.pool, effect, after=after)
+    batch = activity_batch_handler(runtime.pool, effect, after=after)
 
     async def handle(record: ConsumedRecord) -> None:
-        after.changed.clear()  # whatever a failed attempt collected was rolled back
+        attempt()
         await single(record)
-        await flush()
 
     async def handle_batch(records: Sequence[ConsumedRecord]) -> None:
-        after.changed.clear()
+        attempt()
         await batch(records)
-        await flush()
 
     return handle, handle_batch
 

@@ -2,7 +2,8 @@
 rules
 applied, the pipeline run, notifications stored and scheduled for outside channels — all in
 the consumer's transaction. What must happen after the commit (live events, unread counts) is
-collected in :class:`AfterCommit`.
+collected in :class:`ChangedNotices`, flushed as the transaction's
+:class:`~canopy_common.after_commit.AfterCommit` work.
 """
 
 from __future__ import annotations
@@ -46,10 +47,13 @@ class Notifier:
 
 
 @dataclass
-class AfterCommit:
+class ChangedNotices:
     """Notifications changed in the transaction: streamed and recounted once it commits."""
 
     changed: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # (tenant, user)
+
+    def clear(self) -> None:
+        self.changed.clear()
 
     def add(self, tenant: str, user: str, notification_id: int) -> None:
         self.changed.setdefault((tenant, user), set()).add(notification_id)
@@ -97,7 +101,7 @@ def _iso(value: object) -> str:
 
 
 async def apply_activity(
-    conn: Connection, activity: StrictActivity, *, notifier: Notifier, after: AfterCommit
+    conn: Connection, activity: StrictActivity, *, notifier: Notifier, changed: ChangedNotices
 ) -> None:
     """Apply one (first-delivered) activity."""
     await _project(conn, activity)
@@ -113,7 +117,7 @@ async def apply_activity(
     facts = await _facts(conn, occ, known)
     picked = candidates(occ, facts)
     if picked:
-        await tell(conn, occ, picked, notifier=notifier, after=after)
+        await tell(conn, occ, picked, notifier=notifier, changed=changed)
     if occ.activity_type == "Create" and occ.item is not None and occ.thread_id is not None:
         await projections.add_participant(conn, occ.tenant_id, occ.thread_id, occ.item.author_id)
 
@@ -124,7 +128,7 @@ async def tell(
     picked: Sequence[Candidate],
     *,
     notifier: Notifier,
-    after: AfterCommit,
+    changed: ChangedNotices,
 ) -> list[Decision]:
     """Run the candidates through the pipeline; store and schedule what is told."""
     users = sorted({c.recipient for c in picked})
@@ -172,7 +176,7 @@ async def tell(
             window_s=settings.group_window_s,
         )
         metrics.created.labels(candidate.type.value, "new" if recorded.created else "grouped").inc()
-        after.add(occ.tenant_id, candidate.recipient, recorded.id)
+        changed.add(occ.tenant_id, candidate.recipient, recorded.id)
         if recorded.created:
             await deliveries.schedule(
                 conn,

@@ -34,7 +34,7 @@ import asyncpg
 import structlog
 from prometheus_client import Counter
 
-from canopy_common.kafka_consumer import ConsumedRecord, Handler
+from canopy_common.consuming import ConsumedRecord, Handler
 from canopy_common.metrics import get_or_create_counter, metric_name
 from canopy_common.service import Runtime
 from canopy_common.transient import TransientError

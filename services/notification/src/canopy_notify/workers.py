@@ -15,11 +15,12 @@ from typing import Any
 import asyncpg
 import structlog
 
+from canopy_common.after_commit import committing
 from canopy_common.loops import BackgroundLoop
 from canopy_notify.adapters import deliveries, notifications, projections, reminders
 from canopy_notify.domain.model import Candidate, NoticeType, Occurrence
 from canopy_notify.domain.reminders import lead_text
-from canopy_notify.handlers import AfterCommit, Notifier, tell, view
+from canopy_notify.handlers import ChangedNotices, Notifier, tell, view
 
 log = structlog.get_logger(__name__)
 
@@ -30,25 +31,27 @@ BATCH = 200
 async def fire_reminders(pool: asyncpg.Pool, now: datetime, *, notifier: Notifier) -> int:
     """Tell the assignees of every task whose reminder is due by ``now``; returns how many
     reminders fired."""
-    after = AfterCommit()
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            due = await reminders.claim_due(conn, now, BATCH)
-            for reminder in due:
-                occ = Occurrence(
-                    tenant_id=reminder.tenant_id,
-                    activity_id=f"reminder:{reminder.object_id}:{reminder.lead_s}:"
-                    f"{reminder.due_at.isoformat()}",
-                    activity_type="Reminder",
-                    actor_id="",
-                    published=now,
-                    object_id=reminder.object_id,
-                    summary={**reminder.summary, "due_in": lead_text(reminder.lead_s)},
-                )
-                picked = [Candidate(a, NoticeType.TASK_DUE) for a in reminder.assignees]
-                await tell(conn, occ, picked, notifier=notifier, after=after)
-                notifier.metrics.reminders.labels("fired").inc()
-        await after.flush(conn, notifier.live, actors=notifier.settings.group_actors)
+    changed = ChangedNotices()
+    async with committing(pool) as (conn, after):
+        # Live events and unread counts once the notifications are committed.
+        after.defer(
+            lambda c: changed.flush(c, notifier.live, actors=notifier.settings.group_actors)
+        )
+        due = await reminders.claim_due(conn, now, BATCH)
+        for reminder in due:
+            occ = Occurrence(
+                tenant_id=reminder.tenant_id,
+                activity_id=f"reminder:{reminder.object_id}:{reminder.lead_s}:"
+                f"{reminder.due_at.isoformat()}",
+                activity_type="Reminder",
+                actor_id="",
+                published=now,
+                object_id=reminder.object_id,
+                summary={**reminder.summary, "due_in": lead_text(reminder.lead_s)},
+            )
+            picked = [Candidate(a, NoticeType.TASK_DUE) for a in reminder.assignees]
+            await tell(conn, occ, picked, notifier=notifier, changed=changed)
+            notifier.metrics.reminders.labels("fired").inc()
     return len(due)
 
 

@@ -1,9 +1,10 @@
-"""The consumer loop every Canopy service runs: commit after success, retry outages, DLQ poison.
+"""The aiokafka consumer loop every Canopy service runs: commit after success, retry outages,
+DLQ poison (docs/architecture.md §9).
 
 A :class:`Consumer` fetches a batch, runs the handler on each record in order and commits the
 offsets of the records it is done with after the batch (and when partitions are revoked, and
 on stop); a record is never committed before its handler succeeded. Failures come in two kinds
-(see :func:`is_transient`):
+(see :func:`~canopy_common.transient.is_transient`):
 
 - transient (Postgres, Redis or the broker unreachable, :class:`TransientError`): consumption
   pauses and the record is retried with exponential backoff; when the retries run out the
@@ -11,104 +12,43 @@ on stop); a record is never committed before its handler succeeded. Failures com
   starts again, for as long as it takes. Never dead-lettered, never committed before success.
 - poison (anything else: bad JSON, validation errors, 4xx :class:`CanopyError`): the original
   record goes to the DLQ topic with headers saying why, and the partition moves on.
+
+The steps (retry, dead-letter) live in :mod:`canopy_common.consuming.steps` and
+:mod:`canopy_common.consuming.dead_letters`, the offsets in :mod:`canopy_common.consuming.offsets`;
+this module is the loop: fetch, batch then one by one, pause, rewind, rebalance.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
-from prometheus_client import Counter, Gauge
 
+from canopy_common.consuming.dead_letters import DeadLetters
+from canopy_common.consuming.metrics import Outcome, consumer_metrics
+from canopy_common.consuming.offsets import Offsets
+from canopy_common.consuming.records import (
+    BatchHandler,
+    ConsumedRecord,
+    Handler,
+    consumed_record,
+    where,
+)
+from canopy_common.consuming.steps import GaveUp, retry_transient
 from canopy_common.kafka_producer import Producer
 from canopy_common.loops import BackgroundLoop, backoff_s
-from canopy_common.metrics import get_or_create_counter, get_or_create_gauge, metric_name
 from canopy_common.settings import KafkaSettings
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, trace_id_of, use_traceparent
-from canopy_common.transient import TransientError, is_transient
+from canopy_common.transient import is_transient
 
 log = structlog.get_logger(__name__)
 
 # How long one getmany() waits for records; bounds how late stop() and un-pausing are noticed.
 POLL_TIMEOUT_MS = 500
-# The DLQ keeps the error message short: headers travel with every fetch of the record.
-DLQ_ERROR_MESSAGE_MAX_BYTES = 1024
-DLQ_HEADER_PREFIX = "dlq."
-
-Outcome = Literal["processed", "failed", "retried", "dead_lettered"]
-
-
-@dataclass(frozen=True, slots=True)
-class ConsumedRecord:
-    """One Kafka record as a handler sees it; decoding ``value`` is the handler's business."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: Mapping[str, bytes]
-    timestamp: datetime | None
-
-    def header(self, name: str) -> str | None:
-        """A header decoded as UTF-8 (undecodable bytes replaced), or ``None``."""
-        value = self.headers.get(name)
-        return value.decode("utf-8", "replace") if value is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A record a batch handler refused as poison, and why: the consumer dead-letters it."""
-
-    record: ConsumedRecord
-    error: Exception
-
-
-Handler = Callable[[ConsumedRecord], Awaitable[None]]
-# Handles fetched records together (one transaction for all of them) and may return those it
-# refused as poison, which the consumer dead-letters; the rest are done. An exception sends the
-# consumer back to the per-record handler for those records, which retries transient failures
-# and dead-letters only the poison record: handlers must be idempotent.
-BatchHandler = Callable[[Sequence[ConsumedRecord]], Awaitable[Sequence[Rejected] | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class ConsumerMetrics:
-    """Prometheus series of one service's consumers (shared by all consumers of the service)."""
-
-    records: Counter
-    lag: Gauge
-
-
-def consumer_metrics(service: str) -> ConsumerMetrics:
-    """The consumer metrics of ``service`` (registered once per process, then shared).
-
-    ``canopy_<service>_consumer_records_total{topic, outcome}``: outcome is ``processed``
-    (handler succeeded), ``failed`` (handler raised, per attempt), ``retried`` (a transient
-    failure that will be tried again) or ``dead_lettered``.
-    ``canopy_<service>_consumer_lag_records{topic, partition}``: high watermark minus the next
-    offset to process, updated after each batch.
-    """
-    return ConsumerMetrics(
-        records=get_or_create_counter(
-            metric_name(service, "consumer_records_total"),
-            "Consumed records by outcome.",
-            ["topic", "outcome"],
-        ),
-        lag=get_or_create_gauge(
-            metric_name(service, "consumer_lag_records"),
-            "Records behind the high watermark, per assigned partition.",
-            ["topic", "partition"],
-        ),
-    )
 
 
 class Consumer(BackgroundLoop):
@@ -146,7 +86,6 @@ class Consumer(BackgroundLoop):
         if not topics:
             raise ValueError("a Consumer needs at least one topic")
         self._settings = settings
-        self._service = service
         self._group_id = group_id
         self._topics = list(topics)
         self._handler = handler
@@ -156,6 +95,7 @@ class Consumer(BackgroundLoop):
         self._producer = producer or Producer(
             settings, client_id=f"{settings.client_id}-{service}-dlq"
         )
+        self._dead_letters = DeadLetters(self._producer, topic=settings.topic_dlq, group=group_id)
         self._client_options: dict[str, Any] = {
             "bootstrap_servers": settings.bootstrap_servers,
             "client_id": f"{settings.client_id}-{service}",
@@ -180,8 +120,7 @@ class Consumer(BackgroundLoop):
         self._generation = 0  # bumped on every revoke; a batch fetched before it is stale
         self._joined = False
         self._paused_until: float | None = None
-        self._done: dict[TopicPartition, int] = {}  # next offset to commit, per partition
-        self._committed: dict[TopicPartition, int] = {}
+        self._offsets = Offsets()
 
     @property
     def topics(self) -> list[str]:
@@ -258,13 +197,12 @@ class Consumer(BackgroundLoop):
             async with self._lock:
                 try:
                     async with asyncio.timeout(self._settings.request_timeout_ms / 1000):
-                        await self._commit(client)
+                        await self._offsets.commit(client)
                 except TimeoutError:
                     log.error("final commit timed out; uncommitted records will be redelivered")
-                for tp in self._done:
-                    self._forget_lag(tp)
-                self._done.clear()
-                self._committed.clear()
+                for tp in self._offsets.partitions():
+                    self._metrics.forget_lag(tp.topic, tp.partition)
+                self._offsets.clear()
         finally:
             self._joined = False
             self._client = None
@@ -306,11 +244,11 @@ class Consumer(BackgroundLoop):
                 self._rewind(client, {tp: records[0].offset for tp, records in batch.items()})
                 return
             next_offsets = await self._process_batch(client, batch)
-            await self._commit(client)
+            await self._offsets.commit(client)
             for tp, offset in next_offsets.items():
                 highwater = client.highwater(tp)
                 if highwater is not None:
-                    self._metrics.lag.labels(tp.topic, str(tp.partition)).set(highwater - offset)
+                    self._metrics.set_lag(tp.topic, tp.partition, highwater - offset)
 
     async def _process_batch(
         self, client: Any, batch: Mapping[TopicPartition, Sequence[Any]]
@@ -320,12 +258,14 @@ class Consumer(BackgroundLoop):
         every = [raw for records in batch.values() for raw in records]
         if self._whole_fetch and len(batch) > 1 and await self._process_together(every):
             for tp, records in batch.items():
-                next_offsets[tp] = self._done[tp] = records[-1].offset + 1
+                next_offsets[tp] = records[-1].offset + 1
+                self._offsets.mark_done(tp, next_offsets[tp])
             return next_offsets
         unfinished = dict(next_offsets)
         for tp, records in batch.items():
             if await self._process_together(records):
-                next_offsets[tp] = unfinished[tp] = self._done[tp] = records[-1].offset + 1
+                next_offsets[tp] = records[-1].offset + 1
+                self._offsets.mark_done(tp, next_offsets[tp])
                 del unfinished[tp]
                 continue
             for raw in records:
@@ -338,7 +278,8 @@ class Consumer(BackgroundLoop):
                     if not self._interrupted():
                         self._pause_after_retries(client)
                     return next_offsets
-                next_offsets[tp] = unfinished[tp] = self._done[tp] = raw.offset + 1
+                next_offsets[tp] = unfinished[tp] = raw.offset + 1
+                self._offsets.mark_done(tp, raw.offset + 1)
             del unfinished[tp]
         return next_offsets
 
@@ -346,7 +287,7 @@ class Consumer(BackgroundLoop):
         """Try the batch handler on a partition's records; False: process them one by one."""
         if self._batch_handler is None or len(records) < 2 or self._interrupted():
             return False
-        consumed = [_to_consumed_record(raw) for raw in records]
+        consumed = [consumed_record(raw) for raw in records]
         try:
             rejected = await self._batch_handler(consumed) or ()
             # After the batch's commit: a DLQ that cannot be reached sends the batch back to
@@ -355,11 +296,11 @@ class Consumer(BackgroundLoop):
                 record, error = refused.record, refused.error
                 log.warning(
                     "poison record in a batch, dead-lettering",
-                    **_where(record),
+                    **where(record),
                     error_class=type(error).__name__,
                     error=str(error),
                 )
-                await self._dead_letter(record, record.value, error)
+                await self._dead_letters(record, error)
         except Exception as exc:
             log.info(
                 "batch failed, handling its records one by one",
@@ -382,41 +323,42 @@ class Consumer(BackgroundLoop):
         True once the record is done with (handled or dead-lettered); False when transient
         failures outlasted the retries or a stop/revoke interrupted them.
         """
-        record = _to_consumed_record(raw)
+        record = consumed_record(raw)
         traceparent = continue_trace(record.headers.get(TRACEPARENT_HEADER))
-        failures = 0
+        failed = False
+
+        def on_retry(failures: int) -> None:
+            nonlocal failed
+            failed = True
+            self._count(record.topic, "retried")
+            client.pause(*client.assignment())
+
         with (
             use_traceparent(traceparent),
             structlog.contextvars.bound_contextvars(trace_id=trace_id_of(traceparent)),
         ):
             try:
-                while True:
-                    try:
-                        outcome = await self._handle(raw, record)
-                    except Exception as exc:  # transient: _handle dead-letters the rest
-                        failures += 1
-                        self._count(record.topic, "retried")
-                        if failures > self._settings.max_retries or self._interrupted():
-                            return False
-                        delay = self._backoff_s(failures)
-                        log.warning(
-                            "transient failure, retrying",
-                            **_where(record),
-                            attempt=failures,
-                            retry_in_s=round(delay, 3),
-                            error_class=type(exc).__name__,
-                            error=str(exc),
-                        )
-                        client.pause(*client.assignment())
-                        await self._sleep(delay)
-                    else:
-                        self._count(record.topic, outcome)
-                        return True
+                outcome = await retry_transient(
+                    lambda: self._handle(record, null_value=raw.value is None),
+                    backoff_s=self._backoff_s,
+                    wait=self._sleep,
+                    gives_up=lambda failures: (
+                        failures > self._settings.max_retries or self._interrupted()
+                    ),
+                    on_retry=on_retry,
+                    context=where(record),
+                )
+            except GaveUp:
+                failed = True
+                self._count(record.topic, "retried")
+                return False
             finally:
-                if failures:
+                if failed:
                     client.resume(*client.assignment())
+            self._count(record.topic, outcome)
+            return True
 
-    async def _handle(self, raw: Any, record: ConsumedRecord) -> Outcome:
+    async def _handle(self, record: ConsumedRecord, *, null_value: bool) -> Outcome:
         """Run the handler once; dead-letter poison; raise only transient failures."""
         try:
             await self._handler(record)
@@ -426,31 +368,16 @@ class Consumer(BackgroundLoop):
                 raise
             log.warning(
                 "poison record, dead-lettering",
-                **_where(record),
+                **where(record),
                 error_class=type(exc).__name__,
                 error=str(exc),
                 exc_info=exc,
             )
-            try:  # on failure the handler runs again first: handlers are idempotent
-                await self._dead_letter(record, raw.value, exc)
-            except Exception as dlq_exc:
-                raise TransientError(f"cannot publish to the DLQ: {dlq_exc!r}") from dlq_exc
+            # Unreachable, the DLQ raises TransientError: the handler runs again first, and
+            # handlers are idempotent.
+            await self._dead_letters(record, exc, null_value=null_value)
             return "dead_lettered"
         return "processed"
-
-    async def _dead_letter(
-        self, record: ConsumedRecord, value: bytes | None, exc: Exception
-    ) -> None:
-        """Send ``record`` to the DLQ with ``value``, its value as fetched (``None``: null)."""
-        headers = dead_letter_headers(
-            record.headers.items(),
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            group=self._group_id,
-            error=exc,
-        )
-        await self._producer.send(self._settings.topic_dlq, value, key=record.key, headers=headers)
 
     def _pause_after_retries(self, client: Any) -> None:
         pause_s = self._settings.retry_backoff_max_ms / 1000
@@ -462,26 +389,6 @@ class Consumer(BackgroundLoop):
         client.pause(*client.assignment())
         self._paused_until = time.monotonic() + pause_s
 
-    async def _commit(self, client: Any) -> None:
-        assignment = client.assignment()
-        offsets = {
-            tp: offset
-            for tp, offset in self._done.items()
-            if tp in assignment and self._committed.get(tp) != offset
-        }
-        if not offsets:
-            return
-        try:
-            await client.commit(offsets)
-        except CommitFailedError as exc:
-            log.warning(
-                "commit refused after a rebalance; records will be redelivered", error=str(exc)
-            )
-        except KafkaError as exc:
-            log.error("commit failed; will try again after the next batch", error=repr(exc))
-        else:
-            self._committed.update(offsets)
-
     # -- rebalance ------------------------------------------------------------------------
 
     async def _on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
@@ -491,11 +398,11 @@ class Consumer(BackgroundLoop):
             async with self._lock:
                 self._generation += 1
                 if self._client is not None:
-                    await self._commit(self._client)
+                    await self._offsets.commit(self._client)
+                revoked = list(revoked)
+                self._offsets.forget(revoked)
                 for tp in revoked:
-                    self._done.pop(tp, None)
-                    self._committed.pop(tp, None)
-                    self._forget_lag(tp)
+                    self._metrics.forget_lag(tp.topic, tp.partition)
                 # A new assignment starts unpaused, from the committed offsets.
                 self._paused_until = None
         finally:
@@ -527,11 +434,7 @@ class Consumer(BackgroundLoop):
         return backoff_s(self._settings, attempt)
 
     def _count(self, topic: str, outcome: Outcome) -> None:
-        self._metrics.records.labels(topic, outcome).inc()
-
-    def _forget_lag(self, tp: TopicPartition) -> None:
-        with contextlib.suppress(KeyError):  # never set: no batch since it was assigned
-            self._metrics.lag.remove(tp.topic, str(tp.partition))
+        self._metrics.count(topic, outcome)
 
 
 class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -543,62 +446,3 @@ class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         await self._consumer._on_assigned(assigned)
-
-
-def dead_letter_headers(
-    original: Iterable[tuple[str, bytes]] | None,
-    *,
-    topic: str,
-    partition: int,
-    offset: int,
-    group: str,
-    error: BaseException,
-) -> list[tuple[str, bytes]]:
-    """The headers of a record sent to the DLQ (docs/architecture.md §4): the original record's
-    headers, minus those of an earlier trip through the DLQ, plus ``dlq.original.topic``,
-    ``dlq.original.partition``, ``dlq.original.offset``, ``dlq.consumer.group``,
-    ``dlq.error.class`` (qualified name), ``dlq.error.message`` (at most 1 KiB) and
-    ``dlq.timestamp`` (ISO 8601, UTC)."""
-    message = str(error).encode()[:DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
-    headers = [
-        (name, value)
-        for name, value in original or ()
-        if not name.startswith(DLQ_HEADER_PREFIX)  # from an earlier trip through the DLQ
-    ]
-    headers += [
-        ("dlq.original.topic", topic.encode()),
-        ("dlq.original.partition", str(partition).encode()),
-        ("dlq.original.offset", str(offset).encode()),
-        ("dlq.consumer.group", group.encode()),
-        ("dlq.error.class", _qualified_name(type(error)).encode()),
-        ("dlq.error.message", message.encode()),
-        ("dlq.timestamp", datetime.now(UTC).isoformat().encode()),
-    ]
-    return headers
-
-
-def _to_consumed_record(raw: Any) -> ConsumedRecord:
-    timestamp = raw.timestamp
-    return ConsumedRecord(
-        topic=raw.topic,
-        partition=raw.partition,
-        offset=raw.offset,
-        key=raw.key,
-        value=raw.value if raw.value is not None else b"",
-        headers=dict(raw.headers or ()),
-        timestamp=(
-            datetime.fromtimestamp(timestamp / 1000, UTC)
-            if timestamp is not None and timestamp >= 0
-            else None
-        ),
-    )
-
-
-def _where(record: ConsumedRecord) -> dict[str, Any]:
-    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-
-
-def _qualified_name(cls: type[BaseException]) -> str:
-    return (
-        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    )

@@ -1,0 +1,107 @@
+"""Dead-lettering poison: the original record goes to the DLQ topic with headers saying why
+(docs/architecture.md §4), and the partition moves on.
+
+One step for every consumer: the aiokafka :class:`~canopy_common.consuming.Consumer` and the
+faust agents of analytics both send through :class:`DeadLetters`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from canopy_common.kafka_producer import Producer
+from canopy_common.transient import TransientError
+
+# The DLQ keeps the error message short: headers travel with every fetch of the record.
+DLQ_ERROR_MESSAGE_MAX_BYTES = 1024
+DLQ_HEADER_PREFIX = "dlq."
+
+
+class Fetched(Protocol):
+    """What the DLQ needs of a fetched record, whichever client fetched it."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes: ...
+    def header_pairs(self) -> Iterable[tuple[str, bytes]]: ...
+
+
+class DeadLetters:
+    """Sends poison records of consumer group ``group`` to the ``topic`` DLQ through
+    ``producer`` (started, and outliving this step)."""
+
+    def __init__(self, producer: Producer, *, topic: str, group: str) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._group = group
+
+    async def __call__(
+        self, record: Fetched, error: Exception, *, null_value: bool = False
+    ) -> None:
+        """Send ``record`` (its value, or a null one when it was fetched null) with the headers
+        of :func:`dead_letter_headers`.
+
+        Raises :class:`TransientError` when the DLQ cannot be reached: the record must not be
+        committed before the DLQ has it, so the caller retries (handlers are idempotent).
+        """
+        headers = dead_letter_headers(
+            record.header_pairs(),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=self._group,
+            error=error,
+        )
+        try:
+            await self._producer.send(
+                self._topic, None if null_value else record.value, key=record.key, headers=headers
+            )
+        except Exception as exc:
+            raise TransientError(f"cannot publish to the DLQ: {exc!r}") from exc
+
+
+def dead_letter_headers(
+    original: Iterable[tuple[str, bytes]] | None,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    group: str,
+    error: BaseException,
+) -> list[tuple[str, bytes]]:
+    """The headers of a record sent to the DLQ (docs/architecture.md §4): the original record's
+    headers, minus those of an earlier trip through the DLQ, plus ``dlq.original.topic``,
+    ``dlq.original.partition``, ``dlq.original.offset``, ``dlq.consumer.group``,
+    ``dlq.error.class`` (qualified name), ``dlq.error.message`` (at most 1 KiB) and
+    ``dlq.timestamp`` (ISO 8601, UTC)."""
+    message = str(error).encode()[:DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
+    headers = [
+        (name, value)
+        for name, value in original or ()
+        if not name.startswith(DLQ_HEADER_PREFIX)  # from an earlier trip through the DLQ
+    ]
+    headers += [
+        ("dlq.original.topic", topic.encode()),
+        ("dlq.original.partition", str(partition).encode()),
+        ("dlq.original.offset", str(offset).encode()),
+        ("dlq.consumer.group", group.encode()),
+        ("dlq.error.class", _qualified_name(type(error)).encode()),
+        ("dlq.error.message", message.encode()),
+        ("dlq.timestamp", datetime.now(UTC).isoformat().encode()),
+    ]
+    return headers
+
+
+def _qualified_name(cls: type[BaseException]) -> str:
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )

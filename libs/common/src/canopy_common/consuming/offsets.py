@@ -1,0 +1,69 @@
+"""Which offsets an aiokafka consumer is done with, and committing them (manual commit only).
+
+A record's offset is marked done only after its handler succeeded or it was dead-lettered;
+:meth:`Offsets.commit` then commits what changed since the last commit, for the partitions the
+member still holds (after a batch, when partitions are revoked, and on stop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import structlog
+from aiokafka import TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+log = structlog.get_logger(__name__)
+
+
+class Offsets:
+    """The next offset to commit per partition, and the last one committed."""
+
+    def __init__(self) -> None:
+        self._done: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+
+    def mark_done(self, tp: TopicPartition, next_offset: int) -> None:
+        """Every record of ``tp`` before ``next_offset`` is done with."""
+        self._done[tp] = next_offset
+
+    def partitions(self) -> list[TopicPartition]:
+        """The partitions with done records (held now, or until they are forgotten)."""
+        return list(self._done)
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        """Drop revoked partitions: their next owner starts from what was committed."""
+        for tp in partitions:
+            self._done.pop(tp, None)
+            self._committed.pop(tp, None)
+
+    def clear(self) -> None:
+        """Drop everything (the consumer closed)."""
+        self._done.clear()
+        self._committed.clear()
+
+    async def commit(self, client: Any) -> None:
+        """Commit the done offsets of the assigned partitions that changed since the last commit.
+
+        A refused commit (a rebalance took the partitions) or a failed one is logged, not
+        raised: the records are redelivered, or committed after the next batch.
+        """
+        assignment = client.assignment()
+        offsets: Mapping[TopicPartition, int] = {
+            tp: offset
+            for tp, offset in self._done.items()
+            if tp in assignment and self._committed.get(tp) != offset
+        }
+        if not offsets:
+            return
+        try:
+            await client.commit(offsets)
+        except CommitFailedError as exc:
+            log.warning(
+                "commit refused after a rebalance; records will be redelivered", error=str(exc)
+            )
+        except KafkaError as exc:
+            log.error("commit failed; will try again after the next batch", error=repr(exc))
+        else:
+            self._committed.update(offsets)
