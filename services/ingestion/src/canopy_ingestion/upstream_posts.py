@@ -32,7 +32,7 @@ from canopy_ingestion.domain.upstream import (
     upserted,
     upstream_object_id,
 )
-from canopy_ingestion.handlers.posts import NewPost, create_post
+from canopy_ingestion.handlers.posts import NewPost, create_post, require_active
 from canopy_ingestion.upstream_work import UpstreamWork
 
 
@@ -55,11 +55,8 @@ async def apply_scheduled(
     assert isinstance(obj, AS2Object)
     assignees = ref_ids(incoming.to) or ref_ids(obj.to)
     ids = [user_id_of(iri, tenant) for iri in assignees]
-    unknown = [iri for iri, uid in zip(assignees, ids, strict=True) if uid is None]
     people = await work.users(tenant, [uid for uid in ids if uid])
-    unknown += [uid for uid in ids if uid and (uid not in people or not people[uid].active)]
-    if unknown:
-        raise InvalidInput(f"to: not active people of this tenant: {unknown}")
+    require_active([uid or iri for iri, uid in zip(assignees, ids, strict=True)], people)
     target = await _group_of(work, incoming)
     now = datetime.now(UTC)
     post = Post(

@@ -162,7 +162,7 @@ async def edit_post(post_id: str, edit: PostEdit, *, conn: Connection, actor: Us
         check_audience(actor, Audience(ctx.group, visibility, to_ids))
     people = await get_users(conn, actor.tenant_id, [*to_ids, *people_of(ctx)])
     if "to" in given:
-        _require_active(to_ids, people)
+        require_active(to_ids, people)
     mentions = await mentioned(work, actor.tenant_id, handles)
     post = dataclasses.replace(
         old,
@@ -289,7 +289,7 @@ async def _audience(
             inherited = _distinct((*parent.post.to_ids, parent.post.author_id), drop=actor.id)
     wanted = [*to_ids, *inherited, *named]
     people = await work.users(actor.tenant_id, wanted)
-    _require_active(to_ids, people)
+    require_active(to_ids, people)
     everyone = _distinct((*inherited, *to_ids))
     to_ids = tuple(uid for uid in everyone if uid in people and people[uid].active)
     check_audience(actor, Audience(group_of, visibility, to_ids))
@@ -316,7 +316,8 @@ def _activities(
     return [*emitted, flag], [record]
 
 
-def _require_active(user_ids: Iterable[str], people: Mapping[str, User]) -> None:
+def require_active(user_ids: Iterable[str], people: Mapping[str, User]) -> None:
+    """Refuse addressees that are not active people of the tenant (``people``: those found)."""
     unknown = [uid for uid in user_ids if uid not in people or not people[uid].active]
     if unknown:
         raise InvalidInput(
