@@ -204,3 +204,39 @@ async def test_each_activity_continues_its_records_trace(api: Api, tenant: str, 
     assert continued is not None
     assert parent is not None
     assert continued.trace_id == parent.trace_id
+
+
+async def test_a_note_matching_the_content_policy_is_flagged_or_refused_as_over_http(
+    api: Api, tenant: str, hr: str
+) -> None:
+    await api.seed_user(tenant, "ada")
+    secret = {"type": "Note", "content": "card 4111 1111 1111 1111"}  # the default rules' card
+    batch = records(
+        upstream_activity(tenant, hr, "Create", secret),  # internal: flagged for moderators
+        upstream_activity(tenant, hr, "Create", secret, visibility="public"),  # guests read it
+        task(tenant, hr, "Create"),
+    )
+
+    refused = await apply_batch(api.pool, batch)
+
+    assert refused_offsets(refused) == [1]
+    assert type(refused[0].error).__name__ == "ContentPolicyViolation"
+    assert [a.type for a in await published(api, tenant)] == ["Create", "Flag", "Create"]
+    flagged = await api.pool.fetchval(
+        "SELECT count(*) FROM flags f JOIN posts p ON p.tenant_id = f.tenant_id "
+        "AND p.id = f.post_id WHERE f.tenant_id = $1 AND f.rule IS NOT NULL",
+        tenant,
+    )
+    assert flagged == 1
+
+
+async def test_a_task_assigned_to_someone_who_is_not_an_active_person_is_refused(
+    api: Api, tenant: str, hr: str
+) -> None:
+    refused = await apply_batch(api.pool, records(task(tenant, hr, "Create")))  # no ada
+
+    assert refused_offsets(refused) == [0]
+    assert type(refused[0].error).__name__ == "InvalidInput"
+    assert "not active people of this tenant" in str(refused[0].error)
+    assert "ada" in str(refused[0].error)
+    assert await published(api, tenant) == []

@@ -3,9 +3,9 @@ added to a group (Add), announcements and other notes by a bot (Create of a Note
 
 Each function makes every check first and only then hands the new state and its activity to
 the unit of work (:class:`~canopy_ingestion.upstream_work.UpstreamWork`): an event refused
-by a check changed nothing, so a batch skips it and goes on. A note matching the tenant's
-content policy goes through :func:`~canopy_ingestion.handlers.posts.create_post` on the
-connection instead (it may be refused there, or raise a Flag, as an HTTP post would).
+by a check changed nothing, so a batch skips it and goes on. A note is created by the handler
+of an HTTP post (:func:`~canopy_ingestion.handlers.posts.create_post`) over that unit of work:
+the same checks, the same content policy (refused, or a Flag raised, as over HTTP).
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from canopy_common.errors import Forbidden, InvalidInput, NotFound
+from canopy_common.errors import InvalidInput, NotFound
 from canopy_common.events import AS2Object, StrictActivity, Visibility, ref_id, ref_ids
-from canopy_common.iris import new_object_id, user_id_of, user_iri
+from canopy_common.iris import user_id_of, user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.domain.activities import CanonicalActivity, activity, group, post_object
-from canopy_ingestion.domain.model import AS2_TYPE, Group, Post, PostKind, User
-from canopy_ingestion.domain.permissions import can_post_in_group, can_see_group
-from canopy_ingestion.domain.policy import matched_rules, rules_for
+from canopy_ingestion.domain.model import Group, Post, PostKind, User
 from canopy_ingestion.domain.upstream import (
     LINK_TYPES,
     POST_TYPES,
@@ -34,10 +32,7 @@ from canopy_ingestion.domain.upstream import (
     upserted,
     upstream_object_id,
 )
-from canopy_ingestion.domain.visibility import Audience, check_audience, default_visibility
-from canopy_ingestion.handlers.content import clean_name, read_content
-from canopy_ingestion.handlers.post_views import about_post
-from canopy_ingestion.handlers.posts import NewPost, create_post
+from canopy_ingestion.handlers.posts import NewPost, create_post, require_active
 from canopy_ingestion.upstream_work import UpstreamWork
 
 
@@ -60,11 +55,8 @@ async def apply_scheduled(
     assert isinstance(obj, AS2Object)
     assignees = ref_ids(incoming.to) or ref_ids(obj.to)
     ids = [user_id_of(iri, tenant) for iri in assignees]
-    unknown = [iri for iri, uid in zip(assignees, ids, strict=True) if uid is None]
     people = await work.users(tenant, [uid for uid in ids if uid])
-    unknown += [uid for uid in ids if uid and (uid not in people or not people[uid].active)]
-    if unknown:
-        raise InvalidInput(f"to: not active people of this tenant: {unknown}")
+    require_active([uid or iri for iri, uid in zip(assignees, ids, strict=True)], people)
     target = await _group_of(work, incoming)
     now = datetime.now(UTC)
     post = Post(
@@ -134,9 +126,9 @@ async def apply_add(work: UpstreamWork, actor: User, obj: Any, incoming: StrictA
 async def apply_note(
     work: UpstreamWork, actor: User, obj: AS2Object, incoming: StrictActivity
 ) -> None:
-    """A bot's note, article, question or announcement, into a group or the tenant: the checks
-    and the post of :func:`~canopy_ingestion.handlers.posts.create_post`, from the unit of
-    work's reads."""
+    """A bot's note, article, question or announcement, into a group or the tenant: the
+    handler of an HTTP post (:func:`~canopy_ingestion.handlers.posts.create_post`), over the
+    unit of work."""
     extra = obj.model_extra or {}
     kind = POST_TYPES[primary(obj.type) or "Note"]
     if extra.get("kind") == PostKind.ANNOUNCEMENT.value:
@@ -148,53 +140,7 @@ async def apply_note(
         group_id=ref_id(incoming.target),
         visibility=incoming.visibility or obj.visibility,
     )
-    tenant = actor.tenant_id
-    content, handles, hashtags = read_content(new.content)
-    group_of, role = None, None
-    if new.group_id is not None:
-        group_of = await work.group(tenant, new.group_id)
-        role = await work.role(tenant, new.group_id, actor.id)
-        if group_of is None or not can_see_group(actor, group_of, role):
-            raise NotFound(f"no group {new.group_id!r}")
-    if actor.is_guest and role is None:
-        raise Forbidden("guests post only in groups they belong to")
-    if group_of is not None and not can_post_in_group(actor, group_of, role):
-        raise Forbidden(f"you may not post in group {group_of.id!r}")
-    visibility = new.visibility or default_visibility(group=group_of, to_ids=())
-    check_audience(actor, Audience(group_of, visibility, ()))
-    name = clean_name(new.name)
-    settings = await work.tenant(tenant)
-    text = f"{name}\n{content}" if name else content
-    if matched_rules(text, rules_for(settings.content_policy if settings else None)):
-        # Refused or flagged for moderators: rare for a system's post, so the HTTP path's own
-        # handler decides, on the connection.
-        await create_post(new, conn=await work.direct(), actor=actor)
-        return
-    found = await work.active_by_handle(tenant, handles)
-    mentions = tuple(found[handle] for handle in handles if handle in found)
-    now, post_id = datetime.now(UTC), new_object_id()
-    post = Post(
-        tenant_id=tenant,
-        id=post_id,
-        author_id=actor.id,
-        kind=new.kind,
-        as2_type=AS2_TYPE[new.kind],
-        content=content,
-        visibility=visibility,
-        thread_id=post_id,
-        published=now,
-        updated=now,
-        group_id=group_of.id if group_of else None,
-        name=name,
-        mentions=tuple(user.id for user in mentions),
-        hashtags=tuple(hashtags),
-    )
-    obj_doc = post_object(post, author=actor, mentioned=mentions, group_of=group_of)
-    created = about_post(
-        "Create", actor, post, obj_doc, group_of, traceparent=current_traceparent()
-    )
-    work.save_object(post)
-    work.publish(created)
+    await create_post(new, work=work, actor=actor)
 
 
 async def _group_of(work: UpstreamWork, incoming: StrictActivity) -> Group | None:

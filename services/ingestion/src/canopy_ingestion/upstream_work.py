@@ -10,13 +10,17 @@ of them (one transaction) works on this instead of on the connection:
 - **people and posts** (tasks, events, documents, announcements) are kept in memory as the
   events change them, and their final states are written with one statement per table by
   :meth:`flush`;
+- **rows written with a post** (a content-policy flag) are kept in order and run by
+  :meth:`flush` after the posts;
 - **outbox rows** are collected in order (:func:`~canopy_ingestion.adapters.outbox.collecting`)
   and written with one statement too, so per-key order is the events' order.
 
-Events of the other kinds (erasures, memberships, a post the content policy flags) run their
-handlers on the connection (:meth:`direct`, which first writes the people changed so far, the
-only state those handlers read); their outbox rows join the same ordered collection. A
-handler that changes people makes the cache forget them (:meth:`forget_users`).
+It is the :class:`~canopy_ingestion.handlers.post_work.PostWork` of upstream notes: the
+handler that creates a post over HTTP creates theirs over this. Events of the other kinds
+(erasures, memberships) run their handlers on the connection (:meth:`direct`, which first
+writes the people changed so far, the only state those handlers read); their outbox rows join
+the same ordered collection. A handler that changes people makes the cache forget them
+(:meth:`forget_users`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from dataclasses import dataclass, field
 
 from canopy_common.db import Connection
 from canopy_ingestion.adapters import outbox
+from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.groups import groups_by_key, roles_by_key
+from canopy_ingestion.adapters.outbox import Statement
 from canopy_ingestion.adapters.people import (
     active_users_by_handle_key,
     lock_people,
@@ -35,9 +41,11 @@ from canopy_ingestion.adapters.people import (
     tenants_by_id,
     users_by_key,
 )
+from canopy_ingestion.adapters.posts import PostContext
 from canopy_ingestion.adapters.upstream_objects import ObjectKey, load_objects, save_objects
 from canopy_ingestion.domain.activities import CanonicalActivity
 from canopy_ingestion.domain.model import Group, MemberRole, Post, Tenant, User
+from canopy_ingestion.handlers.post_views import live_post
 
 Key = tuple[str, str]  # (tenant id, id)
 HandleKey = tuple[str, str]  # (tenant id, lower-case handle)
@@ -72,6 +80,7 @@ class UpstreamWork:
         self._objects: dict[ObjectKey, Post | None] = {}
         self._dirty_users: dict[Key, User] = {}
         self._dirty_posts: dict[ObjectKey, Post] = {}
+        self._records: list[Statement] = []  # written with the posts, after them
         self.went_direct = False  # the connection was handed out since the flag was cleared
 
     async def preload(self, wants: Wants) -> None:
@@ -130,9 +139,12 @@ class UpstreamWork:
         """Write the people's and posts' final states, then the outbox rows in order."""
         await save_users(self._conn, list(self._dirty_users.values()))
         await save_objects(self._conn, list(self._dirty_posts.values()))
+        for record in self._records:  # rare (a note the content policy flags): one by one
+            await self._conn.execute(record.sql, *record.args)
         await outbox.append_rows(self._conn, self._rows)
         self._dirty_users.clear()
         self._dirty_posts.clear()
+        self._records = []
         self._rows = []
 
     # --- reads ----------------------------------------------------------------------------
@@ -185,6 +197,19 @@ class UpstreamWork:
             await self.preload(Wants(groups={key}))
         return self._groups[key]
 
+    async def group_with_role(
+        self, tenant_id: str, group_id: str, user_id: str
+    ) -> tuple[Group, MemberRole | None] | None:
+        found = await self.group(tenant_id, group_id)
+        return None if found is None else (found, await self.role(tenant_id, group_id, user_id))
+
+    async def has_guest_members(self, tenant_id: str, group_id: str) -> bool:
+        return await store.has_guest_members(self._conn, tenant_id, group_id)
+
+    async def live_post(self, actor: User, post_id: str) -> PostContext | None:
+        # Not preloaded: upstream notes reply to nothing today.
+        return await live_post(self._conn, actor, post_id)
+
     async def upstream_object(self, tenant_id: str, object_id: str) -> Post | None:
         """The upstream object as the events so far left it, deleted or not; locked."""
         key = (tenant_id, object_id)
@@ -217,6 +242,11 @@ class UpstreamWork:
         """Record a post's new state (written by :meth:`flush`)."""
         key = (post.tenant_id, post.id)
         self._objects[key] = self._dirty_posts[key] = post
+
+    def add_post(self, post: Post, *records: Statement) -> None:
+        """Record a new post and the rows written with it (written by :meth:`flush`)."""
+        self.save_object(post)
+        self._records.extend(records)
 
     # --- the handle index -----------------------------------------------------------------
 

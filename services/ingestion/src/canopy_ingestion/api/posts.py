@@ -10,7 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from canopy_common.auth import CurrentPrincipal, Principal, Role
+from canopy_common.db import Connection
 from canopy_ingestion.adapters.idempotency import Reply
+from canopy_ingestion.adapters.people import Caller
 from canopy_ingestion.api.deps import (
     CurrentActor,
     CurrentRuntime,
@@ -35,6 +37,8 @@ from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import PostKind, ReactionKind
 from canopy_ingestion.handlers import posts as handlers
 from canopy_ingestion.handlers import reactions
+from canopy_ingestion.handlers.post_views import document
+from canopy_ingestion.handlers.post_work import ConnectionWork
 from canopy_ingestion.handlers.posts import NewPost, PostEdit
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"])
@@ -76,11 +80,16 @@ async def create_post(
         principal,
         key,
         body,
-        lambda conn, caller: handlers.create_post(
-            new, conn=conn, actor=caller.user, tenant=caller.tenant
-        ),
+        lambda conn, caller: _create(new, conn, caller),
         writes_in_one_statement=True,  # the post, a policy flag and the outbox rows
     )
+
+
+async def _create(new: NewPost, conn: Connection, caller: Caller) -> Reply:
+    work = ConnectionWork(conn, tenant=caller.tenant)
+    created = await handlers.create_post(new, work=work, actor=caller.user)
+    await work.flush()  # in the route's transaction (or alone: one statement)
+    return Reply(201, document(created))
 
 
 @router.get(

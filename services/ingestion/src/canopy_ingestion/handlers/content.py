@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from canopy_common.db import Connection
 from canopy_common.events import Visibility, new_activity_id
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.outbox import Statement
-from canopy_ingestion.adapters.people import active_users_by_handle, get_tenant
 from canopy_ingestion.domain.activities import CanonicalActivity, activity
-from canopy_ingestion.domain.model import Group, GroupVisibility, Post, Tenant, User
+from canopy_ingestion.domain.model import Group, GroupVisibility, Post, User
 from canopy_ingestion.domain.policy import (
     MAX_NAME_CHARS,
     ContentPolicyViolation,
@@ -31,6 +29,7 @@ from canopy_ingestion.domain.text import (
 )
 from canopy_ingestion.domain.visibility import reaches_guests
 from canopy_ingestion.handlers.post_views import Doc, with_members
+from canopy_ingestion.handlers.post_work import PolicyReads, PostWork
 
 POLICY_ACTOR = "Content policy"
 
@@ -50,28 +49,25 @@ def clean_name(name: str | None) -> str | None:
     return None if name is None else clean_line(name, field="name", max_length=MAX_NAME_CHARS)
 
 
-async def mentioned(conn: Connection, tenant: str, handles: list[str]) -> tuple[User, ...]:
+async def mentioned(work: PostWork, tenant: str, handles: list[str]) -> tuple[User, ...]:
     """The active people the handles name, in mention order; unknown handles stay text."""
     if not handles:
         return ()
-    found = await active_users_by_handle(conn, tenant, handles)
+    found = await work.active_by_handle(tenant, handles)
     return tuple(found[handle] for handle in handles if handle in found)
 
 
 async def apply_policy(
-    conn: Connection,
+    work: PolicyReads,
     post: Post,
     group_of: Group | None,
     addressed: Iterable[User],
     *,
     before: Post | None = None,
-    tenant: Tenant | None = None,
 ) -> list[str]:
     """The tenant's content rules on ``post``: 422 when a guest could read a match, else the
-    rules to flag — those ``before`` (the previous version of an edit) did not match.
-    ``tenant`` is the post's, if the caller has read it already."""
-    if tenant is None:
-        tenant = await get_tenant(conn, post.tenant_id)
+    rules to flag — those ``before`` (the previous version of an edit) did not match."""
+    tenant = await work.tenant(post.tenant_id)
     rules = rules_for(tenant.content_policy if tenant else None)
     matched = matched_rules(_text_of(post), rules)
     if not matched:
@@ -79,7 +75,7 @@ async def apply_policy(
     guest_members = (
         group_of is not None
         and group_of.visibility is not GroupVisibility.PUBLIC
-        and await store.has_guest_members(conn, post.tenant_id, group_of.id)
+        and await work.has_guest_members(post.tenant_id, group_of.id)
     )
     guest_addressees = any(user.is_guest for user in addressed)
     if reaches_guests(

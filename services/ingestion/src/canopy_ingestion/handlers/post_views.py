@@ -32,10 +32,17 @@ async def visible_post(
     """The live post as ``actor`` meets it; 404 when it does not exist, is deleted, belongs to
     another tenant or is hidden from the actor (its existence is not disclosed). Moderators
     see every post of their tenant."""
-    ctx = await live_post(conn, actor, post_id, for_update=for_update)
-    if ctx is None or not (moderator or sees(actor, ctx)):
+    found = await live_post(conn, actor, post_id, for_update=for_update)
+    return visible(actor, post_id, found, moderator=moderator)
+
+
+def visible(
+    actor: User, post_id: str, found: PostContext | None, *, moderator: bool = False
+) -> PostContext:
+    """``found`` if ``actor`` may see it (see :func:`visible_post`), else 404."""
+    if found is None or not (moderator or sees(actor, found)):
         raise NotFound(f"no post {post_id!r}")
-    return ctx
+    return found
 
 
 async def live_post(

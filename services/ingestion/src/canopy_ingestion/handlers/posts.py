@@ -1,8 +1,10 @@
 """Commands on posts: create, edit, delete, accept an answer, read.
 
-Each runs inside the caller's transaction (``conn``): it loads what it decides on (a post with
-its group, the caller's role there and follow of the author, in one query), checks the rules,
-changes the state and appends the canonical activities to the outbox in that transaction.
+Each runs inside the caller's transaction: it loads what it decides on (a post with its group,
+the caller's role there and follow of the author, in one query), checks the rules, changes the
+state and appends the canonical activities to the outbox in that transaction. Creating a post
+runs over a unit of work (:class:`~canopy_ingestion.handlers.post_work.PostWork`), so the one
+handler serves an HTTP request and an upstream event alike; the others run on ``conn``.
 Reactions, shares and flags are in :mod:`canopy_ingestion.handlers.reactions`.
 """
 
@@ -17,6 +19,7 @@ from canopy_common.db import Connection
 from canopy_common.errors import Forbidden, InvalidInput, NotFound
 from canopy_common.events import Visibility
 from canopy_common.iris import new_object_id, user_iri
+from canopy_common.tracing import current_traceparent
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.idempotency import Reply
@@ -30,7 +33,6 @@ from canopy_ingestion.domain.model import (
     MemberRole,
     Post,
     PostKind,
-    Tenant,
     User,
 )
 from canopy_ingestion.domain.permissions import ADMIN_ROLES, can_post_in_group, can_see_group
@@ -49,9 +51,11 @@ from canopy_ingestion.handlers.post_views import (
     load_object,
     people_of,
     render,
+    visible,
     visible_post,
     with_members,
 )
+from canopy_ingestion.handlers.post_work import ConnectionWork, PostWork
 
 
 @dataclass(frozen=True)
@@ -76,18 +80,20 @@ class PostEdit:
     to: tuple[str, ...] = ()
 
 
-async def create_post(
-    new: NewPost, *, conn: Connection, actor: User, tenant: Tenant | None = None
-) -> Reply:
-    """Post into the tenant, a group or a thread: 201 with the post as an AS2 object.
+async def create_post(new: NewPost, *, work: PostWork, actor: User) -> Doc:
+    """Post into the tenant, a group or a thread; the new post as an AS2 object.
 
-    ``tenant`` is the actor's, when the caller has it already (it holds the content policy).
-    Everything it writes is one statement at the end, after its reads: it needs no
-    transaction to be atomic.
+    Every check comes first (the actor may post there, the audience, the text's limits, the
+    content policy), then the post and its activities are recorded in ``work``: a post refused
+    changed nothing. The caller flushes ``work`` in the transaction it owns. ``actor`` is an
+    active person of the tenant: the caller resolved it (from the token, or from an upstream
+    document).
     """
     tenant_id = actor.tenant_id
     content, handles, hashtags = read_content(new.content)
-    parent = await visible_post(conn, actor, new.in_reply_to) if new.in_reply_to else None
+    parent = None
+    if new.in_reply_to is not None:
+        parent = visible(actor, new.in_reply_to, await work.live_post(actor, new.in_reply_to))
     if new.kind is PostKind.ANSWER and (
         parent is None or parent.post.kind is not PostKind.QUESTION
     ):
@@ -95,14 +101,14 @@ async def create_post(
             "an answer replies to a question: set in_reply_to to the question's id",
             extra={"field": "in_reply_to"},
         )
-    group_of, role = await _target_group(conn, actor, new.group_id, parent)
+    group_of, role = await _target_group(work, actor, new.group_id, parent)
     if actor.is_guest and role is None:
         raise Forbidden("guests post only in groups they belong to")
     if group_of is not None and not can_post_in_group(actor, group_of, role):
         raise Forbidden(f"you may not post in group {group_of.id!r}")
-    visibility, to_ids, people = await _audience(conn, actor, new, group_of, parent)
+    visibility, to_ids, people = await _audience(work, actor, new, group_of, parent)
     now, post_id = datetime.now(UTC), new_object_id()
-    mentions = await mentioned(conn, tenant_id, handles)
+    mentions = await mentioned(work, tenant_id, handles)
     post = Post(
         tenant_id=tenant_id,
         id=post_id,
@@ -122,21 +128,22 @@ async def create_post(
         hashtags=tuple(hashtags),
     )
     addressed = [people[uid] for uid in to_ids]
-    flagged = await apply_policy(conn, post, group_of, [*addressed, *mentions], tenant=tenant)
+    flagged = await apply_policy(work, post, group_of, [*addressed, *mentions])
     reply_author = people.get(parent.post.author_id) if parent else None
     obj = post_object(
         post, author=actor, mentioned=mentions, group_of=group_of, reply_author=reply_author
     )
     emitted, flags = _activities("Create", actor, post, obj, group_of, flagged)
-    # Every write in one statement: atomic without a transaction (see api.posts.create_post).
-    await outbox.append_after(conn, [store.insert_post_statement(post), *flags], *emitted)
-    return Reply(201, document(obj))
+    work.add_post(post, *flags)
+    work.publish(*emitted)
+    return obj
 
 
 async def edit_post(post_id: str, edit: PostEdit, *, conn: Connection, actor: User) -> Reply:
     """The author edits content, title or audience; mentions, hashtags and the policy run
     again. An edit that changes nothing answers the post and publishes nothing."""
     ctx = await visible_post(conn, actor, post_id, for_update=True)
+    work = ConnectionWork(conn)  # its reads; the edit writes on the connection itself
     old, given = ctx.post, edit.fields
     if old.author_id != actor.id:
         raise Forbidden("only the author may edit a post")
@@ -155,8 +162,8 @@ async def edit_post(post_id: str, edit: PostEdit, *, conn: Connection, actor: Us
         check_audience(actor, Audience(ctx.group, visibility, to_ids))
     people = await get_users(conn, actor.tenant_id, [*to_ids, *people_of(ctx)])
     if "to" in given:
-        _require_active(to_ids, people)
-    mentions = await mentioned(conn, actor.tenant_id, handles)
+        require_active(to_ids, people)
+    mentions = await mentioned(work, actor.tenant_id, handles)
     post = dataclasses.replace(
         old,
         content=content,
@@ -170,7 +177,7 @@ async def edit_post(post_id: str, edit: PostEdit, *, conn: Connection, actor: Us
         return Reply(200, document(render(ctx, people)))
     post = dataclasses.replace(post, updated=datetime.now(UTC))
     addressed = [people[uid] for uid in to_ids if uid in people]
-    flagged = await apply_policy(conn, post, ctx.group, [*addressed, *mentions], before=old)
+    flagged = await apply_policy(work, post, ctx.group, [*addressed, *mentions], before=old)
     obj = render(dataclasses.replace(ctx, post=post), {**people, **{u.id: u for u in mentions}})
     emitted, flags = _activities("Update", actor, post, obj, ctx.group, flagged)
     await outbox.append_after(conn, [store.update_post_statement(post), *flags], *emitted)
@@ -237,7 +244,7 @@ async def read_post(post_id: str, *, conn: Connection, actor: User, moderator: b
 
 
 async def _target_group(
-    conn: Connection, actor: User, group_id: str | None, parent: PostContext | None
+    work: PostWork, actor: User, group_id: str | None, parent: PostContext | None
 ) -> tuple[Group | None, MemberRole | None]:
     """The group a new post goes into, and the author's role there: a reply's is its
     thread's; a group the author cannot see answers 404."""
@@ -250,14 +257,14 @@ async def _target_group(
         return parent.group, parent.viewer_role
     if group_id is None:
         return None, None
-    found = await store.group_with_role(conn, actor.tenant_id, group_id, actor.id)
+    found = await work.group_with_role(actor.tenant_id, group_id, actor.id)
     if found is None or not can_see_group(actor, *found):
         raise NotFound(f"no group {group_id!r}")
     return found
 
 
 async def _audience(
-    conn: Connection,
+    work: PostWork,
     actor: User,
     new: NewPost,
     group_of: Group | None,
@@ -281,8 +288,8 @@ async def _audience(
         if visibility is Visibility.DIRECT:
             inherited = _distinct((*parent.post.to_ids, parent.post.author_id), drop=actor.id)
     wanted = [*to_ids, *inherited, *named]
-    people = await get_users(conn, actor.tenant_id, wanted) if wanted else {}
-    _require_active(to_ids, people)
+    people = await work.users(actor.tenant_id, wanted)
+    require_active(to_ids, people)
     everyone = _distinct((*inherited, *to_ids))
     to_ids = tuple(uid for uid in everyone if uid in people and people[uid].active)
     check_audience(actor, Audience(group_of, visibility, to_ids))
@@ -301,14 +308,16 @@ def _activities(
     INSERT recording that flag."""
     # A Create is published when its post is: feeds order the post by that very time.
     when = {"published": post.published} if type_ == "Create" else {}
-    emitted: list[CanonicalActivity] = [about_post(type_, actor, post, obj, group_of, **when)]
+    traceparent = current_traceparent()  # an upstream event's trace goes on with its post
+    emitted = [about_post(type_, actor, post, obj, group_of, traceparent=traceparent, **when)]
     if not flagged:
         return emitted, []
     flag, record = policy_flag(actor, post, obj, flagged)
     return [*emitted, flag], [record]
 
 
-def _require_active(user_ids: Iterable[str], people: Mapping[str, User]) -> None:
+def require_active(user_ids: Iterable[str], people: Mapping[str, User]) -> None:
+    """Refuse addressees that are not active people of the tenant (``people``: those found)."""
     unknown = [uid for uid in user_ids if uid not in people or not people[uid].active]
     if unknown:
         raise InvalidInput(
