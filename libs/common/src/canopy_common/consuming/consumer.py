@@ -28,12 +28,15 @@ from typing import Any, Literal
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from canopy_common.consuming.dead_letters import DeadLetters
+from canopy_common.consuming.dead_letters import (
+    DeadLetters,
+    apply_or_dead_letter,
+    dead_letter_rejected,
+)
 from canopy_common.consuming.metrics import Outcome, consumer_metrics
 from canopy_common.consuming.offsets import Offsets
 from canopy_common.consuming.records import (
     BatchHandler,
-    ConsumedRecord,
     Handler,
     consumed_record,
     where,
@@ -292,15 +295,7 @@ class Consumer(BackgroundLoop):
             rejected = await self._batch_handler(consumed) or ()
             # After the batch's commit: a DLQ that cannot be reached sends the batch back to
             # record by record, where the applied records are no-ops.
-            for refused in sorted(rejected, key=lambda r: (r.record.partition, r.record.offset)):
-                record, error = refused.record, refused.error
-                log.warning(
-                    "poison record in a batch, dead-lettering",
-                    **where(record),
-                    error_class=type(error).__name__,
-                    error=str(error),
-                )
-                await self._dead_letters(record, error)
+            await dead_letter_rejected(rejected, self._dead_letters)
         except Exception as exc:
             log.info(
                 "batch failed, handling its records one by one",
@@ -339,7 +334,13 @@ class Consumer(BackgroundLoop):
         ):
             try:
                 outcome = await retry_transient(
-                    lambda: self._handle(record, null_value=raw.value is None),
+                    lambda: apply_or_dead_letter(
+                        self._handler,
+                        record,
+                        self._dead_letters,
+                        null_value=raw.value is None,
+                        on_failure=lambda: self._count(record.topic, "failed"),
+                    ),
                     backoff_s=self._backoff_s,
                     wait=self._sleep,
                     gives_up=lambda failures: (
@@ -357,27 +358,6 @@ class Consumer(BackgroundLoop):
                     client.resume(*client.assignment())
             self._count(record.topic, outcome)
             return True
-
-    async def _handle(self, record: ConsumedRecord, *, null_value: bool) -> Outcome:
-        """Run the handler once; dead-letter poison; raise only transient failures."""
-        try:
-            await self._handler(record)
-        except Exception as exc:
-            self._count(record.topic, "failed")
-            if is_transient(exc):
-                raise
-            log.warning(
-                "poison record, dead-lettering",
-                **where(record),
-                error_class=type(exc).__name__,
-                error=str(exc),
-                exc_info=exc,
-            )
-            # Unreachable, the DLQ raises TransientError: the handler runs again first, and
-            # handlers are idempotent.
-            await self._dead_letters(record, exc, null_value=null_value)
-            return "dead_lettered"
-        return "processed"
 
     def _pause_after_retries(self, client: Any) -> None:
         pause_s = self._settings.retry_backoff_max_ms / 1000

@@ -7,12 +7,17 @@ faust agents of analytics both send through :class:`DeadLetters`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
+import structlog
+
+from canopy_common.consuming.records import ConsumedRecord, Handler, Rejected, where
 from canopy_common.kafka_producer import Producer
-from canopy_common.transient import TransientError
+from canopy_common.transient import TransientError, is_transient
+
+log = structlog.get_logger(__name__)
 
 # The DLQ keeps the error message short: headers travel with every fetch of the record.
 DLQ_ERROR_MESSAGE_MAX_BYTES = 1024
@@ -67,6 +72,49 @@ class DeadLetters:
             )
         except Exception as exc:
             raise TransientError(f"cannot publish to the DLQ: {exc!r}") from exc
+
+
+async def apply_or_dead_letter(
+    handler: Handler,
+    record: ConsumedRecord,
+    dead_letters: DeadLetters,
+    *,
+    null_value: bool = False,
+    on_failure: Callable[[], None] = lambda: None,
+) -> Literal["processed", "dead_lettered"]:
+    """Run ``handler`` on ``record`` once; dead-letter it when it fails as poison. Raises only
+    transient failures (the caller retries them). ``on_failure`` counts every failure."""
+    try:
+        await handler(record)
+    except Exception as exc:
+        on_failure()
+        if is_transient(exc):
+            raise
+        log.warning(
+            "poison record, dead-lettering",
+            **where(record),
+            error_class=type(exc).__name__,
+            error=str(exc),
+            exc_info=exc,
+        )
+        # Unreachable, the DLQ raises TransientError: the handler runs again first, and
+        # handlers are idempotent.
+        await dead_letters(record, exc, null_value=null_value)
+        return "dead_lettered"
+    return "processed"
+
+
+async def dead_letter_rejected(rejected: Sequence[Rejected], dead_letters: DeadLetters) -> None:
+    """Dead-letter the records a batch handler refused, in partition and offset order."""
+    for refused in sorted(rejected, key=lambda r: (r.record.partition, r.record.offset)):
+        record, error = refused.record, refused.error
+        log.warning(
+            "poison record in a batch, dead-lettering",
+            **where(record),
+            error_class=type(error).__name__,
+            error=str(error),
+        )
+        await dead_letters(record, error)
 
 
 def dead_letter_headers(
