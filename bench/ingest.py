@@ -136,10 +136,12 @@ class Milestones:
     published: float | None = None  # every activity on the activities topic
     backlog_zero: float | None = None  # every event stored and the outbox empty
 
-    def noting_first(self, spec: ConsumerSpec) -> ConsumerSpec:
+    def noting_first(
+        self, spec: ConsumerSpec[Runtime[Settings]]
+    ) -> ConsumerSpec[Runtime[Settings]]:
         """``spec`` with handlers that note when the first record reaches either of them."""
 
-        def handler(runtime: Runtime) -> Handler:
+        def handler(runtime: Runtime[Settings]) -> Handler:
             inner = spec.handler(runtime)
 
             async def handle(record: ConsumedRecord) -> None:
@@ -148,7 +150,7 @@ class Milestones:
 
             return handle
 
-        def batch_handler(runtime: Runtime) -> BatchHandler:
+        def batch_handler(runtime: Runtime[Settings]) -> BatchHandler:
             assert spec.batch_handler is not None
             inner = spec.batch_handler(runtime)
 
@@ -188,7 +190,7 @@ async def upstream(
     progress = Progress(kafka.topic_upstream)
     started = time.perf_counter()
     async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
+        runtime: Runtime[Settings] = app.state.runtime
         [consumer] = runtime.consumers
         assigned_at = await wait_until(lambda: consumer.assigned, ASSIGNMENT_TIMEOUT_S)
         if assigned_at is None:

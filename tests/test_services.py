@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -38,7 +39,7 @@ from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
-SERVICES: dict[str, tuple[ServiceDefinition, type[ServiceSettings]]] = {
+SERVICES: dict[str, tuple[ServiceDefinition[Any, Any], type[ServiceSettings]]] = {
     "ingestion": (INGESTION, IngestionSettings),
     "fanout": (FANOUT, FanoutSettings),
     "notify": (NOTIFY, NotifySettings),
@@ -52,7 +53,7 @@ SKELETON_CONSUMERS = ["analytics", "fanout", "notify"]
 
 @dataclass
 class Service:
-    definition: ServiceDefinition
+    definition: ServiceDefinition[Any, Any]
     settings: ServiceSettings
 
     @property

@@ -31,7 +31,8 @@ from canopy_common.auth import (
     main,
     require_roles,
 )
-from canopy_common.errors import Unauthorized, install_error_handlers
+from canopy_common.errors import Unauthorized
+from canopy_common.problems import install_error_handlers
 from canopy_common.settings import AuthSettings, ServiceSettings
 
 # 64 bytes, so HS512 tokens can be signed with it without InsecureKeyLengthWarning.

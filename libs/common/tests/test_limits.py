@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 
 from canopy_common.errors import PROBLEM_JSON
 from canopy_common.limits import RequestLimits, json_depth_exceeds
-from canopy_common.service import ServiceDefinition, create_service_app
+from canopy_common.service import Runtime, ServiceDefinition, create_service_app, runtime_only
 from canopy_common.settings import ServiceSettings
 
 LIMIT_BYTES = 1024
@@ -157,7 +157,10 @@ def test_depth_counts_brackets_outside_strings(body: bytes, deeper_than_two: boo
 def test_every_service_app_enforces_its_configured_limits() -> None:
     settings = ServiceSettings(max_body_bytes=10, max_json_depth=3)
 
-    app = create_service_app(ServiceDefinition("demo", "Demo", "canopy_common"), settings)
+    definition: ServiceDefinition[ServiceSettings, Runtime[ServiceSettings]] = ServiceDefinition(
+        "demo", "Demo", "canopy_common", runtime_only
+    )
+    app = create_service_app(definition, settings)
 
     installed = {getattr(m.cls, "__name__", None): m.kwargs for m in app.user_middleware}
     assert installed[RequestLimits.__name__] == {"max_body_bytes": 10, "max_json_depth": 3}

@@ -94,11 +94,11 @@ class Analytics(ActivityServiceHarness):
     # -- the service ------------------------------------------------------------------------
 
     @property
-    def runtime(self) -> Runtime:
+    def runtime(self) -> Runtime[Settings]:
         """The running service's clients and workers."""
         if self.app is None:
             raise RuntimeError("the analytics service is stopped")
-        runtime: Runtime = self.app.state.runtime
+        runtime: Runtime[Settings] = self.app.state.runtime
         return runtime
 
     @property

@@ -16,6 +16,7 @@ from canopy_common.settings import KafkaSettings
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import entry_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
+from canopy_fanout.settings import Settings
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
 from canopy_testing.kafka import read_topic
 from canopy_testing.polling import eventually
@@ -43,7 +44,7 @@ async def small(
 
 
 def _work_partitions(service: Fanout) -> set[int]:
-    runtime: Runtime = service.client._transport.app.state.runtime  # type: ignore[attr-defined]
+    runtime: Runtime[Settings] = service.client._transport.app.state.runtime  # type: ignore[attr-defined]
     topic = service.settings.kafka.topic_fanout_work
     return {p for consumer in runtime.consumers for t, p in consumer.assignment if t == topic}
 

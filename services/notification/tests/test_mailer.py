@@ -22,8 +22,6 @@ from smtp_harness import smtp_server as running_smtp_server
 from canopy_common.consuming import ConsumedRecord
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
 from canopy_common.errors import InvalidInput
-from canopy_common.kafka_producer import Producer
-from canopy_common.service import Runtime
 from canopy_common.settings import KafkaSettings, PostgresSettings
 from canopy_common.transient import TransientError, is_transient
 from canopy_dev.devstack import StackEndpoints
@@ -282,15 +280,10 @@ def record(value: bytes) -> ConsumedRecord:
 async def test_the_consumer_handler_sends_with_the_service_settings_and_rejects_bad_records(
     smtp_server: SmtpServer,
     pool: asyncpg.Pool,
-    redis_client: Redis,
-    kafka_settings: KafkaSettings,
     tenant_id: str,
 ) -> None:
     settings = Settings(smtp=smtp_server.settings, public_url="https://canopy.example/")
-    runtime = Runtime(
-        settings=settings, pool=pool, redis=redis_client, producer=Producer(kafka_settings)
-    )
-    handle = deliveries_handler(runtime)
+    handle = deliveries_handler(pool=pool, settings=settings)
 
     await handle(record(orjson.dumps(delivery_doc(tenant_id))))
     with pytest.raises(InvalidInput) as caught:

@@ -9,7 +9,8 @@ the shared secret for local runs, RS256 or ES256 with keys from a JWKS URL in pr
 Wiring: :func:`install_auth` puts a :class:`TokenVerifier` on ``app.state.token_verifier``;
 routes take :data:`CurrentPrincipal` or ``Depends(require_roles(...))``. Run
 ``python -m canopy_common.auth token --tenant acme --user alice --roles member`` to mint a
-local token signed with ``CANOPY_JWT_SECRET``.
+local token signed with ``CANOPY_JWT_SECRET``. The caller itself (:class:`Principal`,
+:class:`Role`) is defined in :mod:`canopy_common.principal`, free of FastAPI for domain code.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -48,6 +47,10 @@ from jwt.exceptions import (
 )
 
 from canopy_common.errors import Forbidden, ServiceUnavailable, Unauthorized
+
+# Re-exported: routes take the principal and its roles along with the dependencies below.
+from canopy_common.principal import Principal as Principal
+from canopy_common.principal import Role as Role
 from canopy_common.settings import AuthSettings
 
 log = structlog.get_logger(__name__)
@@ -69,31 +72,6 @@ _MAX_USER_ID_LEN = 255
 _VERIFIED_FOR_S = 60.0
 # Verified tokens remembered at once (about one per active caller; the oldest go first).
 _VERIFIED_MAX = 10_000
-
-
-class Role(StrEnum):
-    """The roles a token may grant (docs/architecture.md §8; platform_admin provisions tenants)."""
-
-    MEMBER = "member"
-    GUEST = "guest"
-    GROUP_ADMIN = "group_admin"
-    TENANT_ADMIN = "tenant_admin"
-    MODERATOR = "moderator"
-    ANALYST = "analyst"
-    PLATFORM_ADMIN = "platform_admin"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated caller: who (``user_id``), in which tenant, holding which roles."""
-
-    user_id: str
-    tenant_id: str
-    roles: frozenset[Role]
-
-    def has_role(self, *roles: Role) -> bool:
-        """Whether the caller holds at least one of ``roles``."""
-        return not self.roles.isdisjoint(roles)
 
 
 def _invalid_token(message: str) -> Unauthorized:

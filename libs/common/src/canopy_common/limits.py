@@ -15,7 +15,8 @@ from email.message import Message as MimeHeader
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from canopy_common.errors import InvalidInput, PayloadTooLarge, problem_response
+from canopy_common.errors import InvalidInput, PayloadTooLarge
+from canopy_common.problems import problem_response
 
 # A JSON string, escapes included; the unrolled form never backtracks (linear on any input).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)

@@ -1,10 +1,12 @@
 """What every Canopy service process shares: its clients, health, readiness, metrics, run modes.
 
 A service describes itself once with a :class:`ServiceDefinition` (name, routers, migrations,
-consumers, background workers); :func:`create_service_app` turns that plus its settings into a
-FastAPI app whose lifespan builds every client, applies the migrations and starts the consumers
-and workers, and closes them all after ``yield``. :func:`run_cli` is the body of each
-``python -m canopy_<svc>``.
+its ``bootstrap``, consumers, background workers); :func:`create_service_app` turns that plus
+its settings into a FastAPI app whose lifespan builds every client (a :class:`Runtime` typed by
+the service's settings), applies the migrations, builds the service's collaborators ONCE with
+its ``bootstrap`` (a typed container: feed store, caches, ...), hands them to the consumers and
+workers, keeps both on ``app.state`` for the routes (:func:`collaborators_of`), and closes
+everything after ``yield``. :func:`run_cli` is the body of each ``python -m canopy_<svc>``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 import structlog
@@ -27,13 +29,13 @@ from redis.asyncio import Redis
 
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
-from canopy_common.errors import install_error_handlers, problem_response
 from canopy_common.http_processes import serve_processes, uvicorn_options
 from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer, ensure_topics
 from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
 from canopy_common.loops import backoff_s
 from canopy_common.metrics import HttpMetrics, metrics_response
+from canopy_common.problems import install_error_handlers, problem_response
 from canopy_common.redis import close_redis, create_redis
 from canopy_common.settings import ServiceSettings
 
@@ -74,13 +76,18 @@ class BackgroundWorker(Protocol):
 
 
 _Component = TypeVar("_Component")
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+_SettingsT_co = TypeVar("_SettingsT_co", bound=ServiceSettings, covariant=True)
+# A service's collaborators: what its ``bootstrap`` builds once from the runtime.
+CollaboratorsT = TypeVar("CollaboratorsT")
 
 
-@dataclass
-class Runtime:
-    """The clients one service process holds; built by the lifespan, kept on ``app.state``."""
+@dataclass(frozen=True)
+class Runtime(Generic[_SettingsT_co]):
+    """The clients one service process holds, typed by the service's settings; built by the
+    lifespan, kept on ``app.state``. ``consumers`` and ``workers`` fill in as they start."""
 
-    settings: ServiceSettings
+    settings: _SettingsT_co
     pool: asyncpg.Pool
     redis: Redis
     producer: Producer
@@ -96,7 +103,7 @@ class Runtime:
 
 
 @dataclass(frozen=True)
-class ConsumerSpec:
+class ConsumerSpec(Generic[CollaboratorsT]):
     """One consumer group member: its topics and factories building its handlers.
 
     ``batch_handler`` (optional) handles a fetched partition batch at once, e.g. in one
@@ -109,8 +116,8 @@ class ConsumerSpec:
 
     name: str
     topics: Callable[[ServiceSettings], list[str]]
-    handler: Callable[[Runtime], Handler]
-    batch_handler: Callable[[Runtime], BatchHandler] | None = None
+    handler: Callable[[CollaboratorsT], Handler]
+    batch_handler: Callable[[CollaboratorsT], BatchHandler] | None = None
     whole_fetch: bool = False
     group_suffix: str | None = None
 
@@ -120,32 +127,57 @@ class ConsumerSpec:
         return f"{base}.{self.group_suffix}" if self.group_suffix else base
 
 
+def runtime_only(runtime: Runtime[SettingsT]) -> Runtime[SettingsT]:
+    """The ``bootstrap`` of a service whose collaborators are just its runtime's clients."""
+    return runtime
+
+
 @dataclass(frozen=True)
-class ServiceDefinition:
+class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     """Everything that makes a service different from the next one."""
 
     name: str
     title: str
     package: str  # its migrations live in <package>/migrations
+    # Builds the service's collaborators once per process, from its running clients: every
+    # consumer, worker and route gets these (no collaborator made on first use elsewhere).
+    bootstrap: Callable[[Runtime[SettingsT]], CollaboratorsT]
     routers: Sequence[APIRouter] = ()
-    consumers: Sequence[ConsumerSpec] = ()
+    consumers: Sequence[ConsumerSpec[CollaboratorsT]] = ()
     # Factories of the background workers, run in worker and all modes (never in api mode).
-    workers: Sequence[Callable[[Runtime], BackgroundWorker]] = ()
+    workers: Sequence[Callable[[CollaboratorsT], BackgroundWorker]] = ()
     # Factories of workers the HTTP API needs (e.g. a buffer of outgoing records): run in api
     # and all modes.
-    api_workers: Sequence[Callable[[Runtime], BackgroundWorker]] = ()
-    # Run once in every mode after the clients are up, before consumers and workers start
-    # (e.g. checking that a server is configured as the service needs).
-    on_start: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    api_workers: Sequence[Callable[[CollaboratorsT], BackgroundWorker]] = ()
+    # Run once in every mode after the collaborators are built, before consumers and workers
+    # start (e.g. checking that a server is configured as the service needs).
+    on_start: Sequence[Callable[[CollaboratorsT], Awaitable[None]]] = ()
 
 
-def runtime_of(request: Request) -> Runtime:
-    """The service's :class:`Runtime`, for route dependencies."""
-    runtime: Runtime = request.app.state.runtime
+@dataclass(frozen=True)
+class Running(Generic[SettingsT, CollaboratorsT]):
+    """A started service: its clients and the collaborators its bootstrap built from them."""
+
+    runtime: Runtime[SettingsT]
+    collaborators: CollaboratorsT
+
+
+def runtime_of(request: Request) -> Runtime[ServiceSettings]:
+    """The service's :class:`Runtime`, for the operations routes (health, readiness)."""
+    runtime: Runtime[ServiceSettings] = request.app.state.runtime
     return runtime
 
 
-async def migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
+def collaborators_of(request: Request, kind: type[_Component]) -> _Component:
+    """The collaborators the service's ``bootstrap`` built, checked to be a ``kind``: what a
+    service's ``Annotated`` route dependencies read."""
+    collaborators = request.app.state.collaborators
+    if not isinstance(collaborators, kind):
+        raise TypeError(f"this app's collaborators are no {kind.__name__}")
+    return collaborators
+
+
+async def migrate(definition: ServiceDefinition[Any, Any], settings: ServiceSettings) -> list[str]:
     """Apply the service's pending migrations to its own schema; return those applied."""
     pool = await create_pool(settings.postgres, schema=settings.db_schema)
     try:
@@ -202,9 +234,10 @@ async def _connect_broker(
 
 @asynccontextmanager
 async def open_runtime(
-    definition: ServiceDefinition, settings: ServiceSettings, mode: Mode
-) -> AsyncIterator[Runtime]:
-    """Build and start every client of the service, and close them in reverse order."""
+    definition: ServiceDefinition[SettingsT, CollaboratorsT], settings: SettingsT, mode: Mode
+) -> AsyncIterator[Running[SettingsT, CollaboratorsT]]:
+    """Build and start every client of the service, bootstrap its collaborators, start its
+    consumers and workers; stop and close them all in reverse order."""
     await _retrying("postgres", lambda: migrate(definition, settings))
     pool = await _retrying(
         "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema)
@@ -215,9 +248,17 @@ async def open_runtime(
     workers: list[BackgroundWorker] = []
     broker: asyncio.Task[None] | None = None
     try:
-        runtime = Runtime(settings=settings, pool=pool, redis=redis, producer=producer)
+        runtime = Runtime(
+            settings=settings,
+            pool=pool,
+            redis=redis,
+            producer=producer,
+            consumers=consumers,
+            workers=workers,
+        )
+        collaborators = definition.bootstrap(runtime)
         for hook in definition.on_start:
-            await hook(runtime)
+            await hook(collaborators)
         if mode is not Mode.API:
             for spec in definition.consumers:
                 consumers.append(
@@ -225,8 +266,10 @@ async def open_runtime(
                         settings.kafka,
                         topics=spec.topics(settings),
                         group_id=spec.group_id(settings),
-                        handler=spec.handler(runtime),
-                        batch_handler=spec.batch_handler(runtime) if spec.batch_handler else None,
+                        handler=spec.handler(collaborators),
+                        batch_handler=(
+                            spec.batch_handler(collaborators) if spec.batch_handler else None
+                        ),
                         whole_fetch=spec.whole_fetch,
                         producer=producer,
                         service=definition.name,
@@ -243,13 +286,11 @@ async def open_runtime(
         factories = [*definition.workers] if mode is not Mode.API else []
         if mode is not Mode.WORKER:
             factories += definition.api_workers
-        runtime.consumers = consumers
-        runtime.workers = workers
         for make_worker in factories:
-            worker = make_worker(runtime)
+            worker = make_worker(collaborators)
             await worker.start()
             workers.append(worker)
-        yield runtime
+        yield Running(runtime, collaborators)
     finally:
         # SIGTERM: workers finish what they are doing, consumers stop and commit, then close
         # what they all used.
@@ -286,7 +327,7 @@ async def _workers_ready(workers: Sequence[BackgroundWorker]) -> None:
         raise RuntimeError(f"workers not ready: {waiting}")
 
 
-async def readiness(runtime: Runtime) -> dict[str, str | None]:
+async def readiness(runtime: Runtime[ServiceSettings]) -> dict[str, str | None]:
     """Each check's failure reason, or None when it passed."""
     schema = runtime.settings.db_schema
     checks = await asyncio.gather(
@@ -330,15 +371,18 @@ def _health_router() -> APIRouter:
 
 
 def create_service_app(
-    definition: ServiceDefinition, settings: ServiceSettings, mode: Mode = Mode.ALL
+    definition: ServiceDefinition[SettingsT, CollaboratorsT],
+    settings: SettingsT,
+    mode: Mode = Mode.ALL,
 ) -> FastAPI:
     """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors,
     and the request limits (:class:`~canopy_common.limits.RequestLimits`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(definition, settings, mode) as runtime:
-            app.state.runtime = runtime
+        async with open_runtime(definition, settings, mode) as running:
+            app.state.runtime = running.runtime
+            app.state.collaborators = running.collaborators
             log.info("service started", mode=mode.value, port=settings.port)
             yield
         log.info("service stopped")
@@ -365,8 +409,8 @@ def create_service_app(
 
 
 def run_cli(
-    definition: ServiceDefinition,
-    load_settings: Callable[[], ServiceSettings],
+    definition: ServiceDefinition[SettingsT, CollaboratorsT],
+    load_settings: Callable[[], SettingsT],
     argv: Sequence[str] | None = None,
 ) -> int:
     """``python -m canopy_<svc> [api|worker|all|migrate]``: the only place settings load."""

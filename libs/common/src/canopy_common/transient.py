@@ -48,6 +48,18 @@ _REDIS_BUSY_PREFIX = "BUSY "
 # Statuses a dependency answers while overloaded or restarting.
 _TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
+# Every exception class :func:`is_transient` can say yes to, apart from :class:`CanopyError`
+# and an explicit cause: what an HTTP app hands to its outage handler (which still asks
+# :func:`is_transient`; a constraint violation is a PostgresError too).
+DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # ConnectionError and TimeoutError (a pool acquire timing out) among them
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    redis.exceptions.RedisError,
+    KafkaError,
+    ExceptionGroup,
+)
+
 
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` means "a dependency is down, try again later" rather than a bad record.

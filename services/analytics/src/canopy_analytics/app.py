@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import FastAPI
 
 from canopy_analytics.api import analytics, people
+from canopy_analytics.bootstrap import Collaborators, bootstrap
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream import AnalyticsStream
-from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
+from canopy_common.service import Mode, ServiceDefinition, create_service_app
 
 
-def _stream(runtime: Runtime) -> AnalyticsStream:
+def _stream(service: Collaborators) -> AnalyticsStream:
     # Runs in worker and all modes; an api process consumes nothing.
+    runtime = service.runtime
     return AnalyticsStream(
-        cast(Settings, runtime.settings),
-        pool=runtime.pool,
-        redis=runtime.redis,
-        producer=runtime.producer,
+        service.settings, pool=runtime.pool, redis=runtime.redis, producer=runtime.producer
     )
 
 
@@ -26,6 +23,7 @@ DEFINITION = ServiceDefinition(
     name="analytics",
     title="Canopy Analytics",
     package="canopy_analytics",
+    bootstrap=bootstrap,
     routers=[analytics.router, people.router],
     workers=(_stream,),
 )

@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import FastAPI
 
-from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
+from canopy_common.service import Mode, ServiceDefinition, create_service_app
 from canopy_fanout.adapters.timeline_encoding import compact_timelines
 from canopy_fanout.api import feeds, markers
+from canopy_fanout.bootstrap import Collaborators, bootstrap
 from canopy_fanout.consumers import CONSUMERS
 from canopy_fanout.impressions import ImpressionBuffer
 from canopy_fanout.settings import Settings
 
 
-def _impressions(runtime: Runtime) -> ImpressionBuffer:
-    settings = cast(Settings, runtime.settings)
+def _impressions(service: Collaborators) -> ImpressionBuffer:
+    settings, producer = service.settings, service.runtime.producer
 
     async def send(key: str, value: bytes) -> None:
-        await runtime.producer.send(settings.kafka.topic_impressions, value, key=key)
+        await producer.send(settings.kafka.topic_impressions, value, key=key)
 
     return ImpressionBuffer(
         send, flush_s=settings.impressions_flush_s, batch=settings.impressions_batch
     )
 
 
+async def _compact_timelines(service: Collaborators) -> None:
+    await compact_timelines(service.runtime.redis, service.settings)
+
+
 DEFINITION = ServiceDefinition(
     name="fanout",
     title="Canopy Fan-out",
     package="canopy_fanout",
+    bootstrap=bootstrap,
     routers=(feeds.router, markers.router),
     consumers=CONSUMERS,
     api_workers=(_impressions,),
-    on_start=(compact_timelines,),
+    on_start=(_compact_timelines,),
 )
 
 

@@ -12,9 +12,7 @@ was applied is skipped then; a deadlock between two partitions cannot recur).
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import Sequence
-from typing import cast
 
 import asyncpg
 
@@ -23,9 +21,9 @@ from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.inbox import apply_once
-from canopy_common.service import ConsumerSpec, Runtime
+from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
-from canopy_fanout.api.deps import feed_store
+from canopy_fanout.bootstrap import Collaborators
 from canopy_fanout.handlers import (
     Chunk,
     Fanout,
@@ -33,27 +31,6 @@ from canopy_fanout.handlers import (
     apply_chunk,
     redo_later,
 )
-from canopy_fanout.metrics import fanout_metrics
-from canopy_fanout.settings import Settings
-
-
-def fanout_of(runtime: Runtime) -> Fanout:
-    settings = cast(Settings, runtime.settings)
-
-    async def publish_work(key: str, value: bytes, n: int) -> None:
-        # Chunk n of an item goes to the partition n after the key's own, so the chunks of
-        # one big fan-out spread evenly over the partitions (and the workers holding them).
-        topic = settings.kafka.topic_fanout_work
-        partitions = await runtime.producer.partitions_for(topic)
-        partition = partitions[(zlib.crc32(key.encode()) + n) % len(partitions)]
-        await runtime.producer.send(topic, value, key=key, partition=partition)
-
-    return Fanout(
-        feeds=feed_store(runtime),
-        settings=settings,
-        metrics=fanout_metrics(),
-        publish_work=publish_work,
-    )
 
 
 async def apply_records(
@@ -83,27 +60,24 @@ def _activity_topics(settings: ServiceSettings) -> list[str]:
     return [settings.kafka.topic_activities]
 
 
-def _activity_handler(runtime: Runtime) -> Handler:
-    fanout = fanout_of(runtime)
+def _activity_handler(service: Collaborators) -> Handler:
+    pool, fanout = service.runtime.pool, service.fanout
 
     async def handle(record: ConsumedRecord) -> None:
-        await apply_records([record], pool=runtime.pool, fanout=fanout)
+        await apply_records([record], pool=pool, fanout=fanout)
 
     return handle
 
 
-def _activity_batch_handler(runtime: Runtime) -> BatchHandler:
-    fanout = fanout_of(runtime)
+def _activity_batch_handler(service: Collaborators) -> BatchHandler:
+    pool, fanout = service.runtime.pool, service.fanout
 
     async def handle(records: Sequence[ConsumedRecord]) -> None:
         partitions: dict[tuple[str, int], list[ConsumedRecord]] = {}
         for record in records:
             partitions.setdefault((record.topic, record.partition), []).append(record)
         outcomes = await asyncio.gather(
-            *(
-                apply_records(part, pool=runtime.pool, fanout=fanout)
-                for part in partitions.values()
-            ),
+            *(apply_records(part, pool=pool, fanout=fanout) for part in partitions.values()),
             return_exceptions=True,
         )
         for outcome in outcomes:
@@ -117,8 +91,8 @@ def _work_topics(settings: ServiceSettings) -> list[str]:
     return [settings.kafka.topic_fanout_work]
 
 
-def _work_handler(runtime: Runtime) -> Handler:
-    fanout = fanout_of(runtime)
+def _work_handler(service: Collaborators) -> Handler:
+    fanout = service.fanout
 
     async def handle(record: ConsumedRecord) -> None:
         await apply_chunk(Chunk.decode(record.value), fanout=fanout)
@@ -126,8 +100,8 @@ def _work_handler(runtime: Runtime) -> Handler:
     return handle
 
 
-def _work_batch_handler(runtime: Runtime) -> BatchHandler:
-    fanout = fanout_of(runtime)
+def _work_batch_handler(service: Collaborators) -> BatchHandler:
+    fanout = service.fanout
 
     async def handle(records: Sequence[ConsumedRecord]) -> None:
         # Each push is atomic in Redis and idempotent, so the order of chunks is free.
@@ -137,7 +111,7 @@ def _work_batch_handler(runtime: Runtime) -> BatchHandler:
     return handle
 
 
-CONSUMERS = [
+CONSUMERS: list[ConsumerSpec[Collaborators]] = [
     ConsumerSpec(
         name="activities",
         topics=_activity_topics,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_common.service import Mode, ServiceDefinition, create_service_app, runtime_only
 from canopy_ingestion.adapters.relay import outbox_relay
 from canopy_ingestion.api import ROUTERS
 from canopy_ingestion.consumers import CONSUMERS
@@ -14,6 +14,8 @@ DEFINITION = ServiceDefinition(
     name="ingestion",
     title="Canopy Ingestion",
     package="canopy_ingestion",
+    # Its routes, consumer and relay need nothing beyond the clients.
+    bootstrap=runtime_only,
     consumers=CONSUMERS,
     routers=ROUTERS,
     workers=[outbox_relay],

@@ -6,6 +6,7 @@ from canopy_common.consuming import BatchHandler, Handler
 from canopy_common.inbox import activity_handler
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
+from canopy_ingestion.settings import Settings
 from canopy_ingestion.upstream import apply_one
 from canopy_ingestion.upstream_batch import upstream_batch_handler
 
@@ -14,20 +15,20 @@ def _topics(settings: ServiceSettings) -> list[str]:
     return [settings.kafka.topic_upstream]
 
 
-def _handler(runtime: Runtime) -> Handler:
+def _handler(runtime: Runtime[Settings]) -> Handler:
     # Strict AS2, applied once per upstream id in the same transaction as its outbox rows; the
     # offset is committed after that commit. Invalid or unsupported records go to the DLQ.
     return activity_handler(runtime.pool, apply_one)
 
 
-def _batch_handler(runtime: Runtime) -> BatchHandler:
+def _batch_handler(runtime: Runtime[Settings]) -> BatchHandler:
     # Every partition's records of a fetch in one transaction, a few statements in all; the
     # poison ones come back to the consumer for the DLQ. Any other failure sends the consumer
     # back to record by record.
     return upstream_batch_handler(runtime.pool)
 
 
-CONSUMERS = [
+CONSUMERS: list[ConsumerSpec[Runtime[Settings]]] = [
     ConsumerSpec(
         name="upstream",
         topics=_topics,

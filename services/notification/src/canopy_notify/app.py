@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from fastapi import FastAPI
 
-from canopy_common.service import Mode, Runtime, ServiceDefinition, create_service_app
+from canopy_common.service import Mode, ServiceDefinition, create_service_app
 from canopy_notify.api import notifications, preferences
-from canopy_notify.consumers import CONSUMERS, notifier_of
+from canopy_notify.bootstrap import Collaborators, bootstrap
+from canopy_notify.consumers import CONSUMERS
 from canopy_notify.settings import Settings
 from canopy_notify.workers import Scheduler
 
 
-def _scheduler(runtime: Runtime) -> Scheduler:
-    settings = cast(Settings, runtime.settings)
+def _scheduler(service: Collaborators) -> Scheduler:
+    settings, producer = service.settings, service.runtime.producer
 
     async def send(key: str, value: dict[str, Any]) -> None:
-        await runtime.producer.send(settings.kafka.topic_deliveries, value, key=key)
+        await producer.send(settings.kafka.topic_deliveries, value, key=key)
 
-    return Scheduler(runtime.pool, notifier=notifier_of(runtime), send=send)
+    return Scheduler(service.runtime.pool, notifier=service.notifier, send=send)
 
 
 DEFINITION = ServiceDefinition(
     name="notify",
     title="Canopy Notification",
     package="canopy_notify",
+    bootstrap=bootstrap,
     routers=(notifications.router, preferences.router),
     consumers=CONSUMERS,
     workers=(_scheduler,),

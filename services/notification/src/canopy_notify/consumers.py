@@ -8,29 +8,17 @@ live events and unread counts follow once the transaction commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from canopy_common.after_commit import AfterCommit
 from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
 from canopy_common.inbox import activity_batch_handler, activity_handler
-from canopy_common.service import ConsumerSpec, Runtime
+from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
-from canopy_notify.adapters.live import Live
-from canopy_notify.handlers import ChangedNotices, Notifier, apply_activity
+from canopy_notify.bootstrap import Collaborators
+from canopy_notify.handlers import ChangedNotices, apply_activity
 from canopy_notify.mailer import deliveries_handler
-from canopy_notify.metrics import notify_metrics
-from canopy_notify.settings import Settings
-
-
-def notifier_of(runtime: Runtime) -> Notifier:
-    settings = cast(Settings, runtime.settings)
-    return Notifier(
-        settings=settings,
-        metrics=notify_metrics(),
-        live=Live(runtime.redis, presence_ttl_s=settings.keepalive_s * 2),
-    )
 
 
 def _activity_topics(settings: ServiceSettings) -> list[str]:
@@ -41,8 +29,8 @@ def _deliveries_topics(settings: ServiceSettings) -> list[str]:
     return [settings.kafka.topic_deliveries]
 
 
-def _handlers(runtime: Runtime) -> tuple[Handler, BatchHandler]:
-    notifier = notifier_of(runtime)
+def _handlers(service: Collaborators) -> tuple[Handler, BatchHandler]:
+    pool, notifier = service.runtime.pool, service.notifier
     changed = ChangedNotices()
     after = AfterCommit()
 
@@ -58,8 +46,8 @@ def _handlers(runtime: Runtime) -> tuple[Handler, BatchHandler]:
         after.discard()
         after.defer(publish)
 
-    single = activity_handler(runtime.pool, effect, after=after)
-    batch = activity_batch_handler(runtime.pool, effect, after=after)
+    single = activity_handler(pool, effect, after=after)
+    batch = activity_batch_handler(pool, effect, after=after)
 
     async def handle(record: ConsumedRecord) -> None:
         attempt()
@@ -72,17 +60,19 @@ def _handlers(runtime: Runtime) -> tuple[Handler, BatchHandler]:
     return handle, handle_batch
 
 
-CONSUMERS = [
+CONSUMERS: list[ConsumerSpec[Collaborators]] = [
     ConsumerSpec(
         name="activities",
         topics=_activity_topics,
-        handler=lambda runtime: _handlers(runtime)[0],
-        batch_handler=lambda runtime: _handlers(runtime)[1],
+        handler=lambda service: _handlers(service)[0],
+        batch_handler=lambda service: _handlers(service)[1],
     ),
     ConsumerSpec(
         name="deliveries",
         topics=_deliveries_topics,
-        handler=deliveries_handler,
+        handler=lambda service: deliveries_handler(
+            pool=service.runtime.pool, settings=service.settings
+        ),
         group_suffix="deliveries",
     ),
 ]

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Final, Literal, cast
+from typing import Final, Literal
 
 import aiosmtplib
 import asyncpg
@@ -36,7 +36,6 @@ from prometheus_client import Counter
 
 from canopy_common.consuming import ConsumedRecord, Handler
 from canopy_common.metrics import get_or_create_counter, metric_name
-from canopy_common.service import Runtime
 from canopy_common.transient import TransientError
 from canopy_notify.domain.emails import (
     Delivery,
@@ -178,17 +177,16 @@ def _transient(what: str, answer: str, exc: Exception, context: dict[str, str]) 
     return TransientError(f"{what}: {answer}", retry_after_s=SMTP_RETRY_AFTER_S)
 
 
-def deliveries_handler(runtime: Runtime) -> Handler:
+def deliveries_handler(*, pool: asyncpg.Pool, settings: Settings) -> Handler:
     """The consumer handler of ``canopy.deliveries.v1``: decode (bad records are dead-lettered
     as :class:`~canopy_common.errors.InvalidInput`), then :func:`send_delivery`."""
-    settings = cast(Settings, runtime.settings)
     metrics = mailer_metrics()
     preferences_url = preferences_url_of(settings.public_url)
 
     async def handle(record: ConsumedRecord) -> None:
         await send_delivery(
             Delivery.decode(record.value),
-            pool=runtime.pool,
+            pool=pool,
             smtp=settings.smtp,
             metrics=metrics,
             preferences_url=preferences_url,

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from canopy_analytics import reads
 from canopy_analytics.adapters.active import ActiveSets
-from canopy_analytics.api.deps import active_sets, available, reading
+from canopy_analytics.api.deps import active_sets, reading
 from canopy_analytics.api.negotiation import CSV_RESPONSES, respond
 from canopy_analytics.domain.periods import COUNTER_OF, Interval, Metric, Period
 from canopy_analytics.domain.reports import (
@@ -60,8 +60,7 @@ async def summary(
     `wau` and `mau` are HyperLogLog estimates (about 0.81 % standard error); the rest is exact.
     CSV: one row, nested fields as dotted columns (`content.question`, `qa.answered_share`)."""
     today = datetime.now(UTC).date()
-    async with available():
-        seen = await reads.people(active, principal.tenant_id, period, today)
+    seen = await reads.people(active, principal.tenant_id, period, today)
     async with reading(request) as conn:
         body = await reads.summary(conn, principal.tenant_id, period, today, seen)
     return respond(request, body, filename=f"analytics-summary-{period}")
@@ -100,8 +99,7 @@ async def timeseries(
         async with reading(request) as conn:
             body = await reads.counted_series(conn, tenant, metric, period, interval, today)
     else:
-        async with available():
-            body = await reads.people_series(active, tenant, metric, period, interval, today)
+        body = await reads.people_series(active, tenant, metric, period, interval, today)
     return respond(request, body, filename=f"analytics-{metric}-{period}-{interval}")
 
 

@@ -1,4 +1,6 @@
-"""What the analytics routes get from the running service."""
+"""What the analytics routes get from the running service: the collaborators its bootstrap
+built. Postgres or Redis unreachable: the service's outage handler answers 503 + Retry-After
+(docs/architecture.md §9)."""
 
 from __future__ import annotations
 
@@ -8,37 +10,21 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 
 from canopy_analytics.adapters.active import ActiveSets
+from canopy_analytics.bootstrap import Collaborators
 from canopy_common.db import Connection
-from canopy_common.errors import ServiceUnavailable
-from canopy_common.service import runtime_of
-from canopy_common.transient import is_transient
-
-
-@asynccontextmanager
-async def available() -> AsyncIterator[None]:
-    """Postgres or Redis unreachable inside the block → 503 + Retry-After (§9)."""
-    try:
-        yield
-    except Exception as exc:
-        if is_transient(exc):
-            raise ServiceUnavailable("analytics storage is unavailable; retry shortly") from exc
-        raise
+from canopy_common.service import collaborators_of
 
 
 @asynccontextmanager
 async def reading(request: Request) -> AsyncIterator[Connection]:
     """A connection in a read-only snapshot, so the figures of one answer agree with each
-    other; 503 when storage is unreachable. Count HyperLogLogs outside it: a day's rebuild
-    takes a connection of its own, and holding two per request could exhaust the pool."""
-    async with (
-        available(),
-        runtime_of(request).pool.acquire() as conn,
-        conn.transaction(isolation="repeatable_read", readonly=True),
-    ):
+    other. Count HyperLogLogs outside it: a day's rebuild takes a connection of its own, and
+    holding two per request could exhaust the pool."""
+    pool = collaborators_of(request, Collaborators).runtime.pool
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         yield conn
 
 
-def active_sets(request: Request) -> ActiveSets:
-    """The HyperLogLogs of active and engaged people (cheap to build per request)."""
-    runtime = runtime_of(request)
-    return ActiveSets(runtime.redis, runtime.pool)
+async def active_sets(request: Request) -> ActiveSets:
+    """The HyperLogLogs of active and engaged people."""
+    return collaborators_of(request, Collaborators).active

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from canopy_common.auth import Principal, Role
+from canopy_common.principal import Principal, Role
 
 # Roles that see the whole tenant's analytics.
 TENANT_ANALYTICS_ROLES: tuple[Role, ...] = (Role.ANALYST, Role.TENANT_ADMIN)

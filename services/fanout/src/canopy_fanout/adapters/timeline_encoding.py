@@ -12,27 +12,23 @@ fifth of the insert rate: memory is the scarcer resource of a timeline cache.
 
 from __future__ import annotations
 
-from typing import cast
-
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from canopy_common.service import Runtime
 from canopy_fanout.settings import Settings
 
 log = structlog.get_logger(__name__)
 SETTING = "zset-max-listpack-entries"
 
 
-async def compact_timelines(runtime: Runtime) -> None:
+async def compact_timelines(redis: Redis, settings: Settings) -> None:
     """Make sure a full timeline stays a listpack: the cap, the built sentinel, and the
     entries of one push before its trim (a backfill's, the largest). Redis converts a set that
     outgrows the limit for good, even when a trim shrinks it right after."""
-    settings = cast(Settings, runtime.settings)
     if not settings.compact_timelines:
         return
-    await ensure_listpack_entries(runtime.redis, settings.feed_cap + 1 + max(settings.backfill, 1))
+    await ensure_listpack_entries(redis, settings.feed_cap + 1 + max(settings.backfill, 1))
 
 
 async def ensure_listpack_entries(redis: Redis, needed: int) -> bool:

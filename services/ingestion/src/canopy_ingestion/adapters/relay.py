@@ -366,11 +366,9 @@ class OutboxRelay(BackgroundLoop):
             conn.terminate()
 
 
-def outbox_relay(runtime: Runtime) -> OutboxRelay:
+def outbox_relay(runtime: Runtime[Settings]) -> OutboxRelay:
     """The relay of a running ingestion service: a worker of its ``ServiceDefinition``."""
     settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError(f"the outbox relay needs ingestion Settings, got {type(settings)}")
     # A producer of its own: the relay restarts it after a failed pass (the module docstring).
     producer = Producer(settings.kafka, client_id=f"{settings.kafka.client_id}-outbox")
     return OutboxRelay(runtime.pool, producer, settings, owns_producer=True)

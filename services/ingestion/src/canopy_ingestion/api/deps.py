@@ -12,21 +12,21 @@ from pydantic import BaseModel
 
 from canopy_common.auth import CurrentPrincipal, Principal
 from canopy_common.db import Connection
-from canopy_common.errors import Forbidden, ServiceUnavailable
-from canopy_common.service import Runtime, runtime_of
-from canopy_common.transient import is_transient
+from canopy_common.errors import Forbidden
+from canopy_common.service import Runtime, collaborators_of
 from canopy_ingestion.adapters.idempotency import Reply, remember, replay, request_hash
 from canopy_ingestion.adapters.people import Caller, get_caller
 from canopy_ingestion.domain.model import User
+from canopy_ingestion.settings import Settings
 
 
-async def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime[Settings]:
     # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread
     # hop on every request for what is an attribute lookup.
-    return runtime_of(request)
+    return collaborators_of(request, Runtime)
 
 
-CurrentRuntime = Annotated[Runtime, Depends(_runtime)]
+CurrentRuntime = Annotated[Runtime[Settings], Depends(_runtime)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -37,36 +37,27 @@ IdempotencyKey = Annotated[
 
 
 @asynccontextmanager
-async def transaction(runtime: Runtime) -> AsyncIterator[Connection]:
+async def transaction(runtime: Runtime[Settings]) -> AsyncIterator[Connection]:
     """A connection in a transaction that commits when the block ends without an error.
 
-    Postgres unreachable → 503 with Retry-After (docs/architecture.md §9), never a 500.
+    Postgres unreachable: the service's outage handler answers 503 with Retry-After
+    (docs/architecture.md §9), never a 500.
     """
-    try:
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            yield conn
-    except Exception as exc:
-        if is_transient(exc):
-            raise ServiceUnavailable("the database is unavailable; retry shortly") from exc
-        raise
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        yield conn
 
 
 @asynccontextmanager
-async def connection(runtime: Runtime) -> AsyncIterator[Connection]:
+async def connection(runtime: Runtime[Settings]) -> AsyncIterator[Connection]:
     """A connection outside any transaction: each statement commits on its own. For work
-    that reads, then writes with at most one statement. Postgres unreachable → 503."""
-    try:
-        async with runtime.pool.acquire() as conn:
-            yield conn
-    except Exception as exc:
-        if is_transient(exc):
-            raise ServiceUnavailable("the database is unavailable; retry shortly") from exc
-        raise
+    that reads, then writes with at most one statement."""
+    async with runtime.pool.acquire() as conn:
+        yield conn
 
 
-async def current_actor(request: Request, principal: CurrentPrincipal) -> User:
+async def current_actor(runtime: CurrentRuntime, principal: CurrentPrincipal) -> User:
     """The person making the request: a provisioned, active user of the token's tenant."""
-    async with connection(runtime_of(request)) as conn:  # one statement: no BEGIN, no COMMIT
+    async with connection(runtime) as conn:  # one statement: no BEGIN, no COMMIT
         caller = await get_caller(conn, principal.tenant_id, principal.user_id)
     return _active(caller, principal).user
 
@@ -101,7 +92,7 @@ def reply_response(reply: Reply, *, replayed: bool = False) -> Response:
 
 async def once(
     request: Request,
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     actor: User,
     key: str | None,
     body: BaseModel | None,
@@ -118,7 +109,7 @@ async def once(
 
 async def once_as(
     request: Request,
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     principal: Principal,
     key: str | None,
     body: BaseModel | None,

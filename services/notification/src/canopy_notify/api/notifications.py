@@ -9,36 +9,26 @@ import base64
 import binascii
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import orjson
 import structlog
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from canopy_common.auth import CurrentPrincipal
 from canopy_common.errors import InvalidInput
-from canopy_common.service import runtime_of
 from canopy_notify.adapters import notifications
-from canopy_notify.adapters.live import Live, key
+from canopy_notify.adapters.live import key
+from canopy_notify.api.deps import Service
 from canopy_notify.domain.model import Category
 from canopy_notify.handlers import view
 from canopy_notify.metrics import notify_metrics
-from canopy_notify.settings import Settings
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 MAX_IDS = 500
-
-
-def _settings(request: Request) -> Settings:
-    return cast(Settings, runtime_of(request).settings)
-
-
-def _live(request: Request) -> Live:
-    settings = _settings(request)
-    return Live(runtime_of(request).redis, presence_ttl_s=settings.keepalive_s * 2)
 
 
 def _cursor(row: dict[str, Any]) -> str:
@@ -64,19 +54,19 @@ class Page(BaseModel):
 
 @router.get("", summary="The caller's notifications, grouped, newest first")
 async def list_notifications(
-    request: Request,
+    service: Service,
     principal: CurrentPrincipal,
     cursor: str | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     category: Annotated[list[Category] | None, Query(description="Only these categories")] = None,
     unread_only: bool = False,
 ) -> Page:
-    settings = _settings(request)
+    settings = service.settings
     size = limit or settings.default_page_size
     if size > settings.max_page_size:
         raise InvalidInput(f"limit: at most {settings.max_page_size}", extra={"field": "limit"})
     before = _parse_cursor(cursor) if cursor else None
-    async with runtime_of(request).pool.acquire() as conn:
+    async with service.runtime.pool.acquire() as conn:
         rows = await notifications.page(
             conn,
             principal.tenant_id,
@@ -97,15 +87,15 @@ class UnreadCount(BaseModel):
 
 
 @router.get("/unread_count", summary="How many of the caller's notifications are unread")
-async def unread_count(request: Request, principal: CurrentPrincipal) -> UnreadCount:
-    pool = runtime_of(request).pool
+async def unread_count(service: Service, principal: CurrentPrincipal) -> UnreadCount:
+    pool = service.runtime.pool
 
     async def recompute() -> int:
         async with pool.acquire() as conn:
             return await notifications.unread_count(conn, principal.tenant_id, principal.user_id)
 
     return UnreadCount(
-        count=await _live(request).unread(principal.tenant_id, principal.user_id, recompute)
+        count=await service.live.unread(principal.tenant_id, principal.user_id, recompute)
     )
 
 
@@ -134,8 +124,8 @@ def _ids(values: list[str], field: str) -> list[int]:
 
 
 @router.post("/read", summary="Mark notifications read: some ids, or everything up to one")
-async def mark_read(request: Request, principal: CurrentPrincipal, body: MarkRead) -> Marked:
-    async with runtime_of(request).pool.acquire() as conn:
+async def mark_read(service: Service, principal: CurrentPrincipal, body: MarkRead) -> Marked:
+    async with service.runtime.pool.acquire() as conn:
         marked = await notifications.mark_read(
             conn,
             principal.tenant_id,
@@ -143,7 +133,7 @@ async def mark_read(request: Request, principal: CurrentPrincipal, body: MarkRea
             ids=_ids(body.ids or [], "ids"),
             up_to=_ids([body.up_to], "up_to")[0] if body.up_to is not None else None,
         )
-    await _live(request).forget_unread(principal.tenant_id, {principal.user_id})
+    await service.live.forget_unread(principal.tenant_id, {principal.user_id})
     return Marked(marked=marked)
 
 
@@ -153,16 +143,14 @@ async def mark_read(request: Request, principal: CurrentPrincipal, body: MarkRea
     response_class=EventSourceResponse,
 )
 async def stream(
-    request: Request,
+    service: Service,
     principal: CurrentPrincipal,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
     """Each event is a notification as the list shows it (``event: notification``), its id the
     change number: reconnect with ``Last-Event-ID`` to get exactly what changed meanwhile.
     Comments keep idle connections open."""
-    settings = _settings(request)
-    runtime = runtime_of(request)
-    live = _live(request)
+    settings, runtime, live = service.settings, service.runtime, service.live
     since = _ids([last_event_id], "Last-Event-ID")[0] if last_event_id else None
     tenant, user = principal.tenant_id, principal.user_id
     pubsub = runtime.redis.pubsub()

@@ -14,17 +14,17 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from canopy_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from canopy_common.db import Connection
-from canopy_common.errors import InvalidInput, NotFound, ServiceUnavailable
-from canopy_common.service import runtime_of
-from canopy_common.transient import is_transient
+from canopy_common.errors import InvalidInput, NotFound
 from canopy_notify.adapters import preferences as store
+from canopy_notify.api.deps import Service
+from canopy_notify.bootstrap import Collaborators
 from canopy_notify.domain.model import Category, Channel, Digest
 from canopy_notify.domain.pipeline import Mute
 from canopy_notify.domain.preferences import (
@@ -164,19 +164,10 @@ class MutesOut(BaseModel):
 
 
 @asynccontextmanager
-async def _transaction(request: Request) -> AsyncIterator[Connection]:
-    """A connection in a transaction; Postgres unreachable → 503 + Retry-After."""
-    try:
-        async with runtime_of(request).pool.acquire() as conn, conn.transaction():
-            yield conn
-    except Exception as exc:
-        if is_transient(exc):
-            raise ServiceUnavailable("the database is unavailable; retry shortly") from exc
-        raise
-
-
-def _service_settings(request: Request) -> Settings:
-    return cast(Settings, runtime_of(request).settings)
+async def _transaction(service: Collaborators) -> AsyncIterator[Connection]:
+    """A connection in a transaction (Postgres unreachable: 503, by the service's handler)."""
+    async with service.runtime.pool.acquire() as conn, conn.transaction():
+        yield conn
 
 
 _Value = TypeVar("_Value")
@@ -243,8 +234,8 @@ def _mute_out(mute: Mute) -> MuteOut:
     summary="The caller's notification preferences, resolved",
     response_model=PreferencesOut,
 )
-async def get_preferences(request: Request, principal: CurrentPrincipal) -> PreferencesOut:
-    async with _transaction(request) as conn:
+async def get_preferences(service: Service, principal: CurrentPrincipal) -> PreferencesOut:
+    async with _transaction(service) as conn:
         return await _preferences(conn, principal)
 
 
@@ -256,11 +247,11 @@ async def get_preferences(request: Request, principal: CurrentPrincipal) -> Pref
     response_model=PreferencesOut,
 )
 async def put_preferences(
-    request: Request, principal: CurrentPrincipal, body: PreferencesIn
+    service: Service, principal: CurrentPrincipal, body: PreferencesIn
 ) -> PreferencesOut:
     wanted = _settings_of(body.categories)
     tenant, user = principal.tenant_id, principal.user_id
-    async with _transaction(request) as conn:
+    async with _transaction(service) as conn:
         defaults = await store.tenant_defaults(conn, tenant)
         chosen = {s: enabled for s, enabled in wanted.items() if enabled is not None}
         if conflicts := locked_conflicts(defaults, chosen):
@@ -282,9 +273,9 @@ async def put_preferences(
     description="Role `tenant_admin`.",
     response_model=TenantPreferencesOut,
 )
-async def get_tenant_preferences(request: Request, admin: TenantAdmin) -> TenantPreferencesOut:
-    async with _transaction(request) as conn:
-        return await _tenant_preferences(conn, admin.tenant_id, _service_settings(request))
+async def get_tenant_preferences(service: Service, admin: TenantAdmin) -> TenantPreferencesOut:
+    async with _transaction(service) as conn:
+        return await _tenant_preferences(conn, admin.tenant_id, service.settings)
 
 
 @router.put(
@@ -296,20 +287,20 @@ async def get_tenant_preferences(request: Request, admin: TenantAdmin) -> Tenant
     response_model=TenantPreferencesOut,
 )
 async def put_tenant_preferences(
-    request: Request, admin: TenantAdmin, body: TenantPreferencesIn
+    service: Service, admin: TenantAdmin, body: TenantPreferencesIn
 ) -> TenantPreferencesOut:
     wanted = _settings_of(body.categories)
     defaults = {
         s: None if d is None else TenantDefault(d.enabled, locked=d.locked)
         for s, d in wanted.items()
     }
-    async with _transaction(request) as conn:
+    async with _transaction(service) as conn:
         await store.set_tenant_defaults(conn, admin.tenant_id, defaults)
         if "reminder_leads_s" in body.model_fields_set:
             leads = body.reminder_leads_s
             normalised = None if leads is None else sorted(set(leads), reverse=True)
             await store.set_reminder_leads(conn, admin.tenant_id, normalised)
-        return await _tenant_preferences(conn, admin.tenant_id, _service_settings(request))
+        return await _tenant_preferences(conn, admin.tenant_id, service.settings)
 
 
 # --- mutes ---------------------------------------------------------------------------------
@@ -320,9 +311,9 @@ TargetId = Annotated[
 
 
 @router.get("/v1/notification-mutes", summary="The caller's active mutes", response_model=MutesOut)
-async def get_mutes(request: Request, principal: CurrentPrincipal) -> MutesOut:
+async def get_mutes(service: Service, principal: CurrentPrincipal) -> MutesOut:
     now = datetime.now(UTC)
-    async with _transaction(request) as conn:
+    async with _transaction(service) as conn:
         mutes = await store.list_mutes(conn, principal.tenant_id, principal.user_id, now)
     return MutesOut(items=[_mute_out(m) for m in mutes])
 
@@ -335,7 +326,7 @@ async def get_mutes(request: Request, principal: CurrentPrincipal) -> MutesOut:
     response_model=MuteOut,
 )
 async def put_mute(
-    request: Request,
+    service: Service,
     principal: CurrentPrincipal,
     kind: MuteKind,
     target_id: TargetId,
@@ -346,7 +337,7 @@ async def put_mute(
     if until is not None and until <= now:
         raise InvalidInput("until: must be in the future", extra={"field": "until"})
     tenant, user = principal.tenant_id, principal.user_id
-    async with _transaction(request) as conn:
+    async with _transaction(service) as conn:
         await store.purge_expired_mutes(conn, tenant, user, now)
         existing = await store.list_mutes(conn, tenant, user, now)
         renewing = any(m.kind == kind and m.target_id == target_id for m in existing)
@@ -363,10 +354,10 @@ async def put_mute(
     response_class=Response,
 )
 async def delete_mute(
-    request: Request, principal: CurrentPrincipal, kind: MuteKind, target_id: TargetId
+    service: Service, principal: CurrentPrincipal, kind: MuteKind, target_id: TargetId
 ) -> Response:
     now = datetime.now(UTC)
-    async with _transaction(request) as conn:
+    async with _transaction(service) as conn:
         found = await store.delete_mute(
             conn, principal.tenant_id, principal.user_id, kind.value, target_id, now
         )

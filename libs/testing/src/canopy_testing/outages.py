@@ -1,0 +1,66 @@
+"""A dependency outage in one service's app, without touching the shared servers: the app's
+Redis pointed at a port nothing listens on, or its Postgres pool closed under it; and what every
+service must answer then (503 problem+json with ``Retry-After``, docs/architecture.md §9)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from canopy_common.auth import issue_token
+from canopy_common.errors import PROBLEM_JSON
+from canopy_common.service import Mode
+from canopy_common.settings import RedisSettings, ServiceSettings
+from canopy_dev.devstack.probes import free_port
+from canopy_testing.http import serve
+
+_Settings = TypeVar("_Settings", bound=ServiceSettings)
+
+
+def with_dead_redis(settings: _Settings) -> _Settings:
+    """``settings`` with Redis at a local port nothing listens on."""
+    return settings.model_copy(
+        update={"redis": RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")}
+    )
+
+
+@asynccontextmanager
+async def api_of(
+    settings: _Settings, create_app: Callable[[_Settings, Mode], FastAPI], pg_pool: asyncpg.Pool
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The service's HTTP API (no consumers or workers) on its own schema, dropped after."""
+    app = create_app(settings, Mode.API)
+    try:
+        async with serve(app) as client:
+            yield app, client
+    finally:
+        await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+
+
+async def close_postgres(app: FastAPI) -> None:
+    """Close the running app's Postgres pool: every query from now on finds no database."""
+    pool: asyncpg.Pool = app.state.runtime.pool
+    await pool.close()
+
+
+def bearer(settings: ServiceSettings, tenant: str, user: str, *roles: str) -> dict[str, str]:
+    """An Authorization header for ``user`` of ``tenant`` (roles default to ``member``)."""
+    token = issue_token(settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_dependency_outage(response: httpx.Response) -> None:
+    """A 503 problem+json (RFC 9457) with ``Retry-After``: come back, nothing is wrong with
+    the request."""
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert int(response.headers["retry-after"]) > 0
+    problem = response.json()
+    assert problem["status"] == 503
+    assert problem["type"].endswith("/dependency-unavailable")
+    assert problem["instance"] == response.request.url.path

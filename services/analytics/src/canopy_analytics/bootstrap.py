@@ -1,0 +1,26 @@
+"""The analytics service's collaborators, built once per process from its running clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from canopy_analytics.adapters.active import ActiveSets
+from canopy_analytics.settings import Settings
+from canopy_common.service import Runtime
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What the analytics service's stream and routes use."""
+
+    runtime: Runtime[Settings]
+    active: ActiveSets  # the HyperLogLogs of active and engaged people
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+
+def bootstrap(runtime: Runtime[Settings]) -> Collaborators:
+    """Build the service's collaborators from its clients (once, in the lifespan)."""
+    return Collaborators(runtime=runtime, active=ActiveSets(runtime.redis, runtime.pool))
