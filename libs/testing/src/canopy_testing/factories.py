@@ -496,7 +496,7 @@ class ActivityFactory:
                     "id": post["id"],
                     "attributedTo": post["attributedTo"]["id"],
                 },
-                "reaction": (activity.model_extra or {}).get("reaction"),
+                "reaction": activity.reaction,
             }
             return self._about_post("Undo", actor, post, undone)
         raise ValueError(f"ingestion publishes no Undo of a {kind!r} (but of a pending Join)")
