@@ -50,8 +50,7 @@ def user_id(tenant: str, refs: Refs | None) -> str | None:
 def is_join_request(activity: AS2Object) -> bool:
     """Whether ``activity`` is a request to join a group (a ``Join`` with ``status: pending``):
     it makes nobody a member; an admin's ``Add`` of the requester does."""
-    extra = activity.model_extra or {}
-    return activity_type(activity) == "Join" and extra.get("status") == JOIN_PENDING
+    return activity_type(activity) == "Join" and activity.status == JOIN_PENDING
 
 
 def is_post(obj: AS2Object | None) -> bool:
@@ -153,9 +152,10 @@ def _post_item(
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    """A change of who is in a group: ``member`` joins (or is added), or leaves (or is
-    removed); ``group`` is the group as the activity embeds it, when it does."""
+    """A change of who is in a group of ``tenant``: ``member`` joins (or is added), or leaves
+    (or is removed); ``group`` is the group as the activity embeds it, when it does."""
 
+    tenant: str
     member: str
     group_id: str
     joining: bool
@@ -181,5 +181,5 @@ def membership_of(activity: StrictActivity) -> Membership | None:
         group_id = ref_id(activity.target)
     if member is None or group_id is None:
         return None
-    role = (activity.model_extra or {}).get("role") or "member"
-    return Membership(member, group_id, kind in ("Join", "Add"), str(role), group)
+    joining = kind in ("Join", "Add")
+    return Membership(tenant, member, group_id, joining, activity.role or "member", group)

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, Final, Literal, Self, TypeAlias, overload
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 
 from canopy_common.as2_rules import (
     AS2_CONTEXT,
@@ -34,6 +34,7 @@ from canopy_common.as2_rules import (
     iter_violations,
 )
 from canopy_common.errors import InvalidInput
+from canopy_common.vocabulary.terms import CanopyTerms
 
 __all__ = [
     "AS2_CONTEXT",
@@ -142,9 +143,10 @@ def new_activity_id() -> str:
 # --- models -----------------------------------------------------------------------------------
 
 
-class AS2Object(BaseModel):
+class AS2Object(CanopyTerms):
     """Any AS2 Object, Link or Activity. The core properties are typed; every other member is
-    kept as it came (``model_extra``), because AS2 is extensible."""
+    kept as it came (``model_extra``), because AS2 is extensible, and the Canopy terms among
+    them are read through :class:`~canopy_common.vocabulary.terms.CanopyTerms`."""
 
     model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
 

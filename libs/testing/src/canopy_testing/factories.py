@@ -19,8 +19,9 @@ activity carries the whole group as its ``target``, an ``Undo`` embeds what it u
     review = f.task(f.user(kind="bot"), "Review", due=tomorrow, assignees=[bob])
     f.update_task(review, status="completed")
 
-The shapes mirror ``canopy_ingestion.domain.activities`` and its handlers (graph, groups,
-posts, reactions, people); this module may not import them, so keep the two in step.
+The Person, Group, tag and activity shapes come from the builders ingestion publishes with
+(:mod:`canopy_common.vocabulary.builders`); what ingestion's handlers add around them (which
+activity, which members) is mirrored here, as this module may not import them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ from canopy_common.events import (
     validate_activity,
 )
 from canopy_common.iris import new_object_id, parse_name, tag_iri, user_iri
+from canopy_common.vocabulary import builders
+from canopy_common.vocabulary.builders import hashtag_tag, mention_tag, person_doc
+from canopy_common.vocabulary.builders import place as place  # public here too
 
 Subject: TypeAlias = str | AS2Object  # an IRI, an object, or the activity that created it
 Doc: TypeAlias = dict[str, Any]
@@ -83,11 +87,10 @@ _KIND_OF_TYPE = {
     "Document": "document",
     "Link": "link",
 }
-# Who sees a group's items, as the `visibility` term says it (it knows no `private`).
+# Who sees a group's items, as the `visibility` term says it (it knows no `private`); a test
+# may also name a group's visibility as its items' (`group`).
 GROUP_ITEMS_VISIBILITY: Mapping[str, Visibility] = {
-    "public": Visibility.PUBLIC,
-    "internal": Visibility.INTERNAL,
-    "private": Visibility.GROUP,
+    **builders.GROUP_ITEMS_VISIBILITY,
     "group": Visibility.GROUP,
 }
 # Which post visibilities a group of each (items) visibility allows.
@@ -185,20 +188,20 @@ class ActivityFactory:
         """Any canonical activity of this tenant by ``actor`` (embedded as its Person, or
         given as a Person document); ``members`` are further members by their wire names
         (``context``, ``role``, …). Validated as ingestion validates before publishing."""
-        doc: Doc = {
-            "id": activity_id or new_activity_id(),
-            "type": type,
-            "actor": actor if isinstance(actor, dict) else self.person(actor),
-            "object": _doc(obj) if isinstance(obj, AS2Object) else obj,
-            "target": target,
-            "to": list(to) if to else None,
-            "published": published or datetime.now(UTC),
-            "tenant": self.tenant_id,
-            "visibility": Visibility(visibility).value if visibility is not None else None,
-            "source": self.source,
+        doc = builders.activity_doc(
+            type,
+            activity_id=activity_id or new_activity_id(),
+            actor=actor if isinstance(actor, dict) else self.person(actor),
+            obj=_doc(obj) if isinstance(obj, AS2Object) else obj,
+            tenant=self.tenant_id,
+            published=published or datetime.now(UTC),
+            source=members.pop("source", self.source),  # an upstream record names its own
+            target=target,
+            to=list(to) if to else None,
+            visibility=Visibility(visibility).value if visibility is not None else None,
             **members,
-        }
-        return validate_activity(_json_ready(doc))
+        )
+        return validate_activity(doc)
 
     def person(self, subject: Subject) -> Doc:
         """The embedded Person a subject stands for. A bare person IRI of this tenant makes a
@@ -207,7 +210,7 @@ class ActivityFactory:
             name = parse_name(subject)
             if name is None or name.kind != "user" or name.tenant != self.tenant_id:
                 raise ValueError(f"{subject!r} is no person IRI of tenant {self.tenant_id!r}")
-            return _person_doc(subject, handle=name.key, display_name=name.key, kind="employee")
+            return person_doc(subject, handle=name.key, display_name=name.key, kind="employee")
         found = _object_doc(subject)
         if found.get("type") != "Person":
             raise ValueError(f"{subject_id(subject)!r} is not a Person")
@@ -259,7 +262,7 @@ class ActivityFactory:
         distinct and sorted, as ingestion stores them."""
         handle = handle or f"user-{uuid.uuid4().hex[:8]}"
         user_id = user_id or f"{handle}-{uuid.uuid4().hex[:8]}"
-        person = _person_doc(
+        person = person_doc(
             user_iri(self.tenant_id, user_id),
             handle=handle,
             display_name=display_name or handle.title(),
@@ -305,7 +308,7 @@ class ActivityFactory:
         """The ``Delete`` of an erased person (GDPR): the actor is what is left of them
         (anonymised), the object a ``Tombstone`` with ``formerType: Person``."""
         person = self.person(user)
-        erased = _person_doc(
+        erased = person_doc(
             person["id"],
             handle=user_id_of_subject(person["id"]),  # erasure sets the handle to the id
             display_name=ERASED_DISPLAY_NAME,
@@ -346,14 +349,13 @@ class ActivityFactory:
         if items is None:
             raise ValueError(f"a group is public, internal or private, not {visibility!r}")
         owner = owner or self.admin
-        group = {
-            "type": "Group",
-            "id": new_object_id(),
-            "name": name,
-            "summary": description or None,
-            "visibility": items.value,
-            "attributedTo": self.person(owner)["id"],
-        }
+        group = builders.group_doc(
+            new_object_id(),
+            name=name,
+            summary=description,
+            visibility="private" if items is Visibility.GROUP else items.value,
+            owner_iri=self.person(owner)["id"],
+        )
         return self._group_activity("Create", group, owner, group)
 
     def join(
@@ -469,7 +471,7 @@ class ActivityFactory:
                 "published": activity.published,
                 "status": JOIN_PENDING,
             }
-            return self._group_activity("Undo", found, actor, _json_ready(request))
+            return self._group_activity("Undo", found, actor, builders.json_ready(request))
         if kind in _RELATION_TYPES:
             undone: Doc = {
                 "type": kind,
@@ -496,7 +498,7 @@ class ActivityFactory:
                     "id": post["id"],
                     "attributedTo": post["attributedTo"]["id"],
                 },
-                "reaction": (activity.model_extra or {}).get("reaction"),
+                "reaction": activity.reaction,
             }
             return self._about_post("Undo", actor, post, undone)
         raise ValueError(f"ingestion publishes no Undo of a {kind!r} (but of a pending Join)")
@@ -585,7 +587,7 @@ class ActivityFactory:
             obj["target"] = group_doc
         if reply_to is not None:
             obj["inReplyTo"] = reply_to
-        return self._about_post("Create", author, _json_ready(obj), obj, published=now)
+        return self._about_post("Create", author, builders.json_ready(obj), obj, published=now)
 
     def reply(
         self,
@@ -645,7 +647,7 @@ class ActivityFactory:
             _check_audience(seen, obj.get("target"), to_iris)
             obj["visibility"], obj["to"] = seen.value, to_iris or None
         obj["updated"] = updated or datetime.now(UTC)
-        obj = _json_ready(obj)
+        obj = builders.json_ready(obj)
         return self._about_post("Update", obj["attributedTo"], obj, obj)
 
     def delete(self, actor: Subject, post: Subject) -> StrictActivity:
@@ -676,7 +678,7 @@ class ActivityFactory:
         if answered.get("inReplyTo", {}).get("id") != asked["id"]:
             raise ValueError(f"{answered['id']!r} does not answer {asked['id']!r}")
         now = datetime.now(UTC)
-        asked = _json_ready({**asked, "acceptedAnswer": answered["id"], "updated": now})
+        asked = builders.json_ready({**asked, "acceptedAnswer": answered["id"], "updated": now})
         return self._about_post("Accept", question_author, asked, answered, target=asked)
 
     # --- upstream tasks and events ------------------------------------------------------------
@@ -729,7 +731,7 @@ class ActivityFactory:
         }
         if source is None:
             source = UPSTREAM_SOURCE if self.source == "http" else self.source
-        return self._scheduled_activity("Create", _json_ready(obj), source, published=now)
+        return self._scheduled_activity("Create", builders.json_ready(obj), source, published=now)
 
     def update_task(
         self,
@@ -758,7 +760,7 @@ class ActivityFactory:
         if by is not None:
             obj["attributedTo"] = self.person(by)
         obj["updated"] = updated or datetime.now(UTC)
-        return self._scheduled_activity("Update", _json_ready(obj), _source_of(task))
+        return self._scheduled_activity("Update", builders.json_ready(obj), _source_of(task))
 
     def delete_task(self, task: Subject, *, by: Subject | None = None) -> StrictActivity:
         """The ``Delete`` of an upstream task or event: a bare ``Tombstone`` (id and former
@@ -880,32 +882,14 @@ class ActivityFactory:
         tags: list[Doc] = []
         for mentioned in mentions:
             person = self.person(mentioned)
-            tags.append(
-                {"type": "Mention", "href": person["id"], "name": f"@{person['preferredUsername']}"}
-            )
+            tags.append(mention_tag(person["id"], person["preferredUsername"]))
         for tag in _distinct(tag.removeprefix("#").lower() for tag in hashtags):
-            tags.append(
-                {"type": "Hashtag", "href": tag_iri(self.tenant_id, tag), "name": f"#{tag}"}
-            )
+            tags.append(hashtag_tag(self.tenant_id, tag))
         return tags
 
     def _hashtag(self, tag: str) -> Doc:
         name = tag.removeprefix("#").lower()
         return {"type": "Hashtag", "id": tag_iri(self.tenant_id, name), "name": f"#{name}"}
-
-
-def _person_doc(iri: str, *, handle: str, display_name: str, kind: str, **profile: Any) -> Doc:
-    doc: Doc = {
-        "type": "Person",
-        "id": iri,
-        "name": display_name,
-        "preferredUsername": handle,
-        "kind": kind,
-    }
-    if profile.get("location") is not None:
-        profile["location"] = place(profile["location"])
-    doc.update({key: value for key, value in profile.items() if value is not None})
-    return doc
 
 
 def _roles(values: Iterable[str]) -> list[str] | None:
@@ -917,11 +901,6 @@ def _source_of(subject: Subject) -> str:
     """Who sent the activity a subject is (an upstream record keeps its system's name)."""
     source = subject.source if isinstance(subject, Activity) else None
     return source or UPSTREAM_SOURCE
-
-
-def place(name: str) -> Doc:
-    """A person's office as ingestion publishes it: an AS2 ``Place``."""
-    return {"type": "Place", "name": name}
 
 
 def _check_audience(visibility: Visibility, group: Doc | None, to: Sequence[str]) -> None:
@@ -965,15 +944,3 @@ def _doc(value: AS2Object) -> Doc:
 
 def _distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
-
-
-def _json_ready(value: Any) -> Any:
-    """JSON-ready, as ingestion publishes: datetimes as ISO 8601, ``None`` dropped at every
-    depth."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list | tuple):
-        return [_json_ready(item) for item in value]
-    return value

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from canopy_common.service import Runtime
 from canopy_fanout.adapters.feed_store import FeedStore
-from canopy_fanout.handlers import Fanout
 from canopy_fanout.metrics import fanout_metrics
 from canopy_fanout.read_cache import ReadCaches
 from canopy_fanout.reads import Reads
 from canopy_fanout.settings import Settings
+from canopy_fanout.write_path import Fanout
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """What the fanout service consumes, and the handler for each topic.
 
-``canopy.activities.v1``: every activity, applied once (see :mod:`canopy_fanout.handlers`).
+``canopy.activities.v1``: every activity, parsed once into a typed change and applied once
+(see :mod:`canopy_fanout.handlers`).
 A fetch's partitions are applied side by side, each in a transaction of its own, then each
 one's deferred work (audiences, backfills) after its commit: per-key order holds within a
 partition, and one slow activity no longer holds up the eleven other partitions. When any
@@ -15,6 +16,7 @@ import asyncio
 from collections.abc import Sequence
 
 import asyncpg
+import structlog
 
 from canopy_common.after_commit import AfterCommit
 from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
@@ -23,36 +25,41 @@ from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.inbox import apply_once
 from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
+from canopy_common.vocabulary.changes import change_of
 from canopy_fanout.bootstrap import Collaborators
-from canopy_fanout.handlers import (
-    Chunk,
-    Fanout,
-    apply_activity,
-    apply_chunk,
-    redo_later,
-)
+from canopy_fanout.chunks import Chunk, apply_chunk
+from canopy_fanout.handlers import apply_change, redo_change
+from canopy_fanout.write_path import Fanout
+
+log = structlog.get_logger(__name__)
 
 
 async def apply_records(
     records: Sequence[ConsumedRecord], *, pool: asyncpg.Pool, fanout: Fanout
 ) -> None:
-    """Apply one partition's records in one transaction, then their deferred work.
+    """Apply one partition's records in one transaction, then their after-commit steps.
 
     An invalid record raises (the consumer then dead-letters it on its own); redeliveries
-    change nothing in the transaction and redo only the deferred work.
+    change nothing in the transaction and run only their after-commit step again.
     """
     activities = [decode_activity(record.value, profile="strict") for record in records]
-    later = AfterCommit()
+    changes = {id(activity): change_of(activity) for activity in activities}
+    later = AfterCommit()  # in order: a partition's after-commit work keeps key order
 
     async def effect(conn: Connection, activity: StrictActivity) -> None:
-        await apply_activity(conn, activity, fanout=fanout, later=later)
+        change = changes[id(activity)]
+        if change is None:
+            log.debug("activity ignored", type=activity.type)
+        elif (work := await apply_change(conn, change, fanout=fanout)) is not None:
+            later.defer(work)
 
     async with pool.acquire() as conn:
         async with conn.transaction():
             applied = {id(a) for a in await apply_once(conn, activities, effect)}
-        for activity in activities:
-            if id(activity) not in applied:
-                await redo_later(conn, activity, fanout=fanout, later=later)
+        redelivered = [changes[id(a)] for a in activities if id(a) not in applied]
+        for change in redelivered:
+            if change is not None and (work := await redo_change(conn, change, fanout=fanout)):
+                later.defer(work)
         await later.run(conn)
 
 

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from canopy_common.errors import NotFound
 from canopy_common.events import Visibility
 from canopy_fanout.adapters import graph, items
 from canopy_fanout.domain.model import FeedKind, FeedRef, ReaderGraph
 from canopy_fanout.read_cache import KnownReader
-
-if TYPE_CHECKING:
-    from canopy_fanout.reads import Reads
+from canopy_fanout.read_path import Reads
 
 
 async def note_sight(reads: Reads, tenant: str, reader_id: str, first_sight: bool) -> None:

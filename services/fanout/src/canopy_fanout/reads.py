@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-import asyncpg
-
 from canopy_common.audience import may_see
 from canopy_common.db import Connection
 from canopy_common.errors import NotFound
@@ -27,8 +25,8 @@ from canopy_fanout.adapters.items import StoredItem
 from canopy_fanout.domain.audience import delivers
 from canopy_fanout.domain.entries import Cursor, Direction, Position, page_window
 from canopy_fanout.domain.model import FeedKind, FeedRef, Item, ReaderGraph
-from canopy_fanout.metrics import FanoutMetrics
-from canopy_fanout.read_cache import KnownReader, Parsed, ReadCaches
+from canopy_fanout.read_cache import KnownReader, Parsed
+from canopy_fanout.read_path import Reads as Reads  # re-exported: the API builds one
 from canopy_fanout.settings import Settings
 
 # Items hidden from a reader are skipped; a page looks this many times for enough visible ones.
@@ -49,17 +47,6 @@ class Page:
     positions: list[Position]
     next_cursor: Cursor | None
     prev_cursor: Cursor | None
-
-
-@dataclass(frozen=True)
-class Reads:
-    """The collaborators of the read path (one per process: ``caches`` outlive requests)."""
-
-    pool: asyncpg.Pool
-    feeds: FeedStore
-    settings: Settings
-    metrics: FanoutMetrics
-    caches: ReadCaches
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slower to make, a page makes dozens

@@ -98,8 +98,7 @@ def wants_of(activities: Iterable[StrictActivity]) -> Wants:
                 wants.locks.add((tenant, person))
             if obj.preferred_username:
                 wants.handles.add((tenant, obj.preferred_username.lower()))
-            manager = (obj.model_extra or {}).get("manager")
-            if isinstance(manager, str) and (boss := user_id_of(manager, tenant)) is not None:
+            if obj.manager is not None and (boss := user_id_of(obj.manager, tenant)) is not None:
                 wants.users.add((tenant, boss))
         elif kind in POST_TYPES and isinstance(obj, AS2Object):
             if target is not None and actor is not None:
@@ -192,23 +191,22 @@ async def _person(
 
 
 def _provision(obj: AS2Object, incoming: StrictActivity, *, user_id: str, by: str) -> ProvisionUser:
-    extra = obj.model_extra or {}
-    manager = extra.get("manager")
     return ProvisionUser(
         tenant_id=incoming.tenant,
         user_id=user_id,
         handle=required(obj.preferred_username, "object.preferredUsername"),
         display_name=required(obj.name, "object.name"),
-        kind=UserKind(extra.get("kind", UserKind.EMPLOYEE.value)),
+        kind=UserKind(str(obj.term("kind") or UserKind.EMPLOYEE.value)),
         by=by,
-        title=extra.get("title"),
-        department=extra.get("department"),
-        location=extra.get("location"),
-        skills=tuple(extra.get("skills") or ()),
-        interests=tuple(extra.get("interests") or ()),
-        manager_id=user_id_of(manager, incoming.tenant) if isinstance(manager, str) else None,
-        email=optional_text(extra.get("email"), "object.email"),
-        roles=optional_texts(extra.get("roles"), "object.roles"),
+        title=obj.title,
+        department=obj.department,
+        location=obj.location_name,
+        skills=tuple(obj.skills or ()),
+        interests=tuple(obj.interests or ()),
+        manager_id=user_id_of(obj.manager, incoming.tenant) if obj.manager else None,
+        # read as they came: a malformed address or role list is refused, not ignored
+        email=optional_text(obj.term("email"), "object.email"),
+        roles=optional_texts(obj.term("roles"), "object.roles"),
     )
 
 

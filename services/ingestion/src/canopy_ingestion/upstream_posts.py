@@ -76,7 +76,7 @@ async def apply_scheduled(
         url=ref_id(obj.url),
         start_time=obj.start_time,
         end_time=obj.end_time,
-        status=task_status((obj.model_extra or {}).get("status"), existing),
+        status=task_status(obj.term("status"), existing),
         source=incoming.source or UPSTREAM_SOURCE,
     )
     emitted_verb = "Update" if existing is not None and not existing.deleted else "Create"
@@ -129,9 +129,8 @@ async def apply_note(
     """A bot's note, article, question or announcement, into a group or the tenant: the
     handler of an HTTP post (:func:`~canopy_ingestion.handlers.posts.create_post`), over the
     unit of work."""
-    extra = obj.model_extra or {}
     kind = POST_TYPES[primary(obj.type) or "Note"]
-    if extra.get("kind") == PostKind.ANNOUNCEMENT.value:
+    if obj.kind == PostKind.ANNOUNCEMENT.value:
         kind = PostKind.ANNOUNCEMENT
     new = NewPost(
         content=required(obj.content, "object.content"),

@@ -4,8 +4,6 @@ Repositories never commit: the stream's transaction holds every change of a batc
 
 from __future__ import annotations
 
-from typing import Any
-
 from canopy_analytics.domain.facts import former_type
 from canopy_common.activities import Membership, activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
@@ -14,22 +12,9 @@ from canopy_common.events import AS2Object, StrictActivity, ref_id
 _GROUP_VISIBILITIES = {"public": "public", "internal": "internal"}  # anything else: private
 
 
-def _extra(obj: AS2Object | None, name: str) -> Any:
-    return (obj.model_extra or {}).get(name) if obj is not None else None
-
-
-def _words(value: Any) -> list[str]:
+def _words(values: list[str] | None) -> list[str]:
     """Skills and interests, lower-cased (topics and hashtags are)."""
-    if not isinstance(value, list):
-        return []
-    return sorted({str(v).strip().lower() for v in value if str(v).strip()})
-
-
-def _place(value: Any) -> str | None:
-    if isinstance(value, dict):
-        name = value.get("name")
-        return str(name) if name else None
-    return str(value) if isinstance(value, str) and value else None
+    return sorted({v.strip().lower() for v in values or () if v.strip()})
 
 
 async def project(conn: Connection, activity: StrictActivity) -> None:
@@ -59,16 +44,14 @@ async def project(conn: Connection, activity: StrictActivity) -> None:
             if (change := membership_of(activity)) is not None:
                 await _membership(conn, tenant, change)
         case "Update" if obj_type == "Relationship" and obj is not None:
-            subject = _extra(obj, "subject")
-            iri = subject.get("id") if isinstance(subject, dict) else subject
-            member = user_id(tenant, iri) if isinstance(iri, str) else None
+            member = user_id(tenant, obj.subject_id)
             await conn.execute(
                 "UPDATE memberships SET role = $4 WHERE tenant_id = $1 AND group_id = $2 "
                 "AND user_id = $3",
                 tenant,
                 ref_id(activity.target),
                 member,
-                str(_extra(obj, "role") or _extra(activity, "role") or "member"),
+                obj.role or activity.role or "member",
             )
         case "Follow" | "Block" if actor is not None and obj_type == "Person" and obj is not None:
             await _relation(conn, kind, tenant, actor, user_id(tenant, obj.id), on=True)
@@ -95,12 +78,12 @@ async def _upsert_person(conn: Connection, tenant: str, person: AS2Object) -> No
         tenant,
         uid,
         person.name,
-        _extra(person, "kind") or "employee",
-        _extra(person, "title"),
-        _extra(person, "department"),
-        _place(_extra(person, "location")),
-        _words(_extra(person, "skills")),
-        _words(_extra(person, "interests")),
+        person.kind or "employee",
+        person.title,
+        person.department,
+        person.location_name,
+        _words(person.skills),
+        _words(person.interests),
     )
 
 

@@ -219,7 +219,6 @@ def _post(
     author = user_id(tenant, obj.attributed_to) or (
         None if actor_is_author else user_id(tenant, activity.actor)
     )
-    extra = obj.model_extra or {}
     _, hashtags = tag_names(tenant, obj)
     group_id = item.group_id if item is not None else ref_id(obj.target)
     if group_id is None and not actor_is_author:
@@ -231,7 +230,7 @@ def _post(
         object_id=obj.id,
         author_id=author,
         group_id=group_id,
-        kind=extra.get("kind"),
+        kind=obj.kind,
         visibility=visibility.value if visibility is not None else None,
         published=obj.published or activity.published,
         parent_id=ref_id(obj.in_reply_to),
@@ -244,5 +243,5 @@ def former_type(obj: AS2Object) -> str:
     """The type of an object, or of what a ``Tombstone`` was (an erased Person, a deleted
     Group)."""
     kind = activity_type(obj)
-    former = (obj.model_extra or {}).get("formerType") if kind == "Tombstone" else None
-    return former if isinstance(former, str) else kind
+    former = obj.former_type if kind == "Tombstone" else None
+    return former if former is not None else kind

@@ -22,12 +22,22 @@ from typing import Any
 
 import orjson
 
-from canopy_common.events import CANOPY_CONTEXT, Visibility, new_activity_id
-from canopy_common.iris import tag_iri, user_iri
+from canopy_common.events import CANOPY_CONTEXT, new_activity_id
+from canopy_common.iris import user_iri
+from canopy_common.vocabulary.builders import (
+    GROUP_ITEMS_VISIBILITY as GROUP_ITEMS_VISIBILITY,
+)
+from canopy_common.vocabulary.builders import (
+    activity_doc,
+    group_doc,
+    hashtag_tag,
+    json_ready,
+    mention_tag,
+    person_doc,
+)
 from canopy_ingestion.domain.model import (
     SCHEDULED_KINDS,
     Group,
-    GroupVisibility,
     Post,
     TaskStatus,
     User,
@@ -51,48 +61,32 @@ def activities_from(source: str) -> Iterator[None]:
 
 
 def person(user: User) -> Doc:
-    """A person as AS2, with the profile fields discovery and notifications use (``email``
-    for mail deliveries, ``roles`` to find the tenant's moderators)."""
-    doc: Doc = {
-        "type": "Person",
-        "id": user_iri(user.tenant_id, user.id),
-        "name": user.display_name,
-        "preferredUsername": user.handle,
-        "kind": user.kind.value,
-    }
-    profile = {
-        "title": user.title,
-        "department": user.department,
-        # AS2's own `location` is a reference: a Place named after the office.
-        "location": {"type": "Place", "name": user.location} if user.location else None,
-        "skills": list(user.skills) or None,
-        "interests": list(user.interests) or None,
-        "manager": user_iri(user.tenant_id, user.manager_id) if user.manager_id else None,
-        "email": user.email,
-        "roles": list(user.roles) or None,
-    }
-    doc.update({key: value for key, value in profile.items() if value is not None})
-    return doc
-
-
-# Who sees a group's items, as the AS2 `visibility` term says it (it knows no `private`).
-GROUP_ITEMS_VISIBILITY = {
-    GroupVisibility.PUBLIC: Visibility.PUBLIC,
-    GroupVisibility.INTERNAL: Visibility.INTERNAL,
-    GroupVisibility.PRIVATE: Visibility.GROUP,
-}
+    """A person as AS2, with the profile fields discovery and notifications use."""
+    return person_doc(
+        user_iri(user.tenant_id, user.id),
+        handle=user.handle,
+        display_name=user.display_name,
+        kind=user.kind.value,
+        title=user.title,
+        department=user.department,
+        location=user.location,
+        skills=user.skills,
+        interests=user.interests,
+        manager=user_iri(user.tenant_id, user.manager_id) if user.manager_id else None,
+        email=user.email,
+        roles=user.roles,
+    )
 
 
 def group(value: Group) -> Doc:
     """A group as AS2, with its visibility (private groups' items reach members only)."""
-    return {
-        "type": "Group",
-        "id": value.id,
-        "name": value.name,
-        "summary": value.description or None,
-        "visibility": GROUP_ITEMS_VISIBILITY[value.visibility].value,
-        "attributedTo": user_iri(value.tenant_id, value.owner_id),
-    }
+    return group_doc(
+        value.id,
+        name=value.name,
+        summary=value.description,
+        visibility=value.visibility.value,
+        owner_iri=user_iri(value.tenant_id, value.owner_id),
+    )
 
 
 def post_object(
@@ -106,14 +100,8 @@ def post_object(
     """A post (or task, event, document) as the AS2 object its activities carry; a task or
     event says whether it is still ``open`` (``status``)."""
     tenant = post.tenant_id
-    tags: list[Doc] = [
-        {"type": "Mention", "href": user_iri(tenant, user.id), "name": f"@{user.handle}"}
-        for user in mentioned
-    ]
-    tags += [
-        {"type": "Hashtag", "href": tag_iri(tenant, tag), "name": f"#{tag}"}
-        for tag in post.hashtags
-    ]
+    tags = [mention_tag(user_iri(tenant, user.id), user.handle) for user in mentioned]
+    tags += [hashtag_tag(tenant, tag) for tag in post.hashtags]
     doc: Doc = {
         "type": post.as2_type,
         "id": post.id,
@@ -206,35 +194,18 @@ def activity(
     """A canonical activity by ``actor`` (see the module docstring for why it is not
     validated again)."""
     at = published or datetime.now(UTC)
-    doc: Doc = {
-        "id": activity_id or new_activity_id(),
-        "type": type_,
-        "actor": person(actor),
-        "object": obj,
-        "target": target,
-        "to": to,
-        "published": at,
-        "tenant": actor.tenant_id,
-        "visibility": visibility,
-        "source": source or _source.get(),
-        "traceparent": traceparent,
+    doc = activity_doc(
+        type_,
+        activity_id=activity_id or new_activity_id(),
+        actor=person(actor),
+        obj=obj,
+        target=target,
+        to=to,
+        published=at,
+        tenant=actor.tenant_id,
+        visibility=visibility,
+        source=source or _source.get(),
+        traceparent=traceparent,
         **extra,
-    }
-    return CanonicalActivity(json_ready(doc), at)
-
-
-def json_ready(value: Any) -> Any:
-    """JSON-ready: datetimes as ISO 8601, ``None`` members dropped at every depth."""
-    # Strings (most members) are taken as they are without a call: this runs on every
-    # member of every activity.
-    if isinstance(value, dict):
-        return {
-            key: item if type(item) is str else json_ready(item)
-            for key, item in value.items()
-            if item is not None
-        }
-    if isinstance(value, (list, tuple)):
-        return [item if type(item) is str else json_ready(item) for item in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+    )
+    return CanonicalActivity(doc, at)

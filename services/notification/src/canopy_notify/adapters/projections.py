@@ -18,16 +18,11 @@ _GROUP_VISIBILITIES = frozenset({"public", "internal", "group"})
 _ADMIN_ROLES = ("owner", "admin")
 
 
-def _extra(obj: AS2Object | None, name: str) -> Any:
-    return (obj.model_extra or {}).get(name) if obj is not None else None
-
-
 async def upsert_person(conn: Connection, tenant: str, person: AS2Object) -> None:
     """A person's Create or Update: kind, names, email and tenant roles."""
     uid = user_id(tenant, person.id)
     if uid is None:
         return
-    roles = _extra(person, "roles")
     await conn.execute(
         "INSERT INTO people (tenant_id, user_id, kind, handle, name, email, roles) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7) "
@@ -36,11 +31,11 @@ async def upsert_person(conn: Connection, tenant: str, person: AS2Object) -> Non
         "roles = EXCLUDED.roles, active = true",
         tenant,
         uid,
-        _extra(person, "kind") or "employee",
+        person.kind or "employee",
         person.preferred_username,
         person.name,
-        _extra(person, "email"),
-        [str(r) for r in roles] if isinstance(roles, list) else [],
+        person.email,
+        person.roles or [],
     )
 
 
@@ -106,9 +101,7 @@ async def change_role(conn: Connection, activity: StrictActivity) -> None:
     relationship = as_object(activity.object)
     if relationship is None:
         return
-    subject = _extra(relationship, "subject")
-    iri = subject.get("id") if isinstance(subject, dict) else subject
-    member = user_id(activity.tenant, iri) if isinstance(iri, str) else None
+    member = user_id(activity.tenant, relationship.subject_id)
     group_id = ref_id(activity.target)
     if member is not None and group_id is not None:
         await conn.execute(
@@ -117,7 +110,7 @@ async def change_role(conn: Connection, activity: StrictActivity) -> None:
             activity.tenant,
             group_id,
             member,
-            str(_extra(activity, "role") or "member"),
+            activity.role or "member",
         )
 
 

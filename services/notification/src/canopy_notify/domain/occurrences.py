@@ -45,12 +45,11 @@ def occurrence_of(activity: StrictActivity) -> Occurrence | None:
         item = item_of(activity) if kind == "Create" else post_item(activity, obj)
         if item is None or obj is None:
             return Occurrence(**base) if kind == "Flag" else None
-        extra = _extra(obj)
         parent = as_object(obj.in_reply_to)
         return Occurrence(
             **base,
             item=item,
-            kind=extra.get("kind"),
+            kind=obj.kind,
             object_id=item.object_id,
             summary=summarize(obj),
             thread_id=ref_id(obj.context),
@@ -59,7 +58,7 @@ def occurrence_of(activity: StrictActivity) -> Occurrence | None:
             group_id=item.group_id,
             assignees=frozenset(user_ids(tenant, obj.to)),
             due_at=obj.end_time,
-            done=extra.get("status") in DONE_STATUSES,
+            done=obj.status in DONE_STATUSES,
         )
     if kind == "Follow" and obj is not None and obj.type == "Person":
         return Occurrence(**base, followee=user_id(tenant, obj.id), object_id=obj.id)
@@ -87,17 +86,12 @@ def occurrence_of(activity: StrictActivity) -> Occurrence | None:
 def summarize(obj: AS2Object) -> dict[str, Any]:
     """What a notification shows of its object: id, type, kind, a name or the start of the
     content (no addressing, nothing private)."""
-    extra = _extra(obj)
     text = obj.name or obj.content or ""
     if len(text) > _SUMMARY_CHARS:
         text = text[: _SUMMARY_CHARS - 1].rstrip() + "…"
     summary: dict[str, Any] = {"id": obj.id, "type": obj.type, "name": text}
-    if extra.get("kind"):
-        summary["kind"] = extra["kind"]
+    if obj.kind:
+        summary["kind"] = obj.kind
     if obj.end_time is not None:
         summary["endTime"] = obj.end_time.isoformat()
     return summary
-
-
-def _extra(obj: AS2Object) -> dict[str, Any]:
-    return obj.model_extra or {}
