@@ -22,12 +22,11 @@ from typing import Any
 
 import orjson
 
-from canopy_common.events import CANOPY_CONTEXT, Visibility, new_activity_id
+from canopy_common.events import CANOPY_CONTEXT, new_activity_id
 from canopy_common.iris import tag_iri, user_iri
 from canopy_ingestion.domain.model import (
     SCHEDULED_KINDS,
     Group,
-    GroupVisibility,
     Post,
     TaskStatus,
     User,
@@ -75,14 +74,6 @@ def person(user: User) -> Doc:
     return doc
 
 
-# Who sees a group's items, as the AS2 `visibility` term says it (it knows no `private`).
-GROUP_ITEMS_VISIBILITY = {
-    GroupVisibility.PUBLIC: Visibility.PUBLIC,
-    GroupVisibility.INTERNAL: Visibility.INTERNAL,
-    GroupVisibility.PRIVATE: Visibility.GROUP,
-}
-
-
 def group(value: Group) -> Doc:
     """A group as AS2, with its visibility (private groups' items reach members only)."""
     return {
@@ -90,7 +81,7 @@ def group(value: Group) -> Doc:
         "id": value.id,
         "name": value.name,
         "summary": value.description or None,
-        "visibility": GROUP_ITEMS_VISIBILITY[value.visibility].value,
+        "visibility": value.visibility.as2.value,
         "attributedTo": user_iri(value.tenant_id, value.owner_id),
     }
 
