@@ -37,6 +37,7 @@ from canopy_common.db import Connection
 from canopy_common.errors import InvalidInput
 from canopy_common.events import StrictActivity, ref_ids
 from canopy_common.iris import parse_name
+from canopy_common.visibility import group_visibility_of
 from canopy_fanout.adapters import graph, items
 from canopy_fanout.adapters.feed_store import FeedStore
 from canopy_fanout.adapters.items import StoredItem
@@ -53,7 +54,6 @@ Publish = Callable[[str, bytes, int], Awaitable[Any]]
 # Work that runs after the activity's transaction commits, on a connection of its own.
 AfterCommit = Callable[[Connection], Awaitable[Any]]
 EVERYONE_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
-_GROUP_VISIBILITIES = {"public", "internal", "group"}
 
 
 @dataclass(frozen=True)
@@ -494,9 +494,7 @@ def _extra(obj: Any, name: str) -> str | None:
 
 
 def _group_visibility(obj: Any) -> str:
-    value = getattr(obj, "visibility", None)
-    text = value.value if value is not None else "group"
-    return text if text in _GROUP_VISIBILITIES else "group"
+    return group_visibility_of(getattr(obj, "visibility", None)).as2.value
 
 
 def _ids(refs: Any) -> list[str]:
