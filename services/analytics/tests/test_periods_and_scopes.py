@@ -176,3 +176,39 @@ def test_a_guest_is_known_by_token_or_by_profile() -> None:
     assert is_guest(principal(Role.MEMBER), "guest")
     assert visible_group_kinds(True) == ("public",)
     assert visible_group_kinds(False) == ("public", "internal")
+
+
+def test_a_guest_following_the_author_does_not_see_a_followers_post_so_it_is_not_found() -> None:
+    # Analytics once counted any follower; the common rule (and ingestion) exclude guests.
+    access = post_report_access(
+        principal(Role.GUEST, user="gus"),
+        author_id="ada",
+        visibility="followers",
+        in_its_group=False,
+        follows_author=True,
+        guest=True,
+    )
+    assert access is Access.HIDDEN
+
+
+def test_a_post_in_a_group_the_caller_cannot_see_is_not_found() -> None:
+    # Analytics once judged a group's post by its own visibility only; the group comes first.
+    def access(
+        group_visibility: str | None, *, guest: bool = False, member: bool = False
+    ) -> Access:
+        return post_report_access(
+            principal(Role.GUEST if guest else Role.MEMBER, user="bob"),
+            author_id="ada",
+            visibility="public",
+            in_its_group=member,
+            follows_author=False,
+            guest=guest,
+            group_id="g1",
+            group_visibility=group_visibility,
+        )
+
+    assert access("private") is Access.HIDDEN
+    assert access(None) is Access.HIDDEN  # a group analytics does not know: private
+    assert access("internal", guest=True) is Access.HIDDEN
+    assert access("internal") is Access.FORBIDDEN
+    assert access("private", member=True) is Access.FORBIDDEN

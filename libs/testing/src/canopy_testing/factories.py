@@ -44,6 +44,7 @@ from canopy_common.events import (
     validate_activity,
 )
 from canopy_common.iris import new_object_id, parse_name, tag_iri, user_iri
+from canopy_common.visibility import GroupVisibility as GroupSeen
 from canopy_common.vocabulary import builders
 from canopy_common.vocabulary.builders import hashtag_tag, mention_tag, person_doc
 from canopy_common.vocabulary.builders import place as place  # public here too
@@ -90,7 +91,7 @@ _KIND_OF_TYPE = {
 # Who sees a group's items, as the `visibility` term says it (it knows no `private`); a test
 # may also name a group's visibility as its items' (`group`).
 GROUP_ITEMS_VISIBILITY: Mapping[str, Visibility] = {
-    **builders.GROUP_ITEMS_VISIBILITY,
+    **{group.value: group.as2 for group in GroupSeen},
     "group": Visibility.GROUP,
 }
 # Which post visibilities a group of each (items) visibility allows.
@@ -353,7 +354,7 @@ class ActivityFactory:
             new_object_id(),
             name=name,
             summary=description,
-            visibility="private" if items is Visibility.GROUP else items.value,
+            visibility=GroupSeen.PRIVATE if items is Visibility.GROUP else GroupSeen(items),
             owner_iri=self.person(owner)["id"],
         )
         return self._group_activity("Create", group, owner, group)

@@ -107,6 +107,7 @@ async def readable_post(conn: Connection, principal: Principal, post_id: str) ->
     in_group = found.group_id is not None and (
         await sql.membership_role(conn, tenant, found.group_id, principal.user_id) is not None
     )
+    group = await sql.group(conn, tenant, found.group_id) if found.group_id else None
     follows_author = found.author_id is not None and await sql.follows(
         conn, tenant, principal.user_id, found.author_id
     )
@@ -117,6 +118,8 @@ async def readable_post(conn: Connection, principal: Principal, post_id: str) ->
         in_its_group=in_group,
         follows_author=follows_author,
         guest=await caller_is_guest(conn, principal),
+        group_id=found.group_id,
+        group_visibility=group.visibility if group is not None else None,
     )
     _enforce(access, "post")
     return found

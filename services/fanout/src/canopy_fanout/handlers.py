@@ -26,6 +26,7 @@ from canopy_common.activities import Membership
 from canopy_common.after_commit import Deferred
 from canopy_common.db import Connection
 from canopy_common.events import Visibility
+from canopy_common.visibility import group_visibility_of
 from canopy_common.vocabulary.changes import (
     Change,
     Edit,
@@ -56,9 +57,6 @@ from canopy_fanout.write_path import Fanout
 
 C = TypeVar("C")
 C_contra = TypeVar("C_contra", contravariant=True)
-
-# What fanout's group projection knows; anything else reads as members-only.
-_GROUP_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.INTERNAL, Visibility.GROUP})
 
 # Work that runs once the activity's transaction has committed, on the same connection: the
 # one after-commit idiom (canopy_common.after_commit); the consumer defers what handlers return.
@@ -200,8 +198,9 @@ async def add_group(conn: Connection, change: NewGroup, *, fanout: Fanout) -> Pe
 
 
 def group_visibility(visibility: Visibility | None) -> str:
-    """Who sees a group's items as fanout's projection stores it: public, internal or group."""
-    return visibility.value if visibility in _GROUP_VISIBILITIES and visibility else "group"
+    """Who sees a group's items as fanout's projection stores it: public, internal or group
+    (the one rule's reading, canopy_common.visibility: anything else is members-only)."""
+    return group_visibility_of(visibility).as2.value
 
 
 async def follow(conn: Connection, change: Follow, *, fanout: Fanout) -> Pending | None:

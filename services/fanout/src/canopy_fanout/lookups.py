@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from canopy_common.errors import NotFound
-from canopy_common.events import Visibility
+from canopy_common.visibility import sees_group
 from canopy_fanout.adapters import graph, items
 from canopy_fanout.domain.model import FeedKind, FeedRef, ReaderGraph
 from canopy_fanout.read_cache import KnownReader
@@ -59,12 +59,7 @@ async def check_access(reads: Reads, tenant: str, me: ReaderGraph, feed: FeedRef
                 if visibility is not None:
                     caches.groups.put(key, visibility)
             member = feed.owner in me.groups
-            visible = (
-                member
-                or visibility is Visibility.PUBLIC
-                or (visibility is Visibility.INTERNAL and not me.reader.guest)
-            )
-            if visibility is None or not visible:
+            if visibility is None or not sees_group(me.reader, visibility, member=member):
                 raise NotFound(f"no group {feed.owner!r}")
 
 

@@ -8,22 +8,14 @@ orjson). Member order is part of the bytes published, so it is fixed here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from canopy_common.events import Visibility
 from canopy_common.iris import tag_iri
+from canopy_common.visibility import GroupVisibility
 
 Doc: TypeAlias = dict[str, Any]
-
-# Who sees a group's items, as the AS2 `visibility` term says it (it knows no `private`),
-# by the group's own visibility.
-GROUP_ITEMS_VISIBILITY: Mapping[str, Visibility] = {
-    "public": Visibility.PUBLIC,
-    "internal": Visibility.INTERNAL,
-    "private": Visibility.GROUP,
-}
 
 
 def place(name: str) -> Doc:
@@ -71,16 +63,21 @@ def person_doc(
 
 
 def group_doc(
-    group_id: str, *, name: str, summary: str | None, visibility: str, owner_iri: str
+    group_id: str,
+    *,
+    name: str,
+    summary: str | None,
+    visibility: GroupVisibility,
+    owner_iri: str,
 ) -> Doc:
     """A group as AS2; ``visibility`` is the group's own (public, internal, private) and is
-    published as its items are seen (private: ``group``)."""
+    published as its items are seen (:attr:`GroupVisibility.as2`; private: ``group``)."""
     return {
         "type": "Group",
         "id": group_id,
         "name": name,
         "summary": summary or None,
-        "visibility": GROUP_ITEMS_VISIBILITY[visibility].value,
+        "visibility": visibility.as2.value,
         "attributedTo": owner_iri,
     }
 

@@ -8,8 +8,7 @@ from canopy_analytics.domain.facts import former_type
 from canopy_common.activities import Membership, activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
-
-_GROUP_VISIBILITIES = {"public": "public", "internal": "internal"}  # anything else: private
+from canopy_common.visibility import group_visibility_of
 
 
 def _words(values: list[str] | None) -> list[str]:
@@ -110,7 +109,6 @@ async def _erase_person(conn: Connection, tenant: str, uid: str) -> None:
 async def _upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
     if group.id is None:
         return
-    visibility = group.visibility.value if group.visibility is not None else "private"
     await conn.execute(
         "INSERT INTO groups (tenant_id, group_id, name, visibility) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (tenant_id, group_id) DO UPDATE SET "
@@ -118,7 +116,7 @@ async def _upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None
         tenant,
         group.id,
         group.name,
-        _GROUP_VISIBILITIES.get(visibility, "private"),
+        group_visibility_of(group.visibility).value,  # Canopy's spelling: "private"
     )
 
 

@@ -31,11 +31,11 @@ from canopy_common.activities import (
     user_id,
 )
 from canopy_common.audience import Item
-from canopy_common.events import AS2Object, StrictActivity, Visibility, ref_id
+from canopy_common.events import AS2Object, StrictActivity, ref_id
+from canopy_common.visibility import Content, seen_by_every_employee
 
 # Upstream objects: content, but nobody "posted" them in the engagement sense.
 SCHEDULED_KINDS: Final = frozenset({"task", "event"})
-OPEN: Final = frozenset({Visibility.PUBLIC, Visibility.INTERNAL})
 
 
 class Action(StrEnum):
@@ -225,7 +225,6 @@ def _post(
         group_id = ref_id(activity.target)
     visibility = obj.visibility or activity.visibility
     group = as_object(obj.target) or (None if actor_is_author else as_object(activity.target))
-    group_open = group_id is None or (group is not None and group.visibility in OPEN)
     return Post(
         object_id=obj.id,
         author_id=author,
@@ -235,7 +234,14 @@ def _post(
         published=obj.published or activity.published,
         parent_id=ref_id(obj.in_reply_to),
         tags=tuple(sorted(set(hashtags))),
-        open=visibility in OPEN and group_open,
+        open=seen_by_every_employee(
+            Content(
+                author_id=author,
+                visibility=visibility,
+                group_id=group_id,
+                group_visibility=group.visibility if group is not None else None,
+            )
+        ),
     )
 
 

@@ -14,6 +14,14 @@ from __future__ import annotations
 from enum import Enum
 
 from canopy_common.principal import Principal, Role
+from canopy_common.visibility import (
+    Content,
+    Reader,
+    Ties,
+    group_visibilities_seen,
+    may_see,
+    sees_group,
+)
 
 # Roles that see the whole tenant's analytics.
 TENANT_ANALYTICS_ROLES: tuple[Role, ...] = (Role.ANALYST, Role.TENANT_ADMIN)
@@ -41,9 +49,9 @@ def is_guest(principal: Principal, profile_kind: str | None) -> bool:
 
 
 def visible_group_kinds(guest: bool) -> tuple[str, ...]:
-    """Group visibilities a non-member may see: guests only public groups, employees public
-    and internal ones; private groups only their members."""
-    return ("public",) if guest else ("public", "internal")
+    """Group visibilities a non-member may see, as the groups table spells them: guests only
+    public groups, employees public and internal ones; private groups only their members."""
+    return tuple(kind.value for kind in group_visibilities_seen(guest=guest))
 
 
 def group_report_access(
@@ -53,7 +61,7 @@ def group_report_access(
     ``role`` in it or None)?"""
     if sees_tenant(principal) or role in GROUP_ANALYTICS_ROLES:
         return Access.ALLOWED
-    if role is not None or visibility in visible_group_kinds(guest):
+    if sees_group(Reader(id=principal.user_id, guest=guest), visibility, member=role is not None):
         return Access.FORBIDDEN
     return Access.HIDDEN
 
@@ -66,20 +74,25 @@ def post_report_access(
     in_its_group: bool,
     follows_author: bool,
     guest: bool,
+    group_id: str | None = None,
+    group_visibility: str | None = None,
 ) -> Access:
     """May the caller read the report of a post? Its author and the tenant's analysts may;
-    anyone else who can see the post is refused (403), anyone who cannot sees a 404."""
+    anyone else who can see the post (the common rule, with what analytics knows: no
+    addressees, mentions or blocks) is refused (403), anyone who cannot sees a 404.
+    ``group_id`` and ``group_visibility`` are the post's group and its visibility (unknown:
+    private)."""
     if sees_tenant(principal) or (author_id is not None and author_id == principal.user_id):
         return Access.ALLOWED
-    match visibility:
-        case "public":
-            visible = True
-        case "internal":
-            visible = not guest
-        case "group":
-            visible = in_its_group
-        case "followers":
-            visible = follows_author
-        case _:  # direct (addressees unknown here) or unknown
-            visible = False
+    post = Content(
+        author_id=author_id,
+        visibility=visibility,
+        group_id=group_id,
+        group_visibility=group_visibility,
+    )
+    ties = Ties(
+        follows=frozenset({author_id}) if follows_author and author_id else frozenset(),
+        member=in_its_group,
+    )
+    visible = may_see(Reader(id=principal.user_id, guest=guest), post, ties)
     return Access.FORBIDDEN if visible else Access.HIDDEN

@@ -11,6 +11,7 @@ from typing import Literal
 
 from canopy_common.db import Connection
 from canopy_common.events import Visibility
+from canopy_common.visibility import group_visibility_of
 from canopy_fanout.domain.model import Item, Reader, ReaderGraph, Ties
 
 Relation = Literal["blocks", "mutes"]
@@ -69,7 +70,8 @@ async def group_visibility(conn: Connection, tenant: str, group_id: str) -> Visi
     found = await conn.fetchval(
         "SELECT visibility FROM groups WHERE tenant_id = $1 AND group_id = $2", tenant, group_id
     )
-    return Visibility(found) if found else None
+    # A stored text the rule does not know reads as private (fail closed).
+    return group_visibility_of(found).as2 if found else None
 
 
 async def is_member(conn: Connection, tenant: str, group_id: str, user_id: str) -> bool:

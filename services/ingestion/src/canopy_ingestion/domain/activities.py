@@ -25,9 +25,6 @@ import orjson
 from canopy_common.events import CANOPY_CONTEXT, new_activity_id
 from canopy_common.iris import user_iri
 from canopy_common.vocabulary.builders import (
-    GROUP_ITEMS_VISIBILITY as GROUP_ITEMS_VISIBILITY,
-)
-from canopy_common.vocabulary.builders import (
     activity_doc,
     group_doc,
     hashtag_tag,
@@ -84,7 +81,7 @@ def group(value: Group) -> Doc:
         value.id,
         name=value.name,
         summary=value.description,
-        visibility=value.visibility.value,
+        visibility=value.visibility,
         owner_iri=user_iri(value.tenant_id, value.owner_id),
     )
 

@@ -7,18 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from canopy_common.events import Visibility
+from canopy_common.visibility import GroupVisibility as GroupVisibility
 
 
 class UserKind(StrEnum):
     EMPLOYEE = "employee"
     GUEST = "guest"  # an external partner: sees public items and groups they belong to
     BOT = "bot"  # a system actor a tenant provisions for an upstream system
-
-
-class GroupVisibility(StrEnum):
-    PUBLIC = "public"  # everyone in the tenant, guests too
-    INTERNAL = "internal"  # employees
-    PRIVATE = "private"  # members only
 
 
 class JoinPolicy(StrEnum):

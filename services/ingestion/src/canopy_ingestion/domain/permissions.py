@@ -26,6 +26,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from canopy_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canopy_common.visibility import Reader, sees_group
 from canopy_ingestion.domain.model import Group, GroupVisibility, JoinPolicy, MemberRole, User
 
 ADMIN_ROLES = frozenset({MemberRole.OWNER, MemberRole.ADMIN})
@@ -65,14 +66,19 @@ def can_see_group(
     user: User, group: Group, role: MemberRole | None, *, invited: bool = False
 ) -> bool:
     """Whether ``user`` (whose role in ``group`` is ``role``, None if not a member; invited
-    to it or not) sees it."""
-    if group.tenant_id != user.tenant_id or not user.active:
-        return False
-    if role is not None or invited:
-        return True
-    if group.visibility is GroupVisibility.PUBLIC:
-        return True
-    return group.visibility is GroupVisibility.INTERNAL and not user.is_guest
+    to it or not) sees it: the common rule, :func:`canopy_common.visibility.sees_group`."""
+    return sees_group(
+        reader_of(user),
+        group.visibility,
+        member=role is not None,
+        invited=invited,
+        tenant_id=group.tenant_id,
+    )
+
+
+def reader_of(user: User) -> Reader:
+    """``user`` as the visibility rule knows a reader."""
+    return Reader(id=user.id, guest=user.is_guest, active=user.active, tenant_id=user.tenant_id)
 
 
 def can_post_in_group(user: User, group: Group, role: MemberRole | None) -> bool:

@@ -1,16 +1,8 @@
 """Who sees a post, and which audiences a new post may have. Pure rules.
 
-A post in a group is seen only by those who see the group (a private group's items never
-leave it); within that, its visibility decides:
-
-- ``public``: everyone in the tenant, guests too;
-- ``internal``: employees (and the tenant's bots), never guests;
-- ``group``: members of its group;
-- ``followers``: the author's followers (guests excluded) and the people it mentions;
-- ``direct``: its addressees and the people it mentions.
-
-The author always sees their own post. Guests (external partners) therefore see public items,
-the items of groups they belong to, and what is addressed to them.
+Who sees a post is the common visibility rule (:mod:`canopy_common.visibility`), applied here
+to the write model's post, group and the viewer's role. Guests (external partners) therefore
+see public items, the items of groups they belong to, and what is addressed to them.
 """
 
 from __future__ import annotations
@@ -19,8 +11,9 @@ from dataclasses import dataclass
 
 from canopy_common.errors import InvalidInput
 from canopy_common.events import Visibility
+from canopy_common.visibility import Content, Ties, may_see
 from canopy_ingestion.domain.model import Group, GroupVisibility, MemberRole, Post, User
-from canopy_ingestion.domain.permissions import can_see_group
+from canopy_ingestion.domain.permissions import reader_of
 from canopy_ingestion.domain.policy import MAX_ADDRESSEES
 
 # The widest visibility a post may have in a group of each kind: never wider than the group.
@@ -43,25 +36,23 @@ def can_see_post(
     follows_author: bool,
 ) -> bool:
     """Whether ``viewer`` sees ``post``; ``group`` is the post's group, ``role`` the viewer's
-    role in it (None: not a member), ``follows_author`` whether the viewer follows the author."""
-    if post.tenant_id != viewer.tenant_id or post.deleted or not viewer.active:
-        return False
-    if viewer.id == post.author_id:
-        return True
-    if post.group_id is not None and (group is None or not can_see_group(viewer, group, role)):
-        return False
-    match post.visibility:
-        case Visibility.PUBLIC:
-            return True
-        case Visibility.INTERNAL:
-            return not viewer.is_guest
-        case Visibility.GROUP:
-            return role is not None
-        case Visibility.FOLLOWERS:
-            return (follows_author and not viewer.is_guest) or viewer.id in post.mentions
-        case Visibility.DIRECT:
-            return viewer.id in post.to_ids or viewer.id in post.mentions
-    return False
+    role in it (None: not a member), ``follows_author`` whether the viewer follows the author.
+    The common rule, :func:`canopy_common.visibility.may_see`: a post whose group is missing
+    counts as in a private group."""
+    known = group if group is not None and group.tenant_id == post.tenant_id else None
+    content = Content(
+        tenant_id=post.tenant_id,
+        author_id=post.author_id,
+        visibility=post.visibility,
+        group_id=post.group_id,
+        group_visibility=known.visibility if known is not None else None,
+        addressees=post.to_ids,
+        mentions=post.mentions,
+        deleted=post.deleted,
+    )
+    follows = frozenset({post.author_id}) if follows_author else frozenset[str]()
+    ties = Ties(follows=follows, member=known is not None and role is not None)
+    return may_see(reader_of(viewer), content, ties)
 
 
 def reaches_guests(

@@ -36,7 +36,6 @@ from canopy_common.iris import new_object_id, user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.adapters import groups, join_requests, outbox
 from canopy_ingestion.domain.activities import (
-    GROUP_ITEMS_VISIBILITY,
     CanonicalActivity,
     activity,
     group,
@@ -68,7 +67,7 @@ DESCRIPTION_MAX_LENGTH = 2000
 
 def activity_visibility(value: Group) -> Visibility:
     """Who sees the group's activities: as the group itself, members only for private ones."""
-    return GROUP_ITEMS_VISIBILITY[value.visibility]
+    return value.visibility.as2
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from canopy_common.activities import Membership, as_object, user_id
 from canopy_common.audience import Item, Reader, Ties
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
+from canopy_common.visibility import group_visibility_of
 
-_GROUP_VISIBILITIES = frozenset({"public", "internal", "group"})
 _ADMIN_ROLES = ("owner", "admin")
 
 
@@ -63,7 +63,6 @@ async def erase_person(conn: Connection, tenant: str, uid: str) -> None:
 async def upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
     if not group.id:
         return
-    visibility = group.visibility.value if group.visibility is not None else "group"
     await conn.execute(
         "INSERT INTO groups (tenant_id, group_id, name, visibility) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (tenant_id, group_id) DO UPDATE SET "
@@ -71,7 +70,7 @@ async def upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
         tenant,
         group.id,
         group.name,
-        visibility if visibility in _GROUP_VISIBILITIES else "group",
+        group_visibility_of(group.visibility).as2.value,  # AS2's spelling: private is "group"
     )
 
 
