@@ -6,17 +6,14 @@ from typing import Any
 
 import pytest
 from ingestion_harness import Api
+from join_requests_harness import activities, member_role
 
-from canopy_common.events import AS2Object, StrictActivity, decode_activity, ref_id, ref_ids
+from canopy_common.events import AS2Object, StrictActivity, ref_id, ref_ids
 from canopy_common.iris import user_iri
 
 pytestmark = pytest.mark.integration
 
 G1 = "urn:uuid:0190f3c2-7b1e-7c3a-9f3e-5d2a8b1c4e6f"  # group ids are IRIs Canopy mints
-
-
-async def activities(api: Api, tenant: str) -> list[StrictActivity]:
-    return [decode_activity(row["payload"]) for row in await api.outbox(tenant)]
 
 
 def obj(activity: StrictActivity) -> AS2Object:
@@ -26,16 +23,6 @@ def obj(activity: StrictActivity) -> AS2Object:
 
 def extra(value: AS2Object) -> dict[str, Any]:
     return value.model_extra or {}
-
-
-async def member_role(api: Api, tenant: str, group: str, user: str) -> str | None:
-    role: str | None = await api.pool.fetchval(
-        "SELECT role FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
-        tenant,
-        group,
-        user,
-    )
-    return role
 
 
 async def put_member(
@@ -52,6 +39,18 @@ async def delete_member(api: Api, tenant: str, caller: str, group: str, user: st
     return await api.client.delete(
         f"/v1/groups/{group}/members/{user}", headers=api.headers(tenant, caller)
     )
+
+
+async def seed_g1(
+    api: Api, tenant: str, *others: str, visibility: str = "public", **members: str
+) -> None:
+    """Group G1 owned by employee ada; ``members`` (by role) and ``others`` (not members) are
+    employees too."""
+    for user in ("ada", *others, *members):
+        await api.seed_user(tenant, user)
+    await api.seed_group(tenant, G1, owner="ada", visibility=visibility)
+    for user, role in members.items():
+        await api.seed_member(tenant, G1, user, role=role)
 
 
 # --- creating -------------------------------------------------------------------------------
@@ -160,9 +159,7 @@ async def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_
 
 
 async def test_a_person_joins_a_public_group_once(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada")
+    await seed_g1(api, tenant, "bob")
 
     joined = await put_member(api, tenant, "bob", G1, "bob")
     again = await put_member(api, tenant, "bob", G1, "bob")
@@ -183,10 +180,8 @@ async def test_a_person_joins_a_public_group_once(api: Api, tenant: str) -> None
 async def test_employees_join_internal_groups_but_guests_cannot_see_them(
     api: Api, tenant: str
 ) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
+    await seed_g1(api, tenant, "bob", visibility="internal")
     await api.seed_user(tenant, "gus", kind="guest")
-    await api.seed_group(tenant, G1, owner="ada", visibility="internal")
 
     employee = await put_member(api, tenant, "bob", G1, "bob")
     guest = await put_member(api, tenant, "gus", G1, "gus")
@@ -195,9 +190,8 @@ async def test_employees_join_internal_groups_but_guests_cannot_see_them(
 
 
 async def test_guests_join_public_groups(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
+    await seed_g1(api, tenant)
     await api.seed_user(tenant, "gus", kind="guest")
-    await api.seed_group(tenant, G1, owner="ada")
 
     response = await put_member(api, tenant, "gus", G1, "gus")
 
@@ -207,9 +201,7 @@ async def test_guests_join_public_groups(api: Api, tenant: str) -> None:
 async def test_a_private_group_cannot_be_joined_and_is_not_even_found(
     api: Api, tenant: str
 ) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada", visibility="private")
+    await seed_g1(api, tenant, "bob", visibility="private")
 
     response = await put_member(api, tenant, "bob", G1, "bob")
 
@@ -218,9 +210,7 @@ async def test_a_private_group_cannot_be_joined_and_is_not_even_found(
 
 
 async def test_nobody_joins_as_an_admin(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada")
+    await seed_g1(api, tenant, "bob")
 
     response = await put_member(api, tenant, "bob", G1, "bob", role="admin")
 
@@ -228,11 +218,8 @@ async def test_nobody_joins_as_an_admin(api: Api, tenant: str) -> None:
 
 
 async def test_a_group_admin_adds_someone_to_a_private_group(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
+    await seed_g1(api, tenant, visibility="private", bob="admin")
     await api.seed_user(tenant, "gus", kind="guest")
-    await api.seed_group(tenant, G1, owner="ada", visibility="private")
-    await api.seed_member(tenant, G1, "bob", role="admin")
 
     added = await put_member(api, tenant, "bob", G1, "gus")
 
@@ -248,11 +235,7 @@ async def test_a_group_admin_adds_someone_to_a_private_group(api: Api, tenant: s
 
 
 async def test_a_plain_member_cannot_add_anyone(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_user(tenant, "cy")
-    await api.seed_group(tenant, G1, owner="ada", visibility="private")
-    await api.seed_member(tenant, G1, "bob")
+    await seed_g1(api, tenant, "cy", visibility="private", bob="member")
 
     response = await put_member(api, tenant, "bob", G1, "cy")
 
@@ -288,10 +271,7 @@ async def test_another_tenants_group_is_not_found(api: Api, tenant: str) -> None
 
 
 async def test_an_owner_changes_a_members_role_with_an_update(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada")
-    await api.seed_member(tenant, G1, "bob")
+    await seed_g1(api, tenant, bob="member")
 
     response = await put_member(api, tenant, "ada", G1, "bob", role="owner")
 
@@ -309,12 +289,7 @@ async def test_an_owner_changes_a_members_role_with_an_update(api: Api, tenant: 
 
 
 async def test_admins_cannot_make_owners(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_user(tenant, "cy")
-    await api.seed_group(tenant, G1, owner="ada")
-    await api.seed_member(tenant, G1, "bob", role="admin")
-    await api.seed_member(tenant, G1, "cy")
+    await seed_g1(api, tenant, bob="admin", cy="member")
 
     response = await put_member(api, tenant, "bob", G1, "cy", role="owner")
 
@@ -322,8 +297,7 @@ async def test_admins_cannot_make_owners(api: Api, tenant: str) -> None:
 
 
 async def test_the_last_owner_cannot_step_down(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_group(tenant, G1, owner="ada")
+    await seed_g1(api, tenant)
 
     response = await put_member(api, tenant, "ada", G1, "ada", role="member")
 
@@ -335,10 +309,7 @@ async def test_the_last_owner_cannot_step_down(api: Api, tenant: str) -> None:
 
 
 async def test_a_member_leaves_with_a_leave(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada", visibility="private")
-    await api.seed_member(tenant, G1, "bob")
+    await seed_g1(api, tenant, visibility="private", bob="member")
 
     left = await delete_member(api, tenant, "bob", G1, "bob")
     again = await delete_member(api, tenant, "bob", G1, "bob")
@@ -350,10 +321,7 @@ async def test_a_member_leaves_with_a_leave(api: Api, tenant: str) -> None:
 
 
 async def test_the_last_owner_cannot_leave_until_there_is_another(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada")
-    await api.seed_member(tenant, G1, "bob", role="owner")
+    await seed_g1(api, tenant, bob="owner")
 
     await delete_member(api, tenant, "bob", G1, "bob")
     refused = await delete_member(api, tenant, "ada", G1, "ada")
@@ -363,10 +331,7 @@ async def test_the_last_owner_cannot_leave_until_there_is_another(api: Api, tena
 
 
 async def test_an_admin_removes_a_member_with_a_remove(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada")
-    await api.seed_member(tenant, G1, "bob")
+    await seed_g1(api, tenant, bob="member")
 
     response = await delete_member(api, tenant, "ada", G1, "bob")
 
@@ -379,12 +344,7 @@ async def test_an_admin_removes_a_member_with_a_remove(api: Api, tenant: str) ->
 
 
 async def test_a_member_cannot_remove_someone_else(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_user(tenant, "cy")
-    await api.seed_group(tenant, G1, owner="ada")
-    await api.seed_member(tenant, G1, "bob")
-    await api.seed_member(tenant, G1, "cy")
+    await seed_g1(api, tenant, bob="member", cy="member")
 
     response = await delete_member(api, tenant, "bob", G1, "cy")
 
@@ -393,9 +353,7 @@ async def test_a_member_cannot_remove_someone_else(api: Api, tenant: str) -> Non
 
 
 async def test_removing_someone_who_is_not_a_member_is_not_found(api: Api, tenant: str) -> None:
-    await api.seed_user(tenant, "ada")
-    await api.seed_user(tenant, "bob")
-    await api.seed_group(tenant, G1, owner="ada")
+    await seed_g1(api, tenant, "bob")
 
     response = await delete_member(api, tenant, "ada", G1, "bob")
 

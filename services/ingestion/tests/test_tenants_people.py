@@ -6,17 +6,14 @@ from typing import Any
 
 import pytest
 from ingestion_harness import Api
+from join_requests_harness import activities
 
-from canopy_common.events import AS2Object, StrictActivity, decode_activity, ref_id
+from canopy_common.events import AS2Object, StrictActivity, ref_id
 from canopy_common.iris import user_iri
 
 pytestmark = pytest.mark.integration
 
 PROBLEM = "application/problem+json"
-
-
-async def activities(api: Api, tenant: str) -> list[StrictActivity]:
-    return [decode_activity(row["payload"]) for row in await api.outbox(tenant)]
 
 
 def obj(activity: StrictActivity) -> AS2Object:

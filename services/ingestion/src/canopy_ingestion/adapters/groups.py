@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import asyncpg
 
 from canopy_common.db import Connection
+from canopy_ingestion.adapters.keyed_fetch import fetch_by_keys
 from canopy_ingestion.domain.model import (
     Group,
     GroupInvite,
@@ -27,14 +28,11 @@ async def groups_by_key(
     conn: Connection, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], Group]:
     """The groups that exist among ``(tenant id, group id)`` keys, of any tenants (one query)."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
+    rows = await fetch_by_keys(
+        conn,
         "SELECT g.* FROM groups g JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id) "
         "  ON g.tenant_id = k.tenant_id AND g.id = k.id",
-        [t for t, _ in wanted],
-        [i for _, i in wanted],
+        keys,
     )
     return {(row["tenant_id"], row["id"]): group_from_row(row) for row in rows}
 
@@ -43,16 +41,12 @@ async def roles_by_key(
     conn: Connection, keys: Iterable[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], MemberRole]:
     """Members' roles by ``(tenant id, group id, user id)`` (non-members left out; one query)."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
+    rows = await fetch_by_keys(
+        conn,
         "SELECT m.tenant_id, m.group_id, m.user_id, m.role FROM memberships m "
         "JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (tenant_id, group_id, user_id) "
         "  ON m.tenant_id = k.tenant_id AND m.group_id = k.group_id AND m.user_id = k.user_id",
-        [key[0] for key in wanted],
-        [key[1] for key in wanted],
-        [key[2] for key in wanted],
+        keys,
     )
     return {
         (row["tenant_id"], row["group_id"], row["user_id"]): MemberRole(row["role"]) for row in rows

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from canopy_common.db import Connection
+from canopy_ingestion.adapters.keyed_fetch import fetch_by_keys
 from canopy_ingestion.domain.model import Tenant, User, UserKind
 
 
@@ -84,14 +85,11 @@ async def users_by_key(
     conn: Connection, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], User]:
     """The people that exist among ``(tenant id, user id)`` keys, of any tenants (one query)."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
+    rows = await fetch_by_keys(
+        conn,
         "SELECT u.* FROM users u JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id) "
         "  ON u.tenant_id = k.tenant_id AND u.id = k.id",
-        [t for t, _ in wanted],
-        [i for _, i in wanted],
+        keys,
     )
     return {(row["tenant_id"], row["id"]): user_from_row(row) for row in rows}
 
@@ -109,15 +107,12 @@ async def active_users_by_handle_key(
     conn: Connection, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], User]:
     """Active people by ``(tenant id, lower-case handle)``, of any tenants (one query)."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
+    rows = await fetch_by_keys(
+        conn,
         "SELECT u.* FROM users u JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, handle) "
         "  ON u.tenant_id = k.tenant_id AND lower(u.handle) = k.handle "
         "WHERE u.active",
-        [t for t, _ in wanted],
-        [h for _, h in wanted],
+        keys,
     )
     return {(row["tenant_id"], row["handle"].lower()): user_from_row(row) for row in rows}
 

@@ -16,6 +16,7 @@ import asyncpg
 
 from canopy_common.db import Connection
 from canopy_common.events import Visibility
+from canopy_ingestion.adapters.groups import group_from_row
 from canopy_ingestion.adapters.outbox import Statement
 from canopy_ingestion.domain.model import (
     Group,
@@ -132,15 +133,7 @@ async def group_with_role(
     )
     if row is None:
         return None
-    group = Group(
-        tenant_id=row["tenant_id"],
-        id=row["id"],
-        name=row["name"],
-        visibility=GroupVisibility(row["visibility"]),
-        owner_id=row["owner_id"],
-        description=row["description"],
-    )
-    return group, MemberRole(row["role"]) if row["role"] else None
+    return group_from_row(row), MemberRole(row["role"]) if row["role"] else None
 
 
 async def has_guest_members(conn: Connection, tenant_id: str, group_id: str) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from canopy_common.db import Connection
+from canopy_ingestion.adapters.keyed_fetch import fetch_by_keys
 from canopy_ingestion.adapters.posts import post_from_row
 from canopy_ingestion.domain.model import Post
 
@@ -45,10 +46,7 @@ ON CONFLICT (tenant_id, id) DO UPDATE SET
 async def load_objects(conn: Connection, keys: Iterable[ObjectKey]) -> dict[ObjectKey, Post]:
     """The objects that exist among ``keys``, deleted or not (an upstream Update may revive
     what a Delete removed), locked until the transaction ends."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    rows = await conn.fetch(_LOAD, [t for t, _ in wanted], [i for _, i in wanted])
+    rows = await fetch_by_keys(conn, _LOAD, keys)
     return {(row["tenant_id"], row["id"]): post_from_row(row) for row in rows}
 
 

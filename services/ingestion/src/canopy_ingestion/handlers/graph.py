@@ -64,9 +64,9 @@ async def handle_follow(user_id: str, *, conn: Connection, actor: User) -> Relat
 async def handle_unfollow(user_id: str, *, conn: Connection, actor: User) -> None:
     """Stop following a person; 404 when the actor does not follow them."""
     followee = await _known_person(conn, actor, user_id)
-    removed = await graph.remove_relation(conn, FOLLOW, actor.tenant_id, actor.id, followee.id)
-    if removed is None:
-        raise NotFound("you do not follow this person")
+    removed = await _remove(
+        conn, FOLLOW, actor, followee.id, missing="you do not follow this person"
+    )
     await outbox.append(conn, _undo_follow(actor, followee, removed))
 
 
@@ -90,9 +90,9 @@ async def handle_block(user_id: str, *, conn: Connection, actor: User) -> Relati
 
 async def handle_unblock(user_id: str, *, conn: Connection, actor: User) -> None:
     blocked = await _known_person(conn, actor, user_id)
-    removed = await graph.remove_relation(conn, BLOCK, actor.tenant_id, actor.id, blocked.id)
-    if removed is None:
-        raise NotFound("you have not blocked this person")
+    removed = await _remove(
+        conn, BLOCK, actor, blocked.id, missing="you have not blocked this person"
+    )
     await outbox.append(conn, _undo(actor, "Block", removed, person(blocked)))
 
 
@@ -104,9 +104,7 @@ async def handle_mute(user_id: str, *, conn: Connection, actor: User) -> Relatio
 
 async def handle_unmute(user_id: str, *, conn: Connection, actor: User) -> None:
     muted = await _known_person(conn, actor, user_id)
-    removed = await graph.remove_relation(conn, MUTE, actor.tenant_id, actor.id, muted.id)
-    if removed is None:
-        raise NotFound("you have not muted this person")
+    removed = await _remove(conn, MUTE, actor, muted.id, missing="you have not muted this person")
     await outbox.append(conn, _undo(actor, "Ignore", removed, person(muted)))
 
 
@@ -123,9 +121,7 @@ async def handle_follow_tag(tag: str, *, conn: Connection, actor: User) -> Relat
 
 async def handle_unfollow_tag(tag: str, *, conn: Connection, actor: User) -> None:
     name = validate_hashtag(tag)
-    removed = await graph.remove_relation(conn, TAG_FOLLOW, actor.tenant_id, actor.id, name)
-    if removed is None:
-        raise NotFound(f"you do not follow #{name}")
+    removed = await _remove(conn, TAG_FOLLOW, actor, name, missing=f"you do not follow #{name}")
     await outbox.append(conn, _undo(actor, "Follow", removed, _hashtag(actor, name)))
 
 
@@ -161,6 +157,17 @@ async def _add(
     existing = await graph.get_relation(conn, kind, actor.tenant_id, actor.id, target)
     assert existing is not None  # ON CONFLICT found it; it cannot vanish in this transaction
     return RelationResult(target, existing.since, created=False)
+
+
+async def _remove(
+    conn: Connection, kind: RelationKind, actor: User, target: str, *, missing: str
+) -> Relation:
+    """End the relation and return it, for its ``Undo``; 404 with ``missing`` when there is
+    none."""
+    removed = await graph.remove_relation(conn, kind, actor.tenant_id, actor.id, target)
+    if removed is None:
+        raise NotFound(missing)
+    return removed
 
 
 def _undo_follow(follower: User, followee: User, relation: Relation) -> CanonicalActivity:
