@@ -162,7 +162,13 @@ async def test_a_redelivered_activity_shows_once(fanout: Fanout) -> None:
     post = f.post(ada, "Once only")
     await fanout.publish(post, post)
     await fanout.send(post)  # and a third time, after it was applied
-    assert object_ids(await fanout.feed(HOME, f.tenant_id, uid(bob))) == [subject_id(post)]
+
+    # Applied means committed; the push into homes follows the commit, so wait for it.
+    async def home() -> list[str]:
+        return object_ids(await fanout.feed(HOME, f.tenant_id, uid(bob)))
+
+    await eventually(home, what="the post in bob's home")
+    assert await home() == [subject_id(post)]
 
 
 async def test_unfollow_block_and_delete_take_items_out(fanout: Fanout) -> None:
