@@ -56,34 +56,24 @@ def derived(figures: Sequence[Figure]) -> list[Figure]:
 
 
 def _fanout(figures: Sequence[Figure]) -> list[Figure]:
+    """``compare.fanout_<workload>.canopy_over_sf`` and ``.share_of_ceiling``: Canopy ÷ each
+    reference."""
     found = {f.name: f for f in figures}
-    out: list[Figure] = []
     ceiling = found.get("ceiling.redis.zadd_per_s")
+    out: list[Figure] = []
     for workload in WORKLOADS:
         canopy = found.get(f"fanout.{workload}.inserts_per_s")
         peer = found.get(f"peer.sf.fanout_{workload}.inserts_per_s")
-        if canopy is None:
-            continue
-        if peer is not None and peer.value > 0:
-            out.append(
-                Figure(
-                    f"compare.fanout_{workload}.canopy_over_sf",
-                    canopy.value / peer.value,
-                    "x",
-                    canopy.n,
-                    {"canopy": round(canopy.value), "stream_framework": round(peer.value)},
-                )
-            )
-        if ceiling is not None and ceiling.value > 0:
-            out.append(
-                Figure(
-                    f"compare.fanout_{workload}.share_of_ceiling",
-                    canopy.value / ceiling.value,
-                    "fraction",
-                    canopy.n,
-                    {"canopy": round(canopy.value), "zadd_ceiling": round(ceiling.value)},
-                )
-            )
+        references = (
+            ("canopy_over_sf", "x", "stream_framework", peer),
+            ("share_of_ceiling", "fraction", "zadd_ceiling", ceiling),
+        )
+        for what, unit, label, reference in references:
+            if canopy is None or reference is None or reference.value <= 0:
+                continue
+            params = {"canopy": round(canopy.value), label: round(reference.value)}
+            ratio = canopy.value / reference.value
+            out.append(Figure(f"compare.fanout_{workload}.{what}", ratio, unit, canopy.n, params))
     return out
 
 

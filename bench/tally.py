@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from canopy_common.lifecycle import StartStop
 from canopy_common.settings import KafkaSettings
 
 TALLY_POLL_S: Final = 0.01  # how often the end offsets are asked for: the figures' resolution
 
 
-class TopicTally:
+class TopicTally(StartStop):
     """Counts a topic's records as they arrive, and notes when each count was reached.
 
     Asks the broker for the partitions' end offsets (the high watermark: what consumers can
@@ -43,19 +43,15 @@ class TopicTally:
             self._task.result()  # the tally failed: say why, rather than wait for nothing
         return next((at for count, at in self._counts if count >= total), None)
 
-    async def __aenter__(self) -> Self:
+    async def start(self) -> None:
+        """Connect, note where the topic begins, and start counting."""
         await self._client.start()
         starts = await self._client.beginning_offsets(self._partitions)
         self._first_offset = sum(starts.values())
         self._task = asyncio.create_task(self._tally(), name="bench-tally")
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
+        """Stop counting and disconnect."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

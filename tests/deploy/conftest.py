@@ -45,6 +45,7 @@ _FACTORIES = {
 _COMMON_METRIC_OWNERS = {
     "HttpMetrics": "every service (create_service_app adds it)",
     "consumer_metrics": "services whose ServiceDefinition has consumers",
+    "partition_lag": "those, and services that call it themselves (analytics' stream)",
 }
 
 
@@ -131,6 +132,21 @@ def _has_consumers(package: Path) -> bool:
     )
 
 
+def _calls(package: Path, name: str) -> bool:
+    return any(
+        isinstance(node, ast.Call) and _called_name(node) == name
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+    )
+
+
+def _exports(scope: str, package: Path) -> bool:
+    """Whether the service in ``package`` registers what ``scope`` of canopy_common does."""
+    if scope == "HttpMetrics":
+        return True
+    return _has_consumers(package) or (scope == "partition_lag" and _calls(package, scope))
+
+
 def exported_series() -> frozenset[str]:
     """Every series name the four services expose on /metrics, read from their source."""
     packages = {
@@ -159,7 +175,7 @@ def exported_series() -> frozenset[str]:
                 "which services export it"
             )
             for service, package in packages.items():
-                if scope == "HttpMetrics" or _has_consumers(package):
+                if _exports(scope, package):
                     add(service, factory, noun)
     return frozenset(series)
 

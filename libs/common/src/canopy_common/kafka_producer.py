@@ -6,8 +6,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from types import TracebackType
-from typing import Any, Self, TypeAlias
+from typing import Any, TypeAlias
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -16,6 +15,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from pydantic import BaseModel
 
+from canopy_common.lifecycle import StartStop
 from canopy_common.settings import KafkaSettings
 from canopy_common.tracing import TRACEPARENT_HEADER, current_traceparent, new_traceparent
 
@@ -90,7 +90,7 @@ class RecordBatch:
         return True
 
 
-class Producer:
+class Producer(StartStop):
     """An aiokafka producer with Canopy's settings, JSON values and trace headers.
 
     ``acks=all`` always; ``enable_idempotence`` follows the settings (on by default). Use it
@@ -217,18 +217,6 @@ class Producer:
         """Publish ``batch`` to ``partition`` and wait until the broker has acknowledged it
         (:meth:`enqueue_batch`, then its delivery)."""
         return await (await self.enqueue_batch(topic, partition, batch))
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def send(
         self,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from types import TracebackType
-from typing import Self
 
+from canopy_common.lifecycle import StartStop
 from canopy_common.settings import KafkaSettings
 
 
@@ -25,7 +24,7 @@ def backoff_s(settings: KafkaSettings, attempt: int) -> float:
     return ceiling_ms / 1000 * random.uniform(0.5, 1.0)
 
 
-class BackgroundLoop:
+class BackgroundLoop(StartStop):
     """Runs :meth:`run` in a background task until :meth:`stop`."""
 
     task_name = "background-loop"
@@ -56,18 +55,6 @@ class BackgroundLoop:
     def running(self) -> bool:
         """Started, not stopping, and the task has not ended."""
         return self._task is not None and not self._task.done() and not self._stopping.is_set()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def _sleep(self, seconds: float, *, wake_on: asyncio.Event | None = None) -> None:
         """Sleep up to ``seconds``, waking early when ``wake_on`` (default ``_wake``) is set."""

@@ -242,8 +242,7 @@ class AnalyticsStream(BackgroundLoop):
         app.on_partitions_assigned.disconnect(self._on_assigned)
         app.on_partitions_revoked.disconnect(self._on_revoked)
         for topic, partition in list(self._applied):
-            with contextlib.suppress(KeyError):
-                self._metrics.lag.remove(topic, str(partition))
+            self._metrics.lag.forget(topic, partition)
         self._app = None
 
     async def _wait_group_settled(
@@ -289,8 +288,7 @@ class AnalyticsStream(BackgroundLoop):
     async def _on_revoked(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         revoked: Iterable[Any] = args[0]
         for tp in revoked:
-            with contextlib.suppress(KeyError):  # never set: no batch since it was assigned
-                self._metrics.lag.remove(tp.topic, str(tp.partition))
+            self._metrics.lag.forget(tp.topic, tp.partition)
 
     # -- the agents -------------------------------------------------------------------------
 
@@ -357,7 +355,7 @@ class AnalyticsStream(BackgroundLoop):
                     highwater = app.consumer.highwater(tp)
             if highwater is not None:
                 lag = max(0, highwater - offset - 1)
-                self._metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
+                self._metrics.lag.set(tp.topic, tp.partition, lag)
 
 
 async def _park() -> None:

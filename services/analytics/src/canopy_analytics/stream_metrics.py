@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from canopy_common.consuming import PartitionLag, partition_lag
 from canopy_common.metrics import (
     get_or_create_counter,
     get_or_create_gauge,
@@ -55,7 +56,7 @@ class StreamMetrics:
 
     records: Counter
     batch_duration: Histogram
-    lag: Gauge
+    lag: PartitionLag
     running: Gauge
 
     def count(self, kind: Kind, outcome: BatchOutcome) -> None:
@@ -83,12 +84,7 @@ def stream_metrics() -> StreamMetrics:
             ["kind"],
             buckets=BATCH_BUCKETS,
         ),
-        # Same series as canopy_common's consumers, so one lag alert covers every service.
-        lag=get_or_create_gauge(
-            metric_name(SERVICE, "consumer_lag_records"),
-            "Records behind the high watermark, per assigned partition.",
-            ["topic", "partition"],
-        ),
+        lag=partition_lag(SERVICE),
         running=get_or_create_gauge(
             metric_name(SERVICE, "stream_running"),
             "1 while the analytics stream runs with its partitions assigned, else 0.",

@@ -6,7 +6,7 @@ transient failures retried, poison dead-lettered, offsets committed last.
 - :mod:`~canopy_common.consuming.dead_letters` — the DLQ step and its headers;
 - :mod:`~canopy_common.consuming.offsets` — done offsets and the manual commit;
 - :mod:`~canopy_common.consuming.consumer` — the aiokafka loop (fetch, pause, rewind, rebalance);
-- :mod:`~canopy_common.consuming.metrics` — the consumer series.
+- :mod:`~canopy_common.consuming.metrics` — the consumer series (the lag one every stream shares).
 
 Analytics' faust agents compose the same steps (``canopy_analytics.batches``).
 """
@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from canopy_common.consuming.consumer import Consumer
 from canopy_common.consuming.dead_letters import DeadLetters, Fetched, dead_letter_headers
-from canopy_common.consuming.metrics import ConsumerMetrics, consumer_metrics
+from canopy_common.consuming.metrics import (
+    ConsumerMetrics,
+    PartitionLag,
+    consumer_metrics,
+    partition_lag,
+)
 from canopy_common.consuming.records import BatchHandler, ConsumedRecord, Handler, Rejected
 from canopy_common.consuming.steps import GaveUp, decode_each, one_by_one, retry_transient
 
@@ -28,10 +33,12 @@ __all__ = [
     "Fetched",
     "GaveUp",
     "Handler",
+    "PartitionLag",
     "Rejected",
     "consumer_metrics",
     "dead_letter_headers",
     "decode_each",
     "one_by_one",
+    "partition_lag",
     "retry_transient",
 ]

@@ -204,7 +204,7 @@ class Consumer(BackgroundLoop):
                 except TimeoutError:
                     log.error("final commit timed out; uncommitted records will be redelivered")
                 for tp in self._offsets.partitions():
-                    self._metrics.forget_lag(tp.topic, tp.partition)
+                    self._metrics.lag.forget(tp.topic, tp.partition)
                 self._offsets.clear()
         finally:
             self._joined = False
@@ -251,7 +251,7 @@ class Consumer(BackgroundLoop):
             for tp, offset in next_offsets.items():
                 highwater = client.highwater(tp)
                 if highwater is not None:
-                    self._metrics.set_lag(tp.topic, tp.partition, highwater - offset)
+                    self._metrics.lag.set(tp.topic, tp.partition, highwater - offset)
 
     async def _process_batch(
         self, client: Any, batch: Mapping[TopicPartition, Sequence[Any]]
@@ -382,7 +382,7 @@ class Consumer(BackgroundLoop):
                 revoked = list(revoked)
                 self._offsets.forget(revoked)
                 for tp in revoked:
-                    self._metrics.forget_lag(tp.topic, tp.partition)
+                    self._metrics.lag.forget(tp.topic, tp.partition)
                 # A new assignment starts unpaused, from the committed offsets.
                 self._paused_until = None
         finally:

@@ -14,24 +14,47 @@ Outcome = Literal["processed", "failed", "retried", "dead_lettered"]
 
 
 @dataclass(frozen=True, slots=True)
+class PartitionLag:
+    """``canopy_<service>_consumer_lag_records{topic, partition}``: high watermark minus the next
+    offset to process, per partition this member holds.
+
+    One series name for every consumer of every service (canopy_common's and analytics'
+    stream), so one lag alert covers them all (docs/architecture.md §10).
+    """
+
+    gauge: Gauge
+
+    def set(self, topic: str, partition: int, records: int) -> None:
+        """Set how many records ``topic:partition`` is behind its high watermark."""
+        self.gauge.labels(topic, str(partition)).set(records)
+
+    def forget(self, topic: str, partition: int) -> None:
+        """Drop the series of a partition this member no longer holds."""
+        with contextlib.suppress(KeyError):  # never set: no batch since it was assigned
+            self.gauge.remove(topic, str(partition))
+
+
+def partition_lag(service: str) -> PartitionLag:
+    """The lag series of ``service`` (registered once per process, then shared)."""
+    return PartitionLag(
+        get_or_create_gauge(
+            metric_name(service, "consumer_lag_records"),
+            "Records behind the high watermark, per assigned partition.",
+            ["topic", "partition"],
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerMetrics:
     """Prometheus series of one service's consumers (shared by all consumers of the service)."""
 
     records: Counter
-    lag: Gauge
+    lag: PartitionLag
 
     def count(self, topic: str, outcome: Outcome) -> None:
         """Count one record of ``topic`` with ``outcome``."""
         self.records.labels(topic, outcome).inc()
-
-    def set_lag(self, topic: str, partition: int, records: int) -> None:
-        """Set how many records ``topic:partition`` is behind its high watermark."""
-        self.lag.labels(topic, str(partition)).set(records)
-
-    def forget_lag(self, topic: str, partition: int) -> None:
-        """Drop the lag series of a partition this member no longer holds."""
-        with contextlib.suppress(KeyError):  # never set: no batch since it was assigned
-            self.lag.remove(topic, str(partition))
 
 
 def consumer_metrics(service: str) -> ConsumerMetrics:
@@ -39,9 +62,8 @@ def consumer_metrics(service: str) -> ConsumerMetrics:
 
     ``canopy_<service>_consumer_records_total{topic, outcome}``: outcome is ``processed``
     (handler succeeded), ``failed`` (handler raised, per attempt), ``retried`` (a transient
-    failure that will be tried again) or ``dead_lettered``.
-    ``canopy_<service>_consumer_lag_records{topic, partition}``: high watermark minus the next
-    offset to process, updated after each batch.
+    failure that will be tried again) or ``dead_lettered``; and :class:`PartitionLag`,
+    updated after each batch.
     """
     return ConsumerMetrics(
         records=get_or_create_counter(
@@ -49,9 +71,5 @@ def consumer_metrics(service: str) -> ConsumerMetrics:
             "Consumed records by outcome.",
             ["topic", "outcome"],
         ),
-        lag=get_or_create_gauge(
-            metric_name(service, "consumer_lag_records"),
-            "Records behind the high watermark, per assigned partition.",
-            ["topic", "partition"],
-        ),
+        lag=partition_lag(service),
     )

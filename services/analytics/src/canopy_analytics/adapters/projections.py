@@ -8,6 +8,7 @@ from canopy_analytics.domain.facts import former_type
 from canopy_common.activities import Membership, activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
+from canopy_common.group_rows import apply_membership_row, upsert_group_row
 from canopy_common.visibility import group_visibility_of
 
 
@@ -109,36 +110,19 @@ async def _erase_person(conn: Connection, tenant: str, uid: str) -> None:
 async def _upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
     if group.id is None:
         return
-    await conn.execute(
-        "INSERT INTO groups (tenant_id, group_id, name, visibility) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (tenant_id, group_id) DO UPDATE SET "
-        "name = coalesce(EXCLUDED.name, groups.name), visibility = EXCLUDED.visibility",
+    await upsert_group_row(
+        conn,
         tenant,
         group.id,
-        group.name,
-        group_visibility_of(group.visibility).value,  # Canopy's spelling: "private"
+        name=group.name,
+        visibility=group_visibility_of(group.visibility).value,  # Canopy's spelling: "private"
     )
 
 
 async def _membership(conn: Connection, tenant: str, change: Membership) -> None:
     if change.group is not None and change.group.visibility is not None:
         await _upsert_group(conn, tenant, change.group)
-    if change.joining:
-        await conn.execute(
-            "INSERT INTO memberships (tenant_id, group_id, user_id, role) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (tenant_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role",
-            tenant,
-            change.group_id,
-            change.member,
-            change.role,
-        )
-    else:
-        await conn.execute(
-            "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
-            tenant,
-            change.group_id,
-            change.member,
-        )
+    await apply_membership_row(conn, tenant, change)
 
 
 async def _relation(

@@ -149,29 +149,13 @@ class FeedStore:
         name = timeline_key(tenant, feed)
         fetch = count + _TIE_SLACK
         async with self.redis.pipeline(transaction=False) as pipe:
-            if cursor is None:
+            if cursor is None or cursor.direction is Direction.OLDER:
+                # The newest, or those older than the cursor: newest first.
+                top = "+inf" if cursor is None else cursor.position.score
                 pipe.zrange(
-                    name,
-                    "+inf",
-                    "(0",
-                    desc=True,
-                    byscore=True,
-                    offset=0,
-                    num=fetch,
-                    withscores=True,
+                    name, top, "(0", desc=True, byscore=True, offset=0, num=fetch, withscores=True
                 )
-            elif cursor.direction is Direction.OLDER:
-                pipe.zrange(
-                    name,
-                    cursor.position.score,
-                    "(0",
-                    desc=True,
-                    byscore=True,
-                    offset=0,
-                    num=fetch,
-                    withscores=True,
-                )
-            else:
+            else:  # newer than the cursor: oldest first
                 pipe.zrange(
                     name,
                     cursor.position.score,

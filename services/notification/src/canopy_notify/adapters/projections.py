@@ -13,6 +13,7 @@ from canopy_common.activities import Membership, as_object, user_id
 from canopy_common.audience import Item, Reader, Ties
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
+from canopy_common.group_rows import apply_membership_row, upsert_group_row
 from canopy_common.visibility import group_visibility_of
 
 _ADMIN_ROLES = ("owner", "admin")
@@ -63,14 +64,13 @@ async def erase_person(conn: Connection, tenant: str, uid: str) -> None:
 async def upsert_group(conn: Connection, tenant: str, group: AS2Object) -> None:
     if not group.id:
         return
-    await conn.execute(
-        "INSERT INTO groups (tenant_id, group_id, name, visibility) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (tenant_id, group_id) DO UPDATE SET "
-        "name = coalesce(EXCLUDED.name, groups.name), visibility = EXCLUDED.visibility",
+    await upsert_group_row(
+        conn,
         tenant,
         group.id,
-        group.name,
-        group_visibility_of(group.visibility).as2.value,  # AS2's spelling: private is "group"
+        name=group.name,
+        # AS2's spelling: private is "group"
+        visibility=group_visibility_of(group.visibility).as2.value,
     )
 
 
@@ -78,22 +78,7 @@ async def apply_membership(conn: Connection, tenant: str, change: Membership) ->
     """Someone joins, is added, leaves or is removed."""
     if change.group is not None and change.group.visibility is not None:
         await upsert_group(conn, tenant, change.group)
-    if change.joining:
-        await conn.execute(
-            "INSERT INTO memberships (tenant_id, group_id, user_id, role) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (tenant_id, group_id, user_id) DO UPDATE SET role = EXCLUDED.role",
-            tenant,
-            change.group_id,
-            change.member,
-            change.role,
-        )
-    else:
-        await conn.execute(
-            "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3",
-            tenant,
-            change.group_id,
-            change.member,
-        )
+    await apply_membership_row(conn, tenant, change)
 
 
 async def change_role(conn: Connection, activity: StrictActivity) -> None:
