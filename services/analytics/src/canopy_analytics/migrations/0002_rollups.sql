@@ -1,4 +1,4 @@
--- The analytics service's own projections and rollups (docs/architecture.md §7), built from
+-- The analytics service's own projections and rollups (ARCHITECTURE §7), built from
 -- canopy.activities.v1 and canopy.impressions.v1 only. Days are UTC dates of the activity's
 -- `published` (an impression's `viewed_at`). Every row carries tenant_id; every query filters on it.
 

@@ -1,4 +1,4 @@
--- The fanout service's own view of the world, built from activities only (docs/architecture.md §1:
+-- The fanout service's own view of the world, built from activities only (ARCHITECTURE §1:
 -- event-carried state transfer): people, the follow graph, groups and memberships, blocks and
 -- mutes, and the activity store from which any feed can be rebuilt.
 

@@ -1,5 +1,5 @@
 -- The write model: tenants, people, groups, the social graph, posts and reactions.
--- Every row carries tenant_id and every key starts with it (docs/architecture.md §8 tenant isolation).
+-- Every row carries tenant_id and every key starts with it (ARCHITECTURE §8 tenant isolation).
 
 CREATE TABLE tenants (
     id             text        PRIMARY KEY,
@@ -155,7 +155,7 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (tenant_id, user_id, key)
 );
 
--- The transactional outbox (docs/architecture.md §4): every state change appends its canonical
+-- The transactional outbox (ARCHITECTURE §4): every state change appends its canonical
 -- activity here in the same transaction; the relay publishes rows in `seq` order per key.
 CREATE TABLE outbox (
     seq         bigserial   PRIMARY KEY,

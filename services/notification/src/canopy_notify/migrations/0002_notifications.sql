@@ -1,4 +1,4 @@
--- The notification service's own state (docs/architecture.md §6), built from activities only: what it
+-- The notification service's own state (ARCHITECTURE §6), built from activities only: what it
 -- needs to know about people, groups, the graph and posts to pick recipients; the
 -- notifications themselves; preferences, mutes, reminders and outside deliveries.
 

@@ -1,0 +1,41 @@
+"""Applied migrations are history: a deployment refuses to start when a migration it applied
+has changed (``canopy_common.db``), so no edit may reach one, not even to a comment.
+
+Each service's migrations and their checksums, as released. A new migration is added here in
+the same commit that adds it; a changed checksum means an applied migration was edited: put
+it back and add a new migration instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from canopy_common.db import load_migrations
+
+RELEASED = {
+    "canopy_ingestion": {
+        1: ("consumed_activities", "f321abcf51f193c0"),
+        2: ("write_model", "8a8b1d70172e92b1"),
+        3: ("relation_activity_ids", "769bf68e1cbd1d88"),
+        4: ("invites_email_roles", "82379bed456e6582"),
+        5: ("join_requests", "99fd83787609b75b"),
+    },
+    "canopy_fanout": {
+        1: ("consumed_activities", "f321abcf51f193c0"),
+        2: ("projections", "4dc8c034124708ee"),
+        3: ("mutes_by_other", "1d8ab1fd7c7ee37a"),
+    },
+    "canopy_notify": {
+        1: ("consumed_activities", "f321abcf51f193c0"),
+        2: ("notifications", "8970bd52dab3ec2c"),
+    },
+    "canopy_analytics": {
+        1: ("consumed_activities", "f321abcf51f193c0"),
+        2: ("rollups", "e850434795e9186d"),
+    },
+}
+
+
+@pytest.mark.parametrize("package", sorted(RELEASED))
+def test_no_released_migration_has_changed_and_every_migration_is_listed(package: str) -> None:
+    found = {m.version: (m.name, m.checksum[:16]) for m in load_migrations(package)}
+    assert found == RELEASED[package]
