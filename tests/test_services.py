@@ -9,13 +9,11 @@ import contextlib
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 
 from canopy_analytics.app import DEFINITION as ANALYTICS
@@ -36,6 +34,7 @@ from canopy_testing.factories import ActivityFactory
 from canopy_testing.http import serve
 from canopy_testing.kafka import committed_offsets, read_topic
 from canopy_testing.polling import eventually
+from canopy_testing.services import isolated_settings, wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -95,20 +94,11 @@ async def _service(
 def isolated_service(name: str, kafka_settings: KafkaSettings) -> Service:
     """The service with a schema, topics and consumer group of its own."""
     definition, settings_class = SERVICES[name]
-    suffix = uuid.uuid4().hex[:10]
-    kafka = kafka_settings.model_copy(
-        update={
-            "topic_upstream": f"test.upstream.{suffix}",
-            "topic_activities": f"test.activities.{suffix}",
-            "topic_impressions": f"test.impressions.{suffix}",
-            "topic_dlq": f"test.dlq.{suffix}",
-            "retry_backoff_max_ms": 500,
-        }
-    )
-    settings = settings_class(
-        db_schema=f"{definition.name}_{suffix}",
-        consumer_group=f"test-{definition.name}-{suffix}",
-        kafka=kafka,
+    settings = isolated_settings(
+        settings_class,
+        kafka_settings,
+        service=definition.name,
+        topics=("topic_upstream", "topic_activities", "topic_impressions", "topic_dlq"),
     )
     return Service(definition, settings)
 
@@ -146,14 +136,6 @@ async def test_migrate_applies_each_migration_once_and_a_rerun_changes_nothing(
     assert [row["version"] for row in rows] == [
         m.version for m in load_migrations(service.definition.package)
     ]
-
-
-async def wait_ready(client: httpx.AsyncClient) -> httpx.Response:
-    async def ready() -> httpx.Response | None:
-        response = await client.get("/readyz")
-        return response if response.status_code == 200 else None
-
-    return await eventually(ready, what="/readyz to answer 200")
 
 
 async def test_a_started_service_is_healthy_ready_and_serves_metrics(service: Service) -> None:

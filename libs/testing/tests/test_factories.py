@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import orjson
 import pytest
 
 from canopy_common.as2_rules import iter_violations
 from canopy_common.events import (
     AS2Object,
-    StrictActivity,
     decode_activity,
     encode,
     validate_activity,
@@ -23,19 +20,9 @@ from canopy_testing.factories import (
     subject_id,
     user_id_of_subject,
 )
+from canopy_testing.wire_format import wire
 
 INGESTION_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def wire(activity: StrictActivity) -> dict[str, Any]:
-    """The activity as it travels on ``canopy.activities.v1``."""
-    decoded: dict[str, Any] = orjson.loads(encode(activity))
-    return decoded
-
-
-@pytest.fixture
-def f() -> ActivityFactory:
-    return ActivityFactory()
 
 
 def test_every_activity_is_canonical_strict_and_survives_the_wire(f: ActivityFactory) -> None:

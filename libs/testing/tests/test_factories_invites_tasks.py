@@ -4,30 +4,15 @@ the shape ingestion publishes them (no network)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import orjson
 import pytest
 
-from canopy_common.as2_rules import iter_violations
-from canopy_common.events import CANOPY_TERMS, StrictActivity, decode_activity, encode
+from canopy_common.events import CANOPY_TERMS
 from canopy_common.iris import is_object_id
 from canopy_testing.factories import ActivityFactory, subject_id
+from canopy_testing.wire_format import wire
 
 DUE = datetime(2026, 3, 2, 17, tzinfo=UTC)
-
-
-def wire(activity: StrictActivity) -> dict[str, Any]:
-    """The activity as it travels on ``canopy.activities.v1`` (checked to survive it)."""
-    decoded: dict[str, Any] = orjson.loads(encode(activity))
-    assert not list(iter_violations(decoded))
-    assert decode_activity(encode(activity)) == activity
-    return decoded
-
-
-@pytest.fixture
-def f() -> ActivityFactory:
-    return ActivityFactory()
 
 
 def test_the_new_person_and_task_members_are_canopy_terms() -> None:

@@ -3,27 +3,10 @@ the shape ingestion publishes them (no network)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 import pytest
 
-from canopy_common.as2_rules import iter_violations
-from canopy_common.events import StrictActivity, decode_activity, encode
 from canopy_testing.factories import ActivityFactory, subject_id
-
-
-def wire(activity: StrictActivity) -> dict[str, Any]:
-    """The activity as it travels on ``canopy.activities.v1`` (checked to survive it)."""
-    decoded: dict[str, Any] = orjson.loads(encode(activity))
-    assert not list(iter_violations(decoded))
-    assert decode_activity(encode(activity)) == activity
-    return decoded
-
-
-@pytest.fixture
-def f() -> ActivityFactory:
-    return ActivityFactory()
+from canopy_testing.wire_format import wire
 
 
 def test_a_join_request_is_a_join_with_status_pending(f: ActivityFactory) -> None:

@@ -14,7 +14,6 @@ use it are in ``conftest.py``. Waiting for the stream:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,17 +28,20 @@ from redis.asyncio import Redis
 from canopy_analytics.app import create_app
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream import AnalyticsStream
-from canopy_common.db import close_pool, create_pool
 from canopy_common.events import StrictActivity
 from canopy_common.impressions import Impressions
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.service import Mode, Runtime
 from canopy_common.settings import KafkaSettings
 from canopy_testing.factories import subject_id
-from canopy_testing.http import serve
 from canopy_testing.kafka import committed_offsets
 from canopy_testing.polling import eventually
-from canopy_testing.services import ActivityServiceHarness
+from canopy_testing.services import (
+    ActivityServiceHarness,
+    isolated_settings,
+    service_connections,
+    serving_ready,
+)
 
 # A stream joins its group in well under a second, but a stream started while a killed
 # member's session lives waits for it to expire (the 10 s session timeout) first.
@@ -49,15 +51,6 @@ READY_TIMEOUT_S = 60.0
 def analytics_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings:
     """Settings with a schema, topics and consumer group of their own; small batch waits,
     commit intervals and backoffs so tests settle quickly."""
-    suffix = uuid.uuid4().hex[:10]
-    kafka = kafka_settings.model_copy(
-        update={
-            "topic_activities": f"test.activities.{suffix}",
-            "topic_impressions": f"test.impressions.{suffix}",
-            "topic_dlq": f"test.dlq.{suffix}",
-            "retry_backoff_max_ms": 500,
-        }
-    )
     defaults: dict[str, Any] = {
         "stream_batch_wait_s": 0.1,
         "stream_commit_interval_s": 0.2,
@@ -65,10 +58,11 @@ def analytics_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Setti
         "stream_retry_backoff_max_s": 0.5,
         "stream_stop_grace_s": 10.0,
     }
-    return Settings(
-        db_schema=f"analytics_{suffix}",
-        consumer_group=f"test-analytics-{suffix}",
-        kafka=kafka,
+    return isolated_settings(
+        Settings,
+        kafka_settings,
+        service="analytics",
+        topics=("topic_activities", "topic_impressions", "topic_dlq"),
         **{**defaults, **overrides},
     )
 
@@ -209,16 +203,9 @@ async def _serve_ready(
     """Start the service's app (its lifespan) and wait until ``/readyz`` answers 200."""
     app = create_app(settings, mode)
     stack = AsyncExitStack()
-    try:
-        client = await stack.enter_async_context(serve(app))
-
-        async def ready() -> bool:
-            return (await client.get("/readyz")).status_code == 200
-
-        await eventually(ready, what="analytics ready", timeout_s=READY_TIMEOUT_S)
-    except BaseException:
-        await stack.aclose()
-        raise
+    client = await stack.enter_async_context(
+        serving_ready(app, what="analytics ready", timeout_s=READY_TIMEOUT_S)
+    )
     return stack, app, client
 
 
@@ -227,15 +214,10 @@ async def running_analytics(
     settings: Settings, pg_pool: asyncpg.Pool, redis: Redis, mode: Mode = Mode.ALL
 ) -> AsyncIterator[Analytics]:
     """The service, ready, for the ``async with`` block; its schema is dropped afterwards."""
-    serving, app, client = await _serve_ready(settings, mode)
-    pool = await create_pool(settings.postgres, schema=settings.db_schema)
-    producer = Producer(settings.kafka)
-    service = Analytics(client, settings, pool, producer, redis, mode, app, serving)
-    try:
-        await producer.start()
-        yield service
-    finally:
-        await service.stop_service()
-        await producer.stop()
-        await close_pool(pool)
-        await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+    async with service_connections(settings, pg_pool) as (pool, producer):
+        serving, app, client = await _serve_ready(settings, mode)
+        service = Analytics(client, settings, pool, producer, redis, mode, app, serving)
+        try:
+            yield service
+        finally:
+            await service.stop_service()

@@ -6,7 +6,6 @@ use it are in ``conftest.py``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -16,33 +15,26 @@ import asyncpg
 import httpx
 from redis.asyncio import Redis
 
-from canopy_common.db import close_pool, create_pool
 from canopy_common.kafka import Producer
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
 from canopy_fanout.app import create_app
 from canopy_fanout.settings import Settings
-from canopy_testing.http import serve
-from canopy_testing.polling import eventually
-from canopy_testing.services import ActivityServiceHarness
+from canopy_testing.services import (
+    ActivityServiceHarness,
+    isolated_settings,
+    service_connections,
+    serving_ready,
+)
 
 
 def fanout_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings:
     """Settings with a schema, topics and consumer group of their own."""
-    suffix = uuid.uuid4().hex[:10]
-    kafka = kafka_settings.model_copy(
-        update={
-            "topic_activities": f"test.activities.{suffix}",
-            "topic_fanout_work": f"test.fanout.work.{suffix}",
-            "topic_impressions": f"test.impressions.{suffix}",
-            "topic_dlq": f"test.dlq.{suffix}",
-            "retry_backoff_max_ms": 500,
-        }
-    )
-    return Settings(
-        db_schema=f"fanout_{suffix}",
-        consumer_group=f"test-fanout-{suffix}",
-        kafka=kafka,
+    return isolated_settings(
+        Settings,
+        kafka_settings,
+        service="fanout",
+        topics=("topic_activities", "topic_fanout_work", "topic_impressions", "topic_dlq"),
         impressions_flush_s=0.2,
         **overrides,
     )
@@ -75,23 +67,12 @@ def object_ids(items: Sequence[Any]) -> list[str]:
 async def start_fanout(
     settings: Settings, pg_pool: asyncpg.Pool, redis: Redis, mode: Mode = Mode.ALL
 ) -> AsyncIterator[Fanout]:
-    app = create_app(settings, mode)
-    async with serve(app) as client:
-        pool = await create_pool(settings.postgres, schema=settings.db_schema)
-        producer = Producer(settings.kafka)
-        await producer.start()
-        try:
-            service = Fanout(client, settings, pool, producer, redis)
-
-            async def ready() -> bool:
-                return (await client.get("/readyz")).status_code == 200
-
-            await eventually(ready, what="fanout ready")
-            yield service
-        finally:
-            await producer.stop()
-            await close_pool(pool)
-    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+    """The service, ready; its schema is dropped afterwards."""
+    async with (
+        service_connections(settings, pg_pool) as (pool, producer),
+        serving_ready(create_app(settings, mode), what="fanout ready") as client,
+    ):
+        yield Fanout(client, settings, pool, producer, redis)
 
 
 def running_fanout(

@@ -22,7 +22,7 @@ from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
 from canopy_ingestion.app import create_app
 from canopy_testing.http import serve
-from canopy_testing.polling import eventually
+from canopy_testing.services import serving_ready
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -49,12 +49,10 @@ async def upstream(api: Api) -> AsyncIterator[Producer]:
     """The ingestion worker consuming the API's upstream topic (and relaying its outbox to
     the activities topic), and a producer to feed it."""
     app = create_app(api.settings, Mode.WORKER)
-    async with serve(app) as client, Producer(api.settings.kafka) as producer:
-
-        async def ready() -> bool:
-            return bool((await client.get("/readyz")).status_code == 200)
-
-        await eventually(ready, what="the upstream consumer to be assigned")
+    async with (
+        serving_ready(app, what="the upstream consumer to be assigned"),
+        Producer(api.settings.kafka) as producer,
+    ):
         yield producer
 
 

@@ -6,7 +6,6 @@ use it are in ``conftest.py``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,21 +15,17 @@ import httpx
 from canopy_common.auth import issue_token
 from canopy_common.settings import KafkaSettings
 from canopy_ingestion.settings import Settings
+from canopy_testing.services import isolated_settings
 
 
 def ingestion_settings(kafka_settings: KafkaSettings, suffix: str | None = None) -> Settings:
     """Settings with a schema, topics and consumer group of their own."""
-    suffix = suffix or uuid.uuid4().hex[:10]
-    kafka = kafka_settings.model_copy(
-        update={
-            "topic_upstream": f"test.upstream.{suffix}",
-            "topic_activities": f"test.activities.{suffix}",
-            "topic_dlq": f"test.dlq.{suffix}",
-            "retry_backoff_max_ms": 500,
-        }
-    )
-    return Settings(
-        db_schema=f"ingestion_{suffix}", consumer_group=f"test-ingestion-{suffix}", kafka=kafka
+    return isolated_settings(
+        Settings,
+        kafka_settings,
+        service="ingestion",
+        topics=("topic_upstream", "topic_activities", "topic_dlq"),
+        suffix=suffix,
     )
 
 

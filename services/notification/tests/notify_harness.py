@@ -6,7 +6,6 @@ use it are in ``conftest.py``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,32 +15,26 @@ import httpx
 from redis.asyncio import Redis
 from smtp_harness import Mailbox
 
-from canopy_common.db import close_pool, create_pool
 from canopy_common.kafka import Producer
 from canopy_common.service import Mode
 from canopy_common.settings import KafkaSettings
 from canopy_notify.app import create_app
 from canopy_notify.settings import Settings
-from canopy_testing.http import serve
-from canopy_testing.polling import eventually
-from canopy_testing.services import ActivityServiceHarness
+from canopy_testing.services import (
+    ActivityServiceHarness,
+    isolated_settings,
+    service_connections,
+    serving_ready,
+)
 
 
 def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings:
     """Settings with a schema, topics and consumer group of their own."""
-    suffix = uuid.uuid4().hex[:10]
-    kafka = kafka_settings.model_copy(
-        update={
-            "topic_activities": f"test.activities.{suffix}",
-            "topic_deliveries": f"test.deliveries.{suffix}",
-            "topic_dlq": f"test.dlq.{suffix}",
-            "retry_backoff_max_ms": 500,
-        }
-    )
-    return Settings(
-        db_schema=f"notify_{suffix}",
-        consumer_group=f"test-notify-{suffix}",
-        kafka=kafka,
+    return isolated_settings(
+        Settings,
+        kafka_settings,
+        service="notify",
+        topics=("topic_activities", "topic_deliveries", "topic_dlq"),
         reminder_poll_s=0.2,
         **overrides,
     )
@@ -67,20 +60,9 @@ async def start_notify(
     mode: Mode = Mode.ALL,
     mailbox: Mailbox | None = None,
 ) -> AsyncIterator[Notify]:
-    app = create_app(settings, mode)
-    async with serve(app) as client:
-        pool = await create_pool(settings.postgres, schema=settings.db_schema)
-        producer = Producer(settings.kafka)
-        await producer.start()
-        try:
-            service = Notify(client, settings, pool, producer, redis, mailbox or Mailbox())
-
-            async def ready() -> bool:
-                return (await client.get("/readyz")).status_code == 200
-
-            await eventually(ready, what="notify ready")
-            yield service
-        finally:
-            await producer.stop()
-            await close_pool(pool)
-    await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+    """The service, ready; its schema is dropped afterwards."""
+    async with (
+        service_connections(settings, pg_pool) as (pool, producer),
+        serving_ready(create_app(settings, mode), what="notify ready") as client,
+    ):
+        yield Notify(client, settings, pool, producer, redis, mailbox or Mailbox())

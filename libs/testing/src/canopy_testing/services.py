@@ -1,23 +1,105 @@
-"""What every harness of a service that consumes canonical activities does: publish them as
-ingestion's relay does, wait until the service applied them, and call its API with a token.
+"""What every service harness does: settings on a schema, topics and consumer group of their
+own (:func:`isolated_settings`), the app served in-process until ready (:func:`serving_ready`)
+with a pool on its schema and a producer (:func:`service_connections`); and, for a service that
+consumes canonical activities, publish them as ingestion's relay does, wait until the service
+applied them, and call its API with a token.
 
 A harness (a dataclass with ``client``, ``settings``, ``pool`` and ``producer``) inherits
 :class:`ActivityServiceHarness`."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 
 from canopy_common.auth import issue_token
+from canopy_common.db import close_pool, create_pool
 from canopy_common.events import StrictActivity, encode, ref_id
 from canopy_common.iris import user_id_of
 from canopy_common.kafka import Delivery, Producer
-from canopy_common.settings import ServiceSettings
+from canopy_common.settings import KafkaSettings, ServiceSettings
 from canopy_testing.factories import ActivityFactory
-from canopy_testing.polling import eventually
+from canopy_testing.http import serve
+from canopy_testing.polling import DEFAULT_TIMEOUT_S, eventually
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+# Retries back off half a second at most, so a test sees the retry of a failed call soon.
+TEST_RETRY_BACKOFF_MAX_MS = 500
+
+
+def isolated_settings(
+    settings_class: type[SettingsT],
+    kafka_settings: KafkaSettings,
+    *,
+    service: str,
+    topics: Iterable[str],
+    suffix: str | None = None,
+    **fields: Any,
+) -> SettingsT:
+    """``service``'s settings on a schema, topics and consumer group of their own (named with
+    ``suffix``, fresh unless given), so that no other test sees its records. ``topics`` are
+    the Kafka settings' topic fields the service uses; ``topic_fanout_work`` is named
+    ``test.fanout.work.<suffix>``. ``fields`` are further settings."""
+    suffix = suffix or uuid.uuid4().hex[:10]
+    names = {
+        topic: f"test.{topic.removeprefix('topic_').replace('_', '.')}.{suffix}" for topic in topics
+    }
+    kafka = kafka_settings.model_copy(
+        update={**names, "retry_backoff_max_ms": TEST_RETRY_BACKOFF_MAX_MS}
+    )
+    return settings_class(
+        db_schema=f"{service}_{suffix}",
+        consumer_group=f"test-{service}-{suffix}",
+        kafka=kafka,
+        **fields,
+    )
+
+
+async def wait_ready(
+    client: httpx.AsyncClient,
+    *,
+    what: str = "/readyz to answer 200",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> httpx.Response:
+    """Wait until the served app's ``/readyz`` answers 200, and return that answer."""
+
+    async def ready() -> httpx.Response | None:
+        response = await client.get("/readyz")
+        return response if response.status_code == 200 else None
+
+    return await eventually(ready, what=what, timeout_s=timeout_s)
+
+
+@asynccontextmanager
+async def serving_ready(
+    app: FastAPI, *, what: str, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> AsyncIterator[httpx.AsyncClient]:
+    """``app`` served in-process (:func:`~canopy_testing.http.serve`), once it is ready."""
+    async with serve(app) as client:
+        await wait_ready(client, what=what, timeout_s=timeout_s)
+        yield client
+
+
+@asynccontextmanager
+async def service_connections(
+    settings: ServiceSettings, pg_pool: asyncpg.Pool
+) -> AsyncIterator[tuple[asyncpg.Pool, Producer]]:
+    """A pool on the service's schema and a started producer; on leaving, both close and the
+    schema is dropped (leave the served app first: it works in that schema)."""
+    pool = await create_pool(settings.postgres, schema=settings.db_schema)
+    try:
+        async with Producer(settings.kafka) as producer:
+            yield pool, producer
+    finally:
+        await close_pool(pool)
+        await pg_pool.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
 
 
 def record_key(activity: StrictActivity) -> str:

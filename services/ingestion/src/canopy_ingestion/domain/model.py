@@ -9,6 +9,9 @@ from enum import StrEnum
 from canopy_common.events import Visibility
 from canopy_common.visibility import GroupVisibility as GroupVisibility
 
+# The AS2 type each post kind is published as: one map with the test factories.
+from canopy_common.vocabulary.post_kinds import AS2_TYPE as AS2_TYPE
+
 
 class UserKind(StrEnum):
     EMPLOYEE = "employee"
@@ -59,20 +62,6 @@ class ReactionKind(StrEnum):
     CELEBRATE = "celebrate"
     INSIGHTFUL = "insightful"
     SUPPORT = "support"
-
-
-# The AS2 type each post kind is published as.
-AS2_TYPE = {
-    PostKind.NOTE: "Note",
-    PostKind.QUESTION: "Question",
-    PostKind.ANSWER: "Note",  # an answer is a reply Note to a Question
-    PostKind.ANNOUNCEMENT: "Note",
-    PostKind.ARTICLE: "Article",
-    PostKind.TASK: "Task",
-    PostKind.EVENT: "Event",
-    PostKind.DOCUMENT: "Document",
-    PostKind.LINK: "Link",
-}
 
 
 @dataclass(frozen=True)
