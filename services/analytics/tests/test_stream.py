@@ -4,7 +4,7 @@ DLQ, outages retried, restarts resuming from the committed offsets (docs/archite
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -70,6 +70,20 @@ async def viewers_of(analytics: Analytics, tenant: str, obj: str) -> list[str]:
         obj,
     )
     return [row["viewer_id"] for row in rows]
+
+
+def before_applying(
+    monkeypatch: pytest.MonkeyPatch, fault: Callable[[Sequence[StrictActivity]], Awaitable[None]]
+) -> None:
+    """Await ``fault`` on every batch of activities before the real handler applies it: it may
+    raise (a refusal, an outage) or wait (a slow batch)."""
+    real: Apply = handlers.apply_activities
+
+    async def faulty(activities: Sequence[StrictActivity], **kwargs: Any) -> int:
+        await fault(activities)
+        return int(await real(activities, **kwargs))
+
+    monkeypatch.setattr(handlers, "apply_activities", faulty)
 
 
 def metric(text: str, line_start: str) -> float:
@@ -162,14 +176,12 @@ async def test_a_record_the_handlers_refuse_goes_to_the_dlq_alone(
     f = ActivityFactory(tenant_id)
     ada = f.user("ada")
     refused, kept = f.post(ada, "Refused"), f.post(ada, "Kept")
-    real: Apply = handlers.apply_activities
 
-    async def refuse_one(activities: Sequence[StrictActivity], **kwargs: Any) -> int:
+    async def refuse_one(activities: Sequence[StrictActivity]) -> None:
         if any(a.id == refused.id for a in activities):
             raise ValueError("cannot apply this one")
-        return int(await real(activities, **kwargs))
 
-    monkeypatch.setattr(handlers, "apply_activities", refuse_one)
+    before_applying(monkeypatch, refuse_one)
     await analytics.publish(ada, refused, kept)
     await analytics.settle(ada, kept)
 
@@ -191,18 +203,16 @@ async def test_a_transient_failure_is_retried_never_dead_lettered(
     f = ActivityFactory(tenant_id)
     ada = f.user("ada")
     post = f.post(ada, "Through an outage")
-    real: Apply = handlers.apply_activities
     attempts = 0
 
-    async def postgres_down_twice(activities: Sequence[StrictActivity], **kwargs: Any) -> int:
+    async def postgres_down_twice(activities: Sequence[StrictActivity]) -> None:
         nonlocal attempts
         if any(a.tenant == tenant_id for a in activities):
             attempts += 1
             if attempts <= 2:
                 raise asyncpg.CannotConnectNowError("the database system is starting up")
-        return int(await real(activities, **kwargs))
 
-    monkeypatch.setattr(handlers, "apply_activities", postgres_down_twice)
+    before_applying(monkeypatch, postgres_down_twice)
     before = metric(
         (await analytics.client.get("/metrics")).text,
         'canopy_analytics_stream_records_total{kind="activities",outcome="retried"}',
@@ -227,16 +237,14 @@ async def test_a_batch_failing_through_the_stop_is_left_uncommitted_and_applied_
     f = ActivityFactory()
     ada = f.user("ada")
     post = f.post(ada, "Redis is down")
-    real: Apply = handlers.apply_activities
     redis_down, failed = True, asyncio.Event()
 
-    async def failing_while_down(activities: Sequence[StrictActivity], **kwargs: Any) -> int:
+    async def failing_while_down(activities: Sequence[StrictActivity]) -> None:
         if redis_down:
             failed.set()
             raise ConnectionError("Redis is down")
-        return int(await real(activities, **kwargs))
 
-    monkeypatch.setattr(handlers, "apply_activities", failing_while_down)
+    before_applying(monkeypatch, failing_while_down)
     [delivery] = await analytics.publish(post)
     await asyncio.wait_for(failed.wait(), 10)
 
@@ -262,15 +270,13 @@ async def test_stop_finishes_the_batch_in_flight_and_commits_it(
     analytics = own_analytics
     f = ActivityFactory()
     ada = f.user("ada")
-    real: Apply = handlers.apply_activities
     entered, release = asyncio.Event(), asyncio.Event()
 
-    async def slow(activities: Sequence[StrictActivity], **kwargs: Any) -> int:
+    async def slow(activities: Sequence[StrictActivity]) -> None:
         entered.set()
         await release.wait()
-        return int(await real(activities, **kwargs))
 
-    monkeypatch.setattr(handlers, "apply_activities", slow)
+    before_applying(monkeypatch, slow)
     [delivery] = await analytics.publish(ada)
     await asyncio.wait_for(entered.wait(), 10)
 

@@ -22,15 +22,14 @@ from canopy_testing.outages import (
 pytestmark = pytest.mark.integration
 
 
-async def test_the_notification_list_answers_503_with_retry_after_when_postgres_is_unreachable(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
+@pytest.mark.parametrize("path", ["/v1/notifications", "/v1/notification-preferences"])
+async def test_list_and_preferences_answer_503_with_retry_after_when_postgres_is_unreachable(
+    path: str, kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
 ) -> None:
     settings = notify_settings(kafka_settings)
     async with api_of(settings, create_app, pg_pool) as (app, client):
         await close_postgres(app)
-        response = await client.get(
-            "/v1/notifications", headers=bearer(settings, new_tenant_id(), "ada")
-        )
+        response = await client.get(path, headers=bearer(settings, new_tenant_id(), "ada"))
     assert_dependency_outage(response)
 
 
@@ -41,17 +40,5 @@ async def test_the_unread_count_answers_503_with_retry_after_when_redis_is_unrea
     async with api_of(settings, create_app, pg_pool) as (_, client):
         response = await client.get(
             "/v1/notifications/unread_count", headers=bearer(settings, new_tenant_id(), "ada")
-        )
-    assert_dependency_outage(response)
-
-
-async def test_the_preferences_answer_503_with_retry_after_when_postgres_is_unreachable(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
-) -> None:
-    settings = notify_settings(kafka_settings)
-    async with api_of(settings, create_app, pg_pool) as (app, client):
-        await close_postgres(app)
-        response = await client.get(
-            "/v1/notification-preferences", headers=bearer(settings, new_tenant_id(), "ada")
         )
     assert_dependency_outage(response)

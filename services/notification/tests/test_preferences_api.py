@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 PREFS = "/v1/notification-preferences"
 TENANT_PREFS = "/v1/notification-preferences/tenant"
 MUTES = "/v1/notification-mutes"
+TENANT_ADMIN = ("admin", "tenant_admin")  # user, role
 
 
 async def put(notify: Notify, path: str, tenant: str, user: str, *roles: str, **body: Any) -> Any:
@@ -32,6 +33,11 @@ async def put_ok(
     response = await put(notify, path, tenant, user, *roles, **body)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def put_tenant_defaults(notify: Notify, tenant: str, **body: Any) -> Any:
+    """What a tenant admin's successful PUT of the tenant's defaults answers."""
+    return await put_ok(notify, TENANT_PREFS, tenant, *TENANT_ADMIN, **body)
 
 
 async def prefs(notify: Notify, tenant: str, user: str) -> Any:
@@ -110,14 +116,7 @@ async def test_tenant_default_reaches_users_without_an_override_only(notify: Not
     tenant = new_tenant_id()
     await put_ok(notify, PREFS, tenant, "bob", categories={"share": {"email": False}})
 
-    await put_ok(
-        notify,
-        TENANT_PREFS,
-        tenant,
-        "admin",
-        "tenant_admin",
-        categories={"share": {"email": {"enabled": True}}},
-    )
+    await put_tenant_defaults(notify, tenant, categories={"share": {"email": {"enabled": True}}})
 
     assert (await prefs(notify, tenant, "ada"))["categories"]["share"]["email"]["enabled"] is True
     assert (await prefs(notify, tenant, "bob"))["categories"]["share"]["email"]["enabled"] is False
@@ -125,13 +124,8 @@ async def test_tenant_default_reaches_users_without_an_override_only(notify: Not
 
 async def test_locked_setting_shows_locked_and_cannot_be_turned_off(notify: Notify) -> None:
     tenant = new_tenant_id()
-    await put_ok(
-        notify,
-        TENANT_PREFS,
-        tenant,
-        "admin",
-        "tenant_admin",
-        categories={"announcement": {"in_app": {"enabled": True, "locked": True}}},
+    await put_tenant_defaults(
+        notify, tenant, categories={"announcement": {"in_app": {"enabled": True, "locked": True}}}
     )
 
     refused = await put(
@@ -177,23 +171,13 @@ async def test_only_tenant_admins_see_and_set_tenant_defaults(notify: Notify) ->
 async def test_tenant_view_is_sparse_and_null_removes_a_default(notify: Notify) -> None:
     tenant = new_tenant_id()
     locked = {"enabled": True, "locked": True}
-    await put_ok(
+    await put_tenant_defaults(
         notify,
-        TENANT_PREFS,
         tenant,
-        "admin",
-        "tenant_admin",
         categories={"announcement": {"in_app": locked}, "reaction": {"email": {"enabled": True}}},
     )
 
-    body = await put_ok(
-        notify,
-        TENANT_PREFS,
-        tenant,
-        "admin",
-        "tenant_admin",
-        categories={"reaction": {"email": None}},
-    )
+    body = await put_tenant_defaults(notify, tenant, categories={"reaction": {"email": None}})
 
     assert body["categories"] == {"announcement": {"in_app": locked}}
     assert body["reminder_leads_s"] == notify.settings.reminder_leads_s
@@ -203,16 +187,16 @@ async def test_reminder_lead_times_are_bounded_and_null_restores_the_default(
     notify: Notify,
 ) -> None:
     tenant = new_tenant_id()
-    admin = ("admin", "tenant_admin")
+    admin = TENANT_ADMIN
 
-    set_ = await put_ok(notify, TENANT_PREFS, tenant, *admin, reminder_leads_s=[600, 7200, 600])
+    set_ = await put_tenant_defaults(notify, tenant, reminder_leads_s=[600, 7200, 600])
     too_soon = await put(notify, TENANT_PREFS, tenant, *admin, reminder_leads_s=[59])
     too_far = await put(notify, TENANT_PREFS, tenant, *admin, reminder_leads_s=[31 * 86_400])
     too_many = await put(
         notify, TENANT_PREFS, tenant, *admin, reminder_leads_s=[60, 61, 62, 63, 64, 65]
     )
     kept = await notify.get(TENANT_PREFS, tenant, *admin)
-    reset = await put_ok(notify, TENANT_PREFS, tenant, *admin, reminder_leads_s=None)
+    reset = await put_tenant_defaults(notify, tenant, reminder_leads_s=None)
 
     assert set_["reminder_leads_s"] == [7200, 600]
     for refused in (too_soon, too_far, too_many):
@@ -228,19 +212,16 @@ async def test_another_tenants_preferences_are_never_visible(notify: Notify) -> 
     await put_ok(
         notify, PREFS, theirs, "ada", digest="hourly", categories={"reaction": {"push": True}}
     )
-    await put_ok(
+    await put_tenant_defaults(
         notify,
-        TENANT_PREFS,
         theirs,
-        "admin",
-        "tenant_admin",
         categories={"mention": {"email": {"enabled": False, "locked": True}}},
         reminder_leads_s=[120],
     )
     await put_ok(notify, MUTES + "/thread/urn:uuid:t1", theirs, "ada")
 
     mine = await prefs(notify, ours, "ada")
-    tenant_view = await notify.get(TENANT_PREFS, ours, "admin", "tenant_admin")
+    tenant_view = await notify.get(TENANT_PREFS, ours, *TENANT_ADMIN)
     mutes = await notify.get(MUTES, ours, "ada")
     unmute = await notify.client.delete(
         MUTES + "/thread/urn:uuid:t1", headers=notify.headers(ours, "ada")

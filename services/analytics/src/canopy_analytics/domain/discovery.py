@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 # --- topics --------------------------------------------------------------------------------
 
@@ -42,6 +43,23 @@ def _shared(mine: Iterable[str], theirs: Iterable[str]) -> list[str]:
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+class _Scored(Protocol):
+    @property
+    def score(self) -> float: ...
+
+
+_S = TypeVar("_S", bound=_Scored)
+
+
+def _best(
+    scored: Iterable[_S], *, ties: Callable[[_S], tuple[object, ...]], limit: int
+) -> list[_S]:
+    """The ``limit`` highest scores, best first, none at zero (nothing to show for it); equal
+    scores in the order of ``ties``."""
+    ranked = sorted((s for s in scored if s.score > 0), key=lambda s: (-s.score, *ties(s)))
+    return ranked[:limit]
 
 
 # --- experts -------------------------------------------------------------------------------
@@ -91,18 +109,16 @@ def expert_score(c: ExpertCandidate) -> float:
 def rank_experts(candidates: Iterable[ExpertCandidate], limit: int) -> list[Expert]:
     """The ``limit`` best experts, best first; nobody with a zero score. Ties: more accepted
     answers, then more posts, then more reactions, then the user id."""
-    scored = [Expert(c, expert_score(c)) for c in candidates]
-    scored = [e for e in scored if e.score > 0]
-    scored.sort(
-        key=lambda e: (
-            -e.score,
+    return _best(
+        (Expert(c, expert_score(c)) for c in candidates),
+        ties=lambda e: (
             -e.candidate.accepted_answers,
             -e.candidate.posts,
             -e.candidate.reactions_received,
             e.candidate.user_id,
-        )
+        ),
+        limit=limit,
     )
-    return scored[:limit]
 
 
 # --- people you may know -------------------------------------------------------------------
@@ -189,17 +205,15 @@ def rank_people(
 ) -> list[PersonSuggestion]:
     """The ``limit`` best suggestions, best first: never the caller, never without a reason.
     Ties: more mutual follows, more shared groups, then the user id."""
-    suggestions = [suggest_person(me, c) for c in candidates if c.user_id != me.user_id]
-    suggestions = [s for s in suggestions if s.score > 0]
-    suggestions.sort(
-        key=lambda s: (
-            -s.score,
+    return _best(
+        (suggest_person(me, c) for c in candidates if c.user_id != me.user_id),
+        ties=lambda s: (
             -s.candidate.mutual_follows,
             -s.candidate.shared_groups,
             s.candidate.user_id,
-        )
+        ),
+        limit=limit,
     )
-    return suggestions[:limit]
 
 
 # --- groups you may like -------------------------------------------------------------------
@@ -288,14 +302,8 @@ def rank_groups(
 ) -> list[GroupSuggestion]:
     """The ``limit`` best group suggestions, best first, never without a reason. Ties: more
     followed members, more members, then the group id."""
-    suggestions = [suggest_group(me, c) for c in candidates]
-    suggestions = [s for s in suggestions if s.score > 0]
-    suggestions.sort(
-        key=lambda s: (
-            -s.score,
-            -s.candidate.followed_members,
-            -s.candidate.members,
-            s.candidate.group_id,
-        )
+    return _best(
+        (suggest_group(me, c) for c in candidates),
+        ties=lambda s: (-s.candidate.followed_members, -s.candidate.members, s.candidate.group_id),
+        limit=limit,
     )
-    return suggestions[:limit]

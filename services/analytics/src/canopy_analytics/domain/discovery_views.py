@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -38,12 +38,10 @@ class Experts(Table):
         "breakdown.reactions_received",
         "breakdown.skill_match",
     )
+    CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
     topic: str = Field(description="The topic as searched: lower-cased, without '#'")
     items: list[ExpertItem]
-
-    def csv_rows(self) -> list[dict[str, Any]]:
-        return [item.model_dump(mode="json") for item in self.items]
 
     @classmethod
     def of(cls, topic: str, ranked: list[Expert]) -> Experts:
@@ -100,11 +98,9 @@ class PeopleSuggestions(Table):
         "signals.shared_skills",
         "signals.shared_interests",
     )
+    CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
     items: list[PersonSuggestionItem]
-
-    def csv_rows(self) -> list[dict[str, Any]]:
-        return [item.model_dump(mode="json") for item in self.items]
 
     @classmethod
     def of(cls, ranked: list[PersonSuggestion]) -> PeopleSuggestions:
@@ -158,11 +154,9 @@ class GroupSuggestions(Table):
         "signals.topics",
         "signals.active_members",
     )
+    CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
     items: list[GroupSuggestionItem]
-
-    def csv_rows(self) -> list[dict[str, Any]]:
-        return [item.model_dump(mode="json") for item in self.items]
 
     @classmethod
     def of(cls, ranked: list[GroupSuggestion]) -> GroupSuggestions:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -119,14 +119,12 @@ class Timeseries(Table):
     """One metric per day (or per week) over a period, every point present (zeros too)."""
 
     CSV_COLUMNS: ClassVar[tuple[str, ...]] = ("day", "value")
+    CSV_ROWS_FROM: ClassVar[str | None] = "points"
 
     metric: Metric
     period: Period
     interval: Interval
     points: list[Point]
-
-    def csv_rows(self) -> list[dict[str, Any]]:
-        return [p.model_dump(mode="json") for p in self.points]
 
 
 class GroupReport(Table):
@@ -179,14 +177,12 @@ class TrendingTag(BaseModel):
 
 class Trending(Table):
     CSV_COLUMNS: ClassVar[tuple[str, ...]] = ("tag", "score", "uses")
+    CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
     window_h: int
     half_life_h: float
     as_of: datetime
     items: list[TrendingTag]
-
-    def csv_rows(self) -> list[dict[str, Any]]:
-        return [t.model_dump(mode="json") for t in self.items]
 
 
 # --- arithmetic ----------------------------------------------------------------------------

@@ -27,10 +27,18 @@ class Table(BaseModel):
 
     # The columns, in order, when there are no rows to read them from (list answers).
     CSV_COLUMNS: ClassVar[tuple[str, ...]] = ()
+    # The list field whose elements are the rows (``items``, ``points``); None: one row.
+    CSV_ROWS_FROM: ClassVar[str | None] = None
 
     def csv_rows(self) -> list[dict[str, Any]]:
-        """The rows of the table, unflattened: by default the whole answer as one row."""
-        return [self.model_dump(mode="json")]
+        """The rows of the table, unflattened: the elements of ``CSV_ROWS_FROM``, or else the
+        whole answer as one row."""
+        if self.CSV_ROWS_FROM is None:
+            return [self.model_dump(mode="json")]
+        rows: list[dict[str, Any]] = self.model_dump(mode="json", include={self.CSV_ROWS_FROM})[
+            self.CSV_ROWS_FROM
+        ]
+        return rows
 
 
 def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -171,29 +171,28 @@ async def _transaction(service: Collaborators) -> AsyncIterator[Connection]:
 
 
 _Value = TypeVar("_Value")
+_Name = TypeVar("_Name", bound=StrEnum)
+
+
+def _known(kind: type[_Name], name: str, *, what: str, under: str) -> _Name:
+    """``name`` as a ``kind``; an unknown one is a 422 naming it, where, and the known ones."""
+    try:
+        return kind(name)
+    except ValueError:
+        known = ", ".join(kind)
+        raise InvalidInput(
+            f"{under}: unknown {what} {name!r} (known: {known})",
+            extra={"field": f"{under}.{name}"},
+        ) from None
 
 
 def _settings_of(categories: Mapping[str, Mapping[str, _Value]]) -> dict[Setting, _Value]:
     """``{"reaction": {"email": …}}`` as settings; an unknown name is a 422 naming it."""
     parsed: dict[Setting, _Value] = {}
     for category_name, by_channel in categories.items():
-        try:
-            category = Category(category_name)
-        except ValueError:
-            known = ", ".join(Category)
-            raise InvalidInput(
-                f"categories: unknown category {category_name!r} (known: {known})",
-                extra={"field": f"categories.{category_name}"},
-            ) from None
+        category = _known(Category, category_name, what="category", under="categories")
         for channel_name, value in by_channel.items():
-            try:
-                channel = Channel(channel_name)
-            except ValueError:
-                known = ", ".join(Channel)
-                raise InvalidInput(
-                    f"categories.{category}: unknown channel {channel_name!r} (known: {known})",
-                    extra={"field": f"categories.{category}.{channel_name}"},
-                ) from None
+            channel = _known(Channel, channel_name, what="channel", under=f"categories.{category}")
             parsed[(category, channel)] = value
     return parsed
 
