@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import random
 import socket
 import struct
 import time
@@ -31,8 +32,22 @@ def repo_root(*starts: Path) -> Path | None:
     return None
 
 
+# Ports handed out below the kernel's ephemeral range (Linux: 32768-60999): a port picked
+# there can be taken by any outgoing connection before the server binds it (a Kafka node
+# then fails with "Address already in use"); one below it only by another server.
+_QUIET_PORTS = range(20000, 32000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on at ``host`` right now (the kernel picks it)."""
+    """A TCP port nothing listens on at ``host`` right now, below the ephemeral range (so no
+    outgoing connection takes it before it is used), else one the kernel picks."""
+    for port in random.sample(_QUIET_PORTS, 50):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
