@@ -4,43 +4,24 @@ its Redis is a port nothing listens on."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 import pytest
 from fanout_harness import fanout_settings
 
 from canopy_common.settings import KafkaSettings
 from canopy_fanout.app import create_app
-from canopy_testing.factories import new_tenant_id
-from canopy_testing.outages import (
-    api_of,
-    assert_dependency_outage,
-    bearer,
-    close_postgres,
-    with_dead_redis,
-)
+from canopy_testing.outages import assert_dependency_outage, read_during_outage
 
 pytestmark = pytest.mark.integration
 
 
-async def test_a_feed_read_answers_503_with_retry_after_when_postgres_is_unreachable(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
+@pytest.mark.parametrize("down", ["postgres", "redis"])
+async def test_a_feed_read_answers_503_with_retry_after_when_a_dependency_is_unreachable(
+    down: Literal["postgres", "redis"], kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
 ) -> None:
-    settings = fanout_settings(kafka_settings)
-    async with api_of(settings, create_app, pg_pool) as (app, client):
-        await close_postgres(app)
-        response = await client.get(
-            "/v1/feeds/home", headers=bearer(settings, new_tenant_id(), "ada")
-        )
-    assert_dependency_outage(response)
-
-
-async def test_a_feed_read_answers_503_with_retry_after_when_redis_is_unreachable(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
-) -> None:
-    # compact_timelines off: raising Redis's listpack limit at start needs Redis.
-    settings = with_dead_redis(fanout_settings(kafka_settings, compact_timelines=False))
-    async with api_of(settings, create_app, pg_pool) as (_, client):
-        response = await client.get(
-            "/v1/feeds/home", headers=bearer(settings, new_tenant_id(), "ada")
-        )
+    # Without Redis, compact_timelines off: raising Redis's listpack limit at start needs it.
+    settings = fanout_settings(kafka_settings, compact_timelines=down != "redis")
+    response = await read_during_outage(settings, create_app, pg_pool, "/v1/feeds/home", down=down)
     assert_dependency_outage(response)

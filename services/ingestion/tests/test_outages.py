@@ -16,7 +16,7 @@ from canopy_testing.outages import (
     api_of,
     assert_dependency_outage,
     bearer,
-    close_postgres,
+    read_during_outage,
     with_dead_redis,
 )
 
@@ -27,11 +27,9 @@ async def test_a_profile_read_answers_503_with_retry_after_when_postgres_is_unre
     kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
 ) -> None:
     settings = ingestion_settings(kafka_settings)
-    async with api_of(settings, create_app, pg_pool) as (app, client):
-        await close_postgres(app)
-        response = await client.get(
-            "/v1/users/bob", headers=bearer(settings, new_tenant_id(), "ada")
-        )
+    response = await read_during_outage(
+        settings, create_app, pg_pool, "/v1/users/bob", down="postgres"
+    )
     assert_dependency_outage(response)
 
 

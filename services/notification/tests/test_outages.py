@@ -4,41 +4,33 @@ closed, or its Redis is a port nothing listens on."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 import pytest
 from notify_harness import notify_settings
 
 from canopy_common.settings import KafkaSettings
 from canopy_notify.app import create_app
-from canopy_testing.factories import new_tenant_id
-from canopy_testing.outages import (
-    api_of,
-    assert_dependency_outage,
-    bearer,
-    close_postgres,
-    with_dead_redis,
-)
+from canopy_testing.outages import assert_dependency_outage, read_during_outage
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("path", ["/v1/notifications", "/v1/notification-preferences"])
-async def test_list_and_preferences_answer_503_with_retry_after_when_postgres_is_unreachable(
-    path: str, kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
+@pytest.mark.parametrize(
+    ("path", "down"),
+    [
+        ("/v1/notifications", "postgres"),
+        ("/v1/notification-preferences", "postgres"),
+        ("/v1/notifications/unread_count", "redis"),
+    ],
+)
+async def test_notification_reads_answer_503_with_retry_after_when_a_dependency_is_unreachable(
+    path: str,
+    down: Literal["postgres", "redis"],
+    kafka_settings: KafkaSettings,
+    pg_pool: asyncpg.Pool,
 ) -> None:
     settings = notify_settings(kafka_settings)
-    async with api_of(settings, create_app, pg_pool) as (app, client):
-        await close_postgres(app)
-        response = await client.get(path, headers=bearer(settings, new_tenant_id(), "ada"))
-    assert_dependency_outage(response)
-
-
-async def test_the_unread_count_answers_503_with_retry_after_when_redis_is_unreachable(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool
-) -> None:
-    settings = with_dead_redis(notify_settings(kafka_settings))
-    async with api_of(settings, create_app, pg_pool) as (_, client):
-        response = await client.get(
-            "/v1/notifications/unread_count", headers=bearer(settings, new_tenant_id(), "ada")
-        )
+    response = await read_during_outage(settings, create_app, pg_pool, path, down=down)
     assert_dependency_outage(response)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import asyncpg
 import httpx
@@ -17,6 +17,7 @@ from canopy_common.errors import PROBLEM_JSON
 from canopy_common.service import Mode
 from canopy_common.settings import RedisSettings, ServiceSettings
 from canopy_dev.devstack.probes import free_port
+from canopy_testing.factories import new_tenant_id
 from canopy_testing.http import serve
 
 _Settings = TypeVar("_Settings", bound=ServiceSettings)
@@ -64,3 +65,22 @@ def assert_dependency_outage(response: httpx.Response) -> None:
     assert problem["status"] == 503
     assert problem["type"].endswith("/dependency-unavailable")
     assert problem["instance"] == response.request.url.path
+
+
+async def read_during_outage(
+    settings: _Settings,
+    create_app: Callable[[_Settings, Mode], FastAPI],
+    pg_pool: asyncpg.Pool,
+    path: str,
+    *,
+    down: Literal["postgres", "redis"],
+    roles: tuple[str, ...] = (),
+) -> httpx.Response:
+    """``GET path`` as a person of a new tenant while the service's Postgres (its pool closed
+    under the running app) or Redis (a port nothing listens on) is unreachable."""
+    if down == "redis":
+        settings = with_dead_redis(settings)
+    async with api_of(settings, create_app, pg_pool) as (app, client):
+        if down == "postgres":
+            await close_postgres(app)
+        return await client.get(path, headers=bearer(settings, new_tenant_id(), "ada", *roles))
