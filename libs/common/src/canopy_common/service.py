@@ -16,32 +16,34 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from redis.asyncio import Redis
+from fastapi import APIRouter, FastAPI
 
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
+from canopy_common.health import health_router
 from canopy_common.http_processes import serve_processes, uvicorn_options
 from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer, ensure_topics
 from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
 from canopy_common.loops import backoff_s
-from canopy_common.metrics import HttpMetrics, metrics_response
-from canopy_common.problems import install_error_handlers, problem_response
+from canopy_common.metrics import HttpMetrics
+from canopy_common.problems import install_error_handlers
 from canopy_common.redis import close_redis, create_redis
+from canopy_common.runtime import BackgroundWorker as BackgroundWorker
+from canopy_common.runtime import Mode as Mode
+from canopy_common.runtime import Runtime as Runtime
+from canopy_common.runtime import collaborators_of as collaborators_of
+from canopy_common.runtime import runtime_of as runtime_of
 from canopy_common.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
-READINESS_TIMEOUT_S = 2.0
 # Services may start before Postgres, Redis or the broker answer (all started at once by the
 # process manager, or after an outage): keep trying for this long before giving up.
 STARTUP_RETRY_S = 60.0
@@ -50,56 +52,11 @@ STARTUP_RETRY_S = 60.0
 BROKER_FIRST_WAIT_S = 5.0
 
 
-class Mode(StrEnum):
-    API = "api"  # HTTP API only
-    WORKER = "worker"  # consumers and workers only (HTTP serves /healthz, /readyz, /metrics)
-    ALL = "all"  # both in one process
-
-
 Handler = Callable[[ConsumedRecord], Awaitable[None]]
 
-
-class BackgroundWorker(Protocol):
-    """A loop a service runs beside its consumers (the outbox relay, a reminder scheduler).
-
-    ``start`` returns at once (the work runs in a task of its own); ``stop`` finishes the work
-    in flight and returns when the loop has ended; ``ready`` tells ``/readyz`` it is doing its
-    job.
-    """
-
-    @property
-    def ready(self) -> bool: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-_Component = TypeVar("_Component")
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
-_SettingsT_co = TypeVar("_SettingsT_co", bound=ServiceSettings, covariant=True)
 # A service's collaborators: what its ``bootstrap`` builds once from the runtime.
 CollaboratorsT = TypeVar("CollaboratorsT")
-
-
-@dataclass(frozen=True)
-class Runtime(Generic[_SettingsT_co]):
-    """The clients one service process holds, typed by the service's settings; built by the
-    lifespan, kept on ``app.state``. ``consumers`` and ``workers`` fill in as they start."""
-
-    settings: _SettingsT_co
-    pool: asyncpg.Pool
-    redis: Redis
-    producer: Producer
-    consumers: list[Consumer] = field(default_factory=list)
-    workers: list[BackgroundWorker] = field(default_factory=list)
-
-    def component(self, kind: type[_Component]) -> _Component:
-        """The running worker of type ``kind`` (e.g. a buffer an API route feeds)."""
-        for worker in self.workers:
-            if isinstance(worker, kind):
-                return worker
-        raise LookupError(f"no {kind.__name__} runs in this process")
 
 
 @dataclass(frozen=True)
@@ -160,21 +117,6 @@ class Running(Generic[SettingsT, CollaboratorsT]):
 
     runtime: Runtime[SettingsT]
     collaborators: CollaboratorsT
-
-
-def runtime_of(request: Request) -> Runtime[ServiceSettings]:
-    """The service's :class:`Runtime`, for the operations routes (health, readiness)."""
-    runtime: Runtime[ServiceSettings] = request.app.state.runtime
-    return runtime
-
-
-def collaborators_of(request: Request, kind: type[_Component]) -> _Component:
-    """The collaborators the service's ``bootstrap`` built, checked to be a ``kind``: what a
-    service's ``Annotated`` route dependencies read."""
-    collaborators = request.app.state.collaborators
-    if not isinstance(collaborators, kind):
-        raise TypeError(f"this app's collaborators are no {kind.__name__}")
-    return collaborators
 
 
 async def migrate(definition: ServiceDefinition[Any, Any], settings: ServiceSettings) -> list[str]:
@@ -307,69 +249,6 @@ async def open_runtime(
         await close_pool(pool)
 
 
-async def _check(name: str, probe: Awaitable[Any]) -> tuple[str, str | None]:
-    try:
-        await asyncio.wait_for(probe, READINESS_TIMEOUT_S)
-    except Exception as exc:
-        return name, f"{type(exc).__name__}: {exc}"
-    return name, None
-
-
-async def _consumers_assigned(consumers: Sequence[Consumer]) -> None:
-    waiting = [c.topics for c in consumers if not c.assigned]
-    if waiting:
-        raise RuntimeError(f"consumers not assigned yet: {waiting}")
-
-
-async def _workers_ready(workers: Sequence[BackgroundWorker]) -> None:
-    waiting = [type(w).__name__ for w in workers if not w.ready]
-    if waiting:
-        raise RuntimeError(f"workers not ready: {waiting}")
-
-
-async def readiness(runtime: Runtime[ServiceSettings]) -> dict[str, str | None]:
-    """Each check's failure reason, or None when it passed."""
-    schema = runtime.settings.db_schema
-    checks = await asyncio.gather(
-        _check("postgres", runtime.pool.fetchval(f'SELECT 1 FROM "{schema}".schema_migrations')),
-        _check("redis", runtime.redis.ping()),
-        _check("broker", runtime.producer.ping()),
-        _check("consumers", _consumers_assigned(runtime.consumers)),
-        _check("workers", _workers_ready(runtime.workers)),
-    )
-    return dict(checks)
-
-
-def _health_router() -> APIRouter:
-    router = APIRouter(tags=["operations"])
-
-    @router.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @router.get(
-        "/readyz", summary="Postgres, Redis and the broker answer; consumers and workers running"
-    )
-    async def readyz(request: Request) -> Response:
-        checks = await readiness(runtime_of(request))
-        failed = {name: reason for name, reason in checks.items() if reason}
-        if failed:
-            return problem_response(
-                503,
-                "not ready: " + ", ".join(sorted(failed)),
-                code="not-ready",
-                extra={"checks": {n: r or "ok" for n, r in checks.items()}},
-                headers={"Retry-After": "2"},
-            )
-        return JSONResponse({"status": "ready", "checks": {n: "ok" for n in checks}})
-
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return metrics_response()
-
-    return router
-
-
 def create_service_app(
     definition: ServiceDefinition[SettingsT, CollaboratorsT],
     settings: SettingsT,
@@ -401,7 +280,7 @@ def create_service_app(
         max_json_depth=settings.max_json_depth,
     )
     app.add_middleware(HttpMetrics, service=definition.name)
-    app.include_router(_health_router())
+    app.include_router(health_router())
     if mode is not Mode.WORKER:
         for router in definition.routers:
             app.include_router(router)
