@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from canopy_common.errors import PROBLEM_JSON
-from canopy_common.limits import RequestLimits, json_depth_exceeds
+from canopy_common.limits import RequestLimits, has_nul, json_depth_exceeds
 from canopy_common.service import Runtime, ServiceDefinition, create_service_app, runtime_only
 from canopy_common.settings import ServiceSettings
 
@@ -136,6 +136,56 @@ async def test_a_request_without_a_body_passes(client: httpx.AsyncClient) -> Non
     response = await client.get("/ping")
 
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "content"),
+    [
+        ("GET", "/ping", {"q": "a\x00b"}, None),  # Postgres text holds no NUL: 500 before
+        ("GET", "/ping%00", None, None),
+        ("POST", "/echo", None, b'{"content": "a\\u0000b"}'),
+        ("POST", "/echo", None, b'{"content": "a\x00b"}'),
+    ],
+)
+async def test_a_nul_character_in_path_query_or_json_text_gets_422(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    params: dict[str, str] | None,
+    content: bytes | None,
+) -> None:
+    response = await client.request(method, path, params=params, content=content)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    problem = response.json()
+    assert problem["type"].endswith("/nul-character")
+    assert "NUL" in problem["detail"]
+
+
+async def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(
+    client: httpx.AsyncClient,
+) -> None:
+    body = '{"content": "C:\\\\u0000 is a path"}'  # the text C:\\u0000: no NUL in it
+
+    response = await client.post("/echo", content=body)
+
+    assert response.status_code == 200
+    assert response.json()["body"] == body
+
+
+@pytest.mark.parametrize(
+    ("body", "nul"),
+    [
+        (b'"\\u0000"', True),
+        (b'"\\\\u0000"', False),
+        (b'"\\\\\\u0000"', True),
+        (b'"u0000"', False),
+        (b'"\x00"', True),
+    ],
+)
+def test_nul_is_found_after_an_even_number_of_backslashes(body: bytes, nul: bool) -> None:
+    assert has_nul({"path": "/", "query_string": b""}, body) is nul
 
 
 @pytest.mark.parametrize(

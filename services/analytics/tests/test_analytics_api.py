@@ -252,3 +252,27 @@ async def test_trending_ranks_open_hashtags_and_never_private_ones(
 
     assert_problem(await analytics.get(TRENDING, f.tenant_id, uid(guest), "guest"), 403)
     assert ok(await analytics.get(TRENDING, "other-tenant", "x", "analyst"))["items"] == []
+
+
+async def test_trending_refuses_a_vanishing_half_life_and_decays_old_uses_to_nothing(
+    analytics: Analytics,
+) -> None:
+    f = ActivityFactory()
+    ada = f.user("ada")
+    month_ago = datetime.now(UTC) - timedelta(hours=700)
+    await analytics.send(
+        ada,
+        f.post(ada, "#legacy then", hashtags=["legacy"], published=month_ago),
+        f.post(ada, "#python now", hashtags=["python"]),
+    )
+    # 5e-324 h divided every age into an overflow inside Postgres: 500 before.
+    response = await analytics.get(TRENDING, f.tenant_id, uid(ada), "member", half_life_h="5e-324")
+    assert_problem(response, 422, "half_life_h")
+    # The shortest half-life allowed, a month back: 0.5^(700 / 0.01) would underflow float8.
+    body = ok(
+        await analytics.get(
+            TRENDING, f.tenant_id, uid(ada), "member", window_h="720", half_life_h="0.01"
+        )
+    )
+    assert {t["tag"] for t in body["items"]} == {"legacy", "python"}
+    assert all(0 <= t["score"] <= t["uses"] for t in body["items"])

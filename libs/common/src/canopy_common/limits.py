@@ -3,9 +3,11 @@
 
 :class:`RequestLimits` is a pure ASGI middleware: a body over ``max_body_bytes`` gets 413 (from
 ``Content-Length`` before anything is read, or as soon as a streamed body passes the limit), and
-a JSON body nested deeper than ``max_json_depth`` gets 422. Both answer problem+json naming the
-limit. :func:`create_service_app <canopy_common.service.create_service_app>` installs it with
-the service's settings.
+a JSON body nested deeper than ``max_json_depth`` gets 422, and a NUL character anywhere in the
+path, the query or a JSON body's strings gets 422 (Postgres stores no NUL in text: it would
+otherwise fail deep inside a query). All answer problem+json naming the limit.
+:func:`create_service_app <canopy_common.service.create_service_app>` installs it with the
+service's settings.
 """
 
 from __future__ import annotations
@@ -21,6 +23,22 @@ from canopy_common.problems import problem_response
 # A JSON string, escapes included; the unrolled form never backtracks (linear on any input).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# A JSON \u0000 escape (after an even number of backslashes: `\\u0000` is a backslash and
+# the text "u0000"), or a raw NUL byte.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
+
+
+def has_nul(scope: Scope, body: bytes = b"") -> bool:
+    """Whether the request's path, query string or (JSON) ``body`` holds a NUL character."""
+    query = scope.get("query_string", b"")
+    return (
+        "\x00" in scope.get("path", "")
+        or b"%00" in query
+        or b"\x00" in query
+        or _JSON_NUL.search(body) is not None
+    )
+
+
 _OPENING = frozenset(b"[{")
 
 
@@ -76,7 +94,10 @@ class RequestLimits:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is None and b"transfer-encoding" not in headers:
-            # HTTP/1.1 without either header has no body (RFC 9112 §6.3): nothing to check.
+            # HTTP/1.1 without either header has no body (RFC 9112 §6.3): only the URL to check.
+            if has_nul(scope):
+                await self._nul(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -108,8 +129,20 @@ class RequestLimits:
             )
             await response(scope, receive, send)
             return
+        if has_nul(scope, body if is_json_request(scope) else b""):
+            await self._nul(scope, receive, send)
+            return
         request: Message = {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, _replay([request], receive), send)
+
+    async def _nul(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            InvalidInput.status,
+            "the request holds a NUL character (in its path, query or JSON text): refused",
+            code="nul-character",
+            instance=scope.get("path"),
+        )
+        await response(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(

@@ -211,6 +211,11 @@ def _post(row: asyncpg.Record) -> PostRow:
     )
 
 
+# 0.5^1000 is about 1e-301, still a float8; a few more halvings and Postgres fails the query
+# with "value out of range: underflow" (a use that old counts as nothing anyway).
+MAX_HALVINGS = 1000.0
+
+
 async def trending_tags(
     conn: Connection, tenant: str, *, now: datetime, window_h: int, half_life_h: float, limit: int
 ) -> list[tuple[str, float, int]]:
@@ -220,9 +225,9 @@ async def trending_tags(
     rows = await conn.fetch(
         """
         SELECT tag,
-               sum(n * power(0.5::float8,
+               sum(n * power(0.5::float8, least(
                    greatest(extract(epoch FROM ($2::timestamptz - hour)), 0)::float8
-                   / 3600.0 / $4::float8)) AS score,
+                   / 3600.0 / $4::float8, $6::float8))) AS score,
                sum(n)::bigint AS uses
           FROM tag_counts
          WHERE tenant_id = $1 AND hour > $2::timestamptz - make_interval(hours => $3)
@@ -236,5 +241,6 @@ async def trending_tags(
         window_h,
         half_life_h,
         limit,
+        MAX_HALVINGS,
     )
     return [(r["tag"], float(r["score"]), int(r["uses"])) for r in rows]

@@ -38,6 +38,8 @@ TenantAnalyst = Annotated[Principal, Depends(require_roles(*TENANT_ANALYTICS_ROL
 Active = Annotated[ActiveSets, Depends(active_sets)]
 
 MAX_WINDOW_H = 30 * 24  # trending looks back at most a month: older buzz is not trending
+# Under a minute, every bucket but the current one decays to nothing: no ranking to speak of.
+MIN_HALF_LIFE_H = 0.01
 DEFAULT_HALF_LIFE_H = 6.0  # a use six hours old counts half: a working day's buzz fades by night
 MAX_TRENDING = 100
 
@@ -148,7 +150,10 @@ async def trending(
         int, Query(ge=1, le=MAX_WINDOW_H, description="Hours looked back, this one included")
     ] = 24,
     half_life_h: Annotated[
-        float, Query(gt=0, le=MAX_WINDOW_H, description="Hours after which a use counts half")
+        float,
+        Query(
+            ge=MIN_HALF_LIFE_H, le=MAX_WINDOW_H, description="Hours after which a use counts half"
+        ),
     ] = DEFAULT_HALF_LIFE_H,
     limit: Annotated[int, Query(ge=1, le=MAX_TRENDING)] = 10,
 ) -> Response:
