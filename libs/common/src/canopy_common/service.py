@@ -150,12 +150,17 @@ async def _connect_broker(
 ) -> None:
     """Create the topics and start the shared producer, retrying with backoff until it works;
     then start the consumers (after the topics: a consumer's metadata request would otherwise
-    create them with the broker's defaults)."""
+    create them with the broker's defaults). The consumers start only once the broker's
+    metadata lists their topics: a fresh broker may answer before it does, and a consumer
+    that joins without them is assigned nothing until its metadata refresh, minutes later."""
+    subscribed = sorted({topic for consumer in consumers for topic in consumer.topics})
     attempt = 0
     while True:
         try:
             await ensure_topics(settings.kafka)
             await producer.start()
+            for topic in subscribed:
+                await producer.partitions_for(topic)  # waits for the topic's metadata
         except Exception as exc:
             attempt += 1
             delay = backoff_s(settings.kafka, attempt)
