@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from canopy_common.audience import may_see
 from canopy_common.events import Visibility
+from canopy_common.visibility import may_see
 from canopy_fanout.domain.audience import delivers, resolve_audience
 from canopy_fanout.domain.model import Item, Reader, Ties
 

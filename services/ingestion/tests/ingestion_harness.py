@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
-from canopy_common.auth import issue_token
 from canopy_common.settings import KafkaSettings
 from canopy_ingestion.settings import Settings
+from canopy_testing.http import bearer
 from canopy_testing.services import isolated_settings
 
 
@@ -39,10 +39,7 @@ class Api:
 
     def headers(self, tenant: str, user: str, *roles: str, **extra: str) -> dict[str, str]:
         """Authorization (and any extra) headers for ``user`` of ``tenant``."""
-        token = issue_token(
-            self.settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"]
-        )
-        return {"Authorization": f"Bearer {token}", **extra}
+        return {**bearer(self.settings.auth, tenant, user, *roles), **extra}
 
     async def seed_tenant(self, tenant: str, name: str = "Example Corp") -> None:
         await self.pool.execute(

@@ -12,10 +12,10 @@ from canopy_common.errors import PROBLEM_JSON
 from canopy_common.settings import KafkaSettings
 from canopy_ingestion.app import create_app
 from canopy_testing.factories import new_tenant_id
+from canopy_testing.http import bearer
 from canopy_testing.outages import (
     api_of,
     assert_dependency_outage,
-    bearer,
     read_during_outage,
     with_dead_redis,
 )
@@ -40,7 +40,9 @@ async def test_redis_unreachable_leaves_the_reads_alone_and_readyz_says_so(
     # provisioned, as with Redis up); /readyz reports Redis down, as 503 with Retry-After.
     settings = with_dead_redis(ingestion_settings(kafka_settings))
     async with api_of(settings, create_app, pg_pool) as (_, client):
-        read = await client.get("/v1/users/bob", headers=bearer(settings, new_tenant_id(), "ada"))
+        read = await client.get(
+            "/v1/users/bob", headers=bearer(settings.auth, new_tenant_id(), "ada")
+        )
         ready = await client.get("/readyz")
     assert read.status_code == 403, read.text
     assert ready.status_code == 503

@@ -8,9 +8,18 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from canopy_common.auth import issue_token
+from canopy_common.settings import AuthSettings
 from canopy_dev.devstack.probes import free_port
 
-__all__ = ["free_port", "serve"]
+__all__ = ["bearer", "free_port", "serve"]
+
+
+def bearer(auth: AuthSettings, tenant: str, user: str, *roles: str) -> dict[str, str]:
+    """An ``Authorization`` header for ``user`` of ``tenant`` (roles default to ``member``),
+    signed as the service under test expects."""
+    token = issue_token(auth, tenant=tenant, user=user, roles=list(roles) or ["member"])
+    return {"Authorization": f"Bearer {token}"}
 
 
 @asynccontextmanager

@@ -12,13 +12,12 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from canopy_common.auth import issue_token
 from canopy_common.errors import PROBLEM_JSON
 from canopy_common.service import Mode
 from canopy_common.settings import RedisSettings, ServiceSettings
 from canopy_dev.devstack.probes import free_port
 from canopy_testing.factories import new_tenant_id
-from canopy_testing.http import serve
+from canopy_testing.http import bearer, serve
 
 _Settings = TypeVar("_Settings", bound=ServiceSettings)
 
@@ -49,12 +48,6 @@ async def close_postgres(app: FastAPI) -> None:
     await pool.close()
 
 
-def bearer(settings: ServiceSettings, tenant: str, user: str, *roles: str) -> dict[str, str]:
-    """An Authorization header for ``user`` of ``tenant`` (roles default to ``member``)."""
-    token = issue_token(settings.auth, tenant=tenant, user=user, roles=list(roles) or ["member"])
-    return {"Authorization": f"Bearer {token}"}
-
-
 def assert_dependency_outage(response: httpx.Response) -> None:
     """A 503 problem+json (RFC 9457) with ``Retry-After``: come back, nothing is wrong with
     the request."""
@@ -83,4 +76,4 @@ async def read_during_outage(
     async with api_of(settings, create_app, pg_pool) as (app, client):
         if down == "postgres":
             await close_postgres(app)
-        return await client.get(path, headers=bearer(settings, new_tenant_id(), "ada", *roles))
+        return await client.get(path, headers=bearer(settings.auth, new_tenant_id(), "ada", *roles))

@@ -30,7 +30,6 @@ import httpx
 import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
-from canopy_common.auth import issue_token
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.settings import AuthSettings, KafkaSettings
@@ -39,7 +38,7 @@ from canopy_dev.devstack.processes import proc_start_ticks, run_coroutine
 from canopy_dev.localrun import STATE_FILE as SERVICES_STATE_FILE
 from canopy_dev.localrun import LocalSystem
 from canopy_dev.ports import SERVICE_PORTS
-from canopy_testing.http import free_port
+from canopy_testing.http import bearer, free_port
 from canopy_testing.polling import eventually
 
 AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -232,10 +231,7 @@ class SystemClient:
 
     def headers(self, tenant: str, user: str, *roles: str) -> dict[str, str]:
         """A bearer token for ``user`` of ``tenant`` (roles default to ``member``)."""
-        token = issue_token(
-            self.system.auth, tenant=tenant, user=user, roles=list(roles) or ["member"]
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(self.system.auth, tenant, user, *roles)
 
     async def request(
         self,

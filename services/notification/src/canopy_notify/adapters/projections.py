@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from canopy_common.activities import Membership, as_object, user_id
-from canopy_common.audience import Item, Reader, Ties
+from canopy_common.audience import Item
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
 from canopy_common.group_rows import apply_membership_row, upsert_group_row
-from canopy_common.visibility import group_visibility_of
+from canopy_common.visibility import Reader, Ties, group_visibility_of
 
 _ADMIN_ROLES = ("owner", "admin")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from canopy_common.audience import NO_TIES, Reader, Ties, may_see
+from canopy_common.visibility import NO_TIES, Reader, Ties, may_see
 from canopy_notify.domain.model import (
     GROUPED,
     PRECEDENCE,
