@@ -4,6 +4,8 @@ long the service takes to answer normally again (docs/architecture.md §9)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 import pytest
 from fanout_harness import fanout_settings
@@ -29,7 +31,9 @@ def calls(app: FastAPI) -> list[RouteCall]:
 
 
 async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool, record_property: pytest.RecordProperty
+    kafka_settings: KafkaSettings,
+    pg_pool: asyncpg.Pool,
+    record_property: Callable[[str, object], None],
 ) -> None:
     # No in-process read cache: every read asks Postgres, so what a read needs is what it uses.
     settings = fanout_settings(kafka_settings, compact_timelines=False, read_cache_s=0)

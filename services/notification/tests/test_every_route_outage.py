@@ -4,6 +4,8 @@ long the service takes to answer normally again (docs/architecture.md §9)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 import pytest
 from fastapi import FastAPI
@@ -30,7 +32,9 @@ def calls(app: FastAPI) -> list[RouteCall]:
 
 
 async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
-    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool, record_property: pytest.RecordProperty
+    kafka_settings: KafkaSettings,
+    pg_pool: asyncpg.Pool,
+    record_property: Callable[[str, object], None],
 ) -> None:
     # A tenant admin, so the tenant's defaults are tried past their role check too.
     settings = notify_settings(kafka_settings)
