@@ -247,10 +247,13 @@ async def run_outages(
     pg_pool: asyncpg.Pool,
     calls_of: Callable[[FastAPI], list[RouteCall]],
     *roles: str,
+    prepare: Callable[[httpx.AsyncClient, str], Awaitable[None]] | None = None,
 ) -> OutageRun:
     """Serve the service's API with Postgres and Redis behind proxies; try every route
     (``calls_of(app)``) normally, then with Postgres, then Redis cut (timing the recovery once
-    each is restored), then on an app whose broker is a port nothing listens on."""
+    each is restored), then on an app whose broker is a port nothing listens on. Each app
+    gets ``prepare(client, tenant)`` first (e.g. provisioning the caller), and one pass of
+    every route before the pass that counts (so first writes are behind it)."""
     tenant = new_tenant_id()
     pg = urlsplit(settings.postgres.dsn)
     rd = urlsplit(settings.redis.url)
@@ -271,6 +274,8 @@ async def run_outages(
         async with api_of(proxied_settings, create_app, pg_pool) as (app, client):
             calls = calls_of(app)
             auth = settings.auth
+            if prepare is not None:
+                await prepare(client, tenant)
             await call_all(client, auth, tenant, calls, *roles)  # first writes happen here
             run = OutageRun(await call_all(client, auth, tenant, calls, *roles))
 
@@ -291,5 +296,8 @@ async def run_outages(
         }
     )
     async with api_of(dead_broker, create_app, pg_pool) as (app, client):
-        run.during["broker"] = await call_all(client, settings.auth, tenant, calls_of(app), *roles)
+        if prepare is not None:
+            await prepare(client, tenant)
+        await call_all(client, settings.auth, tenant, calls, *roles)
+        run.during["broker"] = await call_all(client, settings.auth, tenant, calls, *roles)
     return run
