@@ -19,8 +19,9 @@ from canopy_analytics.stream_metrics import BatchOutcome, Kind, StreamMetrics
 from canopy_common.events import StrictActivity, encode
 from canopy_common.settings import KafkaSettings
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_testing.kafka import committed_offsets, read_topic
+from canopy_testing.kafka import committed_offsets, read_topic, refusals
 from canopy_testing.polling import eventually
+from canopy_testing.services import record_key
 
 pytestmark = pytest.mark.integration
 
@@ -168,6 +169,23 @@ async def test_poison_impressions_go_to_the_dlq_and_the_impressions_behind_them_
         assert headers["dlq.error.class"].endswith(b"InvalidImpressions")
     assert b"items" in dict(letters[1].headers)["dlq.error.message"]
     assert await viewers_of(analytics, tenant_id, subject_id(post)) == [uid(bob)]
+
+
+async def test_activities_analytics_cannot_apply_go_to_the_dlq_and_the_next_is_applied(
+    analytics: Analytics, tenant_id: str
+) -> None:
+    f = ActivityFactory(tenant_id)
+    ada = f.user("ada")
+    await analytics.send(ada)
+    sent = await analytics.publish_unappliable(f.post(ada, "Never counted"))
+    post = f.post(ada, "Counted")  # same key: behind the refused ones on their partition
+
+    await analytics.send(post)
+
+    letters = await analytics.dead_letters(record_key(post), at_least=2)
+    assert [letter.value for letter in letters] == [u.value for u in sent]
+    assert refusals(letters, analytics.settings.consumer_group) == [u.dead_letter() for u in sent]
+    assert await posts_counted(analytics, tenant_id) == 1
 
 
 async def test_a_record_the_handlers_refuse_goes_to_the_dlq_alone(

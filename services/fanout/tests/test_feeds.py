@@ -11,8 +11,9 @@ from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import entry_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_testing.kafka import read_topic
+from canopy_testing.kafka import read_topic, refusals
 from canopy_testing.polling import eventually
+from canopy_testing.services import record_key
 
 pytestmark = pytest.mark.integration
 
@@ -314,3 +315,21 @@ async def test_poison_on_the_work_topic_goes_to_the_dlq(fanout: Fanout) -> None:
     [record] = await eventually(dead_lettered, what="the poison chunk in the DLQ")
     headers = dict(record.headers)  # type: ignore[attr-defined]
     assert headers["dlq.original.topic"] == work.encode()
+
+
+async def test_activities_fanout_cannot_apply_go_to_the_dlq_and_the_next_is_applied(
+    fanout: Fanout,
+) -> None:
+    f = ActivityFactory()
+    ada = f.user("ada")
+    await fanout.send(ada)
+    sent = await fanout.publish_unappliable(f.post(ada, "Never shown"))
+    post = f.post(ada, "Shown")  # same key, so behind the refused ones on their partition
+
+    await fanout.send(post)
+
+    letters = await fanout.dead_letters(record_key(post), at_least=2)
+    assert [letter.value for letter in letters] == [u.value for u in sent]
+    assert refusals(letters, fanout.settings.consumer_group) == [u.dead_letter() for u in sent]
+    own_feed = await fanout.feed(f"/v1/feeds/users/{uid(ada)}", f.tenant_id, uid(ada))
+    assert object_ids(own_feed) == [subject_id(post)]

@@ -10,7 +10,9 @@ from notify_harness import Notify
 
 from canopy_common.events import StrictActivity
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.kafka import refusals
 from canopy_testing.polling import eventually
+from canopy_testing.services import record_key
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +240,21 @@ async def test_no_notification_crosses_tenants(notify: Notify) -> None:
 
     await eventually(told, what="ada told")
     assert await items(notify, g.tenant_id, "same-id") == []
+
+
+async def test_activities_notify_cannot_apply_go_to_the_dlq_and_the_next_is_applied(
+    notify: Notify,
+) -> None:
+    f = ActivityFactory()
+    ada, bob = f.user("ada"), f.user("bob")
+    await notify.send(ada, bob)
+    sent = await notify.publish_unappliable(f.post(ada, "Never told @bob", mentions=[bob]))
+    post = f.post(ada, "Told @bob", mentions=[bob])  # same key: behind the refused ones
+
+    await notify.send(post)
+
+    letters = await notify.dead_letters(record_key(post), at_least=2)
+    assert [letter.value for letter in letters] == [u.value for u in sent]
+    assert refusals(letters, notify.settings.consumer_group) == [u.dead_letter() for u in sent]
+    [told] = await items(notify, f.tenant_id, uid(bob))
+    assert (told["type"], told["object"]["id"]) == ("mention", subject_id(post))

@@ -1,6 +1,7 @@
 """The operations routes every service serves: ``/healthz`` (alive), ``/readyz`` (its
-Postgres schema, Redis and broker answer, its consumers are assigned and its workers ready;
-else 503 problem+json with ``Retry-After``) and ``/metrics``."""
+Postgres schema, Redis and broker answer, its consumers are assigned, their topics exist and
+their commits succeed, and its workers are ready; else 503 problem+json with ``Retry-After``)
+and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ async def _consumers_assigned(consumers: Sequence[Consumer]) -> None:
     waiting = [c.topics for c in consumers if not c.assigned]
     if waiting:
         raise RuntimeError(f"consumers not assigned yet: {waiting}")
+    # Joined, but a subscribed topic is gone or commits keep failing: not doing its job.
+    troubled = [f"{c.group_id}: {problem}" for c in consumers for problem in c.problems]
+    if troubled:
+        raise RuntimeError("; ".join(troubled))
 
 
 async def _workers_ready(workers: Sequence[BackgroundWorker]) -> None:

@@ -24,6 +24,15 @@ from canopy_common.events import StrictActivity, decode_activity
 log = structlog.get_logger(__name__)
 
 ActivityEffect = Callable[["Connection", StrictActivity], Awaitable[None]]
+# How a record's value becomes an activity; it raises to refuse the record as poison.
+Decode = Callable[[bytes], StrictActivity]
+
+
+def decode_strict(raw: bytes) -> StrictActivity:
+    """Strict AS2, the least every consumer of activities checks (upstream records get more
+    checks from ingestion's handlers; ``canopy.activities.v1`` records from
+    :func:`canopy_common.vocabulary.canonical.decode_canonical`)."""
+    return decode_activity(raw, profile="strict")
 
 
 async def first_delivery(conn: Connection, tenant_id: str, activity_id: str) -> bool:
@@ -43,14 +52,15 @@ async def consume_activity(
     pool: asyncpg.Pool,
     effect: ActivityEffect | None = None,
     after: AfterCommit | None = None,
+    decode: Decode = decode_strict,
 ) -> bool:
-    """Decode a strict activity and apply ``effect`` once per activity id; what ``effect``
-    deferred to ``after`` runs once the transaction has committed.
+    """Decode an activity with ``decode`` and apply ``effect`` once per activity id; what
+    ``effect`` deferred to ``after`` runs once the transaction has committed.
 
     An invalid record raises :class:`~canopy_common.events.InvalidActivity`, which the consumer
     dead-letters. Returns False for a redelivery, which changes nothing.
     """
-    activity = decode_activity(record.value, profile="strict")
+    activity = decode(record.value)
     with structlog.contextvars.bound_contextvars(tenant=activity.tenant, activity_id=activity.id):
         async with committing(pool, after) as (conn, _):
             if not await first_delivery(conn, activity.tenant, activity.id):
@@ -63,12 +73,16 @@ async def consume_activity(
 
 
 def activity_handler(
-    pool: asyncpg.Pool, effect: ActivityEffect | None = None, *, after: AfterCommit | None = None
+    pool: asyncpg.Pool,
+    effect: ActivityEffect | None = None,
+    *,
+    after: AfterCommit | None = None,
+    decode: Decode = decode_strict,
 ) -> Handler:
     """A consumer handler applying ``effect`` once per activity (see :func:`consume_activity`)."""
 
     async def handle(record: ConsumedRecord) -> None:
-        await consume_activity(record, pool=pool, effect=effect, after=after)
+        await consume_activity(record, pool=pool, effect=effect, after=after, decode=decode)
 
     return handle
 
@@ -79,6 +93,7 @@ async def consume_activities(
     pool: asyncpg.Pool,
     effect: ActivityEffect | None = None,
     after: AfterCommit | None = None,
+    decode: Decode = decode_strict,
 ) -> int:
     """:func:`consume_activity` for a batch, in one transaction; the number applied.
 
@@ -86,7 +101,7 @@ async def consume_activities(
     only that one is dead-lettered). One round trip records every id; redeliveries — within
     the batch too — are skipped.
     """
-    activities = [decode_activity(record.value, profile="strict") for record in records]
+    activities = [decode(record.value) for record in records]
     async with committing(pool, after) as (conn, _):
         applied = await apply_once(conn, activities, effect)
     log.debug("activities consumed", records=len(records), applied=len(applied))
@@ -124,11 +139,15 @@ async def apply_once(
 
 
 def activity_batch_handler(
-    pool: asyncpg.Pool, effect: ActivityEffect | None = None, *, after: AfterCommit | None = None
+    pool: asyncpg.Pool,
+    effect: ActivityEffect | None = None,
+    *,
+    after: AfterCommit | None = None,
+    decode: Decode = decode_strict,
 ) -> BatchHandler:
     """The batch form of :func:`activity_handler` (see :func:`consume_activities`)."""
 
     async def handle(records: Sequence[ConsumedRecord]) -> None:
-        await consume_activities(records, pool=pool, effect=effect, after=after)
+        await consume_activities(records, pool=pool, effect=effect, after=after, decode=decode)
 
     return handle

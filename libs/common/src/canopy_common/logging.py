@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import orjson
 import structlog
@@ -26,13 +26,15 @@ _service = "canopy"
 
 
 class _StdoutHandler(logging.StreamHandler[TextIO]):
-    """Writes to the current ``sys.stdout``, even after it was swapped (test capture)."""
+    """Writes to the current ``sys.stdout`` (or ``sys.stderr``), even after it was swapped
+    (test capture)."""
 
-    def __init__(self) -> None:
-        super().__init__(sys.stdout)
+    def __init__(self, stream: Literal["stdout", "stderr"] = "stdout") -> None:
+        self._stream_name = stream
+        super().__init__(getattr(sys, stream))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stdout
+        self.stream = getattr(sys, self._stream_name)
         super().emit(record)
 
 
@@ -46,8 +48,11 @@ def _orjson_dumps(value: Any, **kwargs: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, **kwargs).decode()
 
 
-def configure_logging(level: str, *, json: bool, service: str) -> None:
+def configure_logging(
+    level: str, *, json: bool, service: str, stream: Literal["stdout", "stderr"] = "stdout"
+) -> None:
     """Send structlog and stdlib logging to stdout, as JSON lines or (``json=False``) for people.
+    A command whose stdout is its output logs to ``stream="stderr"`` instead.
 
     ``level`` is a stdlib level name (``"info"``, ``"DEBUG"``). Safe to call more than once:
     the last call wins and no handler is added twice.
@@ -91,7 +96,7 @@ def configure_logging(level: str, *, json: bool, service: str) -> None:
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
     )
-    handler = _StdoutHandler()
+    handler = _StdoutHandler(stream)
     handler.setFormatter(formatter)
 
     root = logging.getLogger()

@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import for_code
 
+from canopy_common.consuming import DeadLetterHeaders
 from canopy_common.settings import KafkaSettings
 
 READ_TIMEOUT_S = 20.0
@@ -52,6 +53,30 @@ async def read_topic(settings: KafkaSettings, topic: str) -> list[Any]:
         return sorted(records, key=lambda r: (r.partition, r.offset))
     finally:
         await consumer.stop()
+
+
+def dead_letter_of(record: Any) -> DeadLetterHeaders:
+    """The ``dlq.*`` headers of a record read off the DLQ (which must have them)."""
+    found = DeadLetterHeaders.read(record.headers)
+    assert found is not None, f"no dlq headers on {record!r}"
+    return found
+
+
+def refusals(letters: Any, group: str) -> list[tuple[str, int, int, str, str]]:
+    """Where each dead letter came from and why it was refused: (original topic, partition,
+    offset, error class without its module, error message), checking it names ``group``."""
+    found = [dead_letter_of(letter) for letter in letters]
+    assert {h.group for h in found} <= {group}, f"dead letters of other groups: {found}"
+    return [
+        (
+            h.original_topic,
+            h.original_partition,
+            h.original_offset,
+            h.error_class.rsplit(".", 1)[-1],
+            h.error_message,
+        )
+        for h in found
+    ]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,10 +58,16 @@ class _Running:
 
 @dataclass
 class KafkaCluster:
-    """Three KRaft nodes under ``folder``; use as a context manager (everything stops after)."""
+    """Three KRaft nodes under ``folder``; use as a context manager (everything stops after).
+
+    ``size`` nodes instead (one: a private broker a test may stop), with broker properties
+    ``overrides`` (e.g. ``auto.create.topics.enable=false``, so a deleted topic stays deleted).
+    """
 
     folder: Path
     partitions: int = 12
+    size: int = NODES
+    overrides: Mapping[str, str] = field(default_factory=dict)
     nodes: list[KraftNode] = field(init=False)
     _running: dict[int, _Running] = field(init=False, default_factory=dict)
 
@@ -74,8 +80,9 @@ class KafkaCluster:
                 controller_port=free_port(),
                 data_dir=self.folder / f"node{i}" / "data",
                 heap="384m",
+                overrides=dict(self.overrides),
             )
-            for i in range(1, NODES + 1)
+            for i in range(1, self.size + 1)
         ]
 
     @property

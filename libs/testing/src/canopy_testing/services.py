@@ -12,10 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
 import httpx
+import orjson
 from fastapi import FastAPI
 
 from canopy_common.auth import issue_token
@@ -24,8 +26,10 @@ from canopy_common.events import StrictActivity, encode, ref_id
 from canopy_common.iris import user_id_of
 from canopy_common.kafka import Delivery, Producer
 from canopy_common.settings import KafkaSettings, ServiceSettings
+from canopy_common.vocabulary.canonical import MAX_ACTIVITY_BYTES
 from canopy_testing.factories import ActivityFactory
 from canopy_testing.http import serve
+from canopy_testing.kafka import read_topic
 from canopy_testing.polling import DEFAULT_TIMEOUT_S, eventually
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -109,6 +113,21 @@ def record_key(activity: StrictActivity) -> str:
     return f"{activity.tenant}:{user_id_of(actor, activity.tenant) or actor}"
 
 
+@dataclass(frozen=True)
+class Unappliable:
+    """A record published that consumers must refuse: where it went, its value, and the
+    refusal expected — (topic, error class without its module, ``dlq.error.message``)."""
+
+    delivery: Delivery
+    value: bytes
+    refusal: tuple[str, str, str]
+
+    def dead_letter(self) -> tuple[str, int, int, str, str]:
+        """What :func:`canopy_testing.kafka.refusals` should say of its dead letter."""
+        topic, error_class, reason = self.refusal
+        return (topic, self.delivery.partition, self.delivery.offset, error_class, reason)
+
+
 class ActivityServiceHarness:
     """``publish``/``settle``/``send`` canonical activities, and authenticated ``get``."""
 
@@ -162,6 +181,43 @@ class ActivityServiceHarness:
         """Publish ``activities`` and wait until they are applied."""
         await self.publish(*activities)
         await self.settle(*activities)
+
+    async def publish_unappliable(self, post: StrictActivity) -> list[Unappliable]:
+        """Publish, under ``post``'s key, two records that pass strict AS2 but that no
+        consumer can apply: ``post`` with ``"object": null``, and ``post`` grown to 900 KB (90
+        times the longest post ingestion accepts)."""
+        doc = orjson.loads(encode(post))
+        null = orjson.dumps(doc | {"object": None})
+        big = orjson.dumps(doc | {"object": doc["object"] | {"content": "x" * 900_000}})
+        refusals = [
+            (null, "InvalidActivity", "object: is required (not null) for Create"),
+            (
+                big,
+                "ActivityTooLarge",
+                f"$: is {len(big):,} bytes; no canonical activity exceeds {MAX_ACTIVITY_BYTES:,}",
+            ),
+        ]
+        topic = self.settings.kafka.topic_activities
+        return [
+            Unappliable(
+                await self.producer.send(topic, value, key=record_key(post)),
+                value,
+                (topic, error_class, reason),
+            )
+            for value, error_class, reason in refusals
+        ]
+
+    async def dead_letters(self, key: str, *, at_least: int) -> list[Any]:
+        """The DLQ's records with ``key`` (aiokafka ``ConsumerRecord``s in offset order), once
+        there are ``at_least`` of them."""
+
+        async def found() -> list[Any] | None:
+            records = await read_topic(self.settings.kafka, self.settings.kafka.topic_dlq)
+            mine = [r for r in records if r.key == key.encode()]
+            return mine if len(mine) >= at_least else None
+
+        letters: list[Any] = await eventually(found, what=f"{at_least} dead letters of {key}")
+        return letters
 
     def headers(self, tenant: str, user: str, *roles: str) -> dict[str, str]:
         """A bearer token for ``user`` of ``tenant`` (roles default to ``member``)."""

@@ -45,10 +45,11 @@ from canopy_analytics.faust_app import faust_app
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream_metrics import Kind, stream_metrics
 from canopy_common.consuming import DeadLetters
-from canopy_common.events import StrictActivity, decode_activity
+from canopy_common.events import StrictActivity
 from canopy_common.impressions import Impressions, decode_impressions
 from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.loops import BackgroundLoop
+from canopy_common.vocabulary.canonical import decode_canonical
 
 log = structlog.get_logger(__name__)
 
@@ -62,10 +63,6 @@ START_CANCEL_WAIT_S = 5.0
 # that at least (a start under way ends once the group is joined: a few seconds).
 SETTLE_POLL_S = 0.1
 SETTLE_MIN_S = 5.0
-
-
-def _decode_activity(raw: bytes) -> StrictActivity:
-    return decode_activity(raw, profile="strict")
 
 
 class AnalyticsStream(BackgroundLoop):
@@ -114,7 +111,7 @@ class AnalyticsStream(BackgroundLoop):
         self._appliers: dict[Kind, BatchApplier[Any]] = {
             Kind.ACTIVITIES: BatchApplier(
                 Kind.ACTIVITIES,
-                decode=_decode_activity,
+                decode=decode_canonical,
                 apply=apply_activities,
                 dead_letter=self._dead_letters,
                 retrying=self._retrying,

@@ -21,10 +21,11 @@ import structlog
 from canopy_common.after_commit import AfterCommit
 from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.db import Connection
-from canopy_common.events import StrictActivity, decode_activity
+from canopy_common.events import StrictActivity
 from canopy_common.inbox import apply_once
 from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
+from canopy_common.vocabulary.canonical import decode_canonical
 from canopy_common.vocabulary.changes import change_of
 from canopy_fanout.bootstrap import Collaborators
 from canopy_fanout.chunks import Chunk, apply_chunk
@@ -39,10 +40,11 @@ async def apply_records(
 ) -> None:
     """Apply one partition's records in one transaction, then their after-commit steps.
 
-    An invalid record raises (the consumer then dead-letters it on its own); redeliveries
-    change nothing in the transaction and run only their after-commit step again.
+    A record that is no canonical activity raises (the consumer then dead-letters it on its
+    own); redeliveries change nothing in the transaction and run only their after-commit step
+    again.
     """
-    activities = [decode_activity(record.value, profile="strict") for record in records]
+    activities = [decode_canonical(record.value) for record in records]
     changes = {id(activity): change_of(activity) for activity in activities}
     later = AfterCommit()  # in order: a partition's after-commit work keeps key order
 

@@ -16,6 +16,7 @@ from canopy_common.events import StrictActivity
 from canopy_common.inbox import activity_batch_handler, activity_handler
 from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
+from canopy_common.vocabulary.canonical import decode_canonical
 from canopy_notify.bootstrap import Collaborators
 from canopy_notify.handlers import ChangedNotices, apply_activity
 from canopy_notify.mailer import deliveries_handler
@@ -46,8 +47,9 @@ def _handlers(service: Collaborators) -> tuple[Handler, BatchHandler]:
         after.discard()
         after.defer(publish)
 
-    single = activity_handler(pool, effect, after=after)
-    batch = activity_batch_handler(pool, effect, after=after)
+    # Only canonical activities: one notify could only ignore goes to the DLQ with its reason.
+    single = activity_handler(pool, effect, after=after, decode=decode_canonical)
+    batch = activity_batch_handler(pool, effect, after=after, decode=decode_canonical)
 
     async def handle(record: ConsumedRecord) -> None:
         attempt()

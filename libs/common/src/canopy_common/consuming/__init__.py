@@ -14,7 +14,13 @@ Analytics' faust agents compose the same steps (``canopy_analytics.batches``).
 from __future__ import annotations
 
 from canopy_common.consuming.consumer import Consumer
-from canopy_common.consuming.dead_letters import DeadLetters, Fetched, dead_letter_headers
+from canopy_common.consuming.dead_letters import (
+    DeadLetterHeaders,
+    DeadLetters,
+    Fetched,
+    dead_letter_headers,
+    original_headers,
+)
 from canopy_common.consuming.metrics import (
     ConsumerMetrics,
     PartitionLag,
@@ -29,6 +35,7 @@ __all__ = [
     "ConsumedRecord",
     "Consumer",
     "ConsumerMetrics",
+    "DeadLetterHeaders",
     "DeadLetters",
     "Fetched",
     "GaveUp",
@@ -39,6 +46,7 @@ __all__ = [
     "dead_letter_headers",
     "decode_each",
     "one_by_one",
+    "original_headers",
     "partition_lag",
     "retry_transient",
 ]

@@ -3,19 +3,18 @@ DLQ poison (docs/architecture.md §9).
 
 A :class:`Consumer` fetches a batch, runs the handler on each record in order and commits the
 offsets of the records it is done with after the batch (and when partitions are revoked, and
-on stop); a record is never committed before its handler succeeded. Failures come in two kinds
-(see :func:`~canopy_common.transient.is_transient`):
+on stop); a record is never committed before its handler succeeded. A transient failure
+(:func:`~canopy_common.transient.is_transient`) pauses consumption and is retried with backoff;
+when the retries run out the partition is rewound and stays paused for
+``retry_backoff_max_ms``, then everything starts again: never dead-lettered, never committed
+before success. Anything else is poison: dead-lettered with headers saying why, and the
+partition moves on.
 
-- transient (Postgres, Redis or the broker unreachable, :class:`TransientError`): consumption
-  pauses and the record is retried with exponential backoff; when the retries run out the
-  partition is rewound to it and stays paused for ``retry_backoff_max_ms``, then everything
-  starts again, for as long as it takes. Never dead-lettered, never committed before success.
-- poison (anything else: bad JSON, validation errors, 4xx :class:`CanopyError`): the original
-  record goes to the DLQ topic with headers saying why, and the partition moves on.
-
-The steps (retry, dead-letter) live in :mod:`canopy_common.consuming.steps` and
-:mod:`canopy_common.consuming.dead_letters`, the offsets in :mod:`canopy_common.consuming.offsets`;
-this module is the loop: fetch, batch then one by one, pause, rewind, rebalance.
+The steps live in :mod:`~canopy_common.consuming.steps` and
+:mod:`~canopy_common.consuming.dead_letters`, the offsets in
+:mod:`~canopy_common.consuming.offsets`, the topics' upkeep in
+:mod:`~canopy_common.consuming.subscription`; this module is the loop: fetch, batch then one
+by one, pause, rewind, rebalance.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from canopy_common.consuming.dead_letters import (
     DeadLetters,
@@ -42,6 +41,7 @@ from canopy_common.consuming.records import (
     where,
 )
 from canopy_common.consuming.steps import GaveUp, retry_transient
+from canopy_common.consuming.subscription import Subscription
 from canopy_common.kafka_producer import Producer
 from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.settings import KafkaSettings
@@ -124,6 +124,10 @@ class Consumer(BackgroundLoop):
         self._joined = False
         self._paused_until: float | None = None
         self._offsets = Offsets()
+        self._commit_timeout_s = settings.request_timeout_ms / 1000
+        self._subscription = Subscription(
+            self._topics, self._on_revoked, self._on_assigned, self._commit_timeout_s, group_id
+        )
 
     @property
     def topics(self) -> list[str]:
@@ -146,6 +150,11 @@ class Consumer(BackgroundLoop):
     def assigned(self) -> bool:
         """Whether the consumer runs and has joined its group (possibly with no partitions)."""
         return self._joined and self._client is not None and not self._stopping.is_set()
+
+    @property
+    def problems(self) -> list[str]:
+        """What keeps it from its job although it joined its group (for ``/readyz``)."""
+        return self._subscription.problems(commit_failures=self._offsets.failures)
 
     async def stop(self) -> None:
         """Stop fetching, finish the record in flight, commit and close; safe to call twice."""
@@ -189,7 +198,7 @@ class Consumer(BackgroundLoop):
                 await self._sleep(delay)
                 continue
             # Subscribing after start() lets start() return before the group join completes.
-            client.subscribe(self._topics, listener=_RebalanceListener(self))
+            self._subscription.subscribe(client)
             self._client = client
             return client
         await self._stop_owned_producer()
@@ -198,11 +207,7 @@ class Consumer(BackgroundLoop):
     async def _close(self, client: Any) -> None:
         try:
             async with self._lock:
-                try:
-                    async with asyncio.timeout(self._settings.request_timeout_ms / 1000):
-                        await self._offsets.commit(client)
-                except TimeoutError:
-                    log.error("final commit timed out; uncommitted records will be redelivered")
+                await self._offsets.commit(client, timeout_s=self._commit_timeout_s)
                 for tp in self._offsets.partitions():
                     self._metrics.lag.forget(tp.topic, tp.partition)
                 self._offsets.clear()
@@ -219,6 +224,10 @@ class Consumer(BackgroundLoop):
     # -- the loop -------------------------------------------------------------------------
 
     async def _poll(self, client: Any) -> None:
+        await self._subscription.watch(client)
+        if self._offsets.failures:  # done offsets wait for a commit that failed: try again
+            async with self._lock:
+                await self._offsets.commit(client, timeout_s=self._commit_timeout_s)
         timeout_ms = POLL_TIMEOUT_MS
         if self._paused_until is not None:
             remaining_ms = (self._paused_until - time.monotonic()) * 1000
@@ -247,7 +256,7 @@ class Consumer(BackgroundLoop):
                 self._rewind(client, {tp: records[0].offset for tp, records in batch.items()})
                 return
             next_offsets = await self._process_batch(client, batch)
-            await self._offsets.commit(client)
+            await self._offsets.commit(client, timeout_s=self._commit_timeout_s)
             for tp, offset in next_offsets.items():
                 highwater = client.highwater(tp)
                 if highwater is not None:
@@ -378,7 +387,7 @@ class Consumer(BackgroundLoop):
             async with self._lock:
                 self._generation += 1
                 if self._client is not None:
-                    await self._offsets.commit(self._client)
+                    await self._offsets.commit(self._client, timeout_s=self._commit_timeout_s)
                 revoked = list(revoked)
                 self._offsets.forget(revoked)
                 for tp in revoked:
@@ -415,14 +424,3 @@ class Consumer(BackgroundLoop):
 
     def _count(self, topic: str, outcome: Outcome) -> None:
         self._metrics.count(topic, outcome)
-
-
-class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, consumer: Consumer) -> None:
-        self._consumer = consumer
-
-    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        await self._consumer._on_revoked(revoked)
-
-    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        await self._consumer._on_assigned(assigned)

@@ -8,8 +8,9 @@ faust agents of analytics both send through :class:`DeadLetters`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 import structlog
 
@@ -132,11 +133,7 @@ def dead_letter_headers(
     ``dlq.error.class`` (qualified name), ``dlq.error.message`` (at most 1 KiB) and
     ``dlq.timestamp`` (ISO 8601, UTC)."""
     message = str(error).encode()[:DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
-    headers = [
-        (name, value)
-        for name, value in original or ()
-        if not name.startswith(DLQ_HEADER_PREFIX)  # from an earlier trip through the DLQ
-    ]
+    headers = original_headers(original)  # without those of an earlier trip through the DLQ
     headers += [
         ("dlq.original.topic", topic.encode()),
         ("dlq.original.partition", str(partition).encode()),
@@ -147,6 +144,51 @@ def dead_letter_headers(
         ("dlq.timestamp", datetime.now(UTC).isoformat().encode()),
     ]
     return headers
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterHeaders:
+    """The ``dlq.*`` headers of a dead letter (see :func:`dead_letter_headers`), read back."""
+
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    group: str
+    error_class: str
+    error_message: str
+    timestamp: datetime | None
+
+    @classmethod
+    def read(cls, headers: Iterable[tuple[str, bytes]] | None) -> Self | None:
+        """The headers of a record of the DLQ; ``None`` when it lacks the original topic,
+        partition or offset (then it did not come from :class:`DeadLetters`)."""
+        found = {name: value.decode("utf-8", "replace") for name, value in headers or ()}
+        try:
+            partition = int(found["dlq.original.partition"])
+            offset = int(found["dlq.original.offset"])
+            topic = found["dlq.original.topic"]
+        except (KeyError, ValueError):
+            return None
+        try:
+            at: datetime | None = datetime.fromisoformat(found.get("dlq.timestamp", ""))
+        except ValueError:
+            at = None
+        return cls(
+            original_topic=topic,
+            original_partition=partition,
+            original_offset=offset,
+            group=found.get("dlq.consumer.group", ""),
+            error_class=found.get("dlq.error.class", ""),
+            error_message=found.get("dlq.error.message", ""),
+            timestamp=at,
+        )
+
+
+def original_headers(headers: Iterable[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:
+    """A dead letter's headers minus the DLQ's own: those the original record carried."""
+    return [
+        (name, value) for name, value in headers or () if not name.startswith(DLQ_HEADER_PREFIX)
+    ]
 
 
 def _qualified_name(cls: type[BaseException]) -> str:

@@ -7,7 +7,8 @@ member still holds (after a batch, when partitions are revoked, and on stop).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
@@ -23,6 +24,7 @@ class Offsets:
     def __init__(self) -> None:
         self._done: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
+        self.failures = 0  # commits that failed in a row (a refusal after a rebalance is none)
 
     def mark_done(self, tp: TopicPartition, next_offset: int) -> None:
         """Every record of ``tp`` before ``next_offset`` is done with."""
@@ -43,27 +45,39 @@ class Offsets:
         self._done.clear()
         self._committed.clear()
 
-    async def commit(self, client: Any) -> None:
-        """Commit the done offsets of the assigned partitions that changed since the last commit.
-
-        A refused commit (a rebalance took the partitions) or a failed one is logged, not
-        raised: the records are redelivered, or committed after the next batch.
-        """
+    def uncommitted(self, client: Any) -> dict[TopicPartition, int]:
+        """The done offsets of the assigned partitions that changed since the last commit."""
         assignment = client.assignment()
-        offsets: Mapping[TopicPartition, int] = {
+        return {
             tp: offset
             for tp, offset in self._done.items()
             if tp in assignment and self._committed.get(tp) != offset
         }
+
+    async def commit(self, client: Any, *, timeout_s: float) -> None:
+        """Commit :meth:`uncommitted`, waiting at most ``timeout_s`` (aiokafka waits for a
+        coordinator for ever, and the broker may be gone).
+
+        A refused commit (a rebalance took the partitions) or a failed one is logged, not
+        raised: the records are redelivered, or committed by a later try (the consumer tries
+        again while :attr:`failures` is not 0).
+        """
+        offsets = self.uncommitted(client)
         if not offsets:
             return
         try:
-            await client.commit(offsets)
+            async with asyncio.timeout(timeout_s):
+                await client.commit(offsets)
         except CommitFailedError as exc:
+            self.failures = 0
             log.warning(
                 "commit refused after a rebalance; records will be redelivered", error=str(exc)
             )
-        except KafkaError as exc:
-            log.error("commit failed; will try again after the next batch", error=repr(exc))
+        except (KafkaError, TimeoutError) as exc:
+            self.failures += 1
+            log.error(
+                "commit failed; will try again", error=repr(exc), failures_in_a_row=self.failures
+            )
         else:
+            self.failures = 0
             self._committed.update(offsets)

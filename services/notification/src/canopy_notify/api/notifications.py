@@ -154,30 +154,39 @@ async def stream(
     since = _ids([last_event_id], "Last-Event-ID")[0] if last_event_id else None
     tenant, user = principal.tenant_id, principal.user_id
     pubsub = runtime.redis.pubsub()
-    await pubsub.subscribe(key("live", tenant, user))  # before the replay: nothing falls between
-    await live.here(tenant, user)
+    try:
+        # Subscribed before the replay: nothing falls between.
+        await pubsub.subscribe(key("live", tenant, user))
+        await live.here(tenant, user)
+        # Read before the response starts: once it has, an outage can no longer be a 503.
+        async with runtime.pool.acquire() as conn:
+            last = (
+                since if since is not None else await notifications.latest_seq(conn, tenant, user)
+            )
+            replay = (
+                await notifications.since(
+                    conn,
+                    tenant,
+                    user,
+                    since,
+                    limit=settings.replay_limit,
+                    actors=settings.group_actors,
+                )
+                if since is not None
+                else []
+            )
+    except BaseException:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        raise
 
     async def events() -> AsyncIterator[ServerSentEvent]:
+        nonlocal last
         metrics = notify_metrics()
         metrics.streams.inc()
         try:
-            async with runtime.pool.acquire() as conn:
-                last = (
-                    since
-                    if since is not None
-                    else await notifications.latest_seq(conn, tenant, user)
-                )
-                if since is not None:
-                    for row in await notifications.since(
-                        conn,
-                        tenant,
-                        user,
-                        since,
-                        limit=settings.replay_limit,
-                        actors=settings.group_actors,
-                    ):
-                        last = max(last, int(row["seq"]))
-                        yield _event(view(row))
+            for row in replay:
+                last = max(last, int(row["seq"]))
+                yield _event(view(row))
             yield ServerSentEvent(comment="connected")
             while True:
                 message = await pubsub.get_message(

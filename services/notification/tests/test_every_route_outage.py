@@ -1,0 +1,56 @@
+"""Every notify route under a Postgres, a Redis and a broker outage: 503 problem+json with
+Retry-After where the route needs what is down, its normal answer where it does not; and how
+long the service takes to answer normally again (docs/architecture.md §9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+from notify_harness import notify_settings
+
+from canopy_common.settings import KafkaSettings
+from canopy_notify.app import create_app
+from canopy_testing.route_outages import RouteCall, route_calls, run_outages
+
+pytestmark = pytest.mark.integration
+
+
+def calls(app: FastAPI) -> list[RouteCall]:
+    return route_calls(
+        app,
+        path_values={"kind": "actor", "target_id": "bob"},
+        bodies={
+            "POST /v1/notifications/read": {"ids": []},
+            "PUT /v1/notification-preferences": {"digest": "daily"},
+            "PUT /v1/notification-preferences/tenant": {"reminder_leads_s": [3600]},
+            "PUT /v1/notification-mutes/{kind}/{target_id}": {},
+        },
+    )
+
+
+async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
+    kafka_settings: KafkaSettings,
+    pg_pool: asyncpg.Pool,
+    record_property: Callable[[str, object], None],
+) -> None:
+    # A tenant admin, so the tenant's defaults are tried past their role check too.
+    settings = notify_settings(kafka_settings)
+    run = await run_outages(settings, create_app, pg_pool, calls, "member", "tenant_admin")
+
+    print(run.figures("notify"))
+    record_property("outage_figures", run.figures("notify"))
+    every = set(run.normal)
+    # The unread count is cached in Redis, marking read forgets it, the stream is pub/sub.
+    live = {
+        "GET /v1/notifications/unread_count",
+        "POST /v1/notifications/read",
+        "GET /v1/notifications/stream",
+    }
+    assert run.outages("postgres") == every
+    assert run.outages("redis") == live
+    assert run.unchanged("redis") == every - live
+    assert run.unchanged("broker") == every  # no route waits for the broker
+    assert max(run.recovery_s.values()) < 5.0
