@@ -59,6 +59,12 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(
 ) -> None:
     run_dir = tmp_path / "run"
     with running_system(REPO_ROOT, run_dir, stack.pg_dsn) as system:
+        # Ready can come before supervisord's START_SECONDS: a service killed then counts as
+        # failing to start. This test kills one that runs.
+        deadline = time.monotonic() + RESTART_WITHIN_S
+        while {s.state for s in service_states(run_dir)} != {"RUNNING"}:
+            assert time.monotonic() < deadline, service_states(run_dir)
+            time.sleep(0.2)
         before = {state.name: state for state in service_states(run_dir)}
         victim = before["fanout"]
         assert victim.state == "RUNNING"
