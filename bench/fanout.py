@@ -1,6 +1,6 @@
 """``fanout``: timeline inserts end to end, and what a timeline entry costs in Redis.
 
-The fanout service runs alone (``python -m canopy_fanout all`` under honcho, isolated topics
+The fanout service runs alone (``python -m canopy_fanout all`` under supervisord, isolated topics
 and database; see :mod:`bench.system`). Everything it gets is a canonical activity published
 on ``canopy.activities.v1``, as ingestion would publish it:
 

@@ -1,7 +1,7 @@
 """The services a benchmark measures, started as ``make up`` starts them, isolated.
 
 :func:`bench_system` runs :func:`~canopy_testing.system.running_system` (the Procfile
-under honcho, free ports, topics ``e2e.<run>.*``, consumer groups and a database of their own,
+under supervisord, free ports, topics ``e2e.<run>.*``, consumer groups and a database of their own,
 all removed afterwards) with only the services a benchmark exercises: on two cores, services
 that have nothing to do with the measured path would only take CPU from it. Each benchmark
 says which it started in its figures' ``params``.
@@ -61,7 +61,7 @@ async def bench_system(
     http_connections: int = 100,
 ) -> AsyncIterator[BenchSystem]:
     """Start ``services`` isolated, yield them with clients, stop and remove them after."""
-    # A folder of its own: LocalSystem keeps its honcho pid there, and would take a record
+    # A folder of its own: LocalSystem keeps its supervisord pid there, and would take a record
     # left by another run for services already up.
     folder = run_dir() / f"system-{uuid.uuid4().hex[:8]}"
     manager = running_system(

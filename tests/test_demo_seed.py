@@ -1,5 +1,5 @@
 """The demo seed against the whole running system, as `make up` runs it: the services under
-honcho, isolated (free ports, topics, groups and a database of their own, so neither a running
+supervisord, isolated (free ports, topics, groups and a database of their own, so neither a running
 `make up` nor an earlier run is in the way), the demo company applied over HTTP and the
 upstream topic twice. The
 second run creates nothing, and the demo shows through the read APIs: a busy home feed,

@@ -142,7 +142,7 @@ class Findings:
     stored_at_acknowledged_offsets: int = 0  # upstream records where their ack said
     extra_copies: int = 0  # activities on the activities topic more than once
     readiness: dict[str, int] = field(default_factory=dict)  # service → /readyz status
-    processes: int = 0  # honcho and what runs under it, before the traffic
+    processes: int = 0  # supervisord and what runs under it, before the traffic
     gone: list[str] = field(default_factory=list)  # of those, exited or replaced since
     relay_failures: int = 0  # outbox relay passes that failed (each restarts its producer)
     unhandled: int = 0  # log lines of errors no code handled
@@ -211,7 +211,7 @@ class Findings:
             f" {len(self.bot_feed.ids)} notes)",
             f"activities topic: activities published more than once {self.extra_copies}"
             " (at least once by design: consumers drop the copies)",
-            f"services: {self.processes} processes under honcho before the traffic,"
+            f"services: {self.processes} processes under supervisord before the traffic,"
             f" {len(self.gone)} of them exited or restarted since; /readyz {self.readiness};"
             f" outbox relay passes failed (and its producer restarted) {self.relay_failures};"
             f" unhandled errors logged {self.unhandled}",
@@ -303,7 +303,7 @@ async def test_killing_the_busiest_leader_loses_nothing_acknowledged_and_shows_n
         assert {len(p.replicas) for p in partitions.values()} == {3}, topic
         assert (await cluster.topic_config(topic))["min.insync.replicas"] == "2", topic
     await set_up_people(canopy, t)
-    services = system.processes()  # honcho, the services and their shells
+    services = system.processes()  # supervisord and the services
     assert len(services) > len(system.ports), services
     posts = PostSender(canopy, t, AUTHORS, mentioned=FOLLOWER)
     notes = NoteSender(canopy, t, BOT, NOTE_READER, key=await steer_upstream(canopy, cluster, t))

@@ -211,7 +211,7 @@ def test_the_images_install_step_gives_every_service_what_it_needs_and_no_dev_to
         "    importlib.import_module(f'canopy_{name}.__main__')\n"
         "    assert load_migrations(f'canopy_{name}'), name\n"
         "    assert 'site-packages' in importlib.util.find_spec(f'canopy_{name}').origin\n"
-        "for dev in ('canopy_dev', 'canopy_testing', 'pytest', 'honcho', 'testcontainers'):\n"
+        "for dev in ('canopy_dev', 'canopy_testing', 'pytest', 'supervisor', 'testcontainers'):\n"
         "    assert importlib.util.find_spec(dev) is None, dev\n"
     )
     python = tmp_path / "venv/bin/python"

@@ -1,5 +1,5 @@
-"""The whole system, started once for every end-to-end test as ``make up`` starts it (honcho and
-the Procfile), on free ports with its own topics, consumer groups and database; stopped after
+"""The whole system, started once for every end-to-end test as ``make up`` starts it (supervisord
+and the Procfile), on free ports with its own topics, consumer groups and database; stopped after
 the last test of this folder."""
 
 from __future__ import annotations

@@ -573,21 +573,35 @@ def test_token_cli_refuses_non_hs256_settings(
 # --- settings ---------------------------------------------------------------------------------
 
 
-def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_hs256_even_with_the_default_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("CANOPY_ENV", "production")
     monkeypatch.delenv("CANOPY_JWT_SECRET", raising=False)
     monkeypatch.delenv("CANOPY_JWT_ALGORITHM", raising=False)
 
-    with pytest.raises(ValidationError, match="default CANOPY_JWT_SECRET"):
+    with pytest.raises(ValidationError, match="CANOPY_JWT_ALGORITHM=HS256 is refused"):
         ServiceSettings()
 
 
-def test_production_accepts_its_own_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_its_own_secret_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CANOPY_ENV", "production")
     monkeypatch.setenv("CANOPY_JWT_SECRET", SECRET)
     monkeypatch.delenv("CANOPY_JWT_ALGORITHM", raising=False)
 
-    assert ServiceSettings().auth.secret == SECRET
+    with pytest.raises(ValidationError, match="CANOPY_JWT_SECRET must not be set"):
+        ServiceSettings()
+
+
+def test_production_runs_with_keys_from_the_identity_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CANOPY_ENV", "production")
+    monkeypatch.delenv("CANOPY_JWT_SECRET", raising=False)
+    monkeypatch.setenv("CANOPY_JWT_ALGORITHM", "RS256")
+    monkeypatch.setenv("CANOPY_JWT_ISSUER", ISSUER)
+
+    assert ServiceSettings().auth.discovery_endpoint == f"{ISSUER}/.well-known/openid-configuration"
 
 
 def test_secrets_shorter_than_32_bytes_are_refused() -> None:

@@ -3,8 +3,10 @@
 Tokens carry ``sub`` (the user), ``tenant`` and ``roles`` (docs/architecture.md §8). The algorithm
 is
 pinned by :class:`~canopy_common.settings.AuthSettings`, never taken from the token: HS256 with
-the shared secret for local runs, RS256 or ES256 with keys from a JWKS URL in production.
-``iss``, ``aud``, ``exp`` and ``sub`` are required and checked.
+the shared secret for local runs, RS256 or ES256 in production with the identity provider's
+keys, from a JWKS URL or found through OIDC discovery (:mod:`canopy_common.oidc`). ``iss``,
+``aud``, ``exp`` and ``sub`` are required and checked; a token longer than
+``CANOPY_JWT_MAX_TOKEN_BYTES`` is refused before it is parsed.
 
 Wiring: :func:`install_auth` puts a :class:`TokenVerifier` on ``app.state.token_verifier``;
 routes take :data:`CurrentPrincipal` or ``Depends(require_roles(...))``. Run
@@ -47,6 +49,7 @@ from jwt.exceptions import (
 )
 
 from canopy_common.errors import Forbidden, ServiceUnavailable, Unauthorized
+from canopy_common.oidc import DiscoveredJWKClient
 
 # Re-exported: routes take the principal and its roles along with the dependencies below.
 from canopy_common.principal import Principal as Principal
@@ -142,7 +145,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 class TokenVerifier:
     """Verifies bearer tokens against :class:`AuthSettings`.
 
-    HS256 uses ``settings.secret``; RS256/ES256 fetch keys from ``settings.jwks_url`` (cached)
+    HS256 uses ``settings.secret``; RS256/ES256 fetch keys (cached) from ``settings.jwks_url``,
+    else from the ``jwks_uri`` of the OpenID configuration at ``settings.discovery_endpoint``,
     through ``jwk_client``, which tests may replace. Building one does no I/O. A token that
     passed is remembered for a minute (at most until it expires) and not checked again.
     """
@@ -155,6 +159,7 @@ class TokenVerifier:
         self._audience = settings.audience
         self._leeway = settings.leeway_s
         self._secret = settings.secret
+        self._max_token_bytes = settings.max_token_bytes
         self._jwks: jwt.PyJWKClient | None = None
         if settings.algorithm == "HS256":
             if jwk_client is not None:
@@ -163,10 +168,21 @@ class TokenVerifier:
             self._jwks = jwk_client
         elif settings.jwks_url:
             self._jwks = jwt.PyJWKClient(
-                settings.jwks_url, lifespan=_JWKS_CACHE_S, timeout=_JWKS_TIMEOUT_S
+                settings.jwks_url,
+                lifespan=_JWKS_CACHE_S,
+                timeout=_JWKS_TIMEOUT_S,
+                cooldown_duration=settings.jwks_refresh_cooldown_s,
+            )
+        elif discovery := settings.discovery_endpoint:
+            self._jwks = DiscoveredJWKClient(
+                discovery,
+                settings.issuer,
+                lifespan=_JWKS_CACHE_S,
+                timeout=_JWKS_TIMEOUT_S,
+                cooldown_duration=settings.jwks_refresh_cooldown_s,
             )
         else:
-            raise ValueError(f"{settings.algorithm} needs a JWKS URL")
+            raise ValueError(f"{settings.algorithm} needs a JWKS URL or an OIDC discovery URL")
         # token -> (time.time() until which it is taken, its caller)
         self._verified: dict[str, tuple[float, Principal]] = {}
         self._verified_lock = threading.Lock()  # verify() may run in worker threads (JWKS)
@@ -182,6 +198,9 @@ class TokenVerifier:
         Raises :class:`Unauthorized` for any bad token and :class:`ServiceUnavailable` when
         the signing keys cannot be fetched.
         """
+        # Bytes and characters agree: a token that is not ASCII fails to decode anyway.
+        if len(token) > self._max_token_bytes:
+            raise _invalid_token(f"token longer than {self._max_token_bytes} bytes")
         now = time.time()
         known = self._verified.get(token)
         if known is not None and now < known[0]:

@@ -96,30 +96,90 @@ class RedisSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
-    """JWT verification (``CANOPY_JWT_*``)."""
+    """JWT verification (``CANOPY_JWT_*``).
+
+    HS256 with ``secret`` is for local runs and tests only. RS256/ES256 take the identity
+    provider's public keys from ``jwks_url`` when set, else from the ``jwks_uri`` of its OpenID
+    configuration: ``discovery_url``, or ``<issuer>/.well-known/openid-configuration`` when the
+    issuer is a URL (OpenID Connect Discovery 1.0 §4).
+    """
 
     model_config = SettingsConfigDict(env_prefix="CANOPY_JWT_", extra="ignore")
 
     secret: str = _setting(
-        DEFAULT_JWT_SECRET, "HS256 secret, at least 32 bytes; refused in production if default"
+        DEFAULT_JWT_SECRET, "HS256 secret, at least 32 bytes; must be unset in production"
     )
-    issuer: str = _setting("canopy", "Required `iss` of tokens")
+    issuer: str = _setting("canopy", "Required `iss` of tokens (a URL: its OIDC discovery is used)")
     audience: str = _setting("canopy", "Required `aud` of tokens")
     # Pinned, never read from the token.
     algorithm: Literal["HS256", "RS256", "ES256"] = _setting(
-        "HS256", "Token algorithm: HS256 (secret) or RS256/ES256 (JWKS)"
+        "HS256", "Token algorithm: HS256 (secret, not in production) or RS256/ES256 (public keys)"
     )
-    jwks_url: str | None = _setting(None, "JWKS URL of the identity provider (RS256/ES256)")
+    jwks_url: str | None = _setting(
+        None, "JWKS URL of the identity provider (RS256/ES256); unset: from OIDC discovery"
+    )
+    discovery_url: str | None = _setting(
+        None, "OpenID configuration URL; unset: <issuer>/.well-known/openid-configuration"
+    )
+    # A rotated key shows as an unknown key id: the key set is fetched again at most this
+    # often for such tokens, so random key ids cannot make us hammer the identity provider.
+    jwks_refresh_cooldown_s: float = _setting(
+        30.0, "Least time between two key-set fetches caused by unknown key ids", ge=0
+    )
+    # Tokens from common identity providers are 1-2 KiB; 8 KiB leaves room for many claims
+    # and refuses a huge header before it is parsed (uvicorn with httptools has no header limit
+    # of its own, so every oversized token reaches this check).
+    max_token_bytes: int = _setting(
+        8 * 1024, "Largest bearer token in bytes; longer ones get 401", ge=1024, le=32 * 1024
+    )
     leeway_s: int = _setting(30, "Clock skew allowed on exp/nbf/iat", ge=0)
     local_token_ttl_s: int = _setting(8 * 3600, "Lifetime of tokens from `make token`", ge=60)
+
+    @property
+    def discovery_endpoint(self) -> str | None:
+        """Where the OpenID configuration is read: ``discovery_url``, else derived from an
+        issuer that is an http(s) URL; None for a plain issuer name."""
+        if self.discovery_url:
+            return self.discovery_url
+        if self.issuer.startswith(("https://", "http://")):
+            return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        return None
 
     @model_validator(mode="after")
     def _key_fits_algorithm(self) -> AuthSettings:
         if self.algorithm == "HS256" and len(self.secret.encode()) < 32:
             raise ValueError("CANOPY_JWT_SECRET must be at least 32 bytes (RFC 7518 §3.2)")
-        if self.algorithm != "HS256" and not self.jwks_url:
-            raise ValueError(f"CANOPY_JWT_ALGORITHM={self.algorithm} needs CANOPY_JWT_JWKS_URL")
+        if self.algorithm != "HS256" and not self.jwks_url and not self.discovery_endpoint:
+            raise ValueError(
+                f"CANOPY_JWT_ALGORITHM={self.algorithm} needs the identity provider's keys: "
+                "CANOPY_JWT_JWKS_URL, CANOPY_JWT_DISCOVERY_URL, or a URL as CANOPY_JWT_ISSUER"
+            )
         return self
+
+    def production_errors(self) -> list[str]:
+        """Why these settings may not run in production (empty when they may).
+
+        Production verifies only the identity provider's signatures: a symmetric secret can
+        mint tokens as well as check them, and every service holding it could forge any caller.
+        """
+        errors = []
+        if self.algorithm == "HS256":
+            errors.append(
+                "CANOPY_JWT_ALGORITHM=HS256 is refused when CANOPY_ENV=production: use RS256 or "
+                "ES256 with the identity provider's keys"
+            )
+        if "secret" in self.model_fields_set or self.secret != DEFAULT_JWT_SECRET:
+            errors.append(
+                "CANOPY_JWT_SECRET must not be set when CANOPY_ENV=production (symmetric keys "
+                "are refused)"
+            )
+        for name, url in (
+            ("CANOPY_JWT_JWKS_URL", self.jwks_url),
+            ("CANOPY_JWT_DISCOVERY_URL", None if self.jwks_url else self.discovery_endpoint),
+        ):
+            if url and not url.startswith("https://"):
+                errors.append(f"{name} must be https when CANOPY_ENV=production: {url}")
+        return errors
 
 
 class ServiceSettings(BaseSettings):
@@ -134,7 +194,7 @@ class ServiceSettings(BaseSettings):
     env: Literal["local", "test", "production"] = Field(
         default="local",
         validation_alias="CANOPY_ENV",
-        description="local, test or production (production refuses the default JWT secret)",
+        description="local, test or production (production refuses HS256 and a JWT secret)",
     )
     log_level: str = Field(
         default="INFO", validation_alias="CANOPY_LOG_LEVEL", description="Log level"
@@ -175,13 +235,7 @@ class ServiceSettings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> ServiceSettings:
-        if (
-            self.env == "production"
-            and self.auth.algorithm == "HS256"
-            and self.auth.secret == DEFAULT_JWT_SECRET
-        ):
-            raise ValueError(
-                "refusing to start with the default CANOPY_JWT_SECRET when CANOPY_ENV=production"
-            )
+    def _production_auth(self) -> ServiceSettings:
+        if self.env == "production" and (errors := self.auth.production_errors()):
+            raise ValueError("; ".join(errors))
         return self

@@ -1,10 +1,12 @@
 """``make up`` / ``make down``: the whole system on this machine, no Docker.
 
 ``up`` brings up Postgres, Redis and the broker with :class:`~canopy_dev.devstack.LocalStack`,
-then the four services under honcho (the ``Procfile`` at the repository root), waits until
-every ``/readyz`` answers 200, and seeds the demo tenant ``acme`` (:mod:`canopy_dev.demo`;
-``CANOPY_DEMO_SEED=0`` skips it). ``down`` stops the services, then exactly the servers ``up``
-started. Logs and pids live in the run folder (``.run/``).
+then the four services (the ``Procfile`` at the repository root) under supervisord, which
+restarts a service that exits (:mod:`canopy_dev.supervision`), waits until every ``/readyz``
+answers 200, and seeds the demo tenant ``acme`` (:mod:`canopy_dev.demo`; ``CANOPY_DEMO_SEED=0``
+skips it). ``status`` shows each service's state, pid, uptime and restarts. ``down`` stops
+supervisord (which stops the services), then exactly the servers ``up`` started. Logs, pids and
+supervisord's socket live in the run folder (``.run/``).
 """
 
 from __future__ import annotations
@@ -30,10 +32,20 @@ from canopy_dev.devstack.processes import (
 )
 from canopy_dev.devstack.stack import LocalStack, StackEndpoints, default_run_dir
 from canopy_dev.ports import service_ports
+from canopy_dev.supervision import (
+    CONFIG_FILE,
+    STOP_WAIT_S,
+    SUPERVISOR_LOG,
+    ServiceState,
+    read_procfile,
+    render_config,
+    service_states,
+)
 
 # Default HTTP ports of the services (each overridable with CANOPY_<SVC>_PORT).
 READY_TIMEOUT_S = 120.0  # migrations, topic metadata and four consumer-group joins
-STOP_TIMEOUT_S = 40.0  # services finish in-flight work and commit on SIGTERM
+# supervisord stops the services (SIGTERM, STOP_WAIT_S, then SIGKILL) before it exits itself.
+STOP_TIMEOUT_S = STOP_WAIT_S + 10.0
 STATE_FILE = "services.json"
 LOG_FILE = "services.log"
 
@@ -82,7 +94,7 @@ def wait_ready(ports: dict[str, int], timeout_s: float, alive: Path | None = Non
 
 
 class LocalSystem:
-    """The local stack plus the four services under honcho."""
+    """The local stack plus the four services under supervisord."""
 
     def __init__(self, run_dir: Path, repo_root: Path) -> None:
         self.run_dir = run_dir
@@ -109,19 +121,20 @@ class LocalSystem:
             ports = {name: ports[name] for name in services}
         previous = self.record()
         if previous and process_alive(previous.pid, previous.start_ticks):
-            print(f"services already running (honcho pid {previous.pid})")
+            print(f"services already running (supervisord pid {previous.pid})")
         else:
             os.environ.update(stack_environment(endpoints))
             log_path = self.run_dir / LOG_FILE
-            # The Procfile says `python`: this interpreter, the one with the workspace.
-            os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-            argv = [sys.executable, "-m", "honcho", "start", "--no-colour"]
-            argv += ["-d", str(self.repo_root), "-f", str(self.repo_root / "Procfile")]
-            argv += list(services or [])
-            pid = spawn_detached(argv, log_path)
+            programs = read_procfile(self.repo_root / "Procfile")
+            if services is not None:
+                programs = [p for p in programs if p.name in services]
+            config = self.run_dir / CONFIG_FILE
+            config.write_text(render_config(programs, self.run_dir, self.repo_root, log_path))
+            argv = [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)]
+            pid = spawn_detached(argv, self.run_dir / SUPERVISOR_LOG)
             record = ServicesRecord(pid, proc_start_ticks(pid), ports)
             self.state_path.write_text(json.dumps(asdict(record)) + "\n")
-            print(f"services starting under honcho (pid {pid}), log: {log_path}")
+            print(f"services starting under supervisord (pid {pid}), log: {log_path}")
         wait_ready(ports, READY_TIMEOUT_S, self.run_dir / LOG_FILE)
         return ports
 
@@ -130,10 +143,31 @@ class LocalSystem:
         record = self.record()
         if record is not None:
             if terminate(record.pid, record.start_ticks, STOP_TIMEOUT_S):
-                print(f"stopped the services (honcho pid {record.pid})")
+                print(f"stopped the services (supervisord pid {record.pid})")
             self.state_path.unlink(missing_ok=True)
         for stopped in self.stack.down():
             print(f"stopped {stopped}")
+
+    def services(self) -> list[ServiceState]:
+        """Each service's state, pid, uptime and restarts; empty when supervisord is not up."""
+        record = self.record()
+        if record is None or not process_alive(record.pid, record.start_ticks):
+            return []
+        try:
+            return service_states(self.run_dir)
+        except OSError:  # starting, or stopping: its socket does not answer
+            return []
+
+    def print_services(self) -> None:
+        """``make status``'s lines about the services."""
+        record = self.record()
+        states = {state.name: state for state in self.services()}
+        for name, port in (record.ports if record else service_ports()).items():
+            state = states.get(name)
+            supervised = state.describe() if state else f"{name:<10} not running"
+            print(f"{supervised}  http://127.0.0.1:{port} readyz={readiness(port)}")
+        if record and states:
+            print(f"supervisord pid {record.pid}, log: {self.run_dir / LOG_FILE}")
 
 
 def _repo_root() -> Path:
@@ -163,11 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for server in system.stack.status():
                 print(server.describe())
-            record = system.record()
-            for name, port in service_ports().items():
-                print(f"{name:<10} http://127.0.0.1:{port:<38} readyz={readiness(port)}")
-            if record:
-                print(f"honcho pid {record.pid} alive={process_alive(record.pid)}")
+            system.print_services()
     except DevStackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

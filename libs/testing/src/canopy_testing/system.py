@@ -2,7 +2,7 @@
 else on the machine, and a client that talks to it only as clients and upstream systems do.
 
 :func:`running_system` starts Postgres, Redis, the broker (reusing what answers) and the four
-services under honcho with :class:`~canopy_dev.localrun.LocalSystem`, on free ports, with
+services under supervisord with :class:`~canopy_dev.localrun.LocalSystem`, on free ports, with
 topics, consumer groups and a Postgres database of their own: a developer's ``make up``
 (ports 8001-8004, topics ``canopy.*``) or another test session on the same servers never sees
 its records, rows or commits. Redis has no prefix setting, but every key the services write
@@ -88,10 +88,10 @@ class RunningSystem:
         return f"http://127.0.0.1:{self.ports[service]}{path}"
 
     def processes(self) -> dict[int, ProcessIdentity]:
-        """honcho and every process under it (the services), by pid, as they run now.
+        """supervisord and every process under it (the services), by pid, as they run now.
 
-        honcho restarts nothing (when one service exits it stops them all), so the same
-        snapshot before and after a test says no service exited or was restarted meanwhile.
+        A service supervisord restarted has a new pid and start time, so the same snapshot
+        before and after a test says no service exited or was restarted meanwhile.
         """
         state = orjson.loads((self.log_path.parent / SERVICES_STATE_FILE).read_bytes())
         found = {}
