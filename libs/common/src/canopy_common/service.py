@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import asyncpg
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from pydantic import ValidationError
 
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
@@ -303,7 +305,15 @@ def run_cli(
         "mode", nargs="?", default=Mode.ALL.value, choices=[*(m.value for m in Mode), "migrate"]
     )
     args = parser.parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        # An operator's mistake, not a crash: say which settings are wrong, without a traceback.
+        print(f"canopy_{definition.name}: invalid settings", file=sys.stderr)
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            print(f"  {where}: {error['msg']}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, json=settings.log_json, service=definition.name)
     if args.mode == "migrate":
         applied = asyncio.run(migrate(definition, settings))
