@@ -15,15 +15,15 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from pydantic import ValidationError
 
 from canopy_common.auth import install_auth
@@ -36,6 +36,13 @@ from canopy_common.logging import configure_logging
 from canopy_common.loops import backoff_s
 from canopy_common.metrics import HttpMetrics
 from canopy_common.problems import install_error_handlers
+from canopy_common.rate_limits import (
+    RateLimiter,
+    RateLimitHeaders,
+    RouteClass,
+    install_rate_limits,
+    rate_limit_dependency,
+)
 from canopy_common.redis import close_redis, create_redis
 from canopy_common.runtime import BackgroundWorker as BackgroundWorker
 from canopy_common.runtime import Mode as Mode
@@ -111,6 +118,9 @@ class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     # Run once in every mode after the collaborators are built, before consumers and workers
     # start (e.g. checking that a server is configured as the service needs).
     on_start: Sequence[Callable[[CollaboratorsT], Awaitable[None]]] = ()
+    # The budget of each route that is not what its method says (GET: reads, else writes),
+    # keyed by canopy_common.rate_limits.route_key: {"GET /v1/users": RouteClass.SEARCH}.
+    route_classes: Mapping[str, RouteClass] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -262,13 +272,18 @@ def create_service_app(
     mode: Mode = Mode.ALL,
 ) -> FastAPI:
     """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors,
-    and the request limits (:class:`~canopy_common.limits.RequestLimits`)."""
+    the request limits (:class:`~canopy_common.limits.RequestLimits`) and the request budgets
+    (:mod:`canopy_common.rate_limits`) on every route of its routers."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(definition, settings, mode) as running:
             app.state.runtime = running.runtime
             app.state.collaborators = running.collaborators
+            install_rate_limits(
+                app,
+                RateLimiter(running.runtime.redis, settings.rate_limits, service=definition.name),
+            )
             log.info("service started", mode=mode.value, port=settings.port)
             yield
         log.info("service stopped")
@@ -280,6 +295,7 @@ def create_service_app(
     )
     install_error_handlers(app)
     install_auth(app, settings.auth)
+    app.add_middleware(RateLimitHeaders)  # innermost: sees what the route's check left
     # Added first so it runs inside HttpMetrics: refused requests are counted too.
     app.add_middleware(
         RequestLimits,
@@ -287,10 +303,12 @@ def create_service_app(
         max_json_depth=settings.max_json_depth,
     )
     app.add_middleware(HttpMetrics, service=definition.name)
-    app.include_router(health_router())
+    app.include_router(health_router())  # never rate-limited: probes and scrapes
     if mode is not Mode.WORKER:
+        # Every route of every router draws on a budget: a new route cannot be left out.
+        budget = Depends(rate_limit_dependency(definition.route_classes))
         for router in definition.routers:
-            app.include_router(router)
+            app.include_router(router, dependencies=[budget])
     return app
 
 

@@ -95,6 +95,34 @@ class RedisSettings(BaseSettings):
     max_connections: int = _setting(50, "Most Redis connections per service process", ge=1)
 
 
+class RateLimitSettings(BaseSettings):
+    """Request budgets per person and per tenant, by route class (``CANOPY_RATE_LIMIT_*``).
+
+    One set for every service: a person's ``reads`` budget is shared by every service's reads
+    (docs/architecture.md §8). Budgets count requests per ``window_s``; ``streams`` counts open
+    live streams (SSE) at once. The defaults are far above what a person does by hand, so
+    only scripts and runaway clients meet them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CANOPY_RATE_LIMIT_", extra="ignore")
+
+    enabled: bool = _setting(True, "Enforce the per-person and per-tenant request budgets")
+    window_s: int = _setting(60, "Length of a budget's window in seconds", ge=1, le=3600)
+    # Per person: a person clicking reads a few pages a minute; a client polling or a script
+    # is what these stop. Writes cost a transaction and a fan-out each, hence the lower budget.
+    writes_per_person: int = _setting(1_200, "Writes (POST/PUT/PATCH/DELETE) per person", ge=1)
+    reads_per_person: int = _setting(6_000, "Reads (GET) per person per window", ge=1)
+    search_per_person: int = _setting(600, "People searches per person per window", ge=1)
+    analytics_per_person: int = _setting(600, "Analytics and discovery reads per person", ge=1)
+    streams_per_person: int = _setting(10, "Live streams (SSE) one person holds open at once", ge=1)
+    # Per tenant: the ceiling that keeps one tenant from starving the others on shared servers.
+    writes_per_tenant: int = _setting(60_000, "Writes per tenant per window", ge=1)
+    reads_per_tenant: int = _setting(300_000, "Reads per tenant per window", ge=1)
+    search_per_tenant: int = _setting(30_000, "People searches per tenant per window", ge=1)
+    analytics_per_tenant: int = _setting(30_000, "Analytics reads per tenant per window", ge=1)
+    streams_per_tenant: int = _setting(20_000, "Live streams open at once per tenant", ge=1)
+
+
 class AuthSettings(BaseSettings):
     """JWT verification (``CANOPY_JWT_*``).
 
@@ -233,6 +261,7 @@ class ServiceSettings(BaseSettings):
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @model_validator(mode="after")
     def _production_auth(self) -> ServiceSettings:

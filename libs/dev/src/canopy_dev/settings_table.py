@@ -10,6 +10,7 @@ from canopy_common.settings import (
     AuthSettings,
     KafkaSettings,
     PostgresSettings,
+    RateLimitSettings,
     RedisSettings,
     ServiceSettings,
 )
@@ -19,6 +20,7 @@ SHARED_GROUPS: tuple[type[BaseSettings], ...] = (
     PostgresSettings,
     RedisSettings,
     AuthSettings,
+    RateLimitSettings,
 )
 # Read by the tooling rather than the services: (variable, default, description).
 TOOLING = (
@@ -41,7 +43,7 @@ TOOLING = (
         "Tests: `1` fails the run when the corpus is missing (CI sets it)",
     ),
 )
-_NESTED = frozenset({"kafka", "postgres", "redis", "auth"})
+_NESTED = frozenset({"kafka", "postgres", "redis", "auth", "rate_limits"})
 
 
 def _cell(value: object) -> str:

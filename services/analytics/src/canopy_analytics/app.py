@@ -8,6 +8,7 @@ from canopy_analytics.api import analytics, people
 from canopy_analytics.bootstrap import Collaborators, bootstrap
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream import AnalyticsStream
+from canopy_common.rate_limits import RouteClass, every_route
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
 
 
@@ -26,6 +27,8 @@ DEFINITION = ServiceDefinition(
     bootstrap=bootstrap,
     routers=[analytics.router, people.router],
     workers=(_stream,),
+    # Reports and discovery rank over whole tenants: each read costs many feed reads.
+    route_classes=every_route(RouteClass.ANALYTICS, analytics.router, people.router),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from canopy_common.rate_limits import RouteClass, route_key
 from canopy_common.service import Mode, ServiceDefinition, create_service_app, runtime_only
 from canopy_ingestion.adapters.relay import outbox_relay
 from canopy_ingestion.api import ROUTERS
@@ -19,6 +20,8 @@ DEFINITION = ServiceDefinition(
     consumers=CONSUMERS,
     routers=ROUTERS,
     workers=[outbox_relay],
+    # People search scans the tenant's people (ILIKE): its own, smaller budget.
+    route_classes={route_key("GET", "/v1/users"): RouteClass.SEARCH},
 )
 
 

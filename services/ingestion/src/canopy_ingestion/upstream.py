@@ -53,6 +53,7 @@ from canopy_ingestion.handlers.people import (
     provisioned,
     validate_user_id,
 )
+from canopy_ingestion.upstream_metrics import upstream_sources
 from canopy_ingestion.upstream_posts import apply_add, apply_note, apply_scheduled
 from canopy_ingestion.upstream_work import UpstreamWork, Wants
 
@@ -66,6 +67,8 @@ async def apply_one(conn: Connection, incoming: StrictActivity) -> None:
         await work.preload(wants_of([incoming]))
         await apply_upstream(work, incoming)
     await work.flush()
+    # Counted before the commit: a record whose commit then fails may count twice.
+    upstream_sources().count([incoming])
 
 
 def wants_of(activities: Iterable[StrictActivity]) -> Wants:

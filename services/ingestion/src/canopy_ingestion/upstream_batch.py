@@ -29,6 +29,7 @@ from canopy_common.events import StrictActivity, decode_activity
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, use_traceparent
 from canopy_common.transient import is_transient
 from canopy_ingestion.upstream import apply_upstream, wants_of
+from canopy_ingestion.upstream_metrics import upstream_sources
 from canopy_ingestion.upstream_work import UpstreamWork
 
 log = structlog.get_logger(__name__)
@@ -82,6 +83,8 @@ async def apply_batch(pool: asyncpg.Pool, records: Sequence[ConsumedRecord]) -> 
             events = [event for event in events if event[0] is not redo.refused.record]
             log.info("upstream batch applied again without a refused event", events=len(events))
             continue
+        late = {id(r.record) for r in refused_late}
+        upstream_sources().count(a for record, a in events if id(record) not in late)
         return refused + refused_late
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from canopy_common.rate_limits import RouteClass, route_key
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
 from canopy_notify.api import notifications, preferences
 from canopy_notify.bootstrap import Collaborators, bootstrap
@@ -31,6 +32,8 @@ DEFINITION = ServiceDefinition(
     routers=(notifications.router, preferences.router),
     consumers=CONSUMERS,
     workers=(_scheduler,),
+    # An open stream holds a Redis subscription and a connection: counted while open.
+    route_classes={route_key("GET", "/v1/notifications/stream"): RouteClass.STREAMS},
 )
 
 
