@@ -35,6 +35,7 @@ from canopy_common.loops import backoff_s
 from canopy_common.metrics import HttpMetrics
 from canopy_common.problems import install_error_handlers
 from canopy_common.redis import close_redis, create_redis
+from canopy_common.row_security import assume_app_role, grant_app_role
 from canopy_common.runtime import BackgroundWorker as BackgroundWorker
 from canopy_common.runtime import Mode as Mode
 from canopy_common.runtime import Runtime as Runtime
@@ -109,6 +110,9 @@ class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     # Run once in every mode after the collaborators are built, before consumers and workers
     # start (e.g. checking that a server is configured as the service needs).
     on_start: Sequence[Callable[[CollaboratorsT], Awaitable[None]]] = ()
+    # Queries run as canopy_common.row_security.APP_ROLE, so the policies its migrations put
+    # on tenant-owned tables hold (docs/architecture.md §15).
+    row_level_security: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,13 @@ async def migrate(definition: ServiceDefinition[Any, Any], settings: ServiceSett
     """Apply the service's pending migrations to its own schema; return those applied."""
     pool = await create_pool(settings.postgres, schema=settings.db_schema)
     try:
-        return await apply_migrations(
+        applied = await apply_migrations(
             pool, schema=settings.db_schema, migrations=load_migrations(definition.package)
         )
+        if definition.row_level_security:
+            async with pool.acquire() as conn:
+                await grant_app_role(conn, settings.db_schema)
+        return applied
     finally:
         await close_pool(pool)
 
@@ -186,8 +194,9 @@ async def open_runtime(
     """Build and start every client of the service, bootstrap its collaborators, start its
     consumers and workers; stop and close them all in reverse order."""
     await _retrying("postgres", lambda: migrate(definition, settings))
+    role = assume_app_role if definition.row_level_security else None
     pool = await _retrying(
-        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema)
+        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema, init=role)
     )
     redis = create_redis(settings.redis)
     producer = Producer(settings.kafka)

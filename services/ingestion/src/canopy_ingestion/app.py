@@ -19,6 +19,8 @@ DEFINITION = ServiceDefinition(
     consumers=CONSUMERS,
     routers=ROUTERS,
     workers=[outbox_relay],
+    # The source of truth: its tenant-owned tables have policies (migration 0007).
+    row_level_security=True,
 )
 
 

@@ -82,7 +82,7 @@ async def read_audit_log(
     tenant = admin.tenant_id
     if format == "csv" or (format is None and _accepts_csv(request.headers.get("accept"))):
         return await _csv(runtime, tenant, query)
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, tenant) as conn:
         found = await audit.read(conn, tenant, query, limit=limit + 1)
     page, more = found[:limit], len(found) > limit
     next_cursor = encode_cursor(page[-1].seq) if more else None
@@ -100,7 +100,7 @@ async def read_audit_log(
 async def _csv(runtime: CurrentRuntime, tenant: str, query: AuditQuery) -> Response:
     # The first batch is read before the response starts, so an outage is still a 503; a
     # later batch failing cuts the stream short (the client sees an incomplete transfer).
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, tenant) as conn:
         first = await audit.read(conn, tenant, query, limit=CSV_BATCH)
 
     async def lines() -> AsyncIterator[str]:
@@ -111,7 +111,7 @@ async def _csv(runtime: CurrentRuntime, tenant: str, query: AuditQuery) -> Respo
             if len(batch) < CSV_BATCH:
                 return
             after = replace(query, before_seq=batch[-1].seq)
-            async with transaction(runtime) as conn:
+            async with transaction(runtime, tenant) as conn:
                 batch = await audit.read(conn, tenant, after, limit=CSV_BATCH)
 
     return StreamingResponse(

@@ -55,7 +55,7 @@ async def put_tenant(
     response: Response,
     admin: PlatformAdmin,
 ) -> TenantOut:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, tenant_id) as conn:
         tenant, created = await handle_provision_tenant(
             ProvisionTenant(tenant_id, body.name, by=admin.user_id), conn=conn
         )
