@@ -18,6 +18,8 @@ RELEASED = {
         3: ("relation_activity_ids", "769bf68e1cbd1d88"),
         4: ("invites_email_roles", "82379bed456e6582"),
         5: ("join_requests", "99fd83787609b75b"),
+        6: ("audit_log", "c29aaa1f74d3d6b3"),
+        7: ("row_level_security", "17bc9208f1c6630f"),
     },
     "canopy_fanout": {
         1: ("consumed_activities", "f321abcf51f193c0"),

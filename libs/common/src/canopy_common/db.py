@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -119,13 +119,17 @@ def _decode_jsonb(data: bytes) -> Any:
 
 
 async def create_pool(
-    settings: PostgresSettings, *, schema: str | None = None
+    settings: PostgresSettings,
+    *,
+    schema: str | None = None,
+    init: Callable[[asyncpg.Connection[asyncpg.Record]], Awaitable[None]] | None = None,
 ) -> asyncpg.Pool[asyncpg.Record]:
     """Open a pool to ``settings.dsn`` whose connections work in ``schema``.
 
     ``search_path`` is set to the service's schema (then ``public``, where extensions live), so
     queries name tables without a schema prefix; JSON and JSONB use orjson
-    (:func:`register_json_codecs`). Close it with :func:`close_pool`.
+    (:func:`register_json_codecs`); then ``init`` runs on each new connection (e.g.
+    :func:`canopy_common.row_security.assume_app_role`). Close it with :func:`close_pool`.
 
     A connection goes back to the pool without asyncpg's session reset (see
     :func:`_keep_session`): Canopy keeps no session state on pooled connections.
@@ -139,10 +143,20 @@ async def create_pool(
         max_size=settings.pool_max_size,
         command_timeout=settings.command_timeout_s,
         server_settings=server_settings or None,
-        init=register_json_codecs,
+        init=register_json_codecs if init is None else _then(init),
         reset=_keep_session,
     )
     return pool
+
+
+def _then(
+    init: Callable[[asyncpg.Connection[asyncpg.Record]], Awaitable[None]],
+) -> Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]]:
+    async def both(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+        await register_json_codecs(conn)
+        await init(conn)
+
+    return both
 
 
 async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
@@ -153,8 +167,9 @@ async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     is a round trip on every release, a fifth of a short request's. Canopy keeps no session
     state on pooled connections: advisory locks are ``pg_advisory_xact_lock`` (released at
     commit) except the migrations' lock, which :func:`apply_migrations` releases itself;
-    cursors live in transactions; ``search_path`` is a connection parameter; LISTEN runs on
-    connections of their own. Keep it so: use ``SET LOCAL``, never ``SET``.
+    cursors live in transactions; ``search_path`` is a connection parameter; the role of a
+    pool with row-level security is set once by its ``init`` and kept on purpose; LISTEN runs
+    on connections of their own. Keep it so: use ``SET LOCAL``, never ``SET``.
     """
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 from canopy_common.after_commit import AfterCommit, committing
 from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.events import StrictActivity, decode_activity
+from canopy_common.row_security import scope_to_tenant, span_all_tenants
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +64,9 @@ async def consume_activity(
     activity = decode(record.value)
     with structlog.contextvars.bound_contextvars(tenant=activity.tenant, activity_id=activity.id):
         async with committing(pool, after) as (conn, _):
+            await scope_to_tenant(
+                conn, activity.tenant
+            )  # row-level security (docs/architecture.md §15)
             if not await first_delivery(conn, activity.tenant, activity.id):
                 log.debug("duplicate activity skipped", topic=record.topic)
                 return False
@@ -103,6 +107,9 @@ async def consume_activities(
     """
     activities = [decode(record.value) for record in records]
     async with committing(pool, after) as (conn, _):
+        # A batch holds many tenants' records: the way out of row-level security
+        # (docs/architecture.md §15).
+        await span_all_tenants(conn)
         applied = await apply_once(conn, activities, effect)
     log.debug("activities consumed", records=len(records), applied=len(applied))
     return len(applied)

@@ -44,6 +44,7 @@ from canopy_common.rate_limits import (
     rate_limit_dependency,
 )
 from canopy_common.redis import close_redis, create_redis
+from canopy_common.row_security import assume_app_role, grant_app_role
 from canopy_common.runtime import BackgroundWorker as BackgroundWorker
 from canopy_common.runtime import Mode as Mode
 from canopy_common.runtime import Runtime as Runtime
@@ -121,6 +122,9 @@ class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     # The budget of each route that is not what its method says (GET: reads, else writes),
     # keyed by canopy_common.rate_limits.route_key: {"GET /v1/users": RouteClass.SEARCH}.
     route_classes: Mapping[str, RouteClass] = field(default_factory=dict)
+    # Queries run as canopy_common.row_security.APP_ROLE, so the policies its migrations put
+    # on tenant-owned tables hold (docs/architecture.md §15).
+    row_level_security: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,13 @@ async def migrate(definition: ServiceDefinition[Any, Any], settings: ServiceSett
     """Apply the service's pending migrations to its own schema; return those applied."""
     pool = await create_pool(settings.postgres, schema=settings.db_schema)
     try:
-        return await apply_migrations(
+        applied = await apply_migrations(
             pool, schema=settings.db_schema, migrations=load_migrations(definition.package)
         )
+        if definition.row_level_security:
+            async with pool.acquire() as conn:
+                await grant_app_role(conn, settings.db_schema)
+        return applied
     finally:
         await close_pool(pool)
 
@@ -198,8 +206,9 @@ async def open_runtime(
     """Build and start every client of the service, bootstrap its collaborators, start its
     consumers and workers; stop and close them all in reverse order."""
     await _retrying("postgres", lambda: migrate(definition, settings))
+    role = assume_app_role if definition.row_level_security else None
     pool = await _retrying(
-        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema)
+        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema, init=role)
     )
     redis = create_redis(settings.redis)
     producer = Producer(settings.kafka)

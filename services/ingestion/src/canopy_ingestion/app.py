@@ -22,6 +22,8 @@ DEFINITION = ServiceDefinition(
     workers=[outbox_relay],
     # People search scans the tenant's people (ILIKE): its own, smaller budget.
     route_classes={route_key("GET", "/v1/users"): RouteClass.SEARCH},
+    # The source of truth: its tenant-owned tables have policies (migration 0007).
+    row_level_security=True,
 )
 
 

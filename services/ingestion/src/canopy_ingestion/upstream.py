@@ -21,6 +21,7 @@ from canopy_common.errors import InvalidInput
 from canopy_common.events import AS2Object, StrictActivity, ref_id, ref_ids
 from canopy_common.iris import user_id_of
 from canopy_ingestion.domain.activities import activities_from
+from canopy_ingestion.domain.audit import provisioning_entries
 from canopy_ingestion.domain.model import User, UserKind
 from canopy_ingestion.domain.text import parse_mentions
 from canopy_ingestion.domain.upstream import (
@@ -191,6 +192,7 @@ async def _person(
     emitted, _ = provisioned(wanted, existing, by=actor.id)
     work.save_user(wanted)
     work.publish(emitted)
+    work.record_audit(tenant, actor.id, provisioning_entries(existing, wanted))
 
 
 def _provision(obj: AS2Object, incoming: StrictActivity, *, user_id: str, by: str) -> ProvisionUser:

@@ -26,6 +26,7 @@ import structlog
 from canopy_common.consuming import BatchHandler, ConsumedRecord, Rejected
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity, decode_activity
+from canopy_common.row_security import span_all_tenants
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, use_traceparent
 from canopy_common.transient import is_transient
 from canopy_ingestion.upstream import apply_upstream, wants_of
@@ -77,6 +78,8 @@ async def apply_batch(pool: asyncpg.Pool, records: Sequence[ConsumedRecord]) -> 
     while True:
         try:
             async with pool.acquire() as conn, conn.transaction():
+                # One transaction for records of many tenants (docs/architecture.md §15).
+                await span_all_tenants(conn)
                 refused_late = await _apply(conn, events)
         except _Redo as redo:
             refused.append(redo.refused)

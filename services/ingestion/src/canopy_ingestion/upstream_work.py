@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from canopy_common.db import Connection
-from canopy_ingestion.adapters import outbox
+from canopy_ingestion.adapters import audit, outbox
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.groups import groups_by_key, roles_by_key
 from canopy_ingestion.adapters.outbox import Statement
@@ -44,6 +44,7 @@ from canopy_ingestion.adapters.people import (
 from canopy_ingestion.adapters.posts import PostContext
 from canopy_ingestion.adapters.upstream_objects import ObjectKey, load_objects, save_objects
 from canopy_ingestion.domain.activities import CanonicalActivity
+from canopy_ingestion.domain.audit import Planned
 from canopy_ingestion.domain.model import Group, MemberRole, Post, Tenant, User
 from canopy_ingestion.handlers.post_views import live_post
 
@@ -81,6 +82,7 @@ class UpstreamWork:
         self._dirty_users: dict[Key, User] = {}
         self._dirty_posts: dict[ObjectKey, Post] = {}
         self._records: list[Statement] = []  # written with the posts, after them
+        self._audit: list[audit.Pending] = []
         self.went_direct = False  # the connection was handed out since the flag was cleared
 
     async def preload(self, wants: Wants) -> None:
@@ -127,6 +129,11 @@ class UpstreamWork:
         """Queue activities for the outbox, after those queued before (see :meth:`flush`)."""
         self._rows.extend(outbox.outbox_row(activity) for activity in activities)
 
+    def record_audit(self, tenant: str, actor: str, entries: Iterable[Planned]) -> None:
+        """Queue audit entries (docs/architecture.md §14), written by :meth:`flush` with the
+        changes they record."""
+        self._audit.extend(audit.Pending(tenant, actor, entry) for entry in entries)
+
     async def direct(self) -> Connection:
         """The connection, for a handler that reads and writes it itself; the people changed
         so far are written first, so it reads them as they are now."""
@@ -142,6 +149,8 @@ class UpstreamWork:
         for record in self._records:  # rare (a note the content policy flags): one by one
             await self._conn.execute(record.sql, *record.args)
         await outbox.append_rows(self._conn, self._rows)
+        await audit.record_pending(self._conn, self._audit)
+        self._audit = []
         self._dirty_users.clear()
         self._dirty_posts.clear()
         self._records = []

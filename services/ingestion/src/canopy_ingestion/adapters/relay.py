@@ -40,13 +40,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
+from canopy_common.db import Connection
 from canopy_common.kafka import Delivery, Producer, RecordBatch
 from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.metrics import (
@@ -55,6 +56,7 @@ from canopy_common.metrics import (
     get_or_create_histogram,
     metric_name,
 )
+from canopy_common.row_security import span_all_tenants
 from canopy_common.service import Runtime
 from canopy_common.transient import is_transient
 from canopy_ingestion.adapters.outbox import NOTIFY_CHANNEL
@@ -207,6 +209,14 @@ class OutboxRelay(BackgroundLoop):
             if self._owns_producer:
                 await self._producer.stop()
 
+    @contextlib.asynccontextmanager
+    async def _every_tenant(self) -> AsyncIterator[Connection]:
+        """A transaction over every tenant's outbox rows: the relay serves them all
+        (row-level security, docs/architecture.md §15)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await span_all_tenants(conn)
+            yield conn
+
     async def publish_pending(self) -> tuple[int, bool]:
         """One pass: publish a batch of unsent rows and mark them sent.
 
@@ -214,7 +224,7 @@ class OutboxRelay(BackgroundLoop):
         publishing error after committing what was acknowledged before it.
         """
         settings = self._settings
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._every_tenant() as conn:
             claimed = await conn.fetch(_CLAIM, settings.relay_buckets_per_claim)
             if not claimed:
                 return 0, False
@@ -309,9 +319,8 @@ class OutboxRelay(BackgroundLoop):
         now = asyncio.get_running_loop().time()
         if now < self._next_prune_at:
             return
-        status = await self._pool.execute(
-            _PRUNE, self._settings.relay_retention_s, PRUNE_CHUNK_ROWS
-        )
+        async with self._every_tenant() as conn:
+            status = await conn.execute(_PRUNE, self._settings.relay_retention_s, PRUNE_CHUNK_ROWS)
         deleted = int(status.split()[-1])
         if deleted < PRUNE_CHUNK_ROWS:  # caught up: wait for the next interval
             self._next_prune_at = now + self._settings.relay_prune_interval_s
@@ -326,7 +335,8 @@ class OutboxRelay(BackgroundLoop):
             self._settings.relay_poll_interval_s
         )
         if force or due:
-            self._metrics.backlog.set(await self._pool.fetchval(_BACKLOG))
+            async with self._every_tenant() as conn:
+                self._metrics.backlog.set(await conn.fetchval(_BACKLOG))
             self._backlog_at = now
 
     async def _listen(self) -> None:

@@ -1,6 +1,6 @@
 """The write API's routers, in the order they are mounted."""
 
-from canopy_ingestion.api import graph, groups, join_requests, people, posts, tenants
+from canopy_ingestion.api import audit, graph, groups, join_requests, people, posts, tenants
 
 ROUTERS = [
     tenants.router,
@@ -9,4 +9,5 @@ ROUTERS = [
     join_requests.router,
     graph.router,
     posts.router,
+    audit.router,
 ]

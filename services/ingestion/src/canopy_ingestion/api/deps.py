@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from canopy_common.auth import CurrentPrincipal, Principal
 from canopy_common.db import Connection
 from canopy_common.errors import Forbidden
+from canopy_common.row_security import scope_to_tenant
 from canopy_common.service import Runtime, collaborators_of
 from canopy_ingestion.adapters.idempotency import Reply, remember, replay, request_hash
 from canopy_ingestion.adapters.people import Caller, get_caller
@@ -37,27 +38,24 @@ IdempotencyKey = Annotated[
 
 
 @asynccontextmanager
-async def transaction(runtime: Runtime[Settings]) -> AsyncIterator[Connection]:
-    """A connection in a transaction that commits when the block ends without an error.
+async def transaction(runtime: Runtime[Settings], tenant: str) -> AsyncIterator[Connection]:
+    """A connection in a transaction of ``tenant`` (it sees and writes that tenant's rows
+    only: row-level security, docs/architecture.md §15) that commits when the block ends
+    without an error.
 
     Postgres unreachable: the service's outage handler answers 503 with Retry-After
     (docs/architecture.md §9), never a 500.
     """
     async with runtime.pool.acquire() as conn, conn.transaction():
-        yield conn
-
-
-@asynccontextmanager
-async def connection(runtime: Runtime[Settings]) -> AsyncIterator[Connection]:
-    """A connection outside any transaction: each statement commits on its own. For work
-    that reads, then writes with at most one statement."""
-    async with runtime.pool.acquire() as conn:
+        await scope_to_tenant(conn, tenant)
         yield conn
 
 
 async def current_actor(runtime: CurrentRuntime, principal: CurrentPrincipal) -> User:
     """The person making the request: a provisioned, active user of the token's tenant."""
-    async with connection(runtime) as conn:  # one statement: no BEGIN, no COMMIT
+    # A transaction even for one statement: the tenant setting of row-level security lives
+    # only as long as one (docs/architecture.md §15).
+    async with transaction(runtime, principal.tenant_id) as conn:
         caller = await get_caller(conn, principal.tenant_id, principal.user_id)
     return _active(caller, principal).user
 
@@ -103,7 +101,7 @@ async def once(
     A retry with the same key and body gets the first response back; the same key with
     another body is refused (422).
     """
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         return await _once_in(conn, request, actor, key, body, lambda: command(conn))
 
 
@@ -114,23 +112,11 @@ async def once_as(
     key: str | None,
     body: BaseModel | None,
     command: Callable[[Connection, Caller], Awaitable[Reply]],
-    *,
-    writes_in_one_statement: bool = False,
 ) -> Response:
     """:func:`once`, with the caller (:func:`caller_in`) read in the command's own
     transaction rather than by :data:`CurrentActor` on a connection of its own: two round
-    trips fewer, for the busiest writes.
-
-    A command that ``writes_in_one_statement`` (everything it changes and queues, in one
-    statement: atomic on its own) runs without a transaction when there is no
-    Idempotency-Key: no BEGIN and COMMIT round trips. Its reads lose nothing by it: under
-    READ COMMITTED each statement of a transaction sees its own snapshot anyway.
-    """
-    if key is None and writes_in_one_statement:
-        async with connection(runtime) as conn:
-            caller = await caller_in(conn, principal)
-            return reply_response(await command(conn, caller))
-    async with transaction(runtime) as conn:
+    trips fewer, for the busiest writes."""
+    async with transaction(runtime, principal.tenant_id) as conn:
         caller = await caller_in(conn, principal)
         return await _once_in(conn, request, caller.user, key, body, lambda: command(conn, caller))
 

@@ -51,14 +51,14 @@ async def _put(
     handler: Put, target: str, actor: User, runtime: CurrentRuntime, response: Response
 ) -> RelationOut:
     conn: Connection
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         result = await handler(target, conn=conn, actor=actor)
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return RelationOut(target=result.target, since=result.since)
 
 
 async def _delete(handler: Delete, target: str, actor: User, runtime: CurrentRuntime) -> None:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         await handler(target, conn=conn, actor=actor)
 
 

@@ -241,7 +241,7 @@ async def put_member(
 async def delete_member(
     group_id: GroupId, user_id: MemberId, actor: CurrentActor, runtime: CurrentRuntime
 ) -> None:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         await handle_end_membership(
             EndMembership(group_id=group_id, user_id=user_id), conn=conn, actor=actor
         )

@@ -80,7 +80,7 @@ async def list_join_requests(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the last page")] = None,
 ) -> JoinRequestPageOut:
     query = ListJoinRequests(group_id=group_id, limit=limit, cursor=cursor)
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         page = await handle_list_join_requests(query, conn=conn, actor=actor)
     return JoinRequestPageOut(
         items=[JoinRequestOut.of(r) for r in page.requests], next_cursor=page.next_cursor
@@ -100,7 +100,7 @@ async def list_join_requests(
 async def delete_join_request(
     group_id: GroupId, user_id: RequesterId, actor: CurrentActor, runtime: CurrentRuntime
 ) -> None:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         await handle_end_join_request(
             EndJoinRequest(group_id=group_id, user_id=user_id), conn=conn, actor=actor
         )

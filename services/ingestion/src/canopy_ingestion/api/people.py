@@ -146,7 +146,7 @@ async def put_user(
         email=body.email,
         roles=tuple(body.roles) if body.roles is not None else None,
     )
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, admin.tenant_id) as conn:
         result = await handle_provision_user(command, conn=conn)
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return ProfileOut.of(result.user)
@@ -162,7 +162,7 @@ async def put_user(
     responses=problems(403, 404),
 )
 async def delete_user(user_id: UserId, admin: TenantAdmin, runtime: CurrentRuntime) -> None:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, admin.tenant_id) as conn:
         await handle_erase_user(
             EraseUser(tenant_id=admin.tenant_id, user_id=user_id, by=admin.user_id), conn=conn
         )
@@ -177,7 +177,7 @@ async def delete_user(user_id: UserId, admin: TenantAdmin, runtime: CurrentRunti
     responses=problems(403, 404),
 )
 async def get_user(user_id: UserId, actor: CurrentActor, runtime: CurrentRuntime) -> ProfileOut:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         found = await find_visible_person(conn, actor, user_id)
     return ProfileOut.of(found)
 
@@ -200,7 +200,7 @@ async def search_users(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the last page")] = None,
 ) -> PeoplePageOut:
     query = SearchPeople(text=q, skill=skill, limit=limit, cursor=cursor)
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         page = await handle_search_people(query, conn=conn, viewer=actor)
     return PeoplePageOut(
         items=[ProfileOut.of(user) for user in page.people], next_cursor=page.next_cursor

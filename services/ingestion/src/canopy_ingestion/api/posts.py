@@ -81,7 +81,6 @@ async def create_post(
         key,
         body,
         lambda conn, caller: _create(new, conn, caller),
-        writes_in_one_statement=True,  # the post, a policy flag and the outbox rows
     )
 
 
@@ -99,7 +98,7 @@ async def read_post(
     post_id: PostId, runtime: CurrentRuntime, actor: CurrentActor, principal: CurrentPrincipal
 ) -> Response:
     """404 unless the caller may see it (moderators see every post of their tenant)."""
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         body = await handlers.read_post(
             post_id, conn=conn, actor=actor, moderator=_moderates(principal)
         )
@@ -124,7 +123,7 @@ async def edit_post(
         visibility=body.visibility,
         to=tuple(body.to or ()),
     )
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         reply = await handlers.edit_post(post_id, edit, conn=conn, actor=actor)
     return reply_response(reply)
 
@@ -135,7 +134,7 @@ async def delete_post(
 ) -> Response:
     """Its author, an admin or owner of its group, or a moderator. Publishes a `Delete` of a
     `Tombstone`; the post answers 404 afterwards."""
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         await handlers.delete_post(post_id, conn=conn, actor=actor, moderator=_moderates(principal))
     return Response(status_code=204)
 
@@ -181,7 +180,7 @@ async def react(
 ) -> Response:
     """Publishes a `Like` carrying `reaction: <kind>` the first time (201); again, 200 and
     nothing new."""
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         reply = await reactions.react(post_id, kind, conn=conn, actor=actor)
     return reply_response(reply)
 
@@ -196,7 +195,7 @@ async def unreact(
     post_id: PostId, kind: ReactionKind, runtime: CurrentRuntime, actor: CurrentActor
 ) -> Response:
     """Publishes an `Undo` of the original `Like`; 404 when there is no such reaction."""
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, actor.tenant_id) as conn:
         await reactions.unreact(post_id, kind, conn=conn, actor=actor)
     return Response(status_code=204)
 

@@ -53,11 +53,11 @@ async def put_tenant(
     body: TenantIn,
     runtime: CurrentRuntime,
     response: Response,
-    _: PlatformAdmin,
+    admin: PlatformAdmin,
 ) -> TenantOut:
-    async with transaction(runtime) as conn:
+    async with transaction(runtime, tenant_id) as conn:
         tenant, created = await handle_provision_tenant(
-            ProvisionTenant(tenant_id, body.name), conn=conn
+            ProvisionTenant(tenant_id, body.name, by=admin.user_id), conn=conn
         )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return TenantOut(id=tenant.id, name=tenant.name)

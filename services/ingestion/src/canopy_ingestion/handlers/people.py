@@ -28,8 +28,9 @@ from canopy_common.errors import Conflict, InvalidInput, NotFound
 from canopy_common.events import Visibility
 from canopy_common.iris import user_iri
 from canopy_common.tracing import current_traceparent
-from canopy_ingestion.adapters import outbox, people
+from canopy_ingestion.adapters import audit, outbox, people
 from canopy_ingestion.domain.activities import CanonicalActivity, activity, person
+from canopy_ingestion.domain.audit import AuditAction, platform_actor, provisioning_entries
 from canopy_ingestion.domain.model import Tenant, User, UserKind
 from canopy_ingestion.domain.permissions import can_see_person
 from canopy_ingestion.domain.text import (
@@ -61,12 +62,22 @@ ASSIGNABLE_ROLES = frozenset(role.value for role in Role) - {
 class ProvisionTenant:
     tenant_id: str
     name: str
+    by: str  # the platform admin's user id (audited as platform:<id>)
 
 
 async def handle_provision_tenant(cmd: ProvisionTenant, *, conn: Connection) -> tuple[Tenant, bool]:
     """Create or rename a tenant; returns it and whether it was created."""
     name = clean_line(cmd.name, field="name", max_length=NAME_MAX_LENGTH)
     outcome = await people.upsert_tenant(conn, cmd.tenant_id, name)
+    if outcome is not None:
+        await audit.record(
+            conn,
+            tenant=cmd.tenant_id,
+            actor=platform_actor(cmd.by),
+            action=AuditAction.TENANT_CREATE if outcome else AuditAction.TENANT_RENAME,
+            target=cmd.tenant_id,
+            details={"name": name},
+        )
     return Tenant(cmd.tenant_id, name), outcome is True
 
 
@@ -132,6 +143,9 @@ async def handle_provision_user(cmd: ProvisionUser, *, conn: Connection) -> Prov
         raise HandleTaken(wanted.handle) from None
     emitted, created = provisioned(wanted, existing, by=cmd.by)
     await outbox.append(conn, emitted)
+    await audit.record_planned(
+        conn, tenant=cmd.tenant_id, actor=cmd.by, entries=provisioning_entries(existing, wanted)
+    )
     return Provisioned(wanted, created=created, changed=True)
 
 
@@ -197,6 +211,14 @@ async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
     )
     updates = [_profile_activity("Update", report, by=cmd.by) for report in reports]
     await outbox.append(conn, delete, *updates)
+    await audit.record(
+        conn,
+        tenant=cmd.tenant_id,
+        actor=cmd.by,
+        action=AuditAction.USER_ERASE,
+        target=cmd.user_id,
+        details={"reports_unassigned": len(reports)},
+    )
     return erased
 
 

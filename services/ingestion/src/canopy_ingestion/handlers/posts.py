@@ -20,13 +20,14 @@ from canopy_common.errors import Forbidden, InvalidInput, NotFound
 from canopy_common.events import Visibility
 from canopy_common.iris import new_object_id, user_iri
 from canopy_common.tracing import current_traceparent
-from canopy_ingestion.adapters import outbox
+from canopy_ingestion.adapters import audit, outbox
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.idempotency import Reply
 from canopy_ingestion.adapters.outbox import Statement
 from canopy_ingestion.adapters.people import get_users
 from canopy_ingestion.adapters.posts import PostContext
 from canopy_ingestion.domain.activities import CanonicalActivity, post_object
+from canopy_ingestion.domain.audit import AuditAction
 from canopy_ingestion.domain.model import (
     AS2_TYPE,
     Group,
@@ -204,6 +205,19 @@ async def delete_post(post_id: str, *, conn: Connection, actor: User, moderator:
         "inReplyTo": post.in_reply_to,
     }
     await outbox.append(conn, about_post("Delete", actor, post, tombstone, ctx.group))
+    if post.author_id != actor.id:  # an admin deletion: audited (docs/architecture.md §14)
+        await audit.record(
+            conn,
+            tenant=post.tenant_id,
+            actor=actor.id,
+            action=AuditAction.POST_DELETE,
+            target=post.id,
+            details={
+                "author": post.author_id,
+                "as": "moderator" if moderator else "group_admin",
+                "group": post.group_id,
+            },
+        )
 
 
 async def accept_answer(
