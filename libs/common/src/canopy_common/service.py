@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
@@ -32,6 +32,7 @@ from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer
 from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
 from canopy_common.loops import backoff_s
+from canopy_common.members import Members, PersonDirectory, current_member
 from canopy_common.metrics import HttpMetrics
 from canopy_common.problems import install_error_handlers
 from canopy_common.redis import close_redis, create_redis
@@ -99,7 +100,14 @@ class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     # Builds the service's collaborators once per process, from its running clients: every
     # consumer, worker and route gets these (no collaborator made on first use elsewhere).
     bootstrap: Callable[[Runtime[SettingsT]], CollaboratorsT]
+    # The service's own projection of people, asked whether a caller is an active person of
+    # their tenant (canopy_common.members): every route of ``routers`` requires it.
+    people: Callable[[asyncpg.Pool], PersonDirectory]
     routers: Sequence[APIRouter] = ()
+    # Routes a platform or tenant admin calls to provision tenants and people: the token is
+    # verified and its roles checked by the routes, but the caller need not be a person of
+    # the tenant (docs/architecture.md §8).
+    provisioning_routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerSpec[CollaboratorsT]] = ()
     # Factories of the background workers, run in worker and all modes (never in api mode).
     workers: Sequence[Callable[[CollaboratorsT], BackgroundWorker]] = ()
@@ -202,6 +210,7 @@ async def open_runtime(
             producer=producer,
             consumers=consumers,
             workers=workers,
+            members=Members(definition.people(pool), ttl_s=settings.member_cache_s),
         )
         collaborators = definition.bootstrap(runtime)
         for hook in definition.on_start:
@@ -259,8 +268,9 @@ def create_service_app(
     settings: SettingsT,
     mode: Mode = Mode.ALL,
 ) -> FastAPI:
-    """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors,
-    and the request limits (:class:`~canopy_common.limits.RequestLimits`)."""
+    """The service's FastAPI app: its routers (unless worker-only; each route of ``routers``
+    requires an active person, :func:`~canopy_common.members.current_member`), health,
+    metrics, errors, and the request limits (:class:`~canopy_common.limits.RequestLimits`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -287,7 +297,10 @@ def create_service_app(
     app.add_middleware(HttpMetrics, service=definition.name)
     app.include_router(health_router())
     if mode is not Mode.WORKER:
+        # Attached here, not route by route, so no route can forget who may act.
         for router in definition.routers:
+            app.include_router(router, dependencies=[Depends(current_member)])
+        for router in definition.provisioning_routers:
             app.include_router(router)
     return app
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from canopy_common.service import Mode, ServiceDefinition, create_service_app, runtime_only
+from canopy_ingestion.adapters.people import people
 from canopy_ingestion.adapters.relay import outbox_relay
-from canopy_ingestion.api import ROUTERS
+from canopy_ingestion.api import PROVISIONING_ROUTERS, ROUTERS
 from canopy_ingestion.consumers import CONSUMERS
 from canopy_ingestion.settings import Settings
 
@@ -17,7 +18,9 @@ DEFINITION = ServiceDefinition(
     # Its routes, consumer and relay need nothing beyond the clients.
     bootstrap=runtime_only,
     consumers=CONSUMERS,
+    people=people,
     routers=ROUTERS,
+    provisioning_routers=PROVISIONING_ROUTERS,
     workers=[outbox_relay],
 )
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_notify.adapters.projections import people
 from canopy_notify.api import notifications, preferences
 from canopy_notify.bootstrap import Collaborators, bootstrap
 from canopy_notify.consumers import CONSUMERS
@@ -28,6 +29,7 @@ DEFINITION = ServiceDefinition(
     title="Canopy Notification",
     package="canopy_notify",
     bootstrap=bootstrap,
+    people=people,
     routers=(notifications.router, preferences.router),
     consumers=CONSUMERS,
     workers=(_scheduler,),
