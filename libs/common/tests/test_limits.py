@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 
 from canopy_common.errors import PROBLEM_JSON
 from canopy_common.limits import RequestLimits, has_nul, json_depth_exceeds
+from canopy_common.members import NoPeople
 from canopy_common.service import Runtime, ServiceDefinition, create_service_app, runtime_only
 from canopy_common.settings import ServiceSettings
 
@@ -208,7 +209,7 @@ def test_every_service_app_enforces_its_configured_limits() -> None:
     settings = ServiceSettings(max_body_bytes=10, max_json_depth=3)
 
     definition: ServiceDefinition[ServiceSettings, Runtime[ServiceSettings]] = ServiceDefinition(
-        "demo", "Demo", "canopy_common", runtime_only
+        "demo", "Demo", "canopy_common", runtime_only, lambda pool: NoPeople()
     )
     app = create_service_app(definition, settings)
 

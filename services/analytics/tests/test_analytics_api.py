@@ -71,6 +71,10 @@ async def scenario(analytics: Analytics) -> Scenario:
     await analytics.send(*s.activities())
     await impressions(analytics, s.tenant, [uid(s.bob), uid(s.cy), uid(s.dee)], s.question)
     await impressions(analytics, s.tenant, [uid(s.ada)], s.note)  # active in the group
+    # The analysts reading the figures are people of the tenant (and of the others tried);
+    # being provisioned makes nobody active.
+    for tenant in (s.tenant, "other-tenant", "acme"):
+        await analytics.provision(tenant, "an", "analyst-1", "boss", "x")
     return s
 
 

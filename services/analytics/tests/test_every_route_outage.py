@@ -7,12 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import asyncpg
+import httpx
 import pytest
 from analytics_harness import analytics_settings
 from fastapi import FastAPI
 
+from canopy_analytics.adapters import projections
 from canopy_analytics.app import create_app
+from canopy_common.db import close_pool, create_pool
 from canopy_common.settings import KafkaSettings
+from canopy_testing.factories import ActivityFactory
 from canopy_testing.route_outages import RouteCall, route_calls, run_outages
 
 pytestmark = pytest.mark.integration
@@ -35,7 +39,20 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
 ) -> None:
     # An analyst, so tenant-wide reports are tried past their role check too.
     settings = analytics_settings(kafka_settings)
-    run = await run_outages(settings, create_app, pg_pool, calls, "member", "analyst")
+
+    async def provision(client: httpx.AsyncClient, tenant: str) -> None:
+        """The caller, ada, an active person in analytics' projection: routes get past who
+        may act (the API alone runs no stream to apply her Create)."""
+        pool = await create_pool(settings.postgres, schema=settings.db_schema)
+        try:
+            async with pool.acquire() as conn:
+                await projections.project(conn, ActivityFactory(tenant).user("ada", user_id="ada"))
+        finally:
+            await close_pool(pool)
+
+    run = await run_outages(
+        settings, create_app, pg_pool, calls, "member", "analyst", prepare=provision
+    )
 
     print(run.figures("analytics"))
     record_property("outage_figures", run.figures("analytics"))

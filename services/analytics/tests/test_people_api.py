@@ -96,6 +96,7 @@ async def test_experts_come_out_in_the_order_their_contributions_imply(
     )
     assert ids(top) == [uid(u["ana"]), uid(u["ben"])]
     assert_problem(await analytics.get(EXPERTS, f.tenant_id, caller, "member", topic="#"), 422)
+    await analytics.provision("other-tenant", caller)  # a person there too, who sees nobody
     assert (
         ok(await analytics.get(EXPERTS, "other-tenant", caller, "member", topic="kubernetes"))[
             "items"

@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import asyncpg
+import httpx
 import pytest
 from fanout_harness import fanout_settings
 from fastapi import FastAPI
 
+from canopy_common.db import close_pool, create_pool
 from canopy_common.settings import KafkaSettings
+from canopy_fanout.adapters import graph
 from canopy_fanout.app import create_app
 from canopy_testing.route_outages import RouteCall, route_calls, run_outages
 
@@ -38,7 +41,17 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
     # No in-process read cache: every read asks Postgres, so what a read needs is what it uses.
     settings = fanout_settings(kafka_settings, compact_timelines=False, read_cache_s=0)
 
-    run = await run_outages(settings, create_app, pg_pool, calls)
+    async def provision(client: httpx.AsyncClient, tenant: str) -> None:
+        """The caller, ada, an active person in fanout's projection: routes get past who may
+        act (the API alone runs no consumer to apply her Create)."""
+        pool = await create_pool(settings.postgres, schema=settings.db_schema)
+        try:
+            async with pool.acquire() as conn:
+                await graph.upsert_person(conn, tenant, "ada", "employee")
+        finally:
+            await close_pool(pool)
+
+    run = await run_outages(settings, create_app, pg_pool, calls, prepare=provision)
 
     print(run.figures("fanout"))
     record_property("outage_figures", run.figures("fanout"))

@@ -134,10 +134,11 @@ async def test_a_guest_sees_only_public_items_and_groups_they_belong_to(fanout: 
 
 async def test_another_tenants_group_feed_is_not_found(fanout: Fanout) -> None:
     f, other = ActivityFactory(), ActivityFactory()
-    ada = f.user("ada")
+    ada, stranger = f.user("ada"), other.user("x")
     open_group = f.group("Open", owner=ada, visibility="public")
-    await fanout.send(ada, open_group)
-    response = await fanout.get(f"/v1/feeds/groups/{subject_id(open_group)}", other.tenant_id, "x")
+    await fanout.send(ada, open_group, stranger)
+    path = f"/v1/feeds/groups/{subject_id(open_group)}"
+    response = await fanout.get(path, other.tenant_id, uid(stranger))
     assert response.status_code == 404
 
 
@@ -259,7 +260,9 @@ async def test_activity_json_page_and_bad_cursor(fanout: Fanout) -> None:
 
 async def test_read_markers_round_trip(fanout: Fanout) -> None:
     f = ActivityFactory()
-    headers = fanout.headers(f.tenant_id, "ada")
+    ada = f.user("ada")
+    await fanout.send(ada)
+    headers = fanout.headers(f.tenant_id, uid(ada))
     put = await fanout.client.put(
         "/v1/markers",
         headers=headers,
@@ -277,6 +280,28 @@ async def test_read_markers_round_trip(fanout: Fanout) -> None:
         "/v1/markers", headers=headers, json={"elsewhere": {"last_read_id": "x"}}
     )
     assert bad.status_code == 422
+
+
+async def test_a_read_marker_is_refused_for_a_group_the_reader_cannot_see(fanout: Fanout) -> None:
+    f, other = ActivityFactory(), ActivityFactory()
+    ada, bob, eve = f.user("ada"), f.user("bob"), other.user("eve")
+    mine = f.group("Mine", owner=ada, visibility="private")
+    secret = f.group("Secret", owner=bob, visibility="private")
+    theirs = other.group("Theirs", owner=eve, visibility="public")
+    await fanout.send(ada, bob, eve, mine, secret, theirs)
+    await fanout.send(f.join(ada, mine, role="owner"), f.join(bob, secret, role="owner"))
+    headers = fanout.headers(f.tenant_id, uid(ada))
+
+    def marker(group: object) -> dict[str, dict[str, str]]:
+        return {f"group:{subject_id(group)}": {"last_read_id": "urn:uuid:1"}}  # type: ignore[arg-type]
+
+    assert (await fanout.client.put("/v1/markers", headers=headers, json=marker(mine))).is_success
+    for unseen in (secret, theirs):  # a private group ada is not in; another tenant's
+        refused = await fanout.client.put("/v1/markers", headers=headers, json=marker(unseen))
+        assert refused.status_code == 404, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    stored = await fanout.client.get("/v1/markers", headers=headers)
+    assert set(stored.json()) == {f"group:{subject_id(mine)}"}
 
 
 async def test_feed_reads_publish_impressions(fanout: Fanout) -> None:

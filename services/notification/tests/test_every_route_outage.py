@@ -7,12 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import asyncpg
+import httpx
 import pytest
 from fastapi import FastAPI
 from notify_harness import notify_settings
 
+from canopy_common.activities import as_object
+from canopy_common.db import close_pool, create_pool
 from canopy_common.settings import KafkaSettings
+from canopy_notify.adapters import projections
 from canopy_notify.app import create_app
+from canopy_testing.factories import ActivityFactory
 from canopy_testing.route_outages import RouteCall, route_calls, run_outages
 
 pytestmark = pytest.mark.integration
@@ -38,7 +43,22 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
 ) -> None:
     # A tenant admin, so the tenant's defaults are tried past their role check too.
     settings = notify_settings(kafka_settings)
-    run = await run_outages(settings, create_app, pg_pool, calls, "member", "tenant_admin")
+
+    async def provision(client: httpx.AsyncClient, tenant: str) -> None:
+        """The caller, ada, an active person in notify's projection: routes get past who may
+        act (the API alone runs no consumer to apply her Create)."""
+        person = as_object(ActivityFactory(tenant).user("ada", user_id="ada").object)
+        assert person is not None
+        pool = await create_pool(settings.postgres, schema=settings.db_schema)
+        try:
+            async with pool.acquire() as conn:
+                await projections.upsert_person(conn, tenant, person)
+        finally:
+            await close_pool(pool)
+
+    run = await run_outages(
+        settings, create_app, pg_pool, calls, "member", "tenant_admin", prepare=provision
+    )
 
     print(run.figures("notify"))
     record_property("outage_figures", run.figures("notify"))

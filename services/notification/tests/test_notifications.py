@@ -239,6 +239,7 @@ async def test_no_notification_crosses_tenants(notify: Notify) -> None:
         return len(await items(notify, f.tenant_id, "same-id")) == 1
 
     await eventually(told, what="ada told")
+    await notify.send(g.user("ada", user_id="same-id"))  # the same id, a person of g
     assert await items(notify, g.tenant_id, "same-id") == []
 
 

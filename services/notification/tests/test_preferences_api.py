@@ -46,6 +46,13 @@ async def prefs(notify: Notify, tenant: str, user: str) -> Any:
     return response.json()
 
 
+async def people_of(notify: Notify) -> str:
+    """A new tenant whose ada, bob and admin are active people in notify's projection."""
+    tenant = new_tenant_id()
+    await notify.provision(tenant, "ada", "bob", TENANT_ADMIN[0])
+    return tenant
+
+
 def assert_problem(response: httpx.Response, status: int, *words: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
@@ -57,7 +64,7 @@ def assert_problem(response: httpx.Response, status: int, *words: str) -> None:
 
 
 async def test_defaults_resolve_to_the_built_in_preferences(notify: Notify) -> None:
-    body = await prefs(notify, new_tenant_id(), "ada")
+    body = await prefs(notify, await people_of(notify), "ada")
 
     assert body["digest"] == "off"
     assert set(body["categories"]) == {c.value for c in Category}
@@ -70,7 +77,7 @@ async def test_defaults_resolve_to_the_built_in_preferences(notify: Notify) -> N
 
 
 async def test_user_override_persists_and_is_stored_sparse(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
 
     answered = await put_ok(
         notify,
@@ -95,7 +102,7 @@ async def test_user_override_persists_and_is_stored_sparse(notify: Notify) -> No
 
 
 async def test_null_removes_an_override_and_absent_keeps_it(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     await put_ok(
         notify,
         PREFS,
@@ -113,7 +120,7 @@ async def test_null_removes_an_override_and_absent_keeps_it(notify: Notify) -> N
 
 
 async def test_tenant_default_reaches_users_without_an_override_only(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     await put_ok(notify, PREFS, tenant, "bob", categories={"share": {"email": False}})
 
     await put_tenant_defaults(notify, tenant, categories={"share": {"email": {"enabled": True}}})
@@ -123,7 +130,7 @@ async def test_tenant_default_reaches_users_without_an_override_only(notify: Not
 
 
 async def test_locked_setting_shows_locked_and_cannot_be_turned_off(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     await put_tenant_defaults(
         notify, tenant, categories={"announcement": {"in_app": {"enabled": True, "locked": True}}}
     )
@@ -141,7 +148,7 @@ async def test_locked_setting_shows_locked_and_cannot_be_turned_off(notify: Noti
 
 
 async def test_unknown_category_or_channel_is_refused_by_name(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
 
     category = await put(notify, PREFS, tenant, "ada", categories={"gossip": {"email": True}})
     channel = await put(notify, PREFS, tenant, "ada", categories={"mention": {"pigeon": True}})
@@ -155,7 +162,7 @@ async def test_unknown_category_or_channel_is_refused_by_name(notify: Notify) ->
 
 
 async def test_only_tenant_admins_see_and_set_tenant_defaults(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     change = {"categories": {"reaction": {"email": {"enabled": True}}}}
 
     put_refused = await put(notify, TENANT_PREFS, tenant, "ada", "member", "moderator", **change)
@@ -169,7 +176,7 @@ async def test_only_tenant_admins_see_and_set_tenant_defaults(notify: Notify) ->
 
 
 async def test_tenant_view_is_sparse_and_null_removes_a_default(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     locked = {"enabled": True, "locked": True}
     await put_tenant_defaults(
         notify,
@@ -186,7 +193,7 @@ async def test_tenant_view_is_sparse_and_null_removes_a_default(notify: Notify) 
 async def test_reminder_lead_times_are_bounded_and_null_restores_the_default(
     notify: Notify,
 ) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     admin = TENANT_ADMIN
 
     set_ = await put_tenant_defaults(notify, tenant, reminder_leads_s=[600, 7200, 600])
@@ -208,7 +215,7 @@ async def test_reminder_lead_times_are_bounded_and_null_restores_the_default(
 
 
 async def test_another_tenants_preferences_are_never_visible(notify: Notify) -> None:
-    ours, theirs = new_tenant_id(), new_tenant_id()
+    ours, theirs = await people_of(notify), await people_of(notify)
     await put_ok(
         notify, PREFS, theirs, "ada", digest="hourly", categories={"reaction": {"push": True}}
     )
@@ -227,7 +234,7 @@ async def test_another_tenants_preferences_are_never_visible(notify: Notify) -> 
         MUTES + "/thread/urn:uuid:t1", headers=notify.headers(ours, "ada")
     )
 
-    assert mine == await prefs(notify, new_tenant_id(), "ada")  # as if nobody set anything
+    assert mine == await prefs(notify, await people_of(notify), "ada")  # as if nobody set anything
     assert tenant_view.json() == {
         "categories": {},
         "reminder_leads_s": notify.settings.reminder_leads_s,
@@ -241,7 +248,7 @@ async def test_another_tenants_preferences_are_never_visible(notify: Notify) -> 
 
 
 async def test_mutes_are_put_listed_and_deleted(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     until = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
 
     group = await put_ok(
@@ -270,7 +277,7 @@ async def test_mutes_are_put_listed_and_deleted(notify: Notify) -> None:
 
 
 async def test_bad_mute_kind_or_past_until_is_refused(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
     kind = await put(notify, MUTES + "/hashtag/x", tenant, "ada")
@@ -290,7 +297,7 @@ async def test_bad_mute_kind_or_past_until_is_refused(notify: Notify) -> None:
 
 
 async def test_expired_mutes_are_neither_active_nor_listed(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     now = datetime.now(UTC)
     soon = now + timedelta(minutes=5)
     async with notify.pool.acquire() as conn:
@@ -314,7 +321,7 @@ async def test_expired_mutes_are_neither_active_nor_listed(notify: Notify) -> No
 
 
 async def test_preferences_resolve_for_many_users_at_once(notify: Notify) -> None:
-    tenant = new_tenant_id()
+    tenant = await people_of(notify)
     await put_ok(notify, PREFS, tenant, "ada", categories={"reaction": {"push": True}})
     await put_ok(notify, PREFS, tenant, "bob", digest="daily")
     reaction_push = (Category.REACTION, Channel.PUSH)

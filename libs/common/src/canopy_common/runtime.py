@@ -13,6 +13,7 @@ from fastapi import Request
 from redis.asyncio import Redis
 
 from canopy_common.kafka import Consumer, Producer
+from canopy_common.members import Members, NoPeople
 from canopy_common.settings import ServiceSettings
 
 
@@ -53,6 +54,8 @@ class Runtime(Generic[_SettingsT_co]):
     producer: Producer
     consumers: list[Consumer] = field(default_factory=list)
     workers: list[BackgroundWorker] = field(default_factory=list)
+    # Who may act (canopy_common.members); built from the service's own projection of people.
+    members: Members = field(default_factory=lambda: Members(NoPeople(), ttl_s=0))
 
     def component(self, kind: type[_Component]) -> _Component:
         """The running worker of type ``kind`` (e.g. a buffer an API route feeds)."""

@@ -34,6 +34,7 @@ from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer
 from canopy_common.limits import RequestLimits
 from canopy_common.logging import configure_logging
 from canopy_common.loops import backoff_s
+from canopy_common.members import Members, PersonDirectory, current_member
 from canopy_common.metrics import HttpMetrics
 from canopy_common.problems import install_error_handlers
 from canopy_common.rate_limits import (
@@ -109,7 +110,14 @@ class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     # Builds the service's collaborators once per process, from its running clients: every
     # consumer, worker and route gets these (no collaborator made on first use elsewhere).
     bootstrap: Callable[[Runtime[SettingsT]], CollaboratorsT]
+    # The service's own projection of people, asked whether a caller is an active person of
+    # their tenant (canopy_common.members): every route of ``routers`` requires it.
+    people: Callable[[asyncpg.Pool], PersonDirectory]
     routers: Sequence[APIRouter] = ()
+    # Routes a platform or tenant admin calls to provision tenants and people: the token is
+    # verified and its roles checked by the routes, but the caller need not be a person of
+    # the tenant (docs/architecture.md §8).
+    provisioning_routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerSpec[CollaboratorsT]] = ()
     # Factories of the background workers, run in worker and all modes (never in api mode).
     workers: Sequence[Callable[[CollaboratorsT], BackgroundWorker]] = ()
@@ -223,6 +231,7 @@ async def open_runtime(
             producer=producer,
             consumers=consumers,
             workers=workers,
+            members=Members(definition.people(pool), ttl_s=settings.member_cache_s),
         )
         collaborators = definition.bootstrap(runtime)
         for hook in definition.on_start:
@@ -280,9 +289,10 @@ def create_service_app(
     settings: SettingsT,
     mode: Mode = Mode.ALL,
 ) -> FastAPI:
-    """The service's FastAPI app: its routers (unless worker-only), health, metrics, errors,
-    the request limits (:class:`~canopy_common.limits.RequestLimits`) and the request budgets
-    (:mod:`canopy_common.rate_limits`) on every route of its routers."""
+    """The service's FastAPI app: its routers (unless worker-only; each route of ``routers``
+    requires an active person, :func:`~canopy_common.members.current_member`), health,
+    metrics, errors, the request limits (:class:`~canopy_common.limits.RequestLimits`) and the
+    request budgets (:mod:`canopy_common.rate_limits`) on every route of its routers."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -314,9 +324,11 @@ def create_service_app(
     app.add_middleware(HttpMetrics, service=definition.name)
     app.include_router(health_router())  # never rate-limited: probes and scrapes
     if mode is not Mode.WORKER:
-        # Every route of every router draws on a budget: a new route cannot be left out.
+        # Attached here, not route by route, so no route can forget who may act or its budget.
         budget = Depends(rate_limit_dependency(definition.route_classes))
         for router in definition.routers:
+            app.include_router(router, dependencies=[Depends(current_member), budget])
+        for router in definition.provisioning_routers:
             app.include_router(router, dependencies=[budget])
     return app
 

@@ -256,6 +256,13 @@ class ServiceSettings(BaseSettings):
     max_json_depth: int = _setting(
         32, "Deepest nesting of a JSON request body; deeper ones get 422", ge=1
     )
+    # docs/architecture.md §8: every request checks that its caller is an active person; the
+    # answer is kept this long so a request costs no extra round trip. A change applied by
+    # this process's own consumer drops it at once; an `api` process without consumers may
+    # let an erased person through for at most this long.
+    member_cache_s: float = _setting(
+        5.0, "Seconds a caller's standing (active, erased, unknown) is cached; 0: never", ge=0
+    )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

@@ -4,7 +4,7 @@ service must answer then (503 problem+json with ``Retry-After``, docs/architectu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Literal, TypeVar
 
@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from canopy_common.db import Connection
 from canopy_common.errors import PROBLEM_JSON
 from canopy_common.service import Mode
 from canopy_common.settings import RedisSettings, ServiceSettings
@@ -68,12 +69,19 @@ async def read_during_outage(
     *,
     down: Literal["postgres", "redis"],
     roles: tuple[str, ...] = (),
+    provision: Callable[[Connection, str], Awaitable[object]] | None = None,
 ) -> httpx.Response:
-    """``GET path`` as a person of a new tenant while the service's Postgres (its pool closed
-    under the running app) or Redis (a port nothing listens on) is unreachable."""
+    """``GET path`` as ada, a person of a new tenant, while the service's Postgres (its pool
+    closed under the running app) or Redis (a port nothing listens on) is unreachable.
+    ``provision(conn, tenant)`` first writes ada into the service's projection of people, so
+    the read gets past who may act (docs/architecture.md §8; the API runs no consumer)."""
     if down == "redis":
         settings = with_dead_redis(settings)
+    tenant = new_tenant_id()
     async with api_of(settings, create_app, pg_pool) as (app, client):
+        if provision is not None:
+            async with app.state.runtime.pool.acquire() as conn:
+                await provision(conn, tenant)
         if down == "postgres":
             await close_postgres(app)
-        return await client.get(path, headers=bearer(settings.auth, new_tenant_id(), "ada", *roles))
+        return await client.get(path, headers=bearer(settings.auth, tenant, "ada", *roles))

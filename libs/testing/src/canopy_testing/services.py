@@ -182,6 +182,13 @@ class ActivityServiceHarness:
         await self.publish(*activities)
         await self.settle(*activities)
 
+    async def provision(self, tenant: str, *users: str) -> None:
+        """``users`` (their ids, handles alike) active people of ``tenant`` in the service's
+        projection: their ``Create``, applied. Every route wants its caller to be one
+        (docs/architecture.md §8)."""
+        factory = ActivityFactory(tenant)
+        await self.send(*(factory.user(user, user_id=user) for user in users))
+
     async def publish_unappliable(self, post: StrictActivity) -> list[Unappliable]:
         """Publish, under ``post``'s key, two records that pass strict AS2 but that no
         consumer can apply: ``post`` with ``"object": null``, and ``post`` grown to 900 KB (90

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from canopy_analytics.adapters import projections
 from canopy_analytics.api import analytics, people
 from canopy_analytics.bootstrap import Collaborators, bootstrap
 from canopy_analytics.settings import Settings
@@ -16,7 +17,11 @@ def _stream(service: Collaborators) -> AnalyticsStream:
     # Runs in worker and all modes; an api process consumes nothing.
     runtime = service.runtime
     return AnalyticsStream(
-        service.settings, pool=runtime.pool, redis=runtime.redis, producer=runtime.producer
+        service.settings,
+        pool=runtime.pool,
+        redis=runtime.redis,
+        producer=runtime.producer,
+        members=runtime.members,
     )
 
 
@@ -25,6 +30,7 @@ DEFINITION = ServiceDefinition(
     title="Canopy Analytics",
     package="canopy_analytics",
     bootstrap=bootstrap,
+    people=projections.people,
     routers=[analytics.router, people.router],
     workers=(_stream,),
     # Reports and discovery rank over whole tenants: each read costs many feed reads.

@@ -23,15 +23,21 @@ from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
 from canopy_common.impressions import Impressions
 from canopy_common.inbox import apply_once
+from canopy_common.members import Members, person_changed
 
 # (tenant, day) → (active people, engaged people)
 _People = dict[tuple[str, date], tuple[set[str], set[str]]]
 
 
 async def apply_activities(
-    activities: Sequence[StrictActivity], *, pool: asyncpg.Pool, active: ActiveSets
+    activities: Sequence[StrictActivity],
+    *,
+    pool: asyncpg.Pool,
+    active: ActiveSets,
+    members: Members,
 ) -> int:
-    """Apply a batch of canonical activities; the number applied (redeliveries skipped)."""
+    """Apply a batch of canonical activities; the number applied (redeliveries skipped).
+    Once committed, ``members`` forgets the people whose profile or standing changed."""
     facts = {activity.id: fact_of(activity) for activity in activities}
 
     async def effect(conn: Connection, activity: StrictActivity) -> None:
@@ -50,7 +56,14 @@ async def apply_activities(
     async with committing(pool) as (conn, after):
         applied = await apply_once(conn, activities, effect)
         after.defer(lambda _: _count_people(active, people))
+        changed = {p for a in activities if (p := person_changed(a)) is not None}
+        if changed:
+            after.defer(lambda _: _forget(members, changed))
     return len(applied)
+
+
+async def _forget(members: Members, people: set[tuple[str, str]]) -> None:
+    members.forget(people)
 
 
 async def apply_impressions(

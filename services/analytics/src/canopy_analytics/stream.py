@@ -49,6 +49,7 @@ from canopy_common.events import StrictActivity
 from canopy_common.impressions import Impressions, decode_impressions
 from canopy_common.kafka import Producer, ensure_topics
 from canopy_common.loops import BackgroundLoop
+from canopy_common.members import Members
 from canopy_common.vocabulary.canonical import decode_canonical
 
 log = structlog.get_logger(__name__)
@@ -75,7 +76,13 @@ class AnalyticsStream(BackgroundLoop):
     task_name = "analytics-stream"
 
     def __init__(
-        self, settings: Settings, *, pool: asyncpg.Pool, redis: Redis, producer: Producer
+        self,
+        settings: Settings,
+        *,
+        pool: asyncpg.Pool,
+        redis: Redis,
+        producer: Producer,
+        members: Members,
     ) -> None:
         super().__init__()
         self._settings = settings
@@ -103,7 +110,9 @@ class AnalyticsStream(BackgroundLoop):
 
         # Looked up on every call, so tests can wrap the handlers.
         async def apply_activities(values: Sequence[StrictActivity]) -> int:
-            return await handlers.apply_activities(values, pool=pool, active=active)
+            return await handlers.apply_activities(
+                values, pool=pool, active=active, members=members
+            )
 
         async def apply_impressions(values: Sequence[Impressions]) -> int:
             return await handlers.apply_impressions(values, pool=pool, active=active)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_fanout.adapters.graph import people
 from canopy_fanout.adapters.timeline_encoding import compact_timelines
 from canopy_fanout.api import feeds, markers
 from canopy_fanout.bootstrap import Collaborators, bootstrap
@@ -33,6 +34,7 @@ DEFINITION = ServiceDefinition(
     title="Canopy Fan-out",
     package="canopy_fanout",
     bootstrap=bootstrap,
+    people=people,
     routers=(feeds.router, markers.router),
     consumers=CONSUMERS,
     api_workers=(_impressions,),

@@ -54,7 +54,13 @@ def bootstrap(runtime: Runtime[Settings]) -> Collaborators:
     return Collaborators(
         runtime=runtime,
         feeds=feeds,
-        fanout=Fanout(feeds=feeds, settings=settings, metrics=metrics, publish_work=publish_work),
+        fanout=Fanout(
+            feeds=feeds,
+            settings=settings,
+            metrics=metrics,
+            publish_work=publish_work,
+            members=runtime.members,
+        ),
         reads=Reads(
             pool=runtime.pool,
             feeds=feeds,

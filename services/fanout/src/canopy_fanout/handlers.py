@@ -151,7 +151,7 @@ async def erase_person(conn: Connection, change: Erasure, *, fanout: Fanout) -> 
     await fanout.feeds.drop(
         tenant, [FeedRef(FeedKind.HOME, person), FeedRef(FeedKind.USER, person)]
     )
-    return None
+    return fanout.members.forgetting(tenant, person)  # they may act no more
 
 
 async def add_reaction(conn: Connection, change: Reaction, *, fanout: Fanout) -> Pending | None:
@@ -186,7 +186,7 @@ async def upsert_person(
 ) -> Pending | None:
     """Keep the person in the graph projection (their kind decides what they may see)."""
     await graph.upsert_person(conn, change.tenant, change.person, change.kind)
-    return None
+    return fanout.members.forgetting(change.tenant, change.person)  # provisioned: may act
 
 
 async def add_group(conn: Connection, change: NewGroup, *, fanout: Fanout) -> Pending | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from canopy_common.members import Members
 from canopy_fanout.adapters.feed_store import FeedStore
 from canopy_fanout.metrics import FanoutMetrics
 from canopy_fanout.settings import Settings
@@ -22,3 +23,4 @@ class Fanout:
     settings: Settings
     metrics: FanoutMetrics
     publish_work: Publish
+    members: Members  # who may act: forgotten when a person changes

@@ -6,8 +6,9 @@ from fastapi import FastAPI
 
 from canopy_common.rate_limits import RouteClass, route_key
 from canopy_common.service import Mode, ServiceDefinition, create_service_app, runtime_only
+from canopy_ingestion.adapters.people import people
 from canopy_ingestion.adapters.relay import outbox_relay
-from canopy_ingestion.api import ROUTERS
+from canopy_ingestion.api import PROVISIONING_ROUTERS, ROUTERS
 from canopy_ingestion.consumers import CONSUMERS
 from canopy_ingestion.settings import Settings
 
@@ -18,7 +19,9 @@ DEFINITION = ServiceDefinition(
     # Its routes, consumer and relay need nothing beyond the clients.
     bootstrap=runtime_only,
     consumers=CONSUMERS,
+    people=people,
     routers=ROUTERS,
+    provisioning_routers=PROVISIONING_ROUTERS,
     workers=[outbox_relay],
     # People search scans the tenant's people (ILIKE): its own, smaller budget.
     route_classes={route_key("GET", "/v1/users"): RouteClass.SEARCH},

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from canopy_common.after_commit import AfterCommit
 from canopy_common.consuming import BatchHandler, Handler
+from canopy_common.db import Connection
+from canopy_common.events import StrictActivity
 from canopy_common.inbox import activity_handler
+from canopy_common.members import person_changed
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
 from canopy_ingestion.settings import Settings
@@ -18,14 +22,21 @@ def _topics(settings: ServiceSettings) -> list[str]:
 def _handler(runtime: Runtime[Settings]) -> Handler:
     # Strict AS2, applied once per upstream id in the same transaction as its outbox rows; the
     # offset is committed after that commit. Invalid or unsupported records go to the DLQ.
-    return activity_handler(runtime.pool, apply_one)
+    after = AfterCommit()
+
+    async def effect(conn: Connection, activity: StrictActivity) -> None:
+        await apply_one(conn, activity)
+        if (person := person_changed(activity)) is not None:  # an HR joiner, change, leaver
+            after.defer(runtime.members.forgetting(*person))
+
+    return activity_handler(runtime.pool, effect, after=after)
 
 
 def _batch_handler(runtime: Runtime[Settings]) -> BatchHandler:
     # Every partition's records of a fetch in one transaction, a few statements in all; the
     # poison ones come back to the consumer for the DLQ. Any other failure sends the consumer
     # back to record by record.
-    return upstream_batch_handler(runtime.pool)
+    return upstream_batch_handler(runtime.pool, runtime.members)
 
 
 CONSUMERS: list[ConsumerSpec[Runtime[Settings]]] = [

@@ -26,6 +26,7 @@ import structlog
 from canopy_common.consuming import BatchHandler, ConsumedRecord, Rejected
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity, decode_activity
+from canopy_common.members import Members, person_changed
 from canopy_common.row_security import span_all_tenants
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, use_traceparent
 from canopy_common.transient import is_transient
@@ -57,17 +58,22 @@ class _Redo(Exception):
         self.refused = refused
 
 
-def upstream_batch_handler(pool: asyncpg.Pool) -> BatchHandler:
-    """The consumer's batch handler for the upstream topic (see the module docstring)."""
+def upstream_batch_handler(pool: asyncpg.Pool, members: Members) -> BatchHandler:
+    """The consumer's batch handler for the upstream topic (see the module docstring); once
+    a batch has committed, the standing of the people it provisioned, changed or erased is
+    forgotten (docs/architecture.md §8)."""
 
     async def handle(records: Sequence[ConsumedRecord]) -> list[Rejected]:
-        return await apply_batch(pool, records)
+        return await apply_batch(pool, records, members=members)
 
     return handle
 
 
-async def apply_batch(pool: asyncpg.Pool, records: Sequence[ConsumedRecord]) -> list[Rejected]:
-    """Apply ``records`` in one transaction; the records refused as poison."""
+async def apply_batch(
+    pool: asyncpg.Pool, records: Sequence[ConsumedRecord], *, members: Members | None = None
+) -> list[Rejected]:
+    """Apply ``records`` in one transaction; the records refused as poison. Then ``members``
+    forgets the people the batch changed."""
     refused: list[Rejected] = []
     events: list[Event] = []
     for record in records:
@@ -88,6 +94,8 @@ async def apply_batch(pool: asyncpg.Pool, records: Sequence[ConsumedRecord]) -> 
             continue
         late = {id(r.record) for r in refused_late}
         upstream_sources().count(a for record, a in events if id(record) not in late)
+        if members is not None:  # committed: who may act changed for these
+            members.forget({p for _, a in events if (p := person_changed(a)) is not None})
         return refused + refused_late
 
 

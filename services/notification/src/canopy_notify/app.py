@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from canopy_common.rate_limits import RouteClass, route_key
 from canopy_common.service import Mode, ServiceDefinition, create_service_app
+from canopy_notify.adapters.projections import people
 from canopy_notify.api import notifications, preferences
 from canopy_notify.bootstrap import Collaborators, bootstrap
 from canopy_notify.consumers import CONSUMERS
@@ -29,6 +30,7 @@ DEFINITION = ServiceDefinition(
     title="Canopy Notification",
     package="canopy_notify",
     bootstrap=bootstrap,
+    people=people,
     routers=(notifications.router, preferences.router),
     consumers=CONSUMERS,
     workers=(_scheduler,),

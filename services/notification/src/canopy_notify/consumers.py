@@ -14,6 +14,7 @@ from canopy_common.consuming import BatchHandler, ConsumedRecord, Handler
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
 from canopy_common.inbox import activity_batch_handler, activity_handler
+from canopy_common.members import person_changed
 from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
 from canopy_common.vocabulary.canonical import decode_canonical
@@ -31,12 +32,14 @@ def _deliveries_topics(settings: ServiceSettings) -> list[str]:
 
 
 def _handlers(service: Collaborators) -> tuple[Handler, BatchHandler]:
-    pool, notifier = service.runtime.pool, service.notifier
+    pool, notifier, members = service.runtime.pool, service.notifier, service.runtime.members
     changed = ChangedNotices()
     after = AfterCommit()
 
     async def effect(conn: Connection, activity: StrictActivity) -> None:
         await apply_activity(conn, activity, notifier=notifier, changed=changed)
+        if (person := person_changed(activity)) is not None:  # who may act changed
+            after.defer(members.forgetting(*person))
 
     async def publish(conn: Connection) -> None:
         await changed.flush(conn, notifier.live, actors=notifier.settings.group_actors)

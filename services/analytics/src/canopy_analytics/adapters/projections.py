@@ -4,17 +4,29 @@ Repositories never commit: the stream's transaction holds every change of a batc
 
 from __future__ import annotations
 
+import asyncpg
+
 from canopy_analytics.domain.facts import former_type
 from canopy_common.activities import Membership, activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
 from canopy_common.group_rows import apply_membership_row, upsert_group_row
+from canopy_common.members import PersonDirectory, ProjectedPeople
 from canopy_common.visibility import group_visibility_of
 
 
 def _words(values: list[str] | None) -> list[str]:
     """Skills and interests, lower-cased (topics and hashtags are)."""
     return sorted({v.strip().lower() for v in values or () if v.strip()})
+
+
+# A person's standing (canopy_common.members): rows are made by a person's Create only.
+STANDING = "SELECT active FROM people WHERE tenant_id = $1 AND user_id = $2"
+
+
+def people(pool: asyncpg.Pool) -> PersonDirectory:
+    """Who may act, from this projection (``ServiceDefinition.people``)."""
+    return ProjectedPeople(pool, STANDING)
 
 
 async def project(conn: Connection, activity: StrictActivity) -> None:

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import asyncpg
+
 from canopy_common.db import Connection
 from canopy_common.events import Visibility
+from canopy_common.members import PersonDirectory, ProjectedPeople
 from canopy_common.visibility import group_visibility_of
 from canopy_fanout.domain.model import Item, Reader, ReaderGraph, Ties
 
@@ -26,6 +29,19 @@ async def upsert_person(conn: Connection, tenant: str, user_id: str, kind: str) 
         user_id,
         kind,
     )
+
+
+# A person's standing (canopy_common.members): a row whose Create has not arrived yet (kind
+# NULL, made by a follow or a read) is nobody provisioned; an erased one is inactive.
+STANDING = (
+    "SELECT CASE WHEN active AND kind IS NULL THEN NULL ELSE active END FROM people "
+    "WHERE tenant_id = $1 AND user_id = $2"
+)
+
+
+def people(pool: asyncpg.Pool) -> PersonDirectory:
+    """Who may act, from this projection (``ServiceDefinition.people``)."""
+    return ProjectedPeople(pool, STANDING)
 
 
 async def deactivate_person(conn: Connection, tenant: str, user_id: str) -> None:

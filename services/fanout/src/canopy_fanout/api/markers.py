@@ -3,7 +3,8 @@ opens at the same place (like Mastodon's markers).
 
 ``GET /v1/markers?feed=home&feed=notifications`` answers the markers asked for (all of the
 reader's when none are named); ``PUT /v1/markers`` with ``{"home": {"last_read_id": "..."}}``
-sets one or more. Feeds: ``home``, ``notifications`` and ``group:<group id>``.
+sets one or more. Feeds: ``home``, ``notifications`` and ``group:<group id>``; a group the
+reader may not see (the one visibility rule, as its feed) answers 404 and nothing is stored.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from canopy_common.auth import CurrentPrincipal
+from canopy_common.auth import CurrentPrincipal, Principal, Role
 from canopy_common.errors import InvalidInput
+from canopy_fanout import lookups
 from canopy_fanout.api.deps import CurrentReads
+from canopy_fanout.domain.model import FeedKind, FeedRef
+from canopy_fanout.read_path import Reads
 
 router = APIRouter(prefix="/v1/markers", tags=["markers"])
 
@@ -42,6 +46,20 @@ def _check_feed(name: str) -> None:
         raise InvalidInput(
             f"feed: {name!r} is not a feed with markers (home, notifications, group:<id>)",
             extra={"field": "feed"},
+        )
+
+
+async def _check_groups(reads: Reads, principal: Principal, group_ids: list[str]) -> None:
+    """404, as the group's feed answers, for a group the reader may not see (another
+    tenant's, an unknown one, a private one they are not in): a marker would say it exists."""
+    guest = principal.has_role(Role.GUEST) and not principal.has_role(Role.MEMBER)
+    # Fresh, not cached: a cached graph may lack a group the reader has just joined.
+    known, _ = await lookups.reader_graph(
+        reads, principal.tenant_id, principal.user_id, guest, fresh=True
+    )
+    for group_id in group_ids:
+        await lookups.check_access(
+            reads, principal.tenant_id, known.graph, FeedRef(FeedKind.GROUP, group_id)
         )
 
 
@@ -82,6 +100,9 @@ async def put_markers(
         raise InvalidInput(f"at most {MAX_FEEDS} markers at once")
     for name in markers:
         _check_feed(name)
+    groups = [name.removeprefix("group:") for name in markers if name.startswith("group:")]
+    if groups:
+        await _check_groups(reads, principal, groups)
     saved: dict[str, MarkerOut] = {}
     async with reads.pool.acquire() as conn, conn.transaction():
         for name, marker in markers.items():

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from canopy_common.db import Connection
+from canopy_common.members import PersonDirectory, ProjectedPeople
 from canopy_ingestion.adapters.keyed_fetch import fetch_by_keys
 from canopy_ingestion.domain.model import Tenant, User, UserKind
 
@@ -45,6 +46,17 @@ async def get_tenant(conn: Connection, tenant_id: str) -> Tenant | None:
         "SELECT id, name, content_policy FROM tenants WHERE id = $1", tenant_id
     )
     return Tenant(row["id"], row["name"], row["content_policy"]) if row else None
+
+
+# A person's standing (canopy_common.members): the write model is the source of every
+# projection's; erasure and an HR leaver both leave the row with active = false.
+STANDING = "SELECT active FROM users WHERE tenant_id = $1 AND id = $2"
+
+
+def people(pool: asyncpg.Pool) -> PersonDirectory:
+    """Who may act, from the write model (``ServiceDefinition.people``), read in a transaction
+    of the caller's tenant: the users table has row-level security (docs/architecture.md §15)."""
+    return ProjectedPeople(pool, STANDING, tenant_scoped=True)
 
 
 async def get_caller(conn: Connection, tenant_id: str, user_id: str) -> Caller | None:

@@ -1,9 +1,11 @@
-"""The write API's routers, in the order they are mounted."""
+"""The write API's routers, in the order they are mounted: those a platform or tenant admin
+calls to provision tenants and people (no person of the tenant needed), then those of
+people acting in their tenant."""
 
 from canopy_ingestion.api import audit, graph, groups, join_requests, people, posts, tenants
 
+PROVISIONING_ROUTERS = [tenants.router, people.provisioning]
 ROUTERS = [
-    tenants.router,
     people.router,
     groups.router,
     join_requests.router,

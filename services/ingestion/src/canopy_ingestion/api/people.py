@@ -23,6 +23,8 @@ from canopy_ingestion.handlers.people import (
 )
 
 router = APIRouter(tags=["people"])
+# Provisioning and erasure: a tenant admin's token, whether or not a person of the tenant.
+provisioning = APIRouter(tags=["people"])
 
 TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
 UserId = Annotated[
@@ -113,7 +115,7 @@ class PeoplePageOut(BaseModel):
     )
 
 
-@router.put(
+@provisioning.put(
     "/v1/users/{user_id}",
     summary="Provision or update a person",
     description="Role `tenant_admin`, in the token's tenant (which must be provisioned). "
@@ -148,11 +150,12 @@ async def put_user(
     )
     async with transaction(runtime, admin.tenant_id) as conn:
         result = await handle_provision_user(command, conn=conn)
+    runtime.members.forget([(admin.tenant_id, user_id)])  # committed: who may act changed
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return ProfileOut.of(result.user)
 
 
-@router.delete(
+@provisioning.delete(
     "/v1/users/{user_id}",
     summary="Deactivate a person and erase their data (GDPR)",
     description="Role `tenant_admin`. Anonymises the profile, ends their memberships, "
@@ -166,6 +169,7 @@ async def delete_user(user_id: UserId, admin: TenantAdmin, runtime: CurrentRunti
         await handle_erase_user(
             EraseUser(tenant_id=admin.tenant_id, user_id=user_id, by=admin.user_id), conn=conn
         )
+    runtime.members.forget([(admin.tenant_id, user_id)])  # committed: they may act no more
 
 
 @router.get(

@@ -9,14 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
+
 from canopy_common.activities import Membership, as_object, user_id
 from canopy_common.audience import Item
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
 from canopy_common.group_rows import apply_membership_row, upsert_group_row
+from canopy_common.members import PersonDirectory, ProjectedPeople
 from canopy_common.visibility import Reader, Ties, group_visibility_of
 
 _ADMIN_ROLES = ("owner", "admin")
+
+
+# A person's standing (canopy_common.members): rows are made by a person's Create only.
+STANDING = "SELECT active FROM people WHERE tenant_id = $1 AND user_id = $2"
+
+
+def people(pool: asyncpg.Pool) -> PersonDirectory:
+    """Who may act, from this projection (``ServiceDefinition.people``)."""
+    return ProjectedPeople(pool, STANDING)
 
 
 async def upsert_person(conn: Connection, tenant: str, person: AS2Object) -> None:
