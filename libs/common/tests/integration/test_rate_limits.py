@@ -22,6 +22,7 @@ from prometheus_client import REGISTRY
 
 from canopy_common.auth import CurrentPrincipal
 from canopy_common.errors import PROBLEM_JSON
+from canopy_common.members import ProjectedPeople
 from canopy_common.rate_limits import RouteClass, route_key
 from canopy_common.service import Runtime, ServiceDefinition, create_service_app, runtime_only
 from canopy_common.settings import KafkaSettings, RateLimitSettings, RedisSettings, ServiceSettings
@@ -62,12 +63,17 @@ async def search_things(principal: CurrentPrincipal) -> dict[str, str]:
     return {"user": principal.user_id}
 
 
+STANDING = "SELECT active FROM people WHERE tenant_id = $1 AND user_id = $2"
+CALLERS = ("ada", "bob", "cy", "carol")
+
 DEFINITION: ServiceDefinition[ServiceSettings, Runtime[ServiceSettings]] = ServiceDefinition(
     SERVICE,
     "Rate limit test",
     # Its schema needs some migrations to apply: analytics' (by package name, nothing imported).
     "canopy_analytics",
     runtime_only,
+    # Who may act: analytics' projection of people, filled by ``served`` for the callers here.
+    people=lambda pool: ProjectedPeople(pool, STANDING),
     routers=[router],
     route_classes={route_key("GET", "/v1/things/search"): RouteClass.SEARCH},
 )
@@ -89,10 +95,21 @@ def settings_for(
 
 @asynccontextmanager
 async def served(
-    settings: ServiceSettings, stack: StackEndpoints
+    settings: ServiceSettings, stack: StackEndpoints, tenant_id: str
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """The test service, with :data:`CALLERS` active people of ``tenant_id`` and of
+    ``<tenant_id>-other`` (every route takes an active person)."""
     try:
         async with serve(create_service_app(DEFINITION, settings)) as client:
+            conn = await asyncpg.connect(stack.pg_dsn)
+            try:
+                await conn.executemany(
+                    f'INSERT INTO "{settings.db_schema}".people (tenant_id, user_id) '
+                    "VALUES ($1, $2)",
+                    [(t, u) for t in (tenant_id, f"{tenant_id}-other") for u in CALLERS],
+                )
+            finally:
+                await conn.close()
             yield client
     finally:
         conn = await asyncpg.connect(stack.pg_dsn)
@@ -140,7 +157,7 @@ async def test_over_the_person_budget_gets_429_problem_json_with_retry_after_and
 ) -> None:
     settings = settings_for(stack, kafka_settings, limits(reads_per_person=3))
     headers = bearer(settings.auth, tenant_id, "ada")
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         await in_a_fresh_window(60)
         answers = [await client.get("/v1/things", headers=headers) for _ in range(4)]
 
@@ -168,7 +185,7 @@ async def test_the_tenant_ceiling_refuses_everyone_in_the_tenant_once_reached(
 ) -> None:
     settings = settings_for(stack, kafka_settings, limits(writes_per_tenant=4))
     other_tenant = f"{tenant_id}-other"
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         await in_a_fresh_window(60)
         spent = [
             await client.post("/v1/things", headers=bearer(settings.auth, tenant_id, user))
@@ -193,7 +210,7 @@ async def test_two_people_do_not_share_a_budget(
 ) -> None:
     settings = settings_for(stack, kafka_settings, limits(search_per_person=2))
     ada, bob = bearer(settings.auth, tenant_id, "ada"), bearer(settings.auth, tenant_id, "bob")
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         await in_a_fresh_window(60)
         ada_answers = [await client.get("/v1/things/search", headers=ada) for _ in range(3)]
         bob_answer = await client.get("/v1/things/search", headers=bob)
@@ -213,7 +230,7 @@ async def test_a_spent_budget_is_whole_again_in_the_next_window(
         stack, kafka_settings, RateLimitSettings(window_s=1, reads_per_person=2)
     )
     headers = bearer(settings.auth, tenant_id, "ada")
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         await in_a_fresh_window(1, needed_s=0.5)
         spent = [await client.get("/v1/things", headers=headers) for _ in range(3)]
         await asyncio.sleep(int(spent[2].headers["Retry-After"]))
@@ -229,7 +246,7 @@ async def test_operations_routes_are_never_limited(
 ) -> None:
     settings = settings_for(stack, kafka_settings, limits(reads_per_person=1, reads_per_tenant=1))
     headers = bearer(settings.auth, tenant_id, "ada")
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         answers = [
             await client.get(path, headers=headers)
             for path in ("/healthz", "/metrics", "/openapi.json") * 3
@@ -247,7 +264,7 @@ async def test_with_redis_unreachable_requests_go_through_unchecked_and_are_coun
     unchecked = f"canopy_{SERVICE}_rate_limit_unchecked_total"
     before = REGISTRY.get_sample_value(unchecked, {"route_class": "writes"}) or 0.0
     headers = bearer(settings.auth, tenant_id, "ada")
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         answers = [await client.post("/v1/things", headers=headers) for _ in range(3)]
 
     assert [a.status_code for a in answers] == [201, 201, 201]
@@ -261,7 +278,7 @@ async def test_with_budgets_disabled_nothing_is_counted(
     off = RateLimitSettings(enabled=False, reads_per_person=1)
     settings = settings_for(stack, kafka_settings, off)
     headers = bearer(settings.auth, tenant_id, "ada")
-    async with served(settings, stack) as client:
+    async with served(settings, stack, tenant_id) as client:
         answers = [await client.get("/v1/things", headers=headers) for _ in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 200]
