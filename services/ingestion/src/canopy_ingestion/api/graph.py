@@ -14,8 +14,8 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from canopy_common.db import Connection
+from canopy_common.openapi import problems
 from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.handlers import graph
 from canopy_ingestion.handlers.graph import RelationResult

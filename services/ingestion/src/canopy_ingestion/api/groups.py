@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.db import Connection
+from canopy_common.openapi import problems
 from canopy_ingestion.adapters.idempotency import Reply
 from canopy_ingestion.api.deps import (
     CurrentActor,
@@ -18,7 +19,6 @@ from canopy_ingestion.api.deps import (
     transaction,
 )
 from canopy_ingestion.api.join_requests import JoinRequestOut
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import (
     Group,
     GroupInvite,

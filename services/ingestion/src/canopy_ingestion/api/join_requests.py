@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from canopy_common.openapi import problems
 from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import JoinRequest
 from canopy_ingestion.handlers.join_requests import (
     EndJoinRequest,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import Principal, Role, require_roles
+from canopy_common.openapi import problems
 from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import User, UserKind
 from canopy_ingestion.handlers.people import (
     ASSIGNABLE_ROLES,

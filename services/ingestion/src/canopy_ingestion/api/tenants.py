@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import Principal, Role, require_roles
+from canopy_common.openapi import problems
 from canopy_ingestion.api.deps import CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.handlers.people import ProvisionTenant, handle_provision_tenant
 
 router = APIRouter(tags=["tenants"])

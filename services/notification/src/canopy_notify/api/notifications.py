@@ -141,6 +141,12 @@ async def mark_read(service: Service, principal: CurrentPrincipal, body: MarkRea
     "/stream",
     summary="Live notifications (Server-Sent Events)",
     response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events, for as long as the client listens",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def stream(
     service: Service,
