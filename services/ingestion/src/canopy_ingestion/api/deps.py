@@ -14,7 +14,13 @@ from canopy_common.auth import CurrentPrincipal, Principal
 from canopy_common.db import Connection
 from canopy_common.errors import Forbidden
 from canopy_common.service import Runtime, collaborators_of
-from canopy_ingestion.adapters.idempotency import Reply, remember, replay, request_hash
+from canopy_ingestion.adapters.idempotency import (
+    MAX_KEY_LENGTH,
+    Reply,
+    remember,
+    replay,
+    request_hash,
+)
 from canopy_ingestion.adapters.people import Caller, get_caller
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.settings import Settings
@@ -32,6 +38,8 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Retry-safe POST: a retry with the same key returns the first response",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
     ),
 ]
 
