@@ -153,7 +153,10 @@ async def trending(
     half_life_h: Annotated[
         float,
         Query(
-            ge=MIN_HALF_LIFE_H, le=MAX_WINDOW_H, description="Hours after which a use counts half"
+            ge=MIN_HALF_LIFE_H,
+            le=MAX_WINDOW_H,
+            allow_inf_nan=False,
+            description="Hours after which a use counts half",
         ),
     ] = DEFAULT_HALF_LIFE_H,
     limit: Annotated[int, Query(ge=1, le=MAX_TRENDING)] = 10,

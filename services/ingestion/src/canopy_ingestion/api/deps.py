@@ -23,7 +23,13 @@ from canopy_ingestion.adapters.idempotency import (
 )
 from canopy_ingestion.adapters.people import Caller, get_caller
 from canopy_ingestion.domain.model import User
+from canopy_ingestion.handlers.people import USER_ID_MAX_LENGTH
 from canopy_ingestion.settings import Settings
+
+# Ids are ours (`urn:uuid:...`) or a token's `sub`, which is at most this long.
+ID_MAX_LENGTH = USER_ID_MAX_LENGTH
+# The cursors this API hands out are far shorter; a longer one cannot be ours.
+CURSOR_MAX_LENGTH = 500
 
 
 async def _runtime(request: Request) -> Runtime[Settings]:
@@ -164,6 +170,8 @@ async def _once_in(
 
 
 __all__ = [
+    "CURSOR_MAX_LENGTH",
+    "ID_MAX_LENGTH",
     "CurrentActor",
     "CurrentPrincipal",
     "CurrentRuntime",
