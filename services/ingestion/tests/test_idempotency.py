@@ -102,5 +102,6 @@ async def test_one_key_on_two_paths_is_two_different_requests(acme: Company) -> 
 async def test_an_over_long_key_is_refused(acme: Company) -> None:
     response = await post_with_key(acme, "/v1/posts", "k" * 256, {"content": "Hello"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "header.Idempotency-Key"
     assert await count(acme, "posts") == 0

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from canopy_common.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, CanopyError, ServiceUnavailable
 from canopy_common.transient import DEPENDENCY_ERRORS, is_transient
@@ -87,13 +88,37 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# The methods an Allow header may name, in the order it names them.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path.
+
+    Starlette's 405 names only the methods of the first route matching the path; a path
+    served by several routes (``PUT`` and ``DELETE`` of one relation) has them all. Each
+    method is tried against the app's routes as the router would (included routers too).
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem_response(
         exc.status_code,
         str(exc.detail),
         instance=request.url.path,
-        headers=exc.headers,
+        headers=headers,
     )
 
 

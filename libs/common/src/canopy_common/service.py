@@ -36,6 +36,7 @@ from canopy_common.logging import configure_logging
 from canopy_common.loops import backoff_s
 from canopy_common.members import Members, PersonDirectory, current_member
 from canopy_common.metrics import HttpMetrics
+from canopy_common.openapi import install_openapi
 from canopy_common.problems import install_error_handlers
 from canopy_common.rate_limits import (
     RateLimiter,
@@ -313,6 +314,7 @@ def create_service_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     install_auth(app, settings.auth)
     app.add_middleware(RateLimitHeaders)  # innermost: sees what the route's check left
     # Added first so it runs inside HttpMetrics: refused requests are counted too.

@@ -31,6 +31,7 @@ from canopy_analytics.domain.reports import (
 )
 from canopy_analytics.domain.scopes import TENANT_ANALYTICS_ROLES
 from canopy_common.auth import CurrentPrincipal, Principal, require_roles
+from canopy_common.openapi import problems
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
@@ -109,7 +110,7 @@ async def timeseries(
     "/groups/{group_id}",
     summary="One group over a period: members, activity, content, Q&A",
     response_model=GroupReport,
-    responses=CSV_RESPONSES,
+    responses={**CSV_RESPONSES, **problems(404)},
 )
 async def group_report(
     request: Request, principal: CurrentPrincipal, group_id: _ID, period: PeriodParam = Period.WEEK
@@ -127,7 +128,7 @@ async def group_report(
     "/posts/{post_id}",
     summary="One post's reach and engagement",
     response_model=PostReport,
-    responses=CSV_RESPONSES,
+    responses={**CSV_RESPONSES, **problems(404)},
 )
 async def post_report(request: Request, principal: CurrentPrincipal, post_id: _ID) -> Response:
     """Its author, analysts and tenant admins (403 for others who can see the post; 404 for a
@@ -152,7 +153,10 @@ async def trending(
     half_life_h: Annotated[
         float,
         Query(
-            ge=MIN_HALF_LIFE_H, le=MAX_WINDOW_H, description="Hours after which a use counts half"
+            ge=MIN_HALF_LIFE_H,
+            le=MAX_WINDOW_H,
+            allow_inf_nan=False,
+            description="Hours after which a use counts half",
         ),
     ] = DEFAULT_HALF_LIFE_H,
     limit: Annotated[int, Query(ge=1, le=MAX_TRENDING)] = 10,

@@ -10,7 +10,7 @@ reaction counts and whether the reader reacted.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from canopy_common.auth import CurrentPrincipal, Role
 from canopy_common.errors import InvalidInput
 from canopy_common.events import CANOPY_CONTEXT
+from canopy_common.openapi import problems
 from canopy_fanout.api.deps import CurrentReads, Impressions
 from canopy_fanout.domain.entries import Cursor
 from canopy_fanout.domain.model import FeedKind, FeedRef
@@ -28,6 +29,16 @@ router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json")
 MAX_TAG_LENGTH = 100
 
+# The page as JSON, or as AS2 when the client asks for it; 404 where the feed is not the
+# reader's to see (an unknown person or group, a private group of others).
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A page of the feed, newest first; with `Accept: application/activity+json`"
+        " an AS2 OrderedCollectionPage",
+        "content": {"application/activity+json": {"schema": {"type": "object"}}},
+    }
+}
+FEED_RESPONSES = {**PAGE_RESPONSES, **problems(404)}
 CursorParam = Annotated[
     str | None, Query(description="Opaque: a page's next_cursor or prev_cursor", max_length=200)
 ]
@@ -108,7 +119,11 @@ def _response(request: Request, page: Page, size: int) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-@router.get("/home", summary="The reader's home feed: people, groups and hashtags they follow")
+@router.get(
+    "/home",
+    responses=PAGE_RESPONSES,
+    summary="The reader's home feed: people, groups and hashtags they follow",
+)
 async def home(
     request: Request,
     principal: CurrentPrincipal,
@@ -121,7 +136,9 @@ async def home(
     return await _serve(request, principal, reads, impressions, feed, cursor, limit)
 
 
-@router.get("/users/{user_id}", summary="What one person posted and shared")
+@router.get(
+    "/users/{user_id}", responses=FEED_RESPONSES, summary="What one person posted and shared"
+)
 async def user_feed(
     request: Request,
     principal: CurrentPrincipal,
@@ -135,7 +152,11 @@ async def user_feed(
     return await _serve(request, principal, reads, impressions, feed, cursor, limit)
 
 
-@router.get("/groups/{group_id}", summary="What was posted into a group (members only if private)")
+@router.get(
+    "/groups/{group_id}",
+    responses=FEED_RESPONSES,
+    summary="What was posted into a group (members only if private)",
+)
 async def group_feed(
     request: Request,
     principal: CurrentPrincipal,
@@ -149,7 +170,7 @@ async def group_feed(
     return await _serve(request, principal, reads, impressions, feed, cursor, limit)
 
 
-@router.get("/tags/{tag}", summary="What carries a hashtag")
+@router.get("/tags/{tag}", responses=PAGE_RESPONSES, summary="What carries a hashtag")
 async def tag_feed(
     request: Request,
     principal: CurrentPrincipal,

@@ -15,10 +15,22 @@ from canopy_common.db import Connection
 from canopy_common.members import Standing, require_active
 from canopy_common.row_security import scope_to_tenant
 from canopy_common.service import Runtime, collaborators_of
-from canopy_ingestion.adapters.idempotency import Reply, remember, replay, request_hash
+from canopy_ingestion.adapters.idempotency import (
+    MAX_KEY_LENGTH,
+    Reply,
+    remember,
+    replay,
+    request_hash,
+)
 from canopy_ingestion.adapters.people import Caller, get_caller
 from canopy_ingestion.domain.model import User
+from canopy_ingestion.handlers.people import USER_ID_MAX_LENGTH
 from canopy_ingestion.settings import Settings
+
+# Ids are ours (`urn:uuid:...`) or a token's `sub`, which is at most this long.
+ID_MAX_LENGTH = USER_ID_MAX_LENGTH
+# The cursors this API hands out are far shorter; a longer one cannot be ours.
+CURSOR_MAX_LENGTH = 500
 
 
 async def _runtime(request: Request) -> Runtime[Settings]:
@@ -33,6 +45,8 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Retry-safe POST: a retry with the same key returns the first response",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
     ),
 ]
 
@@ -142,6 +156,8 @@ async def _once_in(
 
 
 __all__ = [
+    "CURSOR_MAX_LENGTH",
+    "ID_MAX_LENGTH",
     "CurrentActor",
     "CurrentPrincipal",
     "CurrentRuntime",

@@ -14,17 +14,26 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from canopy_common.db import Connection
-from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
+from canopy_common.openapi import problems
+from canopy_ingestion.api.deps import ID_MAX_LENGTH, CurrentActor, CurrentRuntime, transaction
 from canopy_ingestion.domain.model import User
+from canopy_ingestion.domain.text import HASHTAG_MAX_LENGTH
 from canopy_ingestion.handlers import graph
 from canopy_ingestion.handlers.graph import RelationResult
 
 router = APIRouter(tags=["graph"])
 
-UserId = Annotated[str, Path(description="The other person's user id", examples=["u-ada"])]
+UserId = Annotated[
+    str,
+    Path(max_length=ID_MAX_LENGTH, description="The other person's user id", examples=["u-ada"]),
+]
 Tag = Annotated[
-    str, Path(description="A hashtag, with or without '#', any case", examples=["release"])
+    str,
+    Path(
+        max_length=HASHTAG_MAX_LENGTH + 1,  # and its '#'
+        description="A hashtag, with or without '#', any case",
+        examples=["release"],
+    ),
 ]
 
 

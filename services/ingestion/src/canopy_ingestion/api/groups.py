@@ -9,8 +9,10 @@ from fastapi import APIRouter, Body, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.db import Connection
+from canopy_common.openapi import problems
 from canopy_ingestion.adapters.idempotency import Reply
 from canopy_ingestion.api.deps import (
+    ID_MAX_LENGTH,
     CurrentActor,
     CurrentRuntime,
     IdempotencyKey,
@@ -18,7 +20,6 @@ from canopy_ingestion.api.deps import (
     transaction,
 )
 from canopy_ingestion.api.join_requests import JoinRequestOut
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import (
     Group,
     GroupInvite,
@@ -28,6 +29,8 @@ from canopy_ingestion.domain.model import (
 )
 from canopy_ingestion.domain.permissions import MembershipChange
 from canopy_ingestion.handlers.groups import (
+    DESCRIPTION_MAX_LENGTH,
+    GROUP_NAME_MAX_LENGTH,
     CreateGroup,
     EndMembership,
     InviteToGroup,
@@ -40,8 +43,13 @@ from canopy_ingestion.handlers.groups import (
 
 router = APIRouter(tags=["groups"])
 
-GroupId = Annotated[str, Path(description="The group's id", examples=["urn:uuid:0190..."])]
-MemberId = Annotated[str, Path(description="The member's user id", examples=["u-ada"])]
+GroupId = Annotated[
+    str,
+    Path(max_length=ID_MAX_LENGTH, description="The group's id", examples=["urn:uuid:0190..."]),
+]
+MemberId = Annotated[
+    str, Path(max_length=ID_MAX_LENGTH, description="The member's user id", examples=["u-ada"])
+]
 
 
 class GroupIn(BaseModel):
@@ -54,8 +62,10 @@ class GroupIn(BaseModel):
         },
     )
 
-    name: str = Field(description="1 to 100 characters")
-    description: str = Field("", description="Markdown, at most 2000 characters")
+    name: str = Field(max_length=GROUP_NAME_MAX_LENGTH, description="1 to 100 characters")
+    description: str = Field(
+        "", max_length=DESCRIPTION_MAX_LENGTH, description="Markdown, at most 2000 characters"
+    )
     visibility: GroupVisibility = Field(
         description="public: everyone, guests too; internal: employees; private: members only"
     )
@@ -124,7 +134,7 @@ class InviteIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"user_id": "u-bob"}]}
     )
 
-    user_id: str = Field(min_length=1, max_length=255, description="Who is invited")
+    user_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH, description="Who is invited")
 
 
 class InviteOut(BaseModel):

@@ -8,8 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
+from canopy_common.openapi import problems
+from canopy_ingestion.api.deps import (
+    CURSOR_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    CurrentActor,
+    CurrentRuntime,
+    transaction,
+)
 from canopy_ingestion.domain.model import JoinRequest
 from canopy_ingestion.handlers.join_requests import (
     EndJoinRequest,
@@ -23,8 +29,13 @@ router = APIRouter(tags=["groups"])
 # Admins page through requests; a page this big is one screen of them.
 JOIN_REQUESTS_PAGE_MAX = 100
 
-GroupId = Annotated[str, Path(description="The group's id", examples=["urn:uuid:0190..."])]
-RequesterId = Annotated[str, Path(description="Who asked to join", examples=["u-bob"])]
+GroupId = Annotated[
+    str,
+    Path(max_length=ID_MAX_LENGTH, description="The group's id", examples=["urn:uuid:0190..."]),
+]
+RequesterId = Annotated[
+    str, Path(max_length=ID_MAX_LENGTH, description="Who asked to join", examples=["u-bob"])
+]
 
 
 class JoinRequestOut(BaseModel):
@@ -77,7 +88,10 @@ async def list_join_requests(
     actor: CurrentActor,
     runtime: CurrentRuntime,
     limit: Annotated[int, Query(ge=1, le=JOIN_REQUESTS_PAGE_MAX)] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the last page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of the last page"),
+    ] = None,
 ) -> JoinRequestPageOut:
     query = ListJoinRequests(group_id=group_id, limit=limit, cursor=cursor)
     async with transaction(runtime, actor.tenant_id) as conn:

@@ -8,11 +8,22 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import Principal, Role, require_roles
-from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
+from canopy_common.openapi import problems
+from canopy_ingestion.api.deps import (
+    CURSOR_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    CurrentActor,
+    CurrentRuntime,
+    transaction,
+)
 from canopy_ingestion.domain.model import User, UserKind
+from canopy_ingestion.domain.text import EMAIL_MAX_LENGTH, HANDLE_MAX_LENGTH
 from canopy_ingestion.handlers.people import (
     ASSIGNABLE_ROLES,
+    LIST_ITEM_MAX_LENGTH,
+    LIST_MAX_ITEMS,
+    NAME_MAX_LENGTH,
+    QUERY_MAX_LENGTH,
     EraseUser,
     ProvisionUser,
     SearchPeople,
@@ -28,9 +39,16 @@ provisioning = APIRouter(tags=["people"])
 
 TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
 UserId = Annotated[
-    str, Path(min_length=1, max_length=255, description="The person's id", examples=["u-ada"])
+    str,
+    Path(
+        min_length=1,
+        max_length=ID_MAX_LENGTH,
+        description="The person's id",
+        examples=["u-ada"],
+    ),
 ]
 SEARCH_PAGE_MAX = 100
+ListItem = Annotated[str, Field(max_length=LIST_ITEM_MAX_LENGTH)]  # a skill, interest or role
 
 _PROFILE_EXAMPLE: dict[str, Any] = {
     "handle": "ada",
@@ -53,22 +71,32 @@ class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROFILE_EXAMPLE]})
 
     handle: str = Field(
+        max_length=HANDLE_MAX_LENGTH,
         description="Unique in the tenant (any case): letters, digits, '_', '.', '-'; "
         "starts with a letter or digit; at most 40",
     )
-    display_name: str = Field(description="1 to 200 characters")
-    title: str | None = None
-    department: str | None = None
-    location: str | None = None
-    skills: list[str] = Field(default_factory=list, description="At most 50")
-    interests: list[str] = Field(default_factory=list, description="At most 50")
+    display_name: str = Field(max_length=NAME_MAX_LENGTH, description="1 to 200 characters")
+    title: str | None = Field(None, max_length=NAME_MAX_LENGTH)
+    department: str | None = Field(None, max_length=NAME_MAX_LENGTH)
+    location: str | None = Field(None, max_length=NAME_MAX_LENGTH)
+    skills: list[ListItem] = Field(
+        default_factory=list, max_length=LIST_MAX_ITEMS, description="At most 50"
+    )
+    interests: list[ListItem] = Field(
+        default_factory=list, max_length=LIST_MAX_ITEMS, description="At most 50"
+    )
     kind: UserKind = Field(
         UserKind.EMPLOYEE, description="guest: an external partner; bot: a system actor"
     )
-    manager_id: str | None = Field(None, description="An active person of the tenant")
-    email: str | None = Field(None, description="A work address, like ada@example.com")
-    roles: list[str] | None = Field(
+    manager_id: str | None = Field(
+        None, max_length=ID_MAX_LENGTH, description="An active person of the tenant"
+    )
+    email: str | None = Field(
+        None, max_length=EMAIL_MAX_LENGTH, description="A work address, like ada@example.com"
+    )
+    roles: list[ListItem] | None = Field(
         None,
+        max_length=LIST_MAX_ITEMS,
         description="Tenant roles: " + ", ".join(sorted(ASSIGNABLE_ROLES)) + " (not for "
         "guests). Omitted keeps the person's roles; [] clears them",
     )
@@ -198,10 +226,19 @@ async def get_user(user_id: UserId, actor: CurrentActor, runtime: CurrentRuntime
 async def search_users(
     actor: CurrentActor,
     runtime: CurrentRuntime,
-    q: Annotated[str | None, Query(description="Text to look for", examples=["engine"])] = None,
-    skill: Annotated[str | None, Query(description="A skill, exact", examples=["python"])] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=QUERY_MAX_LENGTH, description="Text to look for", examples=["engine"]),
+    ] = None,
+    skill: Annotated[
+        str | None,
+        Query(max_length=LIST_ITEM_MAX_LENGTH, description="A skill, exact", examples=["python"]),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=SEARCH_PAGE_MAX)] = 20,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the last page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of the last page"),
+    ] = None,
 ) -> PeoplePageOut:
     query = SearchPeople(text=q, skill=skill, limit=limit, cursor=cursor)
     async with transaction(runtime, actor.tenant_id) as conn:

@@ -8,6 +8,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.events import Visibility
+from canopy_ingestion.api.deps import ID_MAX_LENGTH
 from canopy_ingestion.domain.model import PostKind, ReactionKind
 from canopy_ingestion.domain.policy import MAX_ADDRESSEES, MAX_CONTENT_CHARS, MAX_NAME_CHARS
 from canopy_ingestion.handlers.reactions import MAX_FLAG_REASON_CHARS
@@ -15,8 +16,13 @@ from canopy_ingestion.handlers.reactions import MAX_FLAG_REASON_CHARS
 POST_ID_EXAMPLE = "urn:uuid:01968a4e-3b5c-7d2e-9f10-2a3b4c5d6e7f"
 PostId = Annotated[
     str,
-    Path(description="The post's id, as `POST /v1/posts` returned it", examples=[POST_ID_EXAMPLE]),
+    Path(
+        max_length=ID_MAX_LENGTH,
+        description="The post's id, as `POST /v1/posts` returned it",
+        examples=[POST_ID_EXAMPLE],
+    ),
 ]
+Id = Annotated[str, Field(max_length=ID_MAX_LENGTH)]
 AUTHORED_KINDS = Literal["note", "question", "answer", "announcement", "article"]
 _CONTENT = (
     f"Markdown, at most {MAX_CONTENT_CHARS:,} characters after NFC normalisation. `@handle` "
@@ -41,16 +47,20 @@ class NewPostBody(BaseModel):
     content: str = Field(description=_CONTENT, json_schema_extra={"maxLength": MAX_CONTENT_CHARS})
     kind: AUTHORED_KINDS = Field("note", description="An `answer` must reply to a `question`")
     name: str | None = Field(None, description="A title (articles)", max_length=MAX_NAME_CHARS)
-    group_id: str | None = Field(None, description="Post into this group (you must see it)")
+    group_id: str | None = Field(
+        None, max_length=ID_MAX_LENGTH, description="Post into this group (you must see it)"
+    )
     visibility: Visibility | None = Field(
         None,
         description="Who sees it. Default: `group` in a group, `direct` with `to`, else "
         "`internal`. Never wider than its group; guests post `group` or `public` only.",
     )
-    to: list[str] | None = Field(
+    to: list[Id] | None = Field(
         None, description="The addressees of a `direct` post (user ids)", max_length=MAX_ADDRESSEES
     )
-    in_reply_to: str | None = Field(None, description="The id of the post this replies to")
+    in_reply_to: str | None = Field(
+        None, max_length=ID_MAX_LENGTH, description="The id of the post this replies to"
+    )
 
 
 class PostEditBody(BaseModel):
@@ -61,15 +71,19 @@ class PostEditBody(BaseModel):
     )
 
     content: str | None = Field(None, description=_CONTENT)
-    name: str | None = Field(None, description="The title; `null` removes it")
+    name: str | None = Field(
+        None, max_length=MAX_NAME_CHARS, description="The title; `null` removes it"
+    )
     visibility: Visibility | None = None
-    to: list[str] | None = Field(None, max_length=MAX_ADDRESSEES)
+    to: list[Id] | None = Field(None, max_length=MAX_ADDRESSEES)
 
 
 class AcceptBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answer_id: str = Field(description="An answer replying to this question")
+    answer_id: str = Field(
+        max_length=ID_MAX_LENGTH, description="An answer replying to this question"
+    )
 
 
 class FlagBody(BaseModel):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 
 from canopy_common.auth import CurrentPrincipal, Principal, Role
 from canopy_common.db import Connection
+from canopy_common.openapi import problems
 from canopy_ingestion.adapters.idempotency import Reply
 from canopy_ingestion.adapters.people import Caller
 from canopy_ingestion.api.deps import (
@@ -33,7 +34,6 @@ from canopy_ingestion.api.post_schemas import (
     PostId,
     ReactionOut,
 )
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.model import PostKind, ReactionKind
 from canopy_ingestion.handlers import posts as handlers
 from canopy_ingestion.handlers import reactions

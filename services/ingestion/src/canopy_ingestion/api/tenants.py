@@ -8,9 +8,13 @@ from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import Principal, Role, require_roles
+from canopy_common.openapi import problems
 from canopy_ingestion.api.deps import CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
-from canopy_ingestion.handlers.people import ProvisionTenant, handle_provision_tenant
+from canopy_ingestion.handlers.people import (
+    NAME_MAX_LENGTH,
+    ProvisionTenant,
+    handle_provision_tenant,
+)
 
 router = APIRouter(tags=["tenants"])
 
@@ -30,7 +34,7 @@ TenantId = Annotated[
 class TenantIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Acme"}]})
 
-    name: str = Field(description="Display name, 1 to 200 characters")
+    name: str = Field(max_length=NAME_MAX_LENGTH, description="Display name, 1 to 200 characters")
 
 
 class TenantOut(BaseModel):

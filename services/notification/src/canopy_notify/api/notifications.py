@@ -29,6 +29,13 @@ from canopy_notify.metrics import notify_metrics
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 MAX_IDS = 500
+# Notification ids and change numbers are Postgres bigints: a larger number is no id (and
+# would overflow in the query).
+MAX_ID = 2**63 - 1
+ID_MAX_DIGITS = len(str(MAX_ID))
+# The cursors this API hands out are far shorter; a longer one cannot be ours.
+CURSOR_MAX_LENGTH = 200
+NotificationId = Annotated[str, Field(min_length=1, max_length=ID_MAX_DIGITS)]
 
 
 def _cursor(row: dict[str, Any]) -> str:
@@ -56,7 +63,7 @@ class Page(BaseModel):
 async def list_notifications(
     service: Service,
     principal: CurrentPrincipal,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     category: Annotated[list[Category] | None, Query(description="Only these categories")] = None,
     unread_only: bool = False,
@@ -102,8 +109,8 @@ async def unread_count(service: Service, principal: CurrentPrincipal) -> UnreadC
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[str] | None = Field(default=None, max_length=MAX_IDS)
-    up_to: str | None = Field(default=None, description="Everything up to this one")
+    ids: list[NotificationId] | None = Field(default=None, max_length=MAX_IDS)
+    up_to: NotificationId | None = Field(default=None, description="Everything up to this one")
 
     @model_validator(mode="after")
     def _one_of(self) -> MarkRead:
@@ -118,9 +125,12 @@ class Marked(BaseModel):
 
 def _ids(values: list[str], field: str) -> list[int]:
     try:
-        return [int(v) for v in values]
+        ids = [int(v) for v in values]
     except ValueError as exc:
         raise InvalidInput(f"{field}: not a notification id", extra={"field": field}) from exc
+    if any(not 0 <= i <= MAX_ID for i in ids):
+        raise InvalidInput(f"{field}: not a notification id", extra={"field": field})
+    return ids
 
 
 @router.post("/read", summary="Mark notifications read: some ids, or everything up to one")
@@ -141,11 +151,17 @@ async def mark_read(service: Service, principal: CurrentPrincipal, body: MarkRea
     "/stream",
     summary="Live notifications (Server-Sent Events)",
     response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events, for as long as the client listens",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def stream(
     service: Service,
     principal: CurrentPrincipal,
-    last_event_id: Annotated[str | None, Header()] = None,
+    last_event_id: Annotated[str | None, Header(max_length=ID_MAX_DIGITS)] = None,
 ) -> EventSourceResponse:
     """Each event is a notification as the list shows it (``event: notification``), its id the
     change number: reconnect with ``Last-Event-ID`` to get exactly what changed meanwhile.

@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, St
 from canopy_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from canopy_common.db import Connection
 from canopy_common.errors import InvalidInput, NotFound
+from canopy_common.openapi import problems
 from canopy_notify.adapters import preferences as store
 from canopy_notify.api.deps import Service
 from canopy_notify.bootstrap import Collaborators
@@ -351,6 +352,7 @@ async def put_mute(
     summary="Unmute a thread, group or actor",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    responses=problems(404),
 )
 async def delete_mute(
     service: Service, principal: CurrentPrincipal, kind: MuteKind, target_id: TargetId
