@@ -18,9 +18,9 @@ from fastapi.responses import StreamingResponse
 
 from canopy_common.auth import Principal, Role, require_roles
 from canopy_common.errors import InvalidInput
+from canopy_common.openapi import problems
 from canopy_ingestion.adapters import audit
 from canopy_ingestion.api.deps import CurrentRuntime, transaction
-from canopy_ingestion.api.problems import problems
 from canopy_ingestion.domain.audit import (
     AuditAction,
     AuditQuery,
