@@ -269,7 +269,7 @@ async def set_up_people(canopy: SystemClient, t: str) -> None:
 
     async def bot_known() -> bool:
         path = f"/v1/feeds/users/{BOT}"
-        found = await canopy.request("fanout", "GET", path, t, "admin", "tenant_admin")
+        found = await canopy.request("fanout", "GET", path, t, FOLLOWER)  # an active person
         return found.status_code == 200
 
     await eventually(bot_known, what="the bot in fanout")

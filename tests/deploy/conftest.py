@@ -44,6 +44,7 @@ _FACTORIES = {
 # is. A new one fails the catalogue below until it is named here.
 _COMMON_METRIC_OWNERS = {
     "HttpMetrics": "every service (create_service_app adds it)",
+    "RateLimiter": "every service (create_service_app builds one with the Redis client)",
     "consumer_metrics": "services whose ServiceDefinition has consumers",
     "partition_lag": "those, and services that call it themselves (analytics' stream)",
 }
@@ -142,7 +143,7 @@ def _calls(package: Path, name: str) -> bool:
 
 def _exports(scope: str, package: Path) -> bool:
     """Whether the service in ``package`` registers what ``scope`` of canopy_common does."""
-    if scope == "HttpMetrics":
+    if scope in {"HttpMetrics", "RateLimiter"}:
         return True
     return _has_consumers(package) or (scope == "partition_lag" and _calls(package, scope))
 

@@ -51,6 +51,7 @@ async def test_a_stream_over_days_with_redeliveries_gives_the_hand_computed_hist
 ) -> None:
     analytics = own_analytics
     f = ActivityFactory()
+    await analytics.provision(f.tenant_id, "an")  # the analyst reading the figures
     ada, bob, cy, dee = (f.user(h) for h in ("ada", "bob", "cy", "dee"))
     post = f.post(ada, "Kick-off notes", published=NOW - timedelta(days=3))
     like_bob, like_cy = f.like(bob, post), f.like(cy, post)
@@ -102,6 +103,7 @@ async def test_a_stream_over_days_with_redeliveries_gives_the_hand_computed_hist
 
 async def test_an_activity_shows_in_the_summary_within_five_seconds(analytics: Analytics) -> None:
     f = ActivityFactory()
+    await analytics.provision(f.tenant_id, "an")  # the analyst reading the figures
     ada = f.user("ada")
     await analytics.send(ada)
 

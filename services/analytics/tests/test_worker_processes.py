@@ -50,6 +50,7 @@ async def test_two_analytics_workers_share_partitions_and_a_killed_ones_move_to_
         authors = await analytics.people_on_every_partition(f)
         before = [f.post(author, f"Before the kill {n}") for n, author in enumerate(authors)]
         await analytics.send(*authors, *before)
+        await analytics.provision(f.tenant_id, "an")  # the analyst reading the summary
 
         await victim.kill()
         killed_at = time.monotonic()

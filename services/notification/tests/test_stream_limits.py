@@ -69,6 +69,7 @@ async def test_a_person_holds_one_stream_and_a_tenant_two_and_a_closed_stream_fr
     notify: Notify, limited_api: httpx.AsyncClient
 ) -> None:
     tenant = ActivityFactory().tenant_id
+    await notify.provision(tenant, "ada", "bob", "cy")  # every route takes active people
     ada, bob, cy = (bearer(notify.settings.auth, tenant, user) for user in ("ada", "bob", "cy"))
 
     async with contextlib.AsyncExitStack() as streams:

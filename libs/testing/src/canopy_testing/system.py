@@ -292,9 +292,10 @@ class SystemClient:
             await eventually(partial(self._known_to_fanout, tenant, user), what=f"{user} in fanout")
 
     async def _known_to_fanout(self, tenant: str, user: str) -> bool:
-        # Asked by someone else: a feed read as `user` would make fan-out note them itself.
+        # Asked as `user`: fan-out answers a person only once it holds them as active (403
+        # before), so the read cannot note them before their profile arrives.
         path = f"/v1/feeds/users/{user}"
-        found = await self.request("fanout", "GET", path, tenant, "admin", "tenant_admin")
+        found = await self.request("fanout", "GET", path, tenant, user)
         return found.status_code == 200
 
     async def post(self, tenant: str, author: str, content: str, **fields: Any) -> Any:
