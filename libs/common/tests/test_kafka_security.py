@@ -1,5 +1,5 @@
 """The Kafka security settings and the one function every client takes them from (no broker:
-tests/…/integration/test_kafka_security.py runs them against a SASL_SSL one)."""
+integration/test_kafka_security.py runs them against a SASL_SSL one)."""
 
 from __future__ import annotations
 
