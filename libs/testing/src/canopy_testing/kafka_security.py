@@ -47,7 +47,9 @@ class SaslSsl:
     mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
     client_certificate: bool = False
     # The brokers' own user, for their connections to each other over the same listener.
-    _broker_password: str = field(default_factory=lambda: secrets.token_hex(16))
+    _broker_password: str = field(
+        init=False, repr=False, default_factory=lambda: secrets.token_hex(16)
+    )
 
     def write_files(self, folder: Path, host: str) -> TlsFiles:
         """Make a new CA and certificates signed by it for ``host`` (the brokers) and for a
