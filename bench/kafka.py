@@ -49,6 +49,7 @@ from canopy_common.db import (
 from canopy_common.events import encode, new_activity_id
 from canopy_common.inbox import activity_handler
 from canopy_common.kafka import ConsumedRecord, Consumer, Handler, Producer, ensure_topics
+from canopy_common.kafka_security import client_security
 from canopy_common.settings import KafkaSettings, PostgresSettings
 from canopy_testing.factories import ActivityFactory, user_id_of_subject
 
@@ -206,6 +207,7 @@ async def delete_topics(settings: KafkaSettings, topics: Sequence[str]) -> None:
         bootstrap_servers=settings.bootstrap_servers,
         client_id=f"{settings.client_id}-bench-admin",
         request_timeout_ms=settings.request_timeout_ms,
+        **client_security(settings),
     )
     try:
         await admin.start()
@@ -323,6 +325,7 @@ async def committed_offsets(
         client_id=f"{settings.client_id}-bench-offsets",
         group_id=group,
         enable_auto_commit=False,
+        **client_security(settings),
     )
     await client.start()
 

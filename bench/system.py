@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 from bench.harness import REPO_ROOT, BenchContext, run_dir
 from canopy_common.kafka import Producer
+from canopy_common.kafka_security import client_security
 from canopy_common.settings import KafkaSettings, RedisSettings
 from canopy_testing.system import RunningSystem, SystemClient, running_system
 
@@ -114,8 +115,9 @@ async def wait_consumed(
     group = system.running.consumer_groups[service]
     bootstrap = system.kafka.bootstrap_servers
     began = time.monotonic()
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    security = client_security(system.kafka)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await probe.start()
     await admin.start()
     try:

@@ -9,6 +9,7 @@ from typing import Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from canopy_common.kafka_security import client_security
 from canopy_common.lifecycle import StartStop
 from canopy_common.settings import KafkaSettings
 
@@ -33,6 +34,7 @@ class TopicTally(StartStop):
             bootstrap_servers=kafka.bootstrap_servers,
             client_id=f"{kafka.client_id}-bench-tally",
             enable_auto_commit=False,
+            **client_security(kafka),
         )
         self._first_offset = 0
         self._task: asyncio.Task[None] | None = None

@@ -37,6 +37,7 @@ from canopy_common.kafka_producer import (
     encode_payload,
     loads,
 )
+from canopy_common.kafka_security import client_security
 from canopy_common.settings import KafkaSettings
 from canopy_common.transient import TransientError, is_transient
 
@@ -77,6 +78,7 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str] | None = 
         bootstrap_servers=settings.bootstrap_servers,
         client_id=f"{settings.client_id}-admin",
         request_timeout_ms=settings.request_timeout_ms,
+        **client_security(settings),
     )
     await admin.start()
     try:

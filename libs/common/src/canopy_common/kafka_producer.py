@@ -15,6 +15,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from pydantic import BaseModel
 
+from canopy_common.kafka_security import client_security
 from canopy_common.lifecycle import StartStop
 from canopy_common.settings import KafkaSettings
 from canopy_common.tracing import TRACEPARENT_HEADER, current_traceparent, new_traceparent
@@ -120,6 +121,7 @@ class Producer(StartStop):
             enable_idempotence=self._settings.enable_idempotence,
             request_timeout_ms=self._settings.request_timeout_ms,
             partitioner=self._partitioner,
+            **client_security(self._settings),
         )
         try:
             await client.start()

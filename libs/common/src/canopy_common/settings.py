@@ -7,12 +7,19 @@ Each group of settings has its own prefix so the same variable configures every 
 
 from __future__ import annotations
 
+import os
+import ssl
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "canopy-local-development-secret-change-me"
+
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"]
+TLS_PROTOCOLS = frozenset({"SSL", "SASL_SSL"})
+SASL_PROTOCOLS = frozenset({"SASL_PLAINTEXT", "SASL_SSL"})
 
 
 def _setting(default: Any, description: str, **constraints: Any) -> Any:
@@ -52,12 +59,66 @@ class KafkaSettings(BaseSettings):
     session_timeout_ms: int = _setting(10_000, "Consumer group session timeout", ge=6_000)
     heartbeat_interval_ms: int = _setting(3_000, "Consumer heartbeat interval", ge=100)
 
+    # docs/kafka.md "Kafka security": every client (producer, consumers, admin, faust) takes
+    # these through canopy_common.kafka_security.client_security.
+    security_protocol: KafkaSecurityProtocol = _setting(
+        "PLAINTEXT", "Kafka listener protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
+    sasl_mechanism: KafkaSaslMechanism = _setting(
+        "SCRAM-SHA-512", "SASL mechanism: SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN (SASL_* only)"
+    )
+    sasl_username: str | None = _setting(None, "SASL user name (required by SASL_*)")
+    sasl_password: SecretStr | None = _setting(None, "SASL password (required by SASL_*)")
+    ssl_cafile: FilePath | None = _setting(
+        None, "PEM file of the CAs that sign the brokers' certificates; unset: the system's"
+    )
+    ssl_certfile: FilePath | None = _setting(
+        None, "PEM client certificate chain for mutual TLS (may hold the key too)"
+    )
+    ssl_keyfile: FilePath | None = _setting(None, "PEM private key of the client certificate")
+    ssl_key_password: SecretStr | None = _setting(None, "Password of an encrypted client key")
+    # Off only for brokers reached by an address their certificate does not name; the chain
+    # is verified either way.
+    ssl_check_hostname: bool = _setting(True, "Check that a broker's certificate names its host")
+
     topic_upstream: str = _setting("canopy.upstream.v1", "Topic: AS2 events from upstream systems")
     topic_activities: str = _setting("canopy.activities.v1", "Topic: canonical activities")
     topic_fanout_work: str = _setting("canopy.fanout.work.v1", "Topic: chunks of large fan-outs")
     topic_impressions: str = _setting("canopy.impressions.v1", "Topic: feed impressions")
     topic_deliveries: str = _setting("canopy.deliveries.v1", "Topic: outside-channel deliveries")
     topic_dlq: str = _setting("canopy.dlq.v1", "Topic: dead letters, with headers saying why")
+
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> KafkaSettings:
+        tls = self.security_protocol in TLS_PROTOCOLS
+        sasl = self.security_protocol in SASL_PROTOCOLS
+        protocol = f"CANOPY_KAFKA_SECURITY_PROTOCOL={self.security_protocol}"
+        if sasl and not (self.sasl_username and self.sasl_password):
+            raise ValueError(
+                f"{protocol} needs CANOPY_KAFKA_SASL_USERNAME and CANOPY_KAFKA_SASL_PASSWORD"
+            )
+        # Set but unused would mean a credential or a certificate the operator believes in
+        # and the client never presents.
+        if not sasl and (self.sasl_username or self.sasl_password):
+            raise ValueError(
+                f"{protocol} sends no SASL credentials: use SASL_SSL or SASL_PLAINTEXT, or "
+                "unset CANOPY_KAFKA_SASL_USERNAME and CANOPY_KAFKA_SASL_PASSWORD"
+            )
+        tls_files = (self.ssl_cafile, self.ssl_certfile, self.ssl_keyfile, self.ssl_key_password)
+        if not tls and any(v is not None for v in tls_files):
+            raise ValueError(
+                f"{protocol} uses no TLS: use SSL or SASL_SSL, or unset CANOPY_KAFKA_SSL_*"
+            )
+        if (self.ssl_keyfile or self.ssl_key_password) and not self.ssl_certfile:
+            raise ValueError(
+                "CANOPY_KAFKA_SSL_KEYFILE and _SSL_KEY_PASSWORD need CANOPY_KAFKA_SSL_CERTFILE"
+            )
+        if tls and self.ssl_cafile is None and not system_trust_store():
+            raise ValueError(
+                f"{protocol} needs CANOPY_KAFKA_SSL_CAFILE: this system has no CA certificates "
+                "to verify the brokers with (no OpenSSL default CA file or folder)"
+            )
+        return self
 
     def all_topics(self) -> list[str]:
         """Every topic of docs/architecture.md §2, in a stable order."""
@@ -69,6 +130,17 @@ class KafkaSettings(BaseSettings):
             self.topic_deliveries,
             self.topic_dlq,
         ]
+
+
+def system_trust_store() -> str | None:
+    """Where OpenSSL finds the system's CA certificates (file or folder), or None when it finds
+    none: then a TLS client has nothing to verify a broker with."""
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile and os.path.isfile(paths.cafile):
+        return paths.cafile
+    if paths.capath and os.path.isdir(paths.capath) and os.listdir(paths.capath):
+        return paths.capath
+    return None
 
 
 class PostgresSettings(BaseSettings):

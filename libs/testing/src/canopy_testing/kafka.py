@@ -12,6 +12,7 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import for_code
 
 from canopy_common.consuming import DeadLetterHeaders
+from canopy_common.kafka_security import client_security
 from canopy_common.settings import KafkaSettings
 
 READ_TIMEOUT_S = 20.0
@@ -20,7 +21,10 @@ READ_TIMEOUT_S = 20.0
 async def committed_offsets(settings: KafkaSettings, group: str, topic: str) -> dict[int, int]:
     """The group's committed offsets in ``topic``, by partition (unset ones left out)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        **client_security(settings),
     )
     await consumer.start()
     try:
@@ -37,7 +41,9 @@ async def read_topic(settings: KafkaSettings, topic: str) -> list[Any]:
     """Every record in ``topic`` right now (aiokafka ``ConsumerRecord``s), partition by
     partition in offset order."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        **client_security(settings),
     )
     await consumer.start()
     try:
@@ -100,7 +106,9 @@ class GroupDescription:
 
 async def describe_group(settings: KafkaSettings, group: str) -> GroupDescription:
     """The broker's description of ``group`` (members of the classic consumer protocol)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, **client_security(settings)
+    )
     await admin.start()
     try:
         # One group per request: aiokafka 0.14 reads DescribeGroups v3 answers with the v2

@@ -1,10 +1,14 @@
-"""A three-node Apache Kafka cluster (KRaft) for failure tests: kill a node, bring it back.
+"""A private Apache Kafka cluster (KRaft) for tests: three nodes for failure tests (kill a
+node, bring it back), or one behind a SASL_SSL listener for the security tests.
 
 Every node is a combined controller and broker on free ports, with its data in a folder of the
 test's; topics get three replicas and ``min.insync.replicas=2`` by default, so a write is
 acknowledged only once two nodes hold it, and the cluster keeps working with one node down.
 :meth:`KafkaCluster.kill` is a SIGKILL (no controlled shutdown), :meth:`KafkaCluster.start`
-brings a node back with its data.
+brings a node back with its data. With ``sasl_ssl`` (a
+:class:`~canopy_testing.kafka_security.SaslSsl`), clients and nodes speak SASL_SSL with
+certificates and SCRAM users made for the cluster; :meth:`KafkaCluster.client_settings` says
+how to reach it.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from canopy_common.kafka_security import client_security, client_ssl_context
+from canopy_common.settings import KafkaSettings
 from canopy_dev.devstack.kafka import KraftNode, new_cluster_id
 from canopy_dev.devstack.processes import (
     DevStackError,
@@ -32,6 +38,7 @@ from canopy_dev.devstack.processes import (
     terminate,
 )
 from canopy_testing.http import free_port
+from canopy_testing.kafka_security import SaslSsl, TlsFiles
 
 NODES = 3
 START_TIMEOUT_S = 60.0
@@ -58,37 +65,57 @@ class _Running:
 
 @dataclass
 class KafkaCluster:
-    """Three KRaft nodes under ``folder``; use as a context manager (everything stops after).
+    """KRaft nodes (three by default) under ``folder``; use as a context manager (everything
+    stops after).
 
     ``size`` nodes instead (one: a private broker a test may stop), with broker properties
-    ``overrides`` (e.g. ``auto.create.topics.enable=false``, so a deleted topic stays deleted).
+    ``overrides`` (e.g. ``auto.create.topics.enable=false``, so a deleted topic stays deleted),
+    and with ``sasl_ssl`` a SASL_SSL client listener and certificates made for it.
     """
 
     folder: Path
     partitions: int = 12
     size: int = NODES
     overrides: Mapping[str, str] = field(default_factory=dict)
+    sasl_ssl: SaslSsl | None = None
     nodes: list[KraftNode] = field(init=False)
+    _tls: TlsFiles | None = field(init=False, default=None)
     _running: dict[int, _Running] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.nodes = [
-            KraftNode(
-                node_id=i,
-                host=HOST,
-                broker_port=free_port(),
-                controller_port=free_port(),
-                data_dir=self.folder / f"node{i}" / "data",
-                heap="384m",
-                overrides=dict(self.overrides),
+        if self.sasl_ssl is not None:
+            self._tls = self.sasl_ssl.write_files(self.folder / "tls", HOST)
+        self.nodes = [self._new_node(i) for i in range(1, self.size + 1)]
+
+    def _new_node(self, node_id: int) -> KraftNode:
+        broker_port, controller_port = free_port(), free_port()
+        overrides = dict(self.overrides)
+        if self.sasl_ssl is not None and self._tls is not None:
+            overrides |= self.sasl_ssl.broker_properties(
+                self._tls, host=HOST, broker_port=broker_port, controller_port=controller_port
             )
-            for i in range(1, self.size + 1)
-        ]
+        return KraftNode(
+            node_id=node_id,
+            host=HOST,
+            broker_port=broker_port,
+            controller_port=controller_port,
+            data_dir=self.folder / f"node{node_id}" / "data",
+            heap="384m",
+            overrides=overrides,
+        )
 
     @property
     def bootstrap(self) -> str:
         """Every node's address, as ``CANOPY_KAFKA_BOOTSTRAP_SERVERS`` takes them."""
         return ",".join(node.bootstrap for node in self.nodes)
+
+    def client_settings(self, **more: Any) -> KafkaSettings:
+        """Canopy's settings for a client of the cluster: its address and, behind SASL_SSL,
+        the CA, the SCRAM user and (mutual TLS) the client certificate. ``more``: any other
+        ``KafkaSettings`` field."""
+        if self.sasl_ssl is not None and self._tls is not None:
+            return self.sasl_ssl.client_settings(self._tls, self.bootstrap, **more)
+        return KafkaSettings(**({"bootstrap_servers": self.bootstrap} | more))
 
     def node(self, node_id: int) -> KraftNode:
         return next(node for node in self.nodes if node.node_id == node_id)
@@ -100,9 +127,10 @@ class KafkaCluster:
     def start_all(self) -> None:
         """Format the nodes (once) and start them all; returns when each answers."""
         cluster_id = new_cluster_id()
+        scram = self.sasl_ssl.scram_users() if self.sasl_ssl is not None else []
         for node in self.nodes:
             node.write_config(self.nodes, partitions=self.partitions)
-            node.format(cluster_id)
+            node.format(cluster_id, scram=scram)
         for node in self.nodes:
             self._spawn(node)
         for node in self.nodes:
@@ -161,7 +189,10 @@ class KafkaCluster:
         """The offset after the last record of each partition of ``topic`` (its record count,
         while nothing has been deleted)."""
         partitions = [TopicPartition(topic, p) for p in await self.describe(topic)]
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        settings = self.client_settings()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, request_timeout_ms=10_000, **client_security(settings)
+        )
         await consumer.start()
         try:
             ends = await consumer.end_offsets(partitions)
@@ -226,7 +257,11 @@ class KafkaCluster:
 
     @asynccontextmanager
     async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap,
+            request_timeout_ms=10_000,
+            **client_security(self.client_settings()),
+        )
         await admin.start()
         try:
             yield admin
@@ -239,7 +274,8 @@ class KafkaCluster:
 
     def _wait_until_answering(self, node: KraftNode) -> None:
         state = self._running[node.node_id]
-        node.wait_until_answering(state.pid, state.start_ticks, START_TIMEOUT_S)
+        tls = client_ssl_context(self.client_settings())
+        node.wait_until_answering(state.pid, state.start_ticks, START_TIMEOUT_S, tls=tls)
 
     def __enter__(self) -> Self:
         try:

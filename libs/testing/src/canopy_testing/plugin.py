@@ -36,6 +36,8 @@ from canopy_common.settings import KafkaSettings, PostgresSettings, RedisSetting
 from canopy_dev.devstack import LocalStack, StackEndpoints, dsn_with_database
 from canopy_testing.conformance import corpus_dir, corpus_required, missing_corpus_message
 from canopy_testing.http import free_port
+from canopy_testing.kafka_cluster import KafkaCluster
+from canopy_testing.kafka_security import SaslSsl
 
 Backend = Literal["local", "containers"]
 
@@ -209,6 +211,18 @@ async def broker_of_its_own(stack: StackEndpoints, tmp_path: Path) -> AsyncItera
 def kafka_settings(stack: StackEndpoints) -> KafkaSettings:
     """Settings for the session's broker, 2 partitions per topic to keep tests quick."""
     return KafkaSettings(bootstrap_servers=stack.kafka_bootstrap, partitions=2)
+
+
+@pytest.fixture(scope="session")
+def sasl_ssl_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """A Kafka node of the session's own, started on first use (about 6 s), whose one
+    listener takes SASL_SSL only: SCRAM-SHA-512 and a client certificate (mutual TLS), with a CA,
+    certificates and users made for it. ``client_settings()`` gives a client's settings."""
+    folder = tmp_path_factory.mktemp("kafka-sasl-ssl")
+    with KafkaCluster(
+        folder, partitions=2, size=1, sasl_ssl=SaslSsl(client_certificate=True)
+    ) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from canopy_common.iris import user_iri
 from canopy_common.kafka import Delivery, Producer
+from canopy_common.kafka_security import client_security
 from canopy_common.settings import AuthSettings, KafkaSettings
 from canopy_dev.devstack import dsn_with_database
 from canopy_dev.devstack.processes import proc_start_ticks, run_coroutine
@@ -184,7 +185,9 @@ async def _remove_names(system: RunningSystem) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:
         await conn.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=system.kafka.bootstrap_servers, **client_security(system.kafka)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -19,6 +19,8 @@ Settings (docs/kafka.md):
 - the group's session timeout and heartbeat from :class:`~canopy_common.settings.KafkaSettings`,
   as every other consumer of the service: a stopped worker's partitions move at once (it
   leaves the group), a killed one's after the session timeout.
+- ``broker_credentials`` from :func:`canopy_common.kafka_security.client_security`, the one
+  place every Kafka client of Canopy takes TLS and SASL from (docs/kafka.md).
 - ``stream_wait_empty`` off: the stream stops its agents itself (see
   :mod:`canopy_analytics.stream`); faust's wait would hang on a batch stuck in an outage.
 """
@@ -26,8 +28,29 @@ Settings (docs/kafka.md):
 from __future__ import annotations
 
 import faust
+from faust.auth import Credentials
 
 from canopy_analytics.settings import Settings
+from canopy_common.kafka_security import client_security
+from canopy_common.settings import KafkaSettings
+
+
+def broker_credentials(kafka: KafkaSettings) -> Credentials | None:
+    """faust's form of :func:`client_security`: SASL credentials (with the TLS context under
+    SASL_SSL), TLS credentials, or None for PLAINTEXT. faust hands them to each of its aiokafka
+    clients as the same keyword arguments."""
+    security = client_security(kafka)
+    if "sasl_mechanism" in security:
+        # faust picks SASL_SSL over SASL_PLAINTEXT by whether a context is given.
+        return faust.SASLCredentials(
+            username=security["sasl_plain_username"],
+            password=security["sasl_plain_password"],
+            mechanism=security["sasl_mechanism"],
+            ssl_context=security.get("ssl_context"),
+        )
+    if "ssl_context" in security:
+        return faust.SSLCredentials(security["ssl_context"])
+    return None
 
 
 def faust_app(settings: Settings, *, datadir: str) -> faust.App:
@@ -40,6 +63,7 @@ def faust_app(settings: Settings, *, datadir: str) -> faust.App:
         settings.consumer_group,
         broker=[f"kafka://{server}" for server in servers],
         broker_client_id=f"{kafka.client_id}-{settings.service_name}",
+        broker_credentials=broker_credentials(kafka),
         key_serializer="raw",
         value_serializer="raw",
         processing_guarantee="at_least_once",

@@ -43,6 +43,7 @@ from canopy_common.consuming.records import (
 from canopy_common.consuming.steps import GaveUp, retry_transient
 from canopy_common.consuming.subscription import Subscription
 from canopy_common.kafka_producer import Producer
+from canopy_common.kafka_security import client_security
 from canopy_common.loops import BackgroundLoop, backoff_s
 from canopy_common.settings import KafkaSettings
 from canopy_common.tracing import TRACEPARENT_HEADER, continue_trace, trace_id_of, use_traceparent
@@ -110,6 +111,7 @@ class Consumer(BackgroundLoop):
             "session_timeout_ms": settings.session_timeout_ms,
             "heartbeat_interval_ms": settings.heartbeat_interval_ms,
             "isolation_level": "read_committed",
+            **client_security(settings),
         }
         super().__init__()
         self.task_name = f"consumer:{group_id}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import ssl
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -191,8 +192,13 @@ class KraftNode:
     def formatted(self) -> bool:
         return (self.data_dir / META_PROPERTIES).is_file()
 
-    def format(self, cluster_id: str) -> None:
-        """Format the data folder for ``cluster_id`` (once: a formatted folder is kept)."""
+    def format(self, cluster_id: str, *, scram: Sequence[str] = ()) -> None:
+        """Format the data folder for ``cluster_id`` (once: a formatted folder is kept).
+
+        ``scram`` lists SCRAM users to create with it, in kafka-storage's form
+        (``SCRAM-SHA-512=[name=alice,password=secret]``): a KRaft broker with SCRAM listeners
+        needs its own user before it starts, as nothing else can create it.
+        """
         if self.formatted:
             return
         argv = java_command(
@@ -203,6 +209,7 @@ class KraftNode:
             "--config",
             str(self.properties_path),
             "--ignore-formatted",
+            *(arg for user in scram for arg in ("--add-scram", user)),
         )
         run_command(argv, FORMAT_TIMEOUT_S, f"formatting Kafka node {self.node_id}")
 
@@ -212,17 +219,24 @@ class KraftNode:
         argv.insert(1, f"-Dlog4j2.configurationFile={self._log4j_path}")
         return spawn_detached(argv, self.log_path)
 
-    def wait_until_answering(self, pid: int, start_ticks: int | None, timeout_s: float) -> None:
-        """Return once the node started as ``pid`` answers on its broker port. Raises
-        :class:`DevStackError` with the end of its log when it exits first, or when it does
-        not answer within ``timeout_s`` (then it is stopped)."""
+    def wait_until_answering(
+        self,
+        pid: int,
+        start_ticks: int | None,
+        timeout_s: float,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """Return once the node started as ``pid`` answers on its broker port (over ``tls``
+        for a TLS listener). Raises :class:`DevStackError` with the end of its log when it
+        exits first, or when it does not answer within ``timeout_s`` (then it is stopped)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not process_alive(pid, start_ticks):
                 raise DevStackError(
                     f"Kafka node {self.node_id} exited at start:\n{log_tail(self.log_path)}"
                 )
-            if kafka_answers(self.host, self.broker_port, timeout_s=1.0):
+            if kafka_answers(self.host, self.broker_port, timeout_s=1.0, tls=tls):
                 return
             time.sleep(ANSWER_POLL_S)
         terminate(pid, start_ticks, STOP_TIMEOUT_S)

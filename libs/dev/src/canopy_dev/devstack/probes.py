@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import random
 import socket
+import ssl
 import struct
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,17 +65,25 @@ def wait_for_port(host: str, port: int, timeout_s: float) -> bool:
     return True
 
 
-def kafka_answers(host: str, port: int, timeout_s: float = 2.0) -> bool:
+def kafka_answers(
+    host: str, port: int, timeout_s: float = 2.0, *, tls: ssl.SSLContext | None = None
+) -> bool:
     """Whether a Kafka-protocol broker at ``host:port`` answers an ApiVersions request.
 
     A raw v0 request: no client library, no event loop, and it fails fast on anything that
-    merely accepts TCP.
+    merely accepts TCP. With ``tls``, over TLS first (an SSL or SASL_SSL listener; a SASL one
+    answers ApiVersions before authentication).
     """
     client_id = b"canopy-devstack"
     header = struct.pack(">hhih", APIVERSIONS_KEY, 0, PROBE_CORRELATION_ID, len(client_id))
     request = header + client_id  # ApiVersions v0 has an empty body
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+        with (
+            socket.create_connection((host, port), timeout=timeout_s) as tcp,
+            tls.wrap_socket(tcp, server_hostname=host)
+            if tls is not None
+            else nullcontext(tcp) as sock,
+        ):
             sock.settimeout(timeout_s)
             sock.sendall(struct.pack(">i", len(request)) + request)
             head = b""
