@@ -102,10 +102,11 @@ async def copies_on_activities(canopy: SystemClient) -> int:
     return sum(n - 1 for n in ids.values() if n > 1)
 
 
-async def posts_counted(canopy: SystemClient, t: str) -> int:
+async def posts_counted(canopy: SystemClient, t: str, reader: str) -> int:
+    """Posts analytics counted this week, read by ``reader`` (an active person) as analyst."""
     path = "/v1/analytics/summary"
     week = {"period": "7d"}  # not 1d: a run across midnight UTC counts on two days
-    summary = await canopy.call("analytics", "GET", path, t, "ana", "analyst", params=week)
+    summary = await canopy.call("analytics", "GET", path, t, reader, "analyst", params=week)
     return int(summary["posts"])
 
 

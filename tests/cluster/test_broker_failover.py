@@ -162,7 +162,7 @@ class Findings:
         self.note_mentions = await every_item(
             canopy, "notify", notifications, t, NOTE_READER, is_mention
         )
-        self.analytics_posts = await posts_counted(canopy, t)
+        self.analytics_posts = await posts_counted(canopy, t, FOLLOWER)
 
     def note_ids(self, notes: NoteSender) -> list[str]:
         """The post ids ingestion gave the acknowledged notes (from the bot's feed)."""

@@ -173,6 +173,16 @@ def test_the_dockerfile_builds_one_python_3_11_image_with_uv_and_no_dev_dependen
     assert set(variables) <= setting_names
 
 
+# The workspace packages the image installs (uv's names).
+WORKSPACE_RUNTIME_PACKAGES = (
+    "canopy-common",
+    "canopy-ingestion",
+    "canopy-fanout",
+    "canopy-notify",
+    "canopy-analytics",
+)
+
+
 def test_the_images_install_step_gives_every_service_what_it_needs_and_no_dev_tool(
     tmp_path: Path,
 ) -> None:
@@ -192,8 +202,11 @@ def test_the_images_install_step_gives_every_service_what_it_needs_and_no_dev_to
         "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv"),
         "UV_PYTHON_DOWNLOADS": "never",
     }
+    # uv keeps a local package's built wheel until its pyproject.toml changes: rebuild ours
+    # from the source as the image build (no cache) does.
+    rebuilt = [f"--reinstall-package={p}" for p in WORKSPACE_RUNTIME_PACKAGES]
     done = subprocess.run(
-        [uv, *sync.split()[1:], "--quiet"],
+        [uv, *sync.split()[1:], *rebuilt, "--quiet"],
         cwd=REPO_ROOT,
         env=environment,
         capture_output=True,

@@ -44,7 +44,7 @@ async def test_a_task_due_reminder_arrives_on_time(
         "PUT",
         "/v1/notification-preferences/tenant",
         t,
-        "admin",
+        "ada",  # an active person, as tenant admin
         "tenant_admin",
         json={"reminder_leads_s": [LEAD_S]},
     )

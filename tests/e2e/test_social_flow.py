@@ -98,7 +98,7 @@ async def test_a_joiner_follows_and_joins_and_a_mention_reaches_feeds_notificati
     async def posts_counted() -> dict[str, Any] | None:
         today = {"period": "1d"}
         path = "/v1/analytics/summary"
-        summary = await canopy.call("analytics", "GET", path, t, "ana", "analyst", params=today)
+        summary = await canopy.call("analytics", "GET", path, t, "ada", "analyst", params=today)
         return summary if summary["posts"] >= 2 else None
 
     # Both posts (the welcome and the mention) within a few seconds.
