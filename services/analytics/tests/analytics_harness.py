@@ -62,7 +62,7 @@ def analytics_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Setti
         Settings,
         kafka_settings,
         service="analytics",
-        topics=("topic_activities", "topic_impressions", "topic_dlq"),
+        topics=("topic_activities", "topic_impressions", "topic_dlq", "topic_audit"),
         **{**defaults, **overrides},
     )
 

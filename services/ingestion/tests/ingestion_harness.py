@@ -24,7 +24,7 @@ def ingestion_settings(kafka_settings: KafkaSettings, suffix: str | None = None)
         Settings,
         kafka_settings,
         service="ingestion",
-        topics=("topic_upstream", "topic_activities", "topic_dlq"),
+        topics=("topic_upstream", "topic_activities", "topic_dlq", "topic_audit"),
         suffix=suffix,
     )
 

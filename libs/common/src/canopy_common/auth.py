@@ -50,6 +50,7 @@ from jwt.exceptions import (
 
 from canopy_common.errors import Forbidden, ServiceUnavailable, Unauthorized
 from canopy_common.oidc import DiscoveredJWKClient
+from canopy_common.principal import TENANT_ID_PATTERN
 
 # Re-exported: routes take the principal and its roles along with the dependencies below.
 from canopy_common.principal import Principal as Principal
@@ -66,8 +67,7 @@ _JWKS_TIMEOUT_S = 5.0
 # How long the fetched key set is trusted; unknown key ids still trigger a refresh
 # (at most one per PyJWKClient cooldown), so a rotated key is picked up sooner.
 _JWKS_CACHE_S = 300.0
-# Tenant ids are Canopy-provisioned slugs; they go into every Redis key and Kafka key.
-_TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
 _MAX_USER_ID_LEN = 255
 # A verified token is taken again without checking it for this long, never past its expiry:
 # checking costs more than the rest of a feed read served from cache. Short, so a signing key

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Tenant ids are Canopy-provisioned slugs; they go into every Redis key and Kafka key.
+TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
 
 class Role(StrEnum):
     """The roles a token may grant (docs/architecture.md §8; platform_admin provisions tenants)."""

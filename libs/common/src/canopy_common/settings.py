@@ -87,6 +87,9 @@ class KafkaSettings(BaseSettings):
     topic_impressions: str = _setting("canopy.impressions.v1", "Topic: feed impressions")
     topic_deliveries: str = _setting("canopy.deliveries.v1", "Topic: outside-channel deliveries")
     topic_dlq: str = _setting("canopy.dlq.v1", "Topic: dead letters, with headers saying why")
+    topic_audit: str = _setting(
+        "canopy.audit.v1", "Topic: audit entries of actions outside ingestion, which records them"
+    )
 
     @model_validator(mode="after")
     def _security_is_complete(self) -> KafkaSettings:
@@ -129,6 +132,7 @@ class KafkaSettings(BaseSettings):
             self.topic_impressions,
             self.topic_deliveries,
             self.topic_dlq,
+            self.topic_audit,
         ]
 
 

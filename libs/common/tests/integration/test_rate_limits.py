@@ -40,6 +40,7 @@ TOPICS = (
     "topic_impressions",
     "topic_deliveries",
     "topic_dlq",
+    "topic_audit",
 )
 # RFC 8941 list members as the draft writes them: "name";q=..;w=.. and "name";r=..;t=..
 POLICY = re.compile(r'"(?P<name>[a-z-]+)";q=(?P<q>\d+);w=(?P<w>\d+)')

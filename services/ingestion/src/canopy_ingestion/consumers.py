@@ -1,4 +1,6 @@
-"""What the ingestion service consumes: upstream AS2 events on ``canopy.upstream.v1``."""
+"""What the ingestion service consumes: upstream AS2 events on ``canopy.upstream.v1``, and
+the audit entries of actions taken elsewhere on ``canopy.audit.v1`` (docs/architecture.md
+§14)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from canopy_common.inbox import activity_handler
 from canopy_common.members import person_changed
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
+from canopy_ingestion.audit_entries import audit_entry_handler
 from canopy_ingestion.settings import Settings
 from canopy_ingestion.upstream import apply_one
 from canopy_ingestion.upstream_batch import upstream_batch_handler
@@ -46,5 +49,12 @@ CONSUMERS: list[ConsumerSpec[Runtime[Settings]]] = [
         handler=_handler,
         batch_handler=_batch_handler,
         whole_fetch=True,
-    )
+    ),
+    # A group of its own: the busy upstream consumer never rebalances it, nor it them.
+    ConsumerSpec(
+        name="audit",
+        topics=lambda settings: [settings.kafka.topic_audit],
+        handler=lambda runtime: audit_entry_handler(runtime.pool),
+        group_suffix="audit",
+    ),
 ]

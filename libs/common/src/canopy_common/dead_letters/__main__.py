@@ -28,7 +28,8 @@ MESSAGE_COLUMN_CHARS = 80
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; the exit status (0 done, 1 some replay failed, 2 bad arguments)."""
+    """Run the command; the exit status (0 done, 1 some replay or its audit failed, 2 bad
+    arguments)."""
     args = _parser().parse_args(argv)
     try:
         filters = _filters(args)
@@ -88,12 +89,18 @@ async def _replay(
         ) as progress:
             task = progress.add_task("replay", total=len(letters))
             report = await replay(
-                producer, letters, filters, on_each=lambda _: progress.advance(task)
+                producer,
+                letters,
+                filters,
+                audit_topic=settings.topic_audit,
+                on_each=lambda _: progress.advance(task),
             )
     out.print(f"replayed {len(report.replayed)} of {len(letters)} dead letters")
     for letter, error in report.failed:
         out.print(f"[red]not replayed[/red] {letter}: {error}")
-    return 1 if report.failed else 0
+    if report.unaudited is not None:
+        out.print(f"[red]not recorded in the audit log[/red]: {report.unaudited}")
+    return 1 if report.failed or report.unaudited is not None else 0
 
 
 def _print_list(out: Console, letters: Sequence[DeadLetter], *, as_json: bool) -> None:

@@ -66,7 +66,7 @@ async def summary(
     seen = await reads.people(active, principal.tenant_id, period, today)
     async with reading(request) as conn:
         body = await reads.summary(conn, principal.tenant_id, period, today, seen)
-    return respond(request, body, filename=f"analytics-summary-{period}")
+    return await respond(request, principal, body, filename=f"analytics-summary-{period}")
 
 
 @router.get(
@@ -103,7 +103,9 @@ async def timeseries(
             body = await reads.counted_series(conn, tenant, metric, period, interval, today)
     else:
         body = await reads.people_series(active, tenant, metric, period, interval, today)
-    return respond(request, body, filename=f"analytics-{metric}-{period}-{interval}")
+    return await respond(
+        request, principal, body, filename=f"analytics-{metric}-{period}-{interval}"
+    )
 
 
 @router.get(
@@ -121,7 +123,7 @@ async def group_report(
     async with reading(request) as conn:
         group = await reads.readable_group(conn, principal, group_id)
         body = await reads.group_report(conn, principal.tenant_id, group, period, today)
-    return respond(request, body, filename=f"analytics-group-{period}")
+    return await respond(request, principal, body, filename=f"analytics-group-{period}")
 
 
 @router.get(
@@ -135,7 +137,7 @@ async def post_report(request: Request, principal: CurrentPrincipal, post_id: _I
     post unknown in the tenant, deleted, or one the caller may not see). Reach is exact."""
     async with reading(request) as conn:
         found = await reads.readable_post(conn, principal, post_id)
-    return respond(request, reads.post_report(found), filename="analytics-post")
+    return await respond(request, principal, reads.post_report(found), filename="analytics-post")
 
 
 @router.get(
@@ -175,4 +177,4 @@ async def trending(
             half_life_h=half_life_h,
             limit=limit,
         )
-    return respond(request, body, filename=f"analytics-trending-{window_h}h")
+    return await respond(request, principal, body, filename=f"analytics-trending-{window_h}h")

@@ -56,7 +56,7 @@ async def experts(
         raise InvalidInput("topic: give a hashtag or skill", extra={"field": "topic"})
     async with reading(request) as conn:
         body = await reads.experts(conn, principal, wanted, limit)
-    return respond(request, body, filename="people-experts")
+    return await respond(request, principal, body, filename="people-experts")
 
 
 @router.get(
@@ -77,7 +77,7 @@ async def people_suggestions(
     signals.shared_skills, signals.shared_interests (lists joined with '; ')."""
     async with reading(request) as conn:
         body = await reads.people_suggestions(conn, principal, limit)
-    return respond(request, body, filename="people-suggestions")
+    return await respond(request, principal, body, filename="people-suggestions")
 
 
 @router.get(
@@ -98,4 +98,4 @@ async def group_suggestions(
     today = datetime.now(UTC).date()
     async with reading(request) as conn:
         body = await reads.group_suggestions(conn, principal, limit, today)
-    return respond(request, body, filename="group-suggestions")
+    return await respond(request, principal, body, filename="group-suggestions")

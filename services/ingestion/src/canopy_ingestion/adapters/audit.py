@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -24,18 +25,21 @@ async def record(
     action: str,
     target: str,
     details: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Append one entry: ``actor`` did ``action`` (an :class:`AuditAction`) to ``target`` in
     ``tenant``. Call it inside the action's own transaction. ``details`` is JSON: what changed
-    (ids, role names, counts), never a person's profile (an erasure must not survive in it)."""
+    (ids, role names, counts), never a person's profile (an erasure must not survive in it).
+    ``at`` is when it happened, for an action taken elsewhere (default: now)."""
     await conn.execute(
-        "INSERT INTO audit_log (tenant_id, actor, action, target, details) "
-        "VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO audit_log (tenant_id, actor, action, target, details, at) "
+        "VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))",
         tenant,
         actor,
         action,
         target,
         dict(details or {}),
+        at,
     )
 
 

@@ -44,8 +44,9 @@ CSV_MEDIA_TYPE = "text/csv"
     "/v1/audit",
     summary="The tenant's audit log",
     description="Role `tenant_admin`. Privileged actions (provisioning, roles, erasure, admin "
-    "deletions, moderation decisions, policy changes, exports, DLQ replays) newest first. "
-    "Filters: `action`, `actor` (a user id, or `platform:<name>`), `since` (inclusive) and "
+    "deletions, moderation decisions, policy changes, analytics CSV exports, DLQ replays) "
+    "newest first. Filters: `action`, `actor` (a user id, `platform:<name>` or "
+    "`operator:<login>`), `since` (inclusive) and "
     "`until` (exclusive), timestamps with a time zone. JSON pages `{items, next_cursor}` with "
     'a `Link: <...>; rel="next"` header; with `Accept: text/csv` or `format=csv`, every '
     "matching entry as one CSV (`at,actor,action,target,details`), streamed.",

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from canopy_common.audit_events import OutsideAction
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.domain.text import InvalidText
 
@@ -24,6 +25,8 @@ class AuditAction(StrEnum):
 
     New privileged actions add their name here (one owner for the names tenant admins filter
     on) and call :func:`canopy_ingestion.adapters.audit.record` in their own transaction.
+    Actions taken outside ingestion arrive as entries on ``canopy.audit.v1`` and may name
+    only an :class:`~canopy_common.audit_events.OutsideAction` (docs/architecture.md §14).
     """
 
     TENANT_CREATE = "tenant.create"
@@ -33,10 +36,11 @@ class AuditAction(StrEnum):
     USER_ROLES = "user.roles"  # the person's tenant roles changed (with or without a profile)
     USER_ERASE = "user.erase"
     POST_DELETE = "post.delete"  # by a moderator or a group admin, not by its author
-    DLQ_REPLAY = "dlq.replay"
     MODERATION_DECISION = "moderation.decision"
     POLICY_UPDATE = "policy.update"
-    EXPORT = "export"
+    # Recorded from canopy.audit.v1: an operator's DLQ replay, an analytics CSV answer.
+    DLQ_REPLAY = OutsideAction.DLQ_REPLAY.value
+    ANALYTICS_EXPORT = OutsideAction.ANALYTICS_EXPORT.value
 
 
 # An operator or a platform admin is no person of the tenant: their actor names say so.
