@@ -55,6 +55,10 @@ log = structlog.get_logger(__name__)
 POLL_TIMEOUT_MS = 500
 
 
+# How much longer than a request a commit may wait (see Consumer.__init__).
+_COMMIT_GRACE_S = 5.0
+
+
 class Consumer(BackgroundLoop):
     """Consume ``topics`` as ``group_id`` and run ``handler`` on every record, at least once.
 
@@ -126,7 +130,10 @@ class Consumer(BackgroundLoop):
         self._joined = False
         self._paused_until: float | None = None
         self._offsets = Offsets()
-        self._commit_timeout_s = settings.request_timeout_ms / 1000
+        # Longer than the commit request's own timeout: aiokafka shields the request, so cutting
+        # it short left it to fail later with no one to hear ("exception never retrieved");
+        # the grace only bounds the wait for a coordinator that never comes.
+        self._commit_timeout_s = settings.request_timeout_ms / 1000 + _COMMIT_GRACE_S
         self._subscription = Subscription(
             self._topics, self._on_revoked, self._on_assigned, self._commit_timeout_s, group_id
         )
