@@ -41,11 +41,6 @@ class Regex:
             text = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
             raise RegexError(text) from None
 
-    @property
-    def groups(self) -> int:
-        count: int = self._compiled.groups
-        return count
-
     def search(self, text: str, pos: int = 0, *, group: int = 0) -> tuple[Span, Span] | None:
         """The first match at or after ``pos``: the whole match's span and ``group``'s.
 
