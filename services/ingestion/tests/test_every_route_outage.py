@@ -43,6 +43,8 @@ def calls(app: FastAPI) -> list[RouteCall]:
                 "answer_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000002"
             },
             "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
+            "PUT /v1/tenant/content-policy": {"rules": None},
+            "POST /v1/tenant/content-policy/test": {"text": "Hello"},
         },
     )
 

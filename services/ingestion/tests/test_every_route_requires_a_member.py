@@ -61,6 +61,8 @@ async def test_every_route_refuses_who_may_not_act(
             "PATCH /v1/posts/{post_id}": {"content": "Hello again"},
             "POST /v1/posts/{post_id}/accept": {"answer_id": post_id},
             "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
+            "PUT /v1/tenant/content-policy": {"rules": None},
+            "POST /v1/tenant/content-policy/test": {"text": "Hello"},
         },
     )
     callers = [

@@ -25,7 +25,10 @@ from canopy_ingestion.domain.policy import (
     InvalidContentPolicy,
     LimitExceeded,
     check_limits,
+    checked_policy,
     compile_rules,
+    default_policy,
+    findings,
     luhn_valid,
     matched_rules,
     rules_for,
@@ -148,6 +151,68 @@ def test_stored_policies_are_compiled_once_and_bad_entries_skipped() -> None:
     assert first is second
     assert [rule.name for rule in first] == ["codename"]
     assert rules_for(None) is DEFAULT_RULES
+
+
+def test_every_default_rule_runs_on_re2_and_reads_back_as_itself() -> None:
+    assert compile_rules(default_policy()) == DEFAULT_RULES
+    assert checked_policy([(e["name"], e["pattern"]) for e in default_policy()]) == DEFAULT_RULES
+
+
+def test_card_numbers_side_by_side_are_each_found() -> None:
+    card = "4111111111111111"
+
+    found = findings(f"{card} {card},{card}", DEFAULT_RULES, per_rule=10)
+
+    assert [(f.start, f.end) for f in found] == [(0, 16), (17, 33), (34, 50)]
+    assert findings("x" + card + "1", DEFAULT_RULES, per_rule=10) == []  # 17 digits, no Luhn
+
+
+def test_a_google_key_is_found_without_its_neighbour() -> None:
+    key = "AIza" + "B" * 35
+
+    assert [(f.start, f.end) for f in findings(f"{key} {key}", DEFAULT_RULES, per_rule=5)] == [
+        (0, 39),
+        (40, 79),
+    ]
+    assert findings(key + "B", DEFAULT_RULES, per_rule=5) == []  # too long to be one
+
+
+def test_a_pathological_pattern_runs_in_linear_time_on_a_long_text() -> None:
+    (nested,) = checked_policy([("nested", "(a+)+$")])
+
+    assert not nested.matches("a" * 100_000 + "!")  # a backtracking engine never returns
+    assert nested.matches("a" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("entries", "field", "why"),
+    [
+        ([("ok", "x"), ("broken", "(a")], "rules[1].pattern", "missing )"),
+        ([("back", r"(a)\1")], "rules[0].pattern", "RE2"),
+        ([("behind", "(?<=a)b")], "rules[0].pattern", "RE2"),
+        ([("all", "a?")], "rules[0].pattern", "empty text"),
+        ([("x", "x"), ("x", "y")], "rules[1].name", "rules[0]"),
+        ([("UPPER", "x")], "rules[0].name", "lower-case"),
+        ([("-edge", "x")], "rules[0].name", "lower-case"),
+        ([("n" * 65, "x")], "rules[0].name", "64"),
+        ([("mine", None)], "rules[0].pattern", "needs a pattern"),
+        ([("empty", "")], "rules[0].pattern", "1 to 500"),
+    ],
+)
+def test_a_policy_sent_is_checked_rule_by_rule(
+    entries: list[tuple[str, str | None]], field: str, why: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        checked_policy(entries)
+
+    assert refused.value.extra["field"] == field
+    assert why in refused.value.message
+
+
+def test_a_policy_has_at_most_fifty_rules() -> None:
+    assert len(checked_policy([(f"r-{n}", f"w{n}") for n in range(50)])) == 50
+    with pytest.raises(InvalidInput, match="at most 50"):
+        checked_policy([(f"r-{n}", f"w{n}") for n in range(51)])
 
 
 def test_a_policy_violation_names_every_matched_rule() -> None:

@@ -48,6 +48,20 @@ async def get_tenant(conn: Connection, tenant_id: str) -> Tenant | None:
     return Tenant(row["id"], row["name"], row["content_policy"]) if row else None
 
 
+async def replace_content_policy(
+    conn: Connection, tenant_id: str, policy: list[dict[str, str | None]] | None
+) -> list[Any] | None:
+    """Set the tenant's content rules (``None``: the defaults); returns the ones replaced.
+    The row stays locked to the end of the transaction, so concurrent replacements queue and
+    each audit entry names what it really replaced."""
+    before = await conn.fetchval(
+        "SELECT content_policy FROM tenants WHERE id = $1 FOR UPDATE", tenant_id
+    )
+    await conn.execute("UPDATE tenants SET content_policy = $2 WHERE id = $1", tenant_id, policy)
+    replaced: list[Any] | None = before
+    return replaced
+
+
 # A person's standing (canopy_common.members): the write model is the source of every
 # projection's; erasure and an HR leaver both leave the row with active = false.
 STANDING = "SELECT active FROM users WHERE tenant_id = $1 AND id = $2"

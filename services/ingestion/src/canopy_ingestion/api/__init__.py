@@ -2,7 +2,16 @@
 calls to provision tenants and people (no person of the tenant needed), then those of
 people acting in their tenant."""
 
-from canopy_ingestion.api import audit, graph, groups, join_requests, people, posts, tenants
+from canopy_ingestion.api import (
+    audit,
+    content_policy,
+    graph,
+    groups,
+    join_requests,
+    people,
+    posts,
+    tenants,
+)
 
 PROVISIONING_ROUTERS = [tenants.router, people.provisioning]
 ROUTERS = [
@@ -12,4 +21,5 @@ ROUTERS = [
     graph.router,
     posts.router,
     audit.router,
+    content_policy.router,
 ]
