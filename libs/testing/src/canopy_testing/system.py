@@ -224,6 +224,14 @@ def person(tenant: str, user_id: str, name: str, **profile: Any) -> dict[str, An
     }
 
 
+# A read of each service that acts as a person and changes nothing: 200 once it knows them.
+_KNOWN_AT = (
+    ("fanout", "/v1/markers"),
+    ("notify", "/v1/notification-mutes"),
+    ("analytics", "/v1/people/suggestions"),
+)
+
+
 class SystemClient:
     """Everything a test does to the system: HTTP calls with local tokens, upstream records."""
 
@@ -278,9 +286,9 @@ class SystemClient:
 
     async def provision(self, tenant: str, *people: str, bots: tuple[str, ...] = ()) -> None:
         """Provision ``tenant`` with employees ``people`` and system actors ``bots``, and wait
-        until fan-out knows the people: it takes someone it has not heard of for a guest, and
-        it orders no one's activities against another's (a post right behind a profile could
-        be fanned out first)."""
+        until fan-out, notify and analytics know the people: only a person a service knows may
+        call it, and no one's activities are ordered against another's (a post right behind a
+        profile could be fanned out first)."""
         await self.call(
             "ingestion", "PUT", f"/v1/tenants/{tenant}", tenant, "root", "platform_admin",
             json={"name": tenant},
@@ -292,14 +300,15 @@ class SystemClient:
                 json=profile,
             )  # fmt: skip
         for user in people:
-            await eventually(partial(self._known_to_fanout, tenant, user), what=f"{user} in fanout")
+            await eventually(partial(self._known_everywhere, tenant, user), what=f"{user} known")
 
-    async def _known_to_fanout(self, tenant: str, user: str) -> bool:
-        # Asked as `user`: fan-out answers a person only once it holds them as active (403
-        # before), so the read cannot note them before their profile arrives.
-        path = f"/v1/feeds/users/{user}"
-        found = await self.request("fanout", "GET", path, tenant, user)
-        return found.status_code == 200
+    async def _known_everywhere(self, tenant: str, user: str) -> bool:
+        # Asked as `user`, with reads that change nothing: each service answers a person only
+        # once it holds them as active (403 before, docs/architecture.md §8).
+        for service, path in _KNOWN_AT:
+            if (await self.request(service, "GET", path, tenant, user)).status_code != 200:
+                return False
+        return True
 
     async def post(self, tenant: str, author: str, content: str, **fields: Any) -> Any:
         """``POST /v1/posts`` as ``author`` (``group_id``, ``visibility``, ...); the post."""

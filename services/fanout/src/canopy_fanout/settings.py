@@ -52,7 +52,7 @@ class Settings(ServiceSettings):
         default=1.0, ge=0, description="Seconds reads reuse a reader's graph and post counts"
     )
     default_page_size: int = Field(default=20, ge=1, description="Feed page size by default")
-    max_page_size: int = Field(default=100, ge=1, description="Largest feed page size")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest feed page size")
     impressions_flush_s: float = Field(
         default=1.0, gt=0, description="Impressions are published at least this often"
     )

@@ -60,7 +60,7 @@ class Settings(ServiceSettings):
         default=500, ge=1, description="Most events a reconnecting stream replays"
     )
     default_page_size: int = Field(default=20, ge=1, description="Notifications per page")
-    max_page_size: int = Field(default=100, ge=1, description="Largest notifications page")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest notifications page")
     public_url: str = Field(
         default="http://127.0.0.1:8080", description="Where links in emails point (the web app)"
     )

@@ -42,7 +42,13 @@ FEED_RESPONSES = {**PAGE_RESPONSES, **problems(404)}
 CursorParam = Annotated[
     str | None, Query(description="Opaque: a page's next_cursor or prev_cursor", max_length=200)
 ]
-LimitParam = Annotated[int | None, Query(ge=1, description="Items per page (default 20, max 100)")]
+# No page is larger, whatever CANOPY_FANOUT_MAX_PAGE_SIZE says (it is capped at this too): a
+# bound the document states, so a limit past a 64-bit integer never reaches the code.
+PAGE_SIZE_CEILING = 1000
+LimitParam = Annotated[
+    int | None,
+    Query(ge=1, le=PAGE_SIZE_CEILING, description="Items per page (default 20, max 100)"),
+]
 
 
 async def _serve(

@@ -59,12 +59,16 @@ class Page(BaseModel):
     next_cursor: str | None
 
 
+# No page is larger, whatever CANOPY_NOTIFY_MAX_PAGE_SIZE says (it is capped at this too).
+PAGE_SIZE_CEILING = 1000
+
+
 @router.get("", summary="The caller's notifications, grouped, newest first")
 async def list_notifications(
     service: Service,
     principal: CurrentPrincipal,
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_CEILING)] = None,
     category: Annotated[list[Category] | None, Query(description="Only these categories")] = None,
     unread_only: bool = False,
 ) -> Page:
