@@ -4,21 +4,20 @@ problem+json), and shows a person of another tenant nothing of this tenant's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from analytics_harness import Analytics
 
 from canopy_analytics.app import create_app
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
-from canopy_testing.route_outages import RouteCall, route_calls
-from canopy_testing.route_refusals import Caller, figures, try_every_route
+from canopy_testing.plugin import ReportFigures
+from canopy_testing.route_outages import route_calls
+from canopy_testing.route_refusals import try_every_route, who_may_not_act
 
 pytestmark = pytest.mark.integration
 
 
 async def test_every_route_refuses_who_may_not_act(
-    analytics: Analytics, record_property: Callable[[str, object], None]
+    analytics: Analytics, report_figures: ReportFigures
 ) -> None:
     here, there = ActivityFactory(), ActivityFactory()
     bob, eve, ada = here.user("bob", skills=["python"]), here.user("eve"), there.user("ada")
@@ -27,31 +26,23 @@ async def test_every_route_refuses_who_may_not_act(
     await analytics.send(bob, eve, ada, club, here.join(bob, club, role="owner"), post)
     await analytics.send(here.erase(eve))
     eve_id, ada_id = (user_id_of_subject(p) for p in (eve, ada))
-    walked = route_calls(
+    calls = route_calls(
         create_app(analytics.settings),
         path_values={"group_id": subject_id(club), "post_id": subject_id(post)},
         bodies={},
+        query_values={"metric": "posts", "topic": "python"},
     )
-    query = {  # required query parameters
-        "GET /v1/analytics/timeseries": "?metric=posts",
-        "GET /v1/people/experts": "?topic=python",
-    }
-    calls = [RouteCall(c.route, c.method, c.path + query.get(c.route, ""), c.body) for c in walked]
-    callers = [
-        Caller("never provisioned", here.tenant_id, "nobody"),
-        Caller("erased", here.tenant_id, eve_id),
-        Caller("other tenant", there.tenant_id, ada_id),
-    ]
+    callers = who_may_not_act(
+        here.tenant_id, erased=eve_id, other_tenant=there.tenant_id, other=ada_id
+    )
 
-    answers = await try_every_route(analytics.client, analytics.settings.auth, calls, callers)
+    tried = await try_every_route(analytics.client, analytics.settings.auth, calls, callers)
 
-    print(figures("analytics", answers))
-    record_property("refusal_figures", figures("analytics", answers))
-    assert len({a.route for a in answers}) == len(calls) == 8
-    for answer in answers:
-        if answer.caller.kind != "other tenant":
-            assert answer.refused_as_no_member(), answer
-        elif "{" in answer.route:  # this tenant's group or post
+    report_figures("refusal_figures", tried.figures("analytics"))
+    assert len(tried.routes) == len(calls) == 8
+    assert not tried.let_through(), tried.let_through()
+    for answer in tried.of_other_tenant():
+        if "{" in answer.route:  # this tenant's group or post
             assert answer.status == 404, answer
             assert answer.problem, answer
         else:  # their own tenant's figures: nothing of this tenant's in them

@@ -4,57 +4,43 @@ long the service takes to answer normally again (docs/architecture.md §9)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import asyncpg
-import httpx
 import pytest
 from fanout_harness import fanout_settings
-from fastapi import FastAPI
 
-from canopy_common.db import close_pool, create_pool
+from canopy_common.db import Connection
 from canopy_common.settings import KafkaSettings
 from canopy_fanout.adapters import graph
 from canopy_fanout.app import create_app
-from canopy_testing.route_outages import RouteCall, route_calls, run_outages
+from canopy_testing.plugin import ReportFigures
+from canopy_testing.route_outages import in_own_projection, run_outages
 
 pytestmark = pytest.mark.integration
 
 
-def calls(app: FastAPI) -> list[RouteCall]:
-    return route_calls(
-        app,
+async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
+    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool, report_figures: ReportFigures
+) -> None:
+    # No in-process read cache: every read asks Postgres, so what a read needs is what it uses.
+    settings = fanout_settings(kafka_settings, compact_timelines=False, read_cache_s=0)
+
+    async def ada(conn: Connection, tenant: str) -> None:
+        await graph.upsert_person(conn, tenant, "ada", "employee")
+
+    run = await run_outages(
+        settings,
+        create_app,
+        pg_pool,
         path_values={"user_id": "bob", "group_id": "g1", "tag": "news"},
         bodies={
             "PUT /v1/markers": {
                 "home": {"last_read_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000001"}
             }
         },
+        prepare=in_own_projection(settings, ada),
     )
 
-
-async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
-    kafka_settings: KafkaSettings,
-    pg_pool: asyncpg.Pool,
-    record_property: Callable[[str, object], None],
-) -> None:
-    # No in-process read cache: every read asks Postgres, so what a read needs is what it uses.
-    settings = fanout_settings(kafka_settings, compact_timelines=False, read_cache_s=0)
-
-    async def provision(client: httpx.AsyncClient, tenant: str) -> None:
-        """The caller, ada, an active person in fanout's projection: routes get past who may
-        act (the API alone runs no consumer to apply her Create)."""
-        pool = await create_pool(settings.postgres, schema=settings.db_schema)
-        try:
-            async with pool.acquire() as conn:
-                await graph.upsert_person(conn, tenant, "ada", "employee")
-        finally:
-            await close_pool(pool)
-
-    run = await run_outages(settings, create_app, pg_pool, calls, prepare=provision)
-
-    print(run.figures("fanout"))
-    record_property("outage_figures", run.figures("fanout"))
+    report_figures("outage_figures", run.figures("fanout"))
     every = set(run.normal)
     markers = {"GET /v1/markers", "PUT /v1/markers"}  # read markers live in Postgres only
     assert run.outages("postgres") == every

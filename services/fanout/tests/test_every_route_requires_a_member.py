@@ -4,15 +4,14 @@ problem+json), and shows a person of another tenant nothing of this tenant's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fanout_harness import Fanout
 
 from canopy_fanout.app import create_app
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.plugin import ReportFigures
 from canopy_testing.route_outages import route_calls
-from canopy_testing.route_refusals import Caller, figures, try_every_route
+from canopy_testing.route_refusals import try_every_route, who_may_not_act
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +24,7 @@ NAMES_THIS_TENANTS = {
 
 
 async def test_every_route_refuses_who_may_not_act(
-    fanout: Fanout, record_property: Callable[[str, object], None]
+    fanout: Fanout, report_figures: ReportFigures
 ) -> None:
     here, there = ActivityFactory(), ActivityFactory()
     bob, eve, ada = here.user("bob"), here.user("eve"), there.user("ada")
@@ -41,21 +40,17 @@ async def test_every_route_refuses_who_may_not_act(
             "PUT /v1/markers": {f"group:{subject_id(club)}": {"last_read_id": subject_id(post)}}
         },
     )
-    callers = [
-        Caller("never provisioned", here.tenant_id, "nobody"),
-        Caller("erased", here.tenant_id, eve_id),
-        Caller("other tenant", there.tenant_id, ada_id),
-    ]
+    callers = who_may_not_act(
+        here.tenant_id, erased=eve_id, other_tenant=there.tenant_id, other=ada_id
+    )
 
-    answers = await try_every_route(fanout.client, fanout.settings.auth, calls, callers)
+    tried = await try_every_route(fanout.client, fanout.settings.auth, calls, callers)
 
-    print(figures("fanout", answers))
-    record_property("refusal_figures", figures("fanout", answers))
-    assert len({a.route for a in answers}) == len(calls) == 6
-    for answer in answers:
-        if answer.caller.kind != "other tenant":
-            assert answer.refused_as_no_member(), answer
-        elif answer.route in NAMES_THIS_TENANTS:
+    report_figures("refusal_figures", tried.figures("fanout"))
+    assert len(tried.routes) == len(calls) == 6
+    assert not tried.let_through(), tried.let_through()
+    for answer in tried.of_other_tenant():
+        if answer.route in NAMES_THIS_TENANTS:
             assert answer.status == 404, answer
             assert answer.problem, answer
         else:  # their own feeds (a tag is a tag of theirs) and markers: nothing of this tenant's

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -27,6 +28,24 @@ def ingestion_settings(kafka_settings: KafkaSettings, suffix: str | None = None)
         topics=("topic_upstream", "topic_activities", "topic_dlq", "topic_audit"),
         suffix=suffix,
     )
+
+
+def route_bodies(*, answer_id: str) -> dict[str, Any]:
+    """A plausible body for every ingestion route that takes one (by ``"METHOD /template"``),
+    for the tests that try every route; ``answer_id`` is the post an accept names."""
+    return {
+        "PUT /v1/tenants/{tenant_id}": {"name": "Acme"},
+        "PUT /v1/users/{user_id}": {"handle": "bob", "display_name": "Bob"},
+        "POST /v1/groups": {"name": "Ops", "visibility": "public"},
+        "PUT /v1/groups/{group_id}/members/{user_id}": {},
+        "POST /v1/groups/{group_id}/invites": {"user_id": "bob"},
+        "POST /v1/posts": {"content": "Hello"},
+        "PATCH /v1/posts/{post_id}": {"content": "Hello again"},
+        "POST /v1/posts/{post_id}/accept": {"answer_id": answer_id},
+        "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
+        "PUT /v1/tenant/content-policy": {"rules": None},
+        "POST /v1/tenant/content-policy/test": {"text": "Hello"},
+    }
 
 
 @dataclass

@@ -4,55 +4,22 @@ long the service takes to answer normally again (docs/architecture.md §9)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
-from ingestion_harness import ingestion_settings
+from ingestion_harness import ingestion_settings, route_bodies
 
 from canopy_common.settings import KafkaSettings
 from canopy_ingestion.app import create_app
 from canopy_testing.http import bearer
-from canopy_testing.route_outages import RouteCall, route_calls, run_outages
+from canopy_testing.plugin import ReportFigures
+from canopy_testing.route_outages import run_outages
 
 pytestmark = pytest.mark.integration
 
 
-def calls(app: FastAPI) -> list[RouteCall]:
-    return route_calls(
-        app,
-        path_values={
-            "tenant_id": "acme-outage",
-            "user_id": "bob",
-            "group_id": "g1",
-            "tag": "news",
-            "post_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000001",
-            "kind": "like",
-        },
-        bodies={
-            "PUT /v1/tenants/{tenant_id}": {"name": "Acme"},
-            "PUT /v1/users/{user_id}": {"handle": "bob", "display_name": "Bob"},
-            "POST /v1/groups": {"name": "Ops", "visibility": "public"},
-            "PUT /v1/groups/{group_id}/members/{user_id}": {},
-            "POST /v1/groups/{group_id}/invites": {"user_id": "bob"},
-            "POST /v1/posts": {"content": "Hello"},
-            "PATCH /v1/posts/{post_id}": {"content": "Hello again"},
-            "POST /v1/posts/{post_id}/accept": {
-                "answer_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000002"
-            },
-            "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
-            "PUT /v1/tenant/content-policy": {"rules": None},
-            "POST /v1/tenant/content-policy/test": {"text": "Hello"},
-        },
-    )
-
-
 async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
-    kafka_settings: KafkaSettings,
-    pg_pool: asyncpg.Pool,
-    record_property: Callable[[str, object], None],
+    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool, report_figures: ReportFigures
 ) -> None:
     settings = ingestion_settings(kafka_settings)
 
@@ -71,15 +38,22 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
         settings,
         create_app,
         pg_pool,
-        calls,
         "member",
         "tenant_admin",
         "platform_admin",
+        path_values={
+            "tenant_id": "acme-outage",
+            "user_id": "bob",
+            "group_id": "g1",
+            "tag": "news",
+            "post_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000001",
+            "kind": "like",
+        },
+        bodies=route_bodies(answer_id="urn:uuid:0190c6a8-0000-7000-8000-000000000002"),
         prepare=provision,
     )
 
-    print(run.figures("ingestion"))
-    record_property("outage_figures", run.figures("ingestion"))
+    report_figures("outage_figures", run.figures("ingestion"))
     every = set(run.normal)
     assert run.outages("postgres") == every
     assert run.unchanged("redis") == every  # ingestion keeps nothing in Redis

@@ -4,22 +4,19 @@ tenant nothing of this tenant's (docs/architecture.md §8)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from ingestion_harness import Api
+from ingestion_harness import Api, route_bodies
 
 from canopy_ingestion.app import create_app
 from canopy_testing.factories import new_tenant_id
+from canopy_testing.plugin import ReportFigures
 from canopy_testing.route_outages import route_calls
-from canopy_testing.route_refusals import Caller, figures, try_every_route
+from canopy_testing.route_refusals import try_every_route, who_may_not_act
 
 pytestmark = pytest.mark.integration
 
 
-async def test_every_route_refuses_who_may_not_act(
-    api: Api, record_property: Callable[[str, object], None]
-) -> None:
+async def test_every_route_refuses_who_may_not_act(api: Api, report_figures: ReportFigures) -> None:
     here, there = new_tenant_id(), new_tenant_id()
     for tenant, people in ((here, ("bob", "eve")), (there, ("ada",))):
         admin = api.headers(tenant, "root", "platform_admin", "tenant_admin")
@@ -51,36 +48,19 @@ async def test_every_route_refuses_who_may_not_act(
             "post_id": post_id,
             "kind": "like",
         },
-        bodies={
-            "PUT /v1/tenants/{tenant_id}": {"name": "Acme"},
-            "PUT /v1/users/{user_id}": {"handle": "bob", "display_name": "Bob"},
-            "POST /v1/groups": {"name": "Ops", "visibility": "public"},
-            "PUT /v1/groups/{group_id}/members/{user_id}": {},
-            "POST /v1/groups/{group_id}/invites": {"user_id": "bob"},
-            "POST /v1/posts": {"content": "Hello"},
-            "PATCH /v1/posts/{post_id}": {"content": "Hello again"},
-            "POST /v1/posts/{post_id}/accept": {"answer_id": post_id},
-            "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
-            "PUT /v1/tenant/content-policy": {"rules": None},
-            "POST /v1/tenant/content-policy/test": {"text": "Hello"},
-        },
+        bodies=route_bodies(answer_id=post_id),
     )
-    callers = [
-        Caller("never provisioned", here, "nobody"),
-        Caller("erased", here, "eve"),
-        Caller("deactivated", here, "dan"),
-        Caller("other tenant", there, "ada"),
-    ]
+    callers = who_may_not_act(
+        here, erased="eve", deactivated="dan", other_tenant=there, other="ada"
+    )
 
-    answers = await try_every_route(api.client, api.settings.auth, calls, callers)
+    tried = await try_every_route(api.client, api.settings.auth, calls, callers)
 
-    print(figures("ingestion", answers))
-    record_property("refusal_figures", figures("ingestion", answers))
-    assert len({a.route for a in answers}) == len(calls) - 3  # the provisioning routes
-    for answer in answers:
-        if answer.caller.kind != "other tenant":
-            assert answer.refused_as_no_member(), answer
-        elif answer.status < 300:  # acting in their own tenant: nothing of this one's
+    report_figures("refusal_figures", tried.figures("ingestion"))
+    assert len(tried.routes) == len(calls) - 3  # the provisioning routes
+    assert not tried.let_through(), tried.let_through()
+    for answer in tried.of_other_tenant():
+        if answer.status < 300:  # acting in their own tenant: nothing of this one's
             for secret in (here, group_id, post_id, "Quarterly"):
                 assert secret not in answer.text, answer
         else:

@@ -4,28 +4,39 @@ long the service takes to answer normally again (docs/architecture.md §9)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import asyncpg
-import httpx
 import pytest
-from fastapi import FastAPI
 from notify_harness import notify_settings
 
 from canopy_common.activities import as_object
-from canopy_common.db import close_pool, create_pool
+from canopy_common.db import Connection
 from canopy_common.settings import KafkaSettings
 from canopy_notify.adapters import projections
 from canopy_notify.app import create_app
 from canopy_testing.factories import ActivityFactory
-from canopy_testing.route_outages import RouteCall, route_calls, run_outages
+from canopy_testing.plugin import ReportFigures
+from canopy_testing.route_outages import in_own_projection, run_outages
 
 pytestmark = pytest.mark.integration
 
 
-def calls(app: FastAPI) -> list[RouteCall]:
-    return route_calls(
-        app,
+async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
+    kafka_settings: KafkaSettings, pg_pool: asyncpg.Pool, report_figures: ReportFigures
+) -> None:
+    settings = notify_settings(kafka_settings)
+
+    async def ada(conn: Connection, tenant: str) -> None:
+        person = as_object(ActivityFactory(tenant).user("ada", user_id="ada").object)
+        assert person is not None
+        await projections.upsert_person(conn, tenant, person)
+
+    # A tenant admin, so the tenant's defaults are tried past their role check too.
+    run = await run_outages(
+        settings,
+        create_app,
+        pg_pool,
+        "member",
+        "tenant_admin",
         path_values={"kind": "actor", "target_id": "bob"},
         bodies={
             "POST /v1/notifications/read": {"ids": []},
@@ -33,35 +44,10 @@ def calls(app: FastAPI) -> list[RouteCall]:
             "PUT /v1/notification-preferences/tenant": {"reminder_leads_s": [3600]},
             "PUT /v1/notification-mutes/{kind}/{target_id}": {},
         },
+        prepare=in_own_projection(settings, ada),
     )
 
-
-async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
-    kafka_settings: KafkaSettings,
-    pg_pool: asyncpg.Pool,
-    record_property: Callable[[str, object], None],
-) -> None:
-    # A tenant admin, so the tenant's defaults are tried past their role check too.
-    settings = notify_settings(kafka_settings)
-
-    async def provision(client: httpx.AsyncClient, tenant: str) -> None:
-        """The caller, ada, an active person in notify's projection: routes get past who may
-        act (the API alone runs no consumer to apply her Create)."""
-        person = as_object(ActivityFactory(tenant).user("ada", user_id="ada").object)
-        assert person is not None
-        pool = await create_pool(settings.postgres, schema=settings.db_schema)
-        try:
-            async with pool.acquire() as conn:
-                await projections.upsert_person(conn, tenant, person)
-        finally:
-            await close_pool(pool)
-
-    run = await run_outages(
-        settings, create_app, pg_pool, calls, "member", "tenant_admin", prepare=provision
-    )
-
-    print(run.figures("notify"))
-    record_property("outage_figures", run.figures("notify"))
+    report_figures("outage_figures", run.figures("notify"))
     every = set(run.normal)
     # The unread count is cached in Redis, marking read forgets it, the stream is pub/sub.
     live = {

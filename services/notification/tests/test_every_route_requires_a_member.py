@@ -4,21 +4,20 @@ problem+json), and shows a person of another tenant nothing of this tenant's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from notify_harness import Notify
 
 from canopy_notify.app import create_app
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.plugin import ReportFigures
 from canopy_testing.route_outages import route_calls
-from canopy_testing.route_refusals import Caller, figures, try_every_route
+from canopy_testing.route_refusals import try_every_route, who_may_not_act
 
 pytestmark = pytest.mark.integration
 
 
 async def test_every_route_refuses_who_may_not_act(
-    notify: Notify, record_property: Callable[[str, object], None]
+    notify: Notify, report_figures: ReportFigures
 ) -> None:
     here, there = ActivityFactory(), ActivityFactory()
     bob, eve, ada = here.user("bob"), here.user("eve"), there.user("ada")
@@ -36,20 +35,17 @@ async def test_every_route_refuses_who_may_not_act(
             "PUT /v1/notification-mutes/{kind}/{target_id}": {},
         },
     )
-    callers = [
-        Caller("never provisioned", here.tenant_id, "nobody"),
-        Caller("erased", here.tenant_id, eve_id),
-        Caller("other tenant", there.tenant_id, ada_id),
-    ]
+    callers = who_may_not_act(
+        here.tenant_id, erased=eve_id, other_tenant=there.tenant_id, other=ada_id
+    )
 
-    answers = await try_every_route(notify.client, notify.settings.auth, calls, callers)
+    tried = await try_every_route(notify.client, notify.settings.auth, calls, callers)
 
-    print(figures("notify", answers))
-    record_property("refusal_figures", figures("notify", answers))
-    assert len({a.route for a in answers}) == len(calls) == 11
-    for answer in answers:
-        if answer.caller.kind != "other tenant":
-            assert answer.refused_as_no_member(), answer
-        else:  # their own notifications, settings and mutes: nothing of this tenant's in them
-            for secret in (here.tenant_id, subject_id(post), "Quarterly"):
-                assert secret not in answer.text, answer
+    report_figures("refusal_figures", tried.figures("notify"))
+    assert len(tried.routes) == len(calls) == 11
+    assert not tried.let_through(), tried.let_through()
+    # The other tenant's person sees their own notifications, settings and mutes: nothing of
+    # this tenant's in them.
+    for answer in tried.of_other_tenant():
+        for secret in (here.tenant_id, subject_id(post), "Quarterly"):
+            assert secret not in answer.text, answer

@@ -1,41 +1,31 @@
-"""notify's API tells the truth about itself: schemathesis sends what its OpenAPI document
-allows (and what it does not) as a member and as a tenant admin, over real HTTP against the
-real Postgres, Redis and broker, and every answer is documented — status, content type,
-headers, body — and none is a server error (docs/architecture.md §8)."""
+"""notify's API answers only what its OpenAPI document says, to a member and to a tenant
+admin, over real HTTP against the real Postgres, Redis and broker
+(canopy_testing.api_conformance, docs/architecture.md §8)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import pytest
 from notify_harness import Notify
 
 from canopy_common.service import Mode
 from canopy_notify.app import create_app
-from canopy_testing.api_conformance import check_conformance, member_and_admin, served_over_http
-from canopy_testing.factories import ActivityFactory
+from canopy_testing.api_conformance import conformance_of, member_and_admin
+from canopy_testing.plugin import ReportFigures
 
 pytestmark = pytest.mark.integration
-
-# Per operation, caller and kind (valid, invalid): what the four services' runs, some
-# 4,000 requests in all, take within about a minute of `make test`.
-EXAMPLES = 25
 
 # A live stream answers for as long as the client listens: no whole answer to check.
 STREAM = "GET /v1/notifications/stream"
 
 
 async def test_every_operation_answers_only_what_the_openapi_document_says(
-    notify: Notify, record_property: Callable[[str, object], None]
+    notify: Notify, tenant_id: str, report_figures: ReportFigures
 ) -> None:
-    people = ActivityFactory()
-    await notify.send(people.user(user_id="member"), people.user(user_id="admin"))
-    callers = member_and_admin(notify.settings.auth, people.tenant_id, "member", "admin")
+    await notify.provision(tenant_id, "member", "admin")
+    callers = member_and_admin(notify.settings.auth, tenant_id, "member", "admin")
 
-    async with served_over_http(create_app(notify.settings, Mode.API)) as base_url:
-        found = await check_conformance(base_url, callers, max_examples=EXAMPLES, skip={STREAM})
+    found = await conformance_of(create_app(notify.settings, Mode.API), callers, skip={STREAM})
 
-    print(found.figures("notify"))
-    record_property("conformance", found.figures("notify"))
+    report_figures("conformance", found.figures("notify"))
     assert not found.failures, "\n\n".join(found.failures)
     assert len(found.examples) == 12

@@ -4,7 +4,6 @@ replay — through the real broker, Redis and Postgres."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +12,6 @@ import httpx
 import orjson
 import pytest
 import pytest_asyncio
-import uvicorn
 from httpx_sse import aconnect_sse
 from notify_harness import Notify
 
@@ -24,6 +22,7 @@ from canopy_notify.handlers import Notifier
 from canopy_notify.metrics import notify_metrics
 from canopy_notify.workers import fire_reminders
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.http import served_over_http
 from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -87,24 +86,11 @@ async def test_a_task_reminder_fires_once_re_arms_and_never_after_deletion(
 async def second_api(notify: Notify) -> AsyncIterator[httpx.AsyncClient]:
     """Another API process of the same service (API mode: no consumers), over real HTTP: live
     events reach it only through Redis pub/sub."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(notify.settings, Mode.API)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-
-        async def up() -> bool:
-            try:
-                return (await client.get("/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(up, what="second API process up")
+    async with (
+        served_over_http(create_app(notify.settings, Mode.API)) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=10) as client,
+    ):
         yield client
-    server.should_exit = True
-    await task
 
 
 async def test_the_live_stream_delivers_and_replays_what_was_missed(

@@ -3,15 +3,12 @@ real HTTP (uvicorn), since a stream stays open."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from notify_harness import Notify
 
 from canopy_common.errors import PROBLEM_JSON
@@ -19,7 +16,7 @@ from canopy_common.service import Mode
 from canopy_common.settings import RateLimitSettings
 from canopy_notify.app import create_app
 from canopy_testing.factories import ActivityFactory
-from canopy_testing.http import bearer
+from canopy_testing.http import bearer, served_over_http
 from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -32,27 +29,11 @@ async def limited_api(notify: Notify) -> AsyncIterator[httpx.AsyncClient]:
     """An API process of the service allowing one stream per person and two per tenant."""
     limits = RateLimitSettings(streams_per_person=1, streams_per_tenant=2)
     settings = notify.settings.model_copy(update={"rate_limits": limits})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, Mode.API), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-
-        async def up() -> bool:
-            try:
-                return (await client.get("/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(up, what="the limited API process up")
+    async with (
+        served_over_http(create_app(settings, Mode.API)) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=10) as client,
+    ):
         yield client
-    server.should_exit = True
-    await task
 
 
 async def open_stream(

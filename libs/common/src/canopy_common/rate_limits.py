@@ -131,6 +131,27 @@ class Verdict:
     person: Budget
     tenant: Budget
 
+    @classmethod
+    def of(
+        cls,
+        route_class: RouteClass,
+        allowed: object,
+        quotas: tuple[int, int],
+        used: tuple[int, int],
+        window_s: int | None = None,
+        reset_s: int | None = None,
+    ) -> Verdict:
+        """The verdict of a check of ``route_class`` as a script answered it: the person's and
+        the tenant's ``quotas`` and what each has ``used`` (requests in the window, or open
+        streams when ``window_s`` is None). The tenant's budget is named ``<class>-tenant``."""
+        person, tenant = (
+            Budget(name, quota, max(0, quota - int(spent)), window_s, reset_s)
+            for name, quota, spent in zip(
+                (str(route_class), f"{route_class}-tenant"), quotas, used, strict=True
+            )
+        )
+        return cls(allowed=bool(allowed), person=person, tenant=tenant)
+
     def headers(self) -> dict[str, str]:
         """``RateLimit-Policy`` and ``RateLimit`` (draft-ietf-httpapi-ratelimit-headers-10)."""
         budgets = (self.person, self.tenant)
@@ -269,22 +290,13 @@ class RateLimiter:
             self._unreachable(exc, route_class)
             return None
         reset_s = max(1, math.ceil((window + 1) * window_s - now))
-        verdict = Verdict(
-            allowed=bool(allowed),
-            person=Budget(
-                str(route_class),
-                person_quota,
-                max(0, person_quota - int(person_used)),
-                window_s,
-                reset_s,
-            ),
-            tenant=Budget(
-                f"{route_class}-tenant",
-                tenant_quota,
-                max(0, tenant_quota - int(tenant_used)),
-                window_s,
-                reset_s,
-            ),
+        verdict = Verdict.of(
+            route_class,
+            allowed,
+            (person_quota, tenant_quota),
+            (person_used, tenant_used),
+            window_s,
+            reset_s,
         )
         if not verdict.allowed:
             self._count_refusal(verdict, route_class)
@@ -323,18 +335,8 @@ class RateLimiter:
             self._unreachable(exc, route_class)
             yield None
             return
-        verdict = Verdict(
-            allowed=bool(allowed),
-            person=Budget(
-                str(route_class), person_quota, max(0, person_quota - int(person_open)), None, None
-            ),
-            tenant=Budget(
-                f"{route_class}-tenant",
-                tenant_quota,
-                max(0, tenant_quota - int(tenant_open)),
-                None,
-                None,
-            ),
+        verdict = Verdict.of(
+            route_class, allowed, (person_quota, tenant_quota), (person_open, tenant_open)
         )
         if not verdict.allowed:
             self._count_refusal(verdict, route_class)

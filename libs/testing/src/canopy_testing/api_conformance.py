@@ -1,7 +1,5 @@
 """A service's API against its own OpenAPI document, with schemathesis (docs/architecture.md §8).
 
-:func:`served_over_http` serves an app with uvicorn on a local port (real HTTP, the app's
-lifespan builds its clients against the real Postgres, Redis and broker);
 :func:`check_conformance` reads the document the server serves and, for every operation and
 every caller given (a member, a tenant admin, ...), sends requests schemathesis generates from
 it — valid ones and, with ``negative``, invalid ones — and checks each answer: no server error,
@@ -13,16 +11,14 @@ the first), and the figures say what was tried.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import warnings
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable
@@ -38,9 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from canopy_common.settings import AuthSettings
-from canopy_dev.devstack.probes import free_port
-from canopy_testing.http import bearer
-from canopy_testing.polling import eventually
+from canopy_testing.http import bearer, served_over_http
 
 CHECKS = [
     not_a_server_error,
@@ -51,33 +45,9 @@ CHECKS = [
 ]
 # One request may wait this long: a stuck route fails the run instead of hanging it.
 REQUEST_TIMEOUT_S = 10.0
-
-
-@contextlib.asynccontextmanager
-async def served_over_http(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free local port, in this event loop; yield its base
-    URL once ``/healthz`` answers. Requests to it must come from another thread (blocking
-    clients) or this loop."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base_url) as client:
-
-            async def up() -> bool:
-                try:
-                    return (await client.get("/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(up, what=f"{app.title} served on port {port}")
-        yield base_url
-    finally:
-        server.should_exit = True
-        await task
+# Per operation, caller and kind (valid, invalid): what the four services' runs, some
+# 4,000 requests in all, take within about a minute of `make test`.
+EXAMPLES = 25
 
 
 @dataclass
@@ -192,6 +162,16 @@ async def check_conformance(
         )
     found.seconds = time.monotonic() - started
     return found
+
+
+async def conformance_of(
+    app: FastAPI, callers: Mapping[str, Mapping[str, str]], *, skip: Collection[str] = ()
+) -> Conformance:
+    """``app`` served over real HTTP (its lifespan builds its clients against the real
+    Postgres, Redis and broker) and checked by :func:`check_conformance`, :data:`EXAMPLES`
+    times per operation, caller and kind."""
+    async with served_over_http(app) as base_url:
+        return await check_conformance(base_url, callers, max_examples=EXAMPLES, skip=skip)
 
 
 def member_and_admin(

@@ -20,7 +20,7 @@ import gc
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal
@@ -223,6 +223,22 @@ def sasl_ssl_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCl
         folder, partitions=2, size=1, sasl_ssl=SaslSsl(client_certificate=True)
     ) as cluster:
         yield cluster
+
+
+# Shows a test's figures (one or more lines) under a name: ``report_figures(name, figures)``.
+ReportFigures = Callable[[str, str], None]
+
+
+@pytest.fixture
+def report_figures(record_property: Callable[[str, object], None]) -> ReportFigures:
+    """Print a test's figures (seen with ``-s`` or on failure) and keep them as a property of
+    its JUnit report."""
+
+    def report(name: str, figures: str) -> None:
+        print(figures)
+        record_property(name, figures)
+
+    return report
 
 
 @pytest.fixture

@@ -17,12 +17,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from canopy_common.db import Connection, close_pool, create_pool
 from canopy_common.service import Mode
 from canopy_common.settings import ServiceSettings
 from canopy_dev.devstack.probes import free_port
@@ -117,11 +118,17 @@ class RouteCall:
 
 
 def route_calls(
-    app: FastAPI, *, path_values: Mapping[str, str], bodies: Mapping[str, Any]
+    app: FastAPI,
+    *,
+    path_values: Mapping[str, str],
+    bodies: Mapping[str, Any],
+    query_values: Mapping[str, str] | None = None,
 ) -> list[RouteCall]:
     """A request for every route of ``app`` but :data:`OPERATIONS`: path parameters from
-    ``path_values`` (by name), bodies from ``bodies`` (by ``"METHOD /template"``). A route
-    whose parameter or body is not given fails here, so a new route cannot go untried."""
+    ``path_values`` and required query parameters from ``query_values`` (by name), bodies from
+    ``bodies`` (by ``"METHOD /template"``). A route whose parameter or body is not given fails
+    here, so a new route cannot go untried."""
+    queries = query_values or {}
     calls = []
     for template, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
@@ -129,10 +136,18 @@ def route_calls(
             if route in OPERATIONS:
                 continue
             names = re.findall(r"{(\w+)}", template)
+            required = [
+                p["name"]
+                for p in operation.get("parameters", [])
+                if p["in"] == "query" and p.get("required")
+            ]
             missing = [n for n in names if n not in path_values]
+            missing += [n for n in required if n not in queries]
             assert not missing, f"{route}: no plausible value for {missing}"
             assert "requestBody" not in operation or route in bodies, f"{route}: no body"
             path = template.format(**{n: path_values[n] for n in names})
+            if required:
+                path += "?" + urlencode({n: queries[n] for n in required})
             calls.append(RouteCall(route, method.upper(), path, bodies.get(route)))
     return calls
 
@@ -199,6 +214,29 @@ async def proxied(host: str, port: int) -> AsyncIterator[TcpProxy]:
         await proxy.cut()
 
 
+# Readies a served app for the caller: ``prepare(client, tenant)``.
+Prepare = Callable[[httpx.AsyncClient, str], Awaitable[None]]
+
+
+def in_own_projection(
+    settings: ServiceSettings, write: Callable[[Connection, str], Awaitable[object]]
+) -> Prepare:
+    """A ``prepare`` for :func:`run_outages` that makes the caller, ada, an active person in
+    the service's own projection: ``write(conn, tenant)`` on a pool of its own on the
+    service's schema (the API alone runs no consumer to apply her Create), so routes get past
+    who may act."""
+
+    async def prepare(client: httpx.AsyncClient, tenant: str) -> None:
+        pool = await create_pool(settings.postgres, schema=settings.db_schema)
+        try:
+            async with pool.acquire() as conn:
+                await write(conn, tenant)
+        finally:
+            await close_pool(pool)
+
+    return prepare
+
+
 @dataclass
 class OutageRun:
     """Every route tried with everything up (``normal``), with Postgres, Redis and the broker
@@ -245,15 +283,18 @@ async def run_outages(
     settings: _Settings,
     create_app: Callable[[_Settings, Mode], FastAPI],
     pg_pool: asyncpg.Pool,
-    calls_of: Callable[[FastAPI], list[RouteCall]],
     *roles: str,
-    prepare: Callable[[httpx.AsyncClient, str], Awaitable[None]] | None = None,
+    path_values: Mapping[str, str],
+    bodies: Mapping[str, Any],
+    query_values: Mapping[str, str] | None = None,
+    prepare: Prepare | None = None,
 ) -> OutageRun:
     """Serve the service's API with Postgres and Redis behind proxies; try every route
-    (``calls_of(app)``) normally, then with Postgres, then Redis cut (timing the recovery once
-    each is restored), then on an app whose broker is a port nothing listens on. Each app
-    gets ``prepare(client, tenant)`` first (e.g. provisioning the caller), and one pass of
-    every route before the pass that counts (so first writes are behind it)."""
+    (:func:`route_calls` with ``path_values``, ``bodies`` and ``query_values``) normally, then
+    with Postgres, then Redis cut (timing the recovery once each is restored), then on an app
+    whose broker is a port nothing listens on. Each app gets ``prepare(client, tenant)`` first
+    (e.g. provisioning the caller), and one pass of every route before the pass that counts
+    (so first writes are behind it)."""
     tenant = new_tenant_id()
     pg = urlsplit(settings.postgres.dsn)
     rd = urlsplit(settings.redis.url)
@@ -272,7 +313,9 @@ async def run_outages(
             }
         )
         async with api_of(proxied_settings, create_app, pg_pool) as (app, client):
-            calls = calls_of(app)
+            calls = route_calls(
+                app, path_values=path_values, bodies=bodies, query_values=query_values
+            )
             auth = settings.auth
             if prepare is not None:
                 await prepare(client, tenant)
