@@ -3,6 +3,8 @@ Retry-After (docs/architecture.md §9), anything unexpected a logged 500, never 
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 import httpx
 import pytest
@@ -11,7 +13,12 @@ from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 
 from canopy_common.errors import PROBLEM_JSON, NotFound
-from canopy_common.problems import OUTAGE_RETRY_AFTER_S, install_error_handlers, outage
+from canopy_common.problems import (
+    OUTAGE_RETRY_AFTER_S,
+    install_error_handlers,
+    outage,
+    problem_response,
+)
 
 
 def _wrapped() -> Exception:
@@ -100,3 +107,10 @@ def test_outage_is_none_for_a_bad_request_and_a_503_for_a_dependency_down() -> N
     assert unavailable is not None
     assert unavailable.status == 503
     assert unavailable.headers == {"Retry-After": str(OUTAGE_RETRY_AFTER_S)}
+
+
+def test_a_problem_echoing_an_integer_past_64_bits_is_still_written() -> None:
+    response = problem_response(422, "limit: at most 100", extra={"actual": 10**40})
+
+    assert response.status_code == 422
+    assert json.loads(response.body)["actual"] == 10**40

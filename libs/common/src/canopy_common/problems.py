@@ -8,6 +8,7 @@ with ``Retry-After`` in every service, never a 500 (docs/architecture.md §9).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -52,8 +53,17 @@ def problem_response(
     if extra:
         body.update(extra)
     return Response(
-        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+        _encoded(body), status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
     )
+
+
+def _encoded(body: dict[str, Any]) -> bytes:
+    # orjson refuses integers past 64 bits; an error echoing such an input must still be the
+    # 4xx it is, not a 500 (the standard library writes any integer).
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, default=str).encode()
 
 
 async def _canopy_error(request: Request, exc: Exception) -> Response:
