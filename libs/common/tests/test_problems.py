@@ -113,4 +113,4 @@ def test_a_problem_echoing_an_integer_past_64_bits_is_still_written() -> None:
     response = problem_response(422, "limit: at most 100", extra={"actual": 10**40})
 
     assert response.status_code == 422
-    assert json.loads(response.body)["actual"] == 10**40
+    assert json.loads(bytes(response.body))["actual"] == 10**40
