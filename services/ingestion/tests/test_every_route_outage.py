@@ -30,6 +30,7 @@ def calls(app: FastAPI) -> list[RouteCall]:
             "tag": "news",
             "post_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000001",
             "kind": "like",
+            "flag_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000003",
         },
         bodies={
             "PUT /v1/tenants/{tenant_id}": {"name": "Acme"},
@@ -43,6 +44,7 @@ def calls(app: FastAPI) -> list[RouteCall]:
                 "answer_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000002"
             },
             "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
+            "POST /v1/moderation/flags/{flag_id}/resolve": {"action": "dismiss"},
         },
     )
 
@@ -73,6 +75,7 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
         "member",
         "tenant_admin",
         "platform_admin",
+        "moderator",
         prepare=provision,
     )
 

@@ -50,6 +50,7 @@ async def test_every_route_refuses_who_may_not_act(
             "tag": "numbers",
             "post_id": post_id,
             "kind": "like",
+            "flag_id": post_id,
         },
         bodies={
             "PUT /v1/tenants/{tenant_id}": {"name": "Acme"},
@@ -61,6 +62,7 @@ async def test_every_route_refuses_who_may_not_act(
             "PATCH /v1/posts/{post_id}": {"content": "Hello again"},
             "POST /v1/posts/{post_id}/accept": {"answer_id": post_id},
             "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
+            "POST /v1/moderation/flags/{flag_id}/resolve": {"action": "dismiss"},
         },
     )
     callers = [

@@ -45,4 +45,4 @@ async def test_every_operation_answers_only_what_the_openapi_document_says(
     print(found.figures("ingestion"))
     record_property("conformance", found.figures("ingestion"))
     assert not found.failures, "\n\n".join(found.failures)
-    assert len(found.examples) == 31
+    assert len(found.examples) == 33

@@ -2,7 +2,16 @@
 calls to provision tenants and people (no person of the tenant needed), then those of
 people acting in their tenant."""
 
-from canopy_ingestion.api import audit, graph, groups, join_requests, people, posts, tenants
+from canopy_ingestion.api import (
+    audit,
+    graph,
+    groups,
+    join_requests,
+    moderation,
+    people,
+    posts,
+    tenants,
+)
 
 PROVISIONING_ROUTERS = [tenants.router, people.provisioning]
 ROUTERS = [
@@ -11,5 +20,6 @@ ROUTERS = [
     join_requests.router,
     graph.router,
     posts.router,
+    moderation.router,
     audit.router,
 ]
