@@ -102,3 +102,13 @@ def test_an_accepted_answer_names_the_answer_and_the_question() -> None:
     assert fact.post.author_id == user_id_of_subject(bob)
     assert fact.question is not None
     assert fact.question.tags == ("kafka",)
+
+
+def test_a_moderation_decision_counts_nothing() -> None:
+    f = ActivityFactory()
+    ada, bob, mod = f.user("ada"), f.user("bob"), f.user("mod", roles=["moderator"])
+    post = f.post(ada, "rude words")
+    fact = fact_of(f.moderation_decision(mod, post, "removed", [bob], "Customer data"))
+    assert fact.action is Action.OTHER
+    assert fact.post is None
+    assert fact.counts == ()

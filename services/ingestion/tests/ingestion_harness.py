@@ -45,6 +45,7 @@ def route_bodies(*, answer_id: str) -> dict[str, Any]:
         "POST /v1/posts/{post_id}/flags": {"reason": "spam"},
         "PUT /v1/tenant/content-policy": {"rules": None},
         "POST /v1/tenant/content-policy/test": {"text": "Hello"},
+        "POST /v1/moderation/flags/{flag_id}/resolve": {"action": "dismiss"},
     }
 
 

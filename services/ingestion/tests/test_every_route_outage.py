@@ -41,6 +41,7 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
         "member",
         "tenant_admin",
         "platform_admin",
+        "moderator",
         path_values={
             "tenant_id": "acme-outage",
             "user_id": "bob",
@@ -48,6 +49,7 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
             "tag": "news",
             "post_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000001",
             "kind": "like",
+            "flag_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000003",
         },
         bodies=route_bodies(answer_id="urn:uuid:0190c6a8-0000-7000-8000-000000000002"),
         prepare=provision,

@@ -47,6 +47,7 @@ async def test_every_route_refuses_who_may_not_act(api: Api, report_figures: Rep
             "tag": "numbers",
             "post_id": post_id,
             "kind": "like",
+            "flag_id": post_id,
         },
         bodies=route_bodies(answer_id=post_id),
     )

@@ -125,6 +125,41 @@ async def test_follow_share_answer_accept_flag_and_invite_rules(notify: Notify) 
     assert await types(notify, f.tenant_id, uid(mod)) == ["flag"]
 
 
+async def test_a_moderation_decision_tells_the_reporters_and_the_author(notify: Notify) -> None:
+    f = ActivityFactory()
+    ada, bob, cy = f.user("ada"), f.user("bob"), f.user("cy")
+    mod = f.user("mod", roles=["moderator"])
+    rude, fine = f.post(ada, "rude words"), f.post(ada, "satire")
+    await notify.send(ada, bob, cy, mod)
+    await notify.send(rude, fine, f.flag(bob, rude), f.flag(cy, rude), f.flag(bob, fine))
+    await notify.send(
+        f.moderation_decision(mod, rude, "removed", [bob, cy], "Customer data"),
+        f.moderation_decision(mod, fine, "dismissed", [bob]),
+    )
+
+    assert sorted(await types(notify, f.tenant_id, uid(bob))) == [
+        "moderation_decision",
+        "moderation_decision",
+    ]
+    assert await types(notify, f.tenant_id, uid(cy)) == ["moderation_decision"]
+    [told] = await items(notify, f.tenant_id, uid(ada))  # not told of the dismissal
+    assert told["type"] == "post_removed"
+    assert told["object"]["note"] == "Customer data"
+    assert told["object"]["id"] == subject_id(rude)
+    assert sorted(await types(notify, f.tenant_id, uid(mod))) == ["flag", "flag", "flag"]
+
+
+async def test_a_warning_tells_the_author(notify: Notify) -> None:
+    f = ActivityFactory()
+    ada, bob, mod = f.user("ada"), f.user("bob"), f.user("mod", roles=["moderator"])
+    post = f.post(ada, "rude words")
+    await notify.send(ada, bob, mod, post)
+    await notify.send(f.moderation_decision(mod, post, "warned", [bob], "Mind the tone"))
+
+    assert await types(notify, f.tenant_id, uid(ada)) == ["moderation_warning"]
+    assert await types(notify, f.tenant_id, uid(bob)) == ["moderation_decision"]
+
+
 async def test_join_requests_tell_the_groups_admins_grouped_and_make_nobody_a_member(
     notify: Notify,
 ) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
 
-from canopy_common.events import StrictActivity, Visibility
+from canopy_common.events import StrictActivity, Visibility, new_activity_id
 from canopy_common.iris import new_object_id
 from canopy_common.vocabulary import builders
 from canopy_common.vocabulary.builders import hashtag_tag, mention_tag
@@ -225,6 +225,41 @@ class PostActivities(TenantActivities):
         obj = self.post_object(post)
         return self._about_post(
             "Flag", actor, obj, obj, visibility=Visibility.DIRECT, to=None, content=reason
+        )
+
+    def moderation_decision(
+        self,
+        moderator: Subject,
+        post: Subject,
+        status: str,
+        reporters: Sequence[Subject],
+        note: str | None = None,
+        *,
+        case_id: str | None = None,
+    ) -> StrictActivity:
+        """A moderator's decision on a post's reports, as ingestion publishes it: an
+        ``Update`` of the ``Flag`` with its ``status`` (dismissed, removed, warned), the note
+        as ``content``, ``direct`` to the reporters and, unless dismissed, the author."""
+        obj = self.post_object(post)
+        author = obj["attributedTo"]["id"]
+        to = [self.person(reporter)["id"] for reporter in reporters]
+        if status != "dismissed":
+            to.append(author)
+        report: Doc = {
+            "type": "Flag",
+            "id": case_id or new_activity_id(),
+            "object": {"type": obj["type"], "id": obj["id"], "attributedTo": author},
+            "status": status,
+        }
+        return self._about_post(
+            "Update",
+            moderator,
+            obj,
+            report,
+            visibility=Visibility.DIRECT,
+            to=to or None,
+            target=None,
+            content=note,
         )
 
     def _authored_post(self, post: Subject, *, instead: str) -> Doc:

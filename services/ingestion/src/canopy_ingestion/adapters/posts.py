@@ -293,11 +293,14 @@ async def insert_flag(
     reason: str,
     *,
     rule: str | None = None,
-) -> datetime:
-    """Record a flag; ``rule`` names the content rules when the policy raised it."""
-    created: datetime = await conn.fetchval(
+) -> datetime | None:
+    """Record a flag; ``rule`` names the content rules when the policy raised it. None when
+    the reporter has an open report of the post already (one per person, migration 0008)."""
+    created: datetime | None = await conn.fetchval(
         "INSERT INTO flags (tenant_id, id, post_id, reporter_id, reason, rule) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
+        "VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (tenant_id, post_id, reporter_id) WHERE rule IS NULL AND resolved_at IS NULL "
+        "DO NOTHING RETURNING created_at",
         tenant_id,
         flag_id,
         post_id,

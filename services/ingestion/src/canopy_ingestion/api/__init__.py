@@ -8,6 +8,7 @@ from canopy_ingestion.api import (
     graph,
     groups,
     join_requests,
+    moderation,
     people,
     posts,
     tenants,
@@ -20,6 +21,7 @@ ROUTERS = [
     join_requests.router,
     graph.router,
     posts.router,
+    moderation.router,
     audit.router,
     content_policy.router,
 ]

@@ -230,7 +230,7 @@ async def share(
     "/{post_id}/flags",
     status_code=201,
     response_model=FlagOut,
-    responses=problems(404, 422),
+    responses=problems(404, 409, 422),
     summary="Report a post to the moderators",
 )
 async def flag(
@@ -241,7 +241,8 @@ async def flag(
     actor: CurrentActor,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Publishes a `Flag` (visibility `direct`, no `to`: moderators are found by role)."""
+    """Publishes a `Flag` (visibility `direct`, no `to`: moderators are found by role). One
+    open report per person and post: another before the moderators decide is a 409."""
     return await once(
         request,
         runtime,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from canopy_common.db import Connection
-from canopy_common.errors import InvalidInput, NotFound
+from canopy_common.errors import Conflict, InvalidInput, NotFound
 from canopy_common.events import Visibility, new_activity_id
 from canopy_common.iris import user_iri
 from canopy_ingestion.adapters import outbox
@@ -91,7 +91,8 @@ async def share(post_id: str, *, conn: Connection, actor: User) -> Reply:
 
 async def flag(post_id: str, reason: str, *, conn: Connection, actor: User) -> Reply:
     """Report a post to the tenant's moderators: a flags row and a Flag (direct, no `to`:
-    the notification service routes it to moderators)."""
+    the notification service routes it to moderators). A person's second report of a post
+    while the first is open is a 409; after a decision they may report it again."""
     ctx = await visible_post(conn, actor, post_id)
     post = ctx.post
     reason = clean_block(reason, field="reason", max_length=MAX_FLAG_REASON_CHARS)
@@ -99,6 +100,8 @@ async def flag(post_id: str, reason: str, *, conn: Connection, actor: User) -> R
         raise InvalidInput("reason: say why the post is a problem", extra={"field": "reason"})
     flag_id = new_activity_id()
     flagged_at = await store.insert_flag(conn, post.tenant_id, flag_id, post.id, actor.id, reason)
+    if flagged_at is None:
+        raise Conflict("you have already reported this post; moderators have not decided yet")
     report = about_post(
         "Flag",
         actor,

@@ -31,6 +31,9 @@ class NoticeType(StrEnum):
     TASK_ASSIGNED = "task_assigned"
     TASK_DUE = "task_due"
     FLAG = "flag"  # a report, to moderators
+    MODERATION_DECISION = "moderation_decision"  # a post I reported was decided on
+    MODERATION_WARNING = "moderation_warning"  # a moderator warned me about my post
+    POST_REMOVED = "post_removed"  # a moderator removed my post
 
 
 class Category(StrEnum):
@@ -78,6 +81,9 @@ CATEGORY_OF: Final[dict[NoticeType, Category]] = {
     NoticeType.TASK_ASSIGNED: Category.TASK,
     NoticeType.TASK_DUE: Category.TASK,
     NoticeType.FLAG: Category.MODERATION,
+    NoticeType.MODERATION_DECISION: Category.MODERATION,
+    NoticeType.MODERATION_WARNING: Category.MODERATION,
+    NoticeType.POST_REMOVED: Category.MODERATION,
 }
 
 # When one activity gives someone several reasons, they hear the most specific one only (a
@@ -96,6 +102,9 @@ PRECEDENCE: Final[tuple[NoticeType, ...]] = (
     NoticeType.SHARE,
     NoticeType.FOLLOW,
     NoticeType.FLAG,
+    NoticeType.POST_REMOVED,
+    NoticeType.MODERATION_WARNING,
+    NoticeType.MODERATION_DECISION,
     NoticeType.TASK_DUE,
 )
 
@@ -136,6 +145,11 @@ class Occurrence:
     assignees: frozenset[str] = frozenset()  # a task's, from its `to`
     due_at: datetime | None = None  # a task's or event's endTime
     done: bool = False  # a task completed or cancelled
+    # A moderator's decision (an Update of a Flag): the Flag's new status (dismissed, removed,
+    # warned), the people it is addressed to and the flagged post's author.
+    moderation: str | None = None
+    told: frozenset[str] = frozenset()
+    flagged_author: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ def occurrence_of(activity: StrictActivity) -> Occurrence | None:
         "actor_id": actor,
         "published": activity.published,
     }
+    if kind == "Update" and obj is not None and activity_type(obj) == "Flag":
+        return _decision(base, activity, obj)
     if kind == "Create" or kind in ABOUT_A_POST:
         item = item_of(activity) if kind == "Create" else post_item(activity, obj)
         if item is None or obj is None:
@@ -81,6 +83,29 @@ def occurrence_of(activity: StrictActivity) -> Occurrence | None:
             summary=summarize(group) if group is not None else {},
         )
     return Occurrence(**base)
+
+
+def _decision(base: dict[str, Any], activity: StrictActivity, report: AS2Object) -> Occurrence:
+    """A moderator's decision on a report: an Update of the Flag, its ``status`` what became
+    of it, addressed to the reporters (and the author, unless dismissed); the note as
+    ``content``. It embeds no post, so no visibility check applies: the people it names are
+    the ones the moderator meant to tell."""
+    tenant = activity.tenant
+    post = as_object(report.object)
+    post_id = ref_id(report.object)
+    summary: dict[str, Any] = {"id": post_id, "type": post.type if post else None, "name": ""}
+    summary["status"] = report.status
+    if activity.content:
+        summary["note"] = activity.content
+    return Occurrence(
+        **base,
+        object_id=post_id,
+        summary={key: value for key, value in summary.items() if value is not None},
+        thread_id=ref_id(activity.context),
+        moderation=report.status,
+        told=frozenset(user_ids(tenant, activity.to)),
+        flagged_author=user_id(tenant, post.attributed_to) if post is not None else None,
+    )
 
 
 def summarize(obj: AS2Object) -> dict[str, Any]:

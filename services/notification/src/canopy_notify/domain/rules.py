@@ -12,7 +12,10 @@ whoever may not see the object, and applies preferences and mutes.
 - a reaction, a share → the post's author; a follow of a person → them;
 - an invite into a group → the invitee; a pending Join (a request to join) → the group's
   admins and owners; an accepted answer → the answer's author;
-- a flag → the tenant's moderators.
+- a flag → the tenant's moderators;
+- a moderator's decision on a report (an Update of the Flag) → the reporters it is addressed
+  to (``moderation_decision``) and, when addressed, the author (``post_removed`` or
+  ``moderation_warning``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from canopy_notify.domain.model import Candidate, Facts, NoticeType, Occurrence
 
 POSTING = frozenset({"Create"})
 ASSIGNABLE = frozenset({"task", "event"})
+REMOVED = "removed"  # the status of a Flag whose post a moderator removed
 
 
 def candidates(occ: Occurrence, facts: Facts) -> list[Candidate]:
@@ -34,6 +38,12 @@ def candidates(occ: Occurrence, facts: Facts) -> list[Candidate]:
             picked.append(Candidate(recipients, type_))
 
     match occ.activity_type:
+        case "Update" if occ.moderation is not None:
+            author = occ.flagged_author
+            pick(occ.told - {author} if author else occ.told, NoticeType.MODERATION_DECISION)
+            if author is not None and author in occ.told:
+                removed = occ.moderation == REMOVED
+                pick(author, NoticeType.POST_REMOVED if removed else NoticeType.MODERATION_WARNING)
         case "Create" | "Update" if occ.item is not None:
             if occ.activity_type == "Create":
                 pick(occ.item.mentions, NoticeType.MENTION)

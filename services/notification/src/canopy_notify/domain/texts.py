@@ -20,6 +20,9 @@ _PHRASES = {
     "announcement": "made an announcement:",
     "task_assigned": "assigned you",
     "flag": "reported",
+    "moderation_decision": "decided on a post you reported",
+    "moderation_warning": "warned you about your post",
+    "post_removed": "removed your post",
 }
 
 
