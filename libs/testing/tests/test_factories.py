@@ -14,6 +14,7 @@ from canopy_common.events import (
     validate_activity,
 )
 from canopy_common.iris import is_object_id, tag_iri, user_iri
+from canopy_common.principal import TENANT_ID_PATTERN
 from canopy_testing.factories import (
     ActivityFactory,
     new_tenant_id,
@@ -22,7 +23,7 @@ from canopy_testing.factories import (
 )
 from canopy_testing.wire_format import wire
 
-INGESTION_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+INGESTION_TENANT_ID = re.compile(TENANT_ID_PATTERN)
 
 
 def test_every_activity_is_canonical_strict_and_survives_the_wire(f: ActivityFactory) -> None:

@@ -16,13 +16,14 @@ from canopy_common.events import (
     validate_activity,
 )
 from canopy_common.iris import parse_name
+from canopy_common.principal import TENANT_ID_PATTERN
 from canopy_common.vocabulary import builders
 from canopy_common.vocabulary.builders import person_doc
 from canopy_testing.factories.subjects import Doc, Subject, as_doc, object_doc, subject_id
 
 # What ingestion accepts as a tenant id (``PUT /v1/tenants/{id}``, tokens); no ':' either,
 # so it fits in ``urn:canopy:<tenant>:...``.
-TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+TENANT_ID = re.compile(TENANT_ID_PATTERN)  # what a token's tenant claim may be
 
 
 class TenantActivities:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import Principal, Role, require_roles
 from canopy_common.openapi import problems
+from canopy_common.principal import TENANT_ID_PATTERN
 from canopy_ingestion.api.deps import CurrentRuntime, transaction
 from canopy_ingestion.handlers.people import (
     NAME_MAX_LENGTH,
@@ -19,8 +20,6 @@ from canopy_ingestion.handlers.people import (
 router = APIRouter(tags=["tenants"])
 
 PlatformAdmin = Annotated[Principal, Depends(require_roles(Role.PLATFORM_ADMIN))]
-# What a token's `tenant` claim may be (canopy_common.auth): it goes into every key.
-TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 TenantId = Annotated[
     str,
     Path(
