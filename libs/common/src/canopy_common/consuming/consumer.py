@@ -130,9 +130,8 @@ class Consumer(BackgroundLoop):
         self._joined = False
         self._paused_until: float | None = None
         self._offsets = Offsets()
-        # Longer than the commit request's own timeout: aiokafka shields the request, so cutting
-        # it short left it to fail later with no one to hear ("exception never retrieved");
-        # the grace only bounds the wait for a coordinator that never comes.
+        # A little longer than the commit request's own timeout, so it usually ends first; the
+        # grace bounds the wait for a coordinator that never comes (Offsets.commit).
         self._commit_timeout_s = settings.request_timeout_ms / 1000 + _COMMIT_GRACE_S
         self._subscription = Subscription(
             self._topics, self._on_revoked, self._on_assigned, self._commit_timeout_s, group_id

@@ -25,6 +25,9 @@ class Offsets:
         self._done: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self.failures = 0  # commits that failed in a row (a refusal after a rebalance is none)
+        # A commit that outlived its wait: left to finish (aiokafka shields the request, so
+        # cancelling it only orphans it), and no other is started while it runs.
+        self._pending: asyncio.Task[None] | None = None
 
     def mark_done(self, tp: TopicPartition, next_offset: int) -> None:
         """Every record of ``tp`` before ``next_offset`` is done with."""
@@ -65,15 +68,26 @@ class Offsets:
         offsets = self.uncommitted(client)
         if not offsets:
             return
+        if self._pending is not None and not self._pending.done():
+            self.failures += 1
+            log.error("commit still waiting; will try again", failures_in_a_row=self.failures)
+            return
+        commit = asyncio.ensure_future(client.commit(offsets))
         try:
-            async with asyncio.timeout(timeout_s):
-                await client.commit(offsets)
+            await asyncio.wait_for(asyncio.shield(commit), timeout_s)
+        except TimeoutError as exc:
+            self._pending = commit
+            commit.add_done_callback(_outcome_of_late_commit)
+            self.failures += 1
+            log.error(
+                "commit failed; will try again", error=repr(exc), failures_in_a_row=self.failures
+            )
         except CommitFailedError as exc:
             self.failures = 0
             log.warning(
                 "commit refused after a rebalance; records will be redelivered", error=str(exc)
             )
-        except (KafkaError, TimeoutError) as exc:
+        except KafkaError as exc:
             self.failures += 1
             log.error(
                 "commit failed; will try again", error=repr(exc), failures_in_a_row=self.failures
@@ -81,3 +95,10 @@ class Offsets:
         else:
             self.failures = 0
             self._committed.update(offsets)
+
+
+def _outcome_of_late_commit(commit: asyncio.Task[None]) -> None:
+    # Heard here, so a late failure is logged rather than left "never retrieved"; the offsets
+    # are committed again by the next try either way.
+    if not commit.cancelled() and (exc := commit.exception()) is not None:
+        log.warning("a late commit failed", error=repr(exc))
