@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
@@ -100,6 +101,11 @@ def get_or_create_histogram(
     return _get_or_create(Histogram, name, documentation, labelnames, buckets=tuple(buckets))
 
 
+# The scope of the HTTP request the current task serves (set by HttpMetrics), so work done
+# for a request can be labelled by its route (canopy_common.db_metrics); None outside one.
+request_scope: ContextVar[Scope | None] = ContextVar("canopy_request_scope", default=None)
+
+
 def route_template(scope: Scope) -> str:
     """The template of the route that served ``scope`` (``/v1/posts/{post_id}``), after routing.
 
@@ -157,9 +163,11 @@ class HttpMetrics:
         method = scope["method"] if scope["method"] in _KNOWN_METHODS else "other"
         started = time.perf_counter()
         self.in_progress.inc()
+        scope_token = request_scope.set(scope)
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
+            request_scope.reset(scope_token)
             self.in_progress.dec()
             # The router has written the matched route into `scope` by now.
             key = (route_template(scope), method, str(status))

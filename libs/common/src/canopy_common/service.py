@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from canopy_common.auth import install_auth
 from canopy_common.db import apply_migrations, close_pool, create_pool, load_migrations
+from canopy_common.db_metrics import StatementCounter
 from canopy_common.health import health_router
 from canopy_common.http_processes import serve_processes, uvicorn_options
 from canopy_common.kafka import BatchHandler, ConsumedRecord, Consumer, Producer, ensure_topics
@@ -208,6 +209,26 @@ async def _connect_broker(
         await consumer.start()
 
 
+def _connection_init(
+    definition: ServiceDefinition[Any, Any], settings: ServiceSettings
+) -> Callable[[asyncpg.Connection[asyncpg.Record]], Awaitable[None]] | None:
+    """What each new pooled connection runs: the app role under row-level security, the
+    statement counter when ``CANOPY_PG_COUNT_STATEMENTS`` is on."""
+    steps: list[Callable[[asyncpg.Connection[asyncpg.Record]], Awaitable[None]]] = []
+    if definition.row_level_security:
+        steps.append(assume_app_role)
+    if settings.postgres.count_statements:
+        steps.append(StatementCounter(definition.name).attach)
+    if not steps:
+        return None
+
+    async def each(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+        for step in steps:
+            await step(conn)
+
+    return each
+
+
 @asynccontextmanager
 async def open_runtime(
     definition: ServiceDefinition[SettingsT, CollaboratorsT], settings: SettingsT, mode: Mode
@@ -215,9 +236,9 @@ async def open_runtime(
     """Build and start every client of the service, bootstrap its collaborators, start its
     consumers and workers; stop and close them all in reverse order."""
     await _retrying("postgres", lambda: migrate(definition, settings))
-    role = assume_app_role if definition.row_level_security else None
+    init = _connection_init(definition, settings)
     pool = await _retrying(
-        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema, init=role)
+        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema, init=init)
     )
     redis = create_redis(settings.redis)
     producer = Producer(settings.kafka)

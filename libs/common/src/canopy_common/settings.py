@@ -160,6 +160,9 @@ class PostgresSettings(BaseSettings):
     pool_min_size: int = _setting(1, "Connections each service keeps open", ge=0)
     pool_max_size: int = _setting(10, "Most connections per service process", ge=1)
     command_timeout_s: float = _setting(30.0, "Statement timeout on the client side", gt=0)
+    count_statements: bool = _setting(
+        False, "Count SQL statements per HTTP route (`db_statements_total`); the benchmarks do"
+    )
 
 
 class RedisSettings(BaseSettings):
