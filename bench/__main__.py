@@ -29,6 +29,7 @@ from bench import (
     peer,
     ratelimit,
     reads,
+    social,
 )
 from bench.figures import Figure, render_table
 from bench.harness import (
@@ -57,6 +58,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     peer.BENCHMARK,
     ceiling.BENCHMARK,
     ratelimit.BENCHMARK,
+    social.BENCHMARK,
 )
 
 

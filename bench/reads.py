@@ -238,7 +238,7 @@ async def wrk(
         str(script),
         url,
     ]
-    output = await _run_tool(WRK, args, duration_s)
+    output = await run_tool(WRK, args, duration_s)
     found = re.search(r"^CANOPY-WRK (\{.*\})$", output, re.MULTILINE)
     if found is None:
         raise RuntimeError(f"wrk said nothing measurable:\n{output}")
@@ -266,7 +266,7 @@ async def hey(url: str, token: str) -> LoadRun:
         f"Authorization: Bearer {token}",
         url,
     ]
-    return parse_hey(await _run_tool(HEY, args, HEY_DURATION_S))
+    return parse_hey(await run_tool(HEY, args, HEY_DURATION_S))
 
 
 def parse_hey(output: str) -> LoadRun:
@@ -294,7 +294,7 @@ def parse_hey(output: str) -> LoadRun:
     )
 
 
-async def _run_tool(tool: str, args: Sequence[str], duration_s: float) -> str:
+async def run_tool(tool: str, args: Sequence[str], duration_s: float) -> str:
     process = await asyncio.create_subprocess_exec(
         tool,
         *args,
