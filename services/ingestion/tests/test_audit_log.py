@@ -209,21 +209,21 @@ async def test_only_tenant_admins_read_it_and_never_another_tenants(api: Api, te
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "field", "status"),
     [
-        ({"action": "user.delete"}, "action"),
-        ({"since": "2026-01-01T00:00:00"}, "since"),
-        ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),
-        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"action": "user.delete"}, "action", 422),
+        ({"since": "2026-01-01T00:00:00"}, "since", 422),
+        ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since", 422),
+        ({"cursor": "not-a-cursor"}, "cursor", 400),
     ],
 )
-async def test_bad_filters_are_422_naming_the_field(
-    api: Api, tenant: str, params: dict[str, str], field: str
+async def test_bad_filters_are_refused_naming_the_field(
+    api: Api, tenant: str, params: dict[str, str], field: str, status: int
 ) -> None:
     await reader(api, tenant)
     response = await api.client.get("/v1/audit", params=params, headers=admin(api, tenant))
 
-    assert response.status_code == 422
+    assert response.status_code == status
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["field"] == field
 

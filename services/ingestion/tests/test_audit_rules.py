@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from canopy_common.cursors import BadCursor
 from canopy_ingestion.domain.audit import (
     AuditAction,
     AuditEntry,
@@ -16,7 +17,6 @@ from canopy_ingestion.domain.audit import (
     provisioning_entries,
 )
 from canopy_ingestion.domain.model import User, UserKind
-from canopy_ingestion.domain.text import InvalidText
 
 ADA = User(tenant_id="t", id="ada", handle="ada", display_name="Ada", kind=UserKind.EMPLOYEE)
 
@@ -63,5 +63,5 @@ def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() ->
 def test_a_cursor_round_trips_and_anything_else_is_refused() -> None:
     assert decode_cursor(encode_cursor(42)) == 42
     for bad in ("", "x", encode_cursor(42)[:-2], "eyJiZWZvcmUiOnRydWV9"):
-        with pytest.raises(InvalidText):
+        with pytest.raises(BadCursor):
             decode_cursor(bad)

@@ -13,7 +13,9 @@ machinery answers on a route without the route saying anything, derived from the
   :mod:`canopy_common.limits`, FastAPI's validation) and 503 with ``Retry-After`` (a
   dependency outage, :func:`canopy_common.problems.outage`);
 - a request body → 400 (not readable as JSON text) and 413 (larger than the service's
-  limit).
+  limit);
+- a ``cursor`` query parameter → 400 (not a cursor this API gave out,
+  :mod:`canopy_common.cursors`).
 
 A route states only its own statuses with :func:`problems` (``responses=problems(404, 409)``).
 :func:`create_service_app <canopy_common.service.create_service_app>` installs the rewrite
@@ -122,6 +124,16 @@ def _common_statuses(operation: dict[str, Any]) -> Iterable[int]:
         yield from _WITH_BODY
 
 
+_BAD_CURSOR = "The `cursor` is not one this API gave out"
+
+
+def _takes_cursor(operation: dict[str, Any]) -> bool:
+    return any(
+        parameter.get("in") == "query" and parameter.get("name") == "cursor"
+        for parameter in operation.get("parameters", [])
+    )
+
+
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Rewrite an OpenAPI ``document`` (in place, and return it) so that its errors are told
     as they are answered: every 4xx/5xx a problem+json ``Problem``, plus the common statuses
@@ -133,6 +145,10 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
             responses: dict[str, Any] = operation.setdefault("responses", {})
             for common in _common_statuses(operation):
                 responses.setdefault(str(common), _problem_response(common))
+            if _takes_cursor(operation):
+                bad = responses.setdefault("400", _problem_response(400, _BAD_CURSOR))
+                if _BAD_CURSOR not in bad.get("description", ""):
+                    bad["description"] = f"{bad.get('description', '')}; {_BAD_CURSOR}"
             for status, response in responses.items():
                 if status[0] in "45":
                     response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}

@@ -1,29 +1,21 @@
-"""Paging for every list route (docs/architecture.md §16): ``limit``, an opaque cursor, a
-``Link`` header (RFC 8288), and one error for a cursor this API did not give out.
-
-A cursor is the keyset position of the last item of a page — the values the route's ``ORDER
-BY`` sorts on — as URL-safe base64 of a JSON array. Opaque to clients, so its content can
-change; checked on the way back in (``decode_cursor`` takes the types each value must have),
-so a forged or truncated cursor is a 400 and never reaches SQL as a wrong type.
+"""Paging for every list route (docs/architecture.md §16): ``limit``, an opaque cursor
+(:mod:`canopy_common.cursors`), a body ``{items, next_cursor}`` and a ``Link`` header
+(RFC 8288).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-import orjson
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
-from canopy_common.errors import CanopyError
+from canopy_common.cursors import CURSOR_MAX_LENGTH as CURSOR_MAX_LENGTH
+from canopy_common.cursors import BadCursor as BadCursor
+from canopy_common.cursors import decode_cursor as decode_cursor
+from canopy_common.cursors import encode_cursor as encode_cursor
+from canopy_common.cursors import trim as trim
 
-# Longer than any cursor a route gives out (a few keys of at most a few hundred characters):
-# anything longer is refused by the query's validation before it is decoded.
-CURSOR_MAX_LENGTH = 1024
 # The largest page any list route answers; the default page is smaller.
 PAGE_MAX = 100
 PAGE_DEFAULT = 20
@@ -37,17 +29,7 @@ CursorParam = Annotated[
     ),
 ]
 
-Scalar = str | int | float | bool | None
 Item = TypeVar("Item")
-
-
-class BadCursor(CanopyError):
-    """A cursor this API did not give out: 400, naming the parameter."""
-
-    status, code = 400, "bad-cursor"
-
-    def __init__(self, parameter: str = "cursor") -> None:
-        super().__init__(f"{parameter}: not a cursor this API gave out", extra={"field": parameter})
 
 
 class Page(BaseModel, Generic[Item]):
@@ -59,60 +41,9 @@ class Page(BaseModel, Generic[Item]):
     )
 
 
-def encode_cursor(*values: Scalar | datetime) -> str:
-    """An opaque cursor holding ``values`` (a datetime travels as ISO 8601 text)."""
-    raw = orjson.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(
-    cursor: str, types: Sequence[type], *, parameter: str = "cursor"
-) -> tuple[Any, ...]:
-    """The values of a cursor from :func:`encode_cursor`, each checked against ``types``
-    (``datetime`` values are parsed back, timezone-aware); :class:`BadCursor` otherwise."""
-    try:
-        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise BadCursor(parameter) from None
-    if not isinstance(values, list) or len(values) != len(types):
-        raise BadCursor(parameter)
-    out: list[Any] = []
-    for value, kind in zip(values, types, strict=True):
-        out.append(_typed(value, kind, parameter))
-    return tuple(out)
-
-
-def _typed(value: Any, kind: type, parameter: str) -> Any:
-    if kind is datetime:
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                raise BadCursor(parameter) from None
-            if parsed.tzinfo is not None:
-                return parsed
-        raise BadCursor(parameter)
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise BadCursor(parameter)
-    if kind is int and not -(2**63) <= value < 2**63:  # what Postgres' bigint holds
-        raise BadCursor(parameter)
-    if kind is float and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise BadCursor(parameter)
-    if kind is str and (not isinstance(value, str) or len(value) > CURSOR_MAX_LENGTH):
-        raise BadCursor(parameter)
-    if kind is bool and not isinstance(value, bool):
-        raise BadCursor(parameter)
-    return value
-
-
 def next_link(request: Request, next_cursor: str | None, limit: int) -> dict[str, str]:
     """The ``Link`` header to the next page (same query, the new cursor), or none."""
     if next_cursor is None:
         return {}
     url = request.url.include_query_params(cursor=next_cursor, limit=limit)
     return {"Link": f'<{url}>; rel="next"'}
-
-
-def trim(rows: Sequence[Item], limit: int) -> tuple[Sequence[Item], bool]:
-    """A page from ``limit + 1`` fetched rows: the first ``limit`` and whether more follow."""
-    return rows[:limit], len(rows) > limit

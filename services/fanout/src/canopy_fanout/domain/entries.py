@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from canopy_common.errors import InvalidInput
+from canopy_common.cursors import BadCursor
 
 _URN_UUID = "urn:uuid:"
 
@@ -62,18 +62,16 @@ class Cursor:
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
-        """Parse a cursor a page gave out; 422 for anything else."""
+        """Parse a cursor a page gave out; 400 (BadCursor) for anything else."""
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             direction = Direction(raw[0])
             score, member = raw[1:].split(".", 1)
             position = Position(int(score), bytes.fromhex(member))
         except (ValueError, IndexError, UnicodeDecodeError, binascii.Error) as exc:
-            raise InvalidInput(
-                "cursor: not a cursor this API gave out", extra={"field": "cursor"}
-            ) from exc
+            raise BadCursor() from exc
         if len(position.member) != 16 or position.score < 0:
-            raise InvalidInput("cursor: not a cursor this API gave out", extra={"field": "cursor"})
+            raise BadCursor()
         return cls(direction, position)
 
 

@@ -3,8 +3,6 @@ records, the filters and cursor of ``GET /v1/audit``, and an entry as a CSV line
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 from collections.abc import Mapping
@@ -15,9 +13,9 @@ from typing import Any
 
 import orjson
 
+from canopy_common import cursors
 from canopy_common.audit_events import OutsideAction
 from canopy_ingestion.domain.model import User
-from canopy_ingestion.domain.text import InvalidText
 
 
 class AuditAction(StrEnum):
@@ -161,16 +159,12 @@ def _csv_line(values: tuple[str, ...]) -> str:
 
 def encode_cursor(seq: int) -> str:
     """An opaque cursor for the page after the entry ``seq``."""
-    return base64.urlsafe_b64encode(orjson.dumps({"before": seq})).decode().rstrip("=")
+    return cursors.encode_cursor(seq)
 
 
 def decode_cursor(cursor: str) -> int:
-    """The position in a cursor from :func:`encode_cursor`; 422 for anything else."""
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        value = None
-    before = value.get("before") if isinstance(value, dict) else None
-    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
-        raise InvalidText("cursor", "is not a cursor this API returned")
-    return before
+    """The position in a cursor from :func:`encode_cursor`; 400 for anything else."""
+    (before,) = cursors.decode_cursor(cursor, (int,))
+    if before < 1:
+        raise cursors.BadCursor()
+    return int(before)

@@ -5,20 +5,16 @@ names, and the activity that tells the reporters and the author.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-import orjson
-
+from canopy_common import cursors
 from canopy_common.events import Visibility
 from canopy_common.iris import user_iri
 from canopy_ingestion.domain.activities import CanonicalActivity, activity
 from canopy_ingestion.domain.model import Post, User
-from canopy_ingestion.domain.text import InvalidText
 
 MAX_NOTE_CHARS: Final = 1_000  # a moderator's reason, like a report's
 
@@ -54,20 +50,12 @@ class QueuePosition:
 
 def encode_cursor(position: QueuePosition) -> str:
     """An opaque cursor for the page after ``position``."""
-    raw = orjson.dumps({"at": position.at.isoformat(), "id": position.flag_id})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor(position.at, position.flag_id)
 
 
 def decode_cursor(cursor: str) -> QueuePosition:
-    """The position in a cursor from :func:`encode_cursor`; 422 for anything else."""
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        at = datetime.fromisoformat(value["at"])
-        flag_id = value["id"]
-    except (binascii.Error, ValueError, TypeError, KeyError):
-        raise InvalidText("cursor", "is not a cursor this API returned") from None
-    if not isinstance(flag_id, str) or at.tzinfo is None:
-        raise InvalidText("cursor", "is not a cursor this API returned")
+    """The position in a cursor from :func:`encode_cursor`; 400 for anything else."""
+    at, flag_id = cursors.decode_cursor(cursor, (datetime, str))
     return QueuePosition(at, flag_id)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from canopy_common import cursors
 from canopy_common.activities import JOIN_PENDING
 from canopy_common.db import Connection
 from canopy_common.iris import user_iri
@@ -28,9 +29,7 @@ from canopy_ingestion.domain.permissions import (
     decide_join_request_delete,
     decide_join_requests_read,
 )
-from canopy_ingestion.domain.text import InvalidText
 from canopy_ingestion.handlers.groups import group_activity, visible_group
-from canopy_ingestion.handlers.people import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ async def handle_list_join_requests(
     page = found[: query.limit]
     more = len(found) > query.limit
     last = page[-1] if more else None
-    cursor = encode_cursor((last.created_at.isoformat(), last.requester_id)) if last else None
+    cursor = cursors.encode_cursor(last.created_at, last.requester_id) if last else None
     return JoinRequestPage(page, cursor)
 
 
@@ -109,8 +108,5 @@ async def handle_end_join_request(
 
 
 def _after(cursor: str) -> tuple[datetime, str]:
-    created_at, requester_id = decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(created_at), requester_id
-    except ValueError:
-        raise InvalidText("cursor", "is not a cursor this API returned") from None
+    created_at, requester_id = cursors.decode_cursor(cursor, (datetime, str))
+    return created_at, requester_id

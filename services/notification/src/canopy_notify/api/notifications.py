@@ -5,8 +5,6 @@ stream; ``Last-Event-ID`` replays what changed while the client was away).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -19,6 +17,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from canopy_common.auth import CurrentPrincipal
 from canopy_common.errors import InvalidInput
+from canopy_common.paging import decode_cursor, encode_cursor
 from canopy_notify.adapters import notifications
 from canopy_notify.adapters.live import key
 from canopy_notify.api.deps import Service
@@ -39,19 +38,12 @@ NotificationId = Annotated[str, Field(min_length=1, max_length=ID_MAX_DIGITS)]
 
 
 def _cursor(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["updated_at"].isoformat(), row["id"]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(row["updated_at"], row["id"])
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, nid = orjson.loads(raw)
-        return datetime.fromisoformat(at), int(nid)
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise InvalidInput(
-            "cursor: not a cursor this API gave out", extra={"field": "cursor"}
-        ) from exc
+    at, nid = decode_cursor(cursor, (datetime, int))
+    return at, nid
 
 
 class Page(BaseModel):
