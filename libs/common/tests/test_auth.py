@@ -229,7 +229,9 @@ def test_tenant_and_roles_come_from_the_claims_the_settings_name(
 
     principal = TokenVerifier(hs256_settings(**settings)).verify(token)
 
-    assert principal == Principal(user_id="alice", tenant_id="acme", roles={Role.MODERATOR})
+    assert principal == Principal(
+        user_id="alice", tenant_id="acme", roles=frozenset({Role.MODERATOR})
+    )
 
 
 @pytest.mark.parametrize(
@@ -563,7 +565,9 @@ def test_issued_token_uses_the_configured_claim_names() -> None:
 
     principal = TokenVerifier(settings).verify(token)
 
-    assert principal == Principal(user_id="alice", tenant_id="acme", roles={Role.MODERATOR})
+    assert principal == Principal(
+        user_id="alice", tenant_id="acme", roles=frozenset({Role.MODERATOR})
+    )
 
 
 def test_issued_token_expires_after_its_ttl() -> None:

@@ -174,6 +174,7 @@ async def test_provisioning_keeps_what_the_person_wrote_and_erasure_clears_it(
     row = await api.pool.fetchrow(
         "SELECT summary, pronouns FROM users WHERE tenant_id = $1 AND id = 'ada'", tenant
     )
+    assert row is not None
     assert tuple(row) == (None, None)
 
 

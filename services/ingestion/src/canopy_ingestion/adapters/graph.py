@@ -122,14 +122,17 @@ class Connected:
     since: datetime
 
 
-# Whom a followers list shows the viewer: not someone the viewer blocked, blocked by or muted
-# (as Mastodon does); $2 is the viewer.
-_NOT_EXCLUDED = (
-    "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.tenant_id = $1 AND ("
-    "(b.blocker_id = $2 AND b.blocked_id = u.id) OR (b.blocker_id = u.id AND b.blocked_id = $2)))"
-    " AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.tenant_id = $1 AND m.user_id = $2 "
-    "AND m.muted_id = u.id)"
-)
+def _not_hidden_from(viewer: str) -> str:
+    """SQL: the listed person ``u`` is not someone ``viewer`` (a parameter) blocked, was
+    blocked by or muted (as Mastodon's lists leave them out), in a query whose ``$1`` is the
+    tenant."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.tenant_id = $1 AND ("
+        f"(b.blocker_id = {viewer} AND b.blocked_id = u.id) "
+        f"OR (b.blocker_id = u.id AND b.blocked_id = {viewer}))) "
+        "AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.tenant_id = $1 "
+        f"AND m.user_id = {viewer} AND m.muted_id = u.id)"
+    )
 
 
 async def connections(
@@ -153,8 +156,8 @@ async def connections(
     group with.
     """
     listed, anchor = ("follower_id", "followee_id") if followers else ("followee_id", "follower_id")
-    conditions = [f"f.tenant_id = $1 AND f.{anchor} = $3"]
-    args: list[Any] = [tenant_id, viewer_id, person_id]
+    conditions = [f"f.tenant_id = $1 AND f.{anchor} = $2"]
+    args: list[Any] = [tenant_id, person_id]
 
     def arg(value: Any) -> str:
         args.append(value)
@@ -162,10 +165,12 @@ async def connections(
 
     if after is not None:
         conditions.append(f"(f.created_at, f.{listed}) < ({arg(after[0])}, {arg(after[1])})")
-    if exclude_hidden:
-        conditions.append(_NOT_EXCLUDED)
-    if guest:
-        conditions.append(seen_by_guest("u.id", "$2"))
+    if exclude_hidden or guest:
+        viewer = arg(viewer_id)
+        if exclude_hidden:
+            conditions.append(_not_hidden_from(viewer))
+        if guest:
+            conditions.append(seen_by_guest("u.id", viewer))
     rows = await conn.fetch(
         "SELECT u.*, f.created_at AS since FROM follows f "
         f"JOIN users u ON u.tenant_id = f.tenant_id AND u.id = f.{listed} "
