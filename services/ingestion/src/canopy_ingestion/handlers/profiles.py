@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from canopy_common.db import Connection
-from canopy_common.errors import NotFound
+from canopy_common.errors import Forbidden
 from canopy_ingestion.adapters import outbox, people
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.domain.text import clean_block, clean_line
@@ -57,7 +57,7 @@ async def handle_edit_own_profile(edit: EditOwnProfile, *, conn: Connection, act
     await people.lock_person(conn, actor.tenant_id, actor.id)
     current = await people.get_user(conn, actor.tenant_id, actor.id)
     if current is None or not current.active:  # erased since the request was admitted
-        raise NotFound(f"no person {actor.id!r} in this tenant")
+        raise Forbidden(f"user {actor.id!r} is not an active member of this tenant")
     wanted = _applied(cleaned, current)
     if wanted == current:
         return current
