@@ -36,6 +36,7 @@ def route_bodies(*, answer_id: str) -> dict[str, Any]:
     return {
         "PUT /v1/tenants/{tenant_id}": {"name": "Acme"},
         "PUT /v1/users/{user_id}": {"handle": "bob", "display_name": "Bob"},
+        "PATCH /v1/users/me": {"pronouns": "they/them"},
         "POST /v1/groups": {"name": "Ops", "visibility": "public"},
         "PUT /v1/groups/{group_id}/members/{user_id}": {},
         "POST /v1/groups/{group_id}/invites": {"user_id": "bob"},

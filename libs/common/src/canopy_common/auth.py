@@ -1,11 +1,12 @@
 """Bearer-token authentication: JWT verification, the caller's tenant and roles, FastAPI wiring.
 
-Tokens carry ``sub`` (the user), ``tenant`` and ``roles`` (docs/architecture.md §8). The algorithm
-is
-pinned by :class:`~canopy_common.settings.AuthSettings`, never taken from the token: HS256 with
-the shared secret for local runs, RS256 or ES256 in production with the identity provider's
-keys, from a JWKS URL or found through OIDC discovery (:mod:`canopy_common.oidc`). ``iss``,
-``aud``, ``exp`` and ``sub`` are required and checked; a token longer than
+Tokens carry ``sub`` (the user), the tenant and the roles, in the claims the settings name
+(``tenant`` and ``roles`` unless configured; role names Canopy does not know are ignored;
+docs/architecture.md §8). The algorithm is pinned by
+:class:`~canopy_common.settings.AuthSettings`, never taken from the token: HS256 with the
+shared secret for local runs, RS256 or ES256 in production with the identity provider's keys,
+from a JWKS URL or found through OIDC discovery (:mod:`canopy_common.oidc`). ``iss``, ``aud``,
+``exp`` and ``sub`` are required and checked; a token longer than
 ``CANOPY_JWT_MAX_TOKEN_BYTES`` is refused before it is parsed.
 
 Wiring: :func:`install_auth` puts a :class:`TokenVerifier` on ``app.state.token_verifier``;
@@ -119,26 +120,49 @@ def _is_user_id(value: str) -> bool:
 def _parse_roles(raw: Any) -> frozenset[Role]:
     if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
         raise _invalid_token("malformed roles claim")
-    try:
-        return frozenset(Role(name) for name in raw)
-    except ValueError:
-        raise _invalid_token("unknown role in roles claim") from None
+    # Identity providers put many roles and groups in a token (Entra, Okta): only Canopy's
+    # own names grant anything; the rest are not ours to refuse.
+    return frozenset(Role(name) for name in raw if name in _ROLE_NAMES)
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    """Build the :class:`Principal` from verified claims; raises :class:`Unauthorized`."""
+_ROLE_NAMES = frozenset(role.value for role in Role)
+_ABSENT = object()
+
+
+def claim_at(claims: dict[str, Any], name: str) -> Any:
+    """The claim ``name``: the member of that name when there is one (Auth0's namespaced
+    claims are URLs, dots and all), else the nested member a dotted path names
+    (``realm_access.roles``); ``None`` when there is neither."""
+    if name in claims:
+        return claims[name]
+    value: Any = claims
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part, _ABSENT)
+        if value is _ABSENT:
+            return None
+    return value
+
+
+def principal_from_claims(
+    claims: dict[str, Any], *, tenant_claim: str = "tenant", roles_claim: str = "roles"
+) -> Principal:
+    """Build the :class:`Principal` from verified claims, the tenant and the roles read from
+    the claims so named (:func:`claim_at`); raises :class:`Unauthorized`."""
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise _invalid_token("missing sub claim")
     if not _is_user_id(sub):
         raise _invalid_token("invalid sub claim")
-    tenant = claims.get("tenant")
+    tenant = claim_at(claims, tenant_claim)
     if tenant is None or tenant == "":
         raise _invalid_token("missing tenant claim")
     if not isinstance(tenant, str) or not _TENANT_ID.fullmatch(tenant):
         raise _invalid_token("invalid tenant claim")
-    # An absent claim grants nothing; a present one must be a list of known role names.
-    roles = _parse_roles(claims["roles"]) if "roles" in claims else frozenset()
+    # An absent claim grants nothing; a present one must be a list of role names.
+    raw_roles = claim_at(claims, roles_claim)
+    roles = _parse_roles(raw_roles) if raw_roles is not None else frozenset()
     return Principal(user_id=sub, tenant_id=tenant, roles=roles)
 
 
@@ -160,6 +184,8 @@ class TokenVerifier:
         self._leeway = settings.leeway_s
         self._secret = settings.secret
         self._max_token_bytes = settings.max_token_bytes
+        self._tenant_claim = settings.tenant_claim
+        self._roles_claim = settings.roles_claim
         self._jwks: jwt.PyJWKClient | None = None
         if settings.algorithm == "HS256":
             if jwk_client is not None:
@@ -218,7 +244,9 @@ class TokenVerifier:
             )
         except PyJWTError as exc:
             raise _invalid_token(_describe(exc)) from exc
-        principal = principal_from_claims(claims)
+        principal = principal_from_claims(
+            claims, tenant_claim=self._tenant_claim, roles_claim=self._roles_claim
+        )
         # PyJWT refuses a token from exp + leeway on: so does the memory of it.
         self._remember(token, principal, min(now + _VERIFIED_FOR_S, claims["exp"] + self._leeway))
         return principal
@@ -351,8 +379,9 @@ def issue_token(
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": user,
-        "tenant": tenant,
-        "roles": [str(role) for role in granted],
+        # Under the configured names, as they are (claim_at finds a dotted name as it is).
+        settings.tenant_claim: tenant,
+        settings.roles_claim: [str(role) for role in granted],
         "iat": now,
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,

@@ -80,6 +80,7 @@ CANOPY_TERMS: Final = (
     "manager",
     "email",  # a person's work address (AS2 has no term for it): notifications by e-mail
     "roles",  # a person's tenant roles: moderator | tenant_admin | analyst | group_admin
+    "pronouns",  # a person's, as they give them
     # a task's or event's state: open | completed | cancelled; a Join's: pending (a request
     # to join that makes nobody a member until an admin's Add)
     "status",

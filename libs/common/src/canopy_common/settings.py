@@ -240,6 +240,21 @@ class AuthSettings(BaseSettings):
         8 * 1024, "Largest bearer token in bytes; longer ones get 401", ge=1024, le=32 * 1024
     )
     leeway_s: int = _setting(30, "Clock skew allowed on exp/nbf/iat", ge=0)
+    # Identity providers name these claims their own way (Entra: `roles`, Keycloak:
+    # `realm_access.roles`, Auth0: a namespaced URL): the claim as named, else a dotted path.
+    tenant_claim: str = _setting(
+        "tenant",
+        "Claim holding the tenant id (a dotted path such as `org.tenant` reads a nested one)",
+        min_length=1,
+        max_length=200,
+    )
+    roles_claim: str = _setting(
+        "roles",
+        "Claim holding the role names, a list; names Canopy does not know are ignored "
+        "(a dotted path such as `realm_access.roles` reads a nested one)",
+        min_length=1,
+        max_length=200,
+    )
     local_token_ttl_s: int = _setting(8 * 3600, "Lifetime of tokens from `make token`", ge=60)
 
     @property

@@ -206,8 +206,9 @@ def _provision(obj: AS2Object, incoming: StrictActivity, *, user_id: str, by: st
         title=obj.title,
         department=obj.department,
         location=obj.location_name,
-        skills=tuple(obj.skills or ()),
-        interests=tuple(obj.interests or ()),
+        # absent: kept (people edit these themselves too)
+        skills=tuple(obj.skills) if obj.skills is not None else None,
+        interests=tuple(obj.interests) if obj.interests is not None else None,
         manager_id=user_id_of(obj.manager, incoming.tenant) if obj.manager else None,
         # read as they came: a malformed address or role list is refused, not ignored
         email=optional_text(obj.term("email"), "object.email"),

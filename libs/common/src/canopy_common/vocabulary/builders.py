@@ -37,10 +37,13 @@ def person_doc(
     manager: str | None = None,
     email: str | None = None,
     roles: Sequence[str] | None = None,
+    summary: str | None = None,
+    pronouns: str | None = None,
 ) -> Doc:
     """A person as AS2, with the profile fields discovery and notifications use (``email``
-    for mail deliveries, ``roles`` to find the tenant's moderators); empty ones are left out.
-    ``manager`` is the manager's IRI."""
+    for mail deliveries, ``roles`` to find the tenant's moderators) and what they say about
+    themselves (``summary``, ``pronouns``); empty ones are left out. ``manager`` is the
+    manager's IRI."""
     doc: Doc = {
         "type": "Person",
         "id": iri,
@@ -57,6 +60,8 @@ def person_doc(
         "manager": manager,
         "email": email,
         "roles": list(roles) if roles else None,
+        "summary": summary,
+        "pronouns": pronouns,
     }
     doc.update({key: value for key, value in profile.items() if value is not None})
     return doc

@@ -28,6 +28,7 @@ ExtensionTerm: TypeAlias = Literal[
     "manager",
     "email",
     "roles",
+    "pronouns",
     "formerType",
     "subject",
 ]

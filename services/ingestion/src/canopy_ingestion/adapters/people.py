@@ -38,6 +38,8 @@ def user_from_row(row: asyncpg.Record | dict[str, Any]) -> User:
         email=row["email"],
         roles=tuple(row["roles"]),
         active=row["active"],
+        summary=row["summary"],
+        pronouns=row["pronouns"],
     )
 
 
@@ -278,12 +280,28 @@ async def save_users(conn: Connection, users: Iterable[User]) -> None:
         await conn.execute(_SAVE_USERS, rows)
 
 
+async def save_own_profile(conn: Connection, user: User) -> None:
+    """Store the fields a person edits themselves (handlers.profiles)."""
+    await conn.execute(
+        "UPDATE users SET summary = $3, pronouns = $4, location = $5, skills = $6, "
+        "interests = $7, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        user.tenant_id,
+        user.id,
+        user.summary,
+        user.pronouns,
+        user.location,
+        list(user.skills),
+        list(user.interests),
+    )
+
+
 async def erase_user(conn: Connection, tenant_id: str, user_id: str) -> User:
     """Deactivate a person and anonymise their profile (GDPR erasure); returns what is left."""
     row = await conn.fetchrow(
         "UPDATE users SET active = false, handle = id, display_name = $3, title = NULL, "
         "department = NULL, location = NULL, skills = '{}', interests = '{}', "
-        "manager_id = NULL, email = NULL, roles = '{}', updated_at = now() "
+        "manager_id = NULL, email = NULL, roles = '{}', summary = NULL, pronouns = NULL, "
+        "updated_at = now() "
         "WHERE tenant_id = $1 AND id = $2 RETURNING *",
         tenant_id,
         user_id,
@@ -334,6 +352,33 @@ async def shares_group(conn: Connection, tenant_id: str, user_id: str, other_id:
     return found
 
 
+def seen_by_guest(person: str, guest: str) -> str:
+    """SQL: the person ``person`` (a column) is the guest ``guest`` (a parameter) or shares a
+    group with them — whom a guest sees (``domain.permissions.can_see_person``), in a query
+    whose ``$1`` is the tenant."""
+    return (
+        f"({person} = {guest} OR EXISTS (SELECT 1 FROM memberships a JOIN memberships b "
+        "ON b.tenant_id = a.tenant_id AND b.group_id = a.group_id "
+        f"WHERE a.tenant_id = $1 AND a.user_id = {guest} AND b.user_id = {person}))"
+    )
+
+
+async def direct_reports(
+    conn: Connection, tenant_id: str, manager_id: str, *, limit: int
+) -> tuple[list[User], int]:
+    """The first ``limit`` active people ``manager_id`` manages, by name, and how many there
+    are (one query)."""
+    rows = await conn.fetch(
+        "SELECT u.*, count(*) OVER () AS total FROM users u "
+        "WHERE u.tenant_id = $1 AND u.manager_id = $2 AND u.active "
+        "ORDER BY lower(u.display_name), u.id LIMIT $3",
+        tenant_id,
+        manager_id,
+        limit,
+    )
+    return [user_from_row(row) for row in rows], rows[0]["total"] if rows else 0
+
+
 async def search_users(
     conn: Connection,
     tenant_id: str,
@@ -372,12 +417,7 @@ async def search_users(
             f"EXISTS (SELECT 1 FROM unnest(u.skills) s WHERE lower(s) = lower({arg(skill)}))"
         )
     if guest_id is not None:
-        guest = arg(guest_id)
-        conditions.append(
-            f"(u.id = {guest} OR EXISTS (SELECT 1 FROM memberships a JOIN memberships b "
-            "ON b.tenant_id = a.tenant_id AND b.group_id = a.group_id "
-            f"WHERE a.tenant_id = u.tenant_id AND a.user_id = {guest} AND b.user_id = u.id))"
-        )
+        conditions.append(seen_by_guest("u.id", arg(guest_id)))
     if after is not None:
         conditions.append(f"(lower(u.display_name), u.id) > ({arg(after[0])}, {arg(after[1])})")
     rows = await conn.fetch(

@@ -27,13 +27,22 @@ from canopy_ingestion.handlers.people import (
     EraseUser,
     ProvisionUser,
     SearchPeople,
-    find_visible_person,
     handle_erase_user,
     handle_provision_user,
     handle_search_people,
 )
+from canopy_ingestion.handlers.profiles import (
+    PRONOUNS_MAX_LENGTH,
+    REPORTS_SHOWN,
+    SUMMARY_MAX_LENGTH,
+    EditOwnProfile,
+    ProfileView,
+    handle_edit_own_profile,
+    handle_view_profile,
+)
 
 router = APIRouter(tags=["people"])
+ME = "me"  # the caller, in GET /v1/users/me
 # Provisioning and erasure: a tenant admin's token, whether or not a person of the tenant.
 provisioning = APIRouter(tags=["people"])
 
@@ -78,12 +87,20 @@ class ProfileIn(BaseModel):
     display_name: str = Field(max_length=NAME_MAX_LENGTH, description="1 to 200 characters")
     title: str | None = Field(None, max_length=NAME_MAX_LENGTH)
     department: str | None = Field(None, max_length=NAME_MAX_LENGTH)
-    location: str | None = Field(None, max_length=NAME_MAX_LENGTH)
-    skills: list[ListItem] = Field(
-        default_factory=list, max_length=LIST_MAX_ITEMS, description="At most 50"
+    location: str | None = Field(
+        None,
+        max_length=NAME_MAX_LENGTH,
+        description='Omitted or null keeps the person\'s own (they edit it too); "" clears it',
     )
-    interests: list[ListItem] = Field(
-        default_factory=list, max_length=LIST_MAX_ITEMS, description="At most 50"
+    skills: list[ListItem] | None = Field(
+        None,
+        max_length=LIST_MAX_ITEMS,
+        description="At most 50. Omitted or null keeps the person's own; [] clears them",
+    )
+    interests: list[ListItem] | None = Field(
+        None,
+        max_length=LIST_MAX_ITEMS,
+        description="At most 50. Omitted or null keeps the person's own; [] clears them",
     )
     kind: UserKind = Field(
         UserKind.EMPLOYEE, description="guest: an external partner; bot: a system actor"
@@ -102,8 +119,16 @@ class ProfileIn(BaseModel):
     )
 
 
+_OWN_EXAMPLE: dict[str, Any] = {
+    "summary": "I write programs for engines that do not exist yet.",
+    "pronouns": "she/her",
+}
+
+
 class ProfileOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "u-ada", **_PROFILE_EXAMPLE}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "u-ada", **_PROFILE_EXAMPLE, **_OWN_EXAMPLE}]}
+    )
 
     id: str
     handle: str
@@ -117,6 +142,8 @@ class ProfileOut(BaseModel):
     manager_id: str | None
     email: str | None
     roles: list[str]
+    summary: str | None = Field(description="About them, in their words (several lines)")
+    pronouns: str | None
 
     @classmethod
     def of(cls, user: User) -> ProfileOut:
@@ -133,7 +160,121 @@ class ProfileOut(BaseModel):
             manager_id=user.manager_id,
             email=user.email,
             roles=list(user.roles),
+            summary=user.summary,
+            pronouns=user.pronouns,
         )
+
+
+class PersonRefOut(BaseModel):
+    """A person in a list (followers, reports, a manager): enough to show and link them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "u-ada",
+                    "handle": "ada",
+                    "display_name": "Ada Lovelace",
+                    "title": "Principal Engineer",
+                    "active": True,
+                }
+            ]
+        }
+    )
+
+    id: str
+    handle: str
+    display_name: str
+    title: str | None
+    active: bool = Field(description="false: a former colleague")
+
+    @classmethod
+    def of(cls, user: User) -> PersonRefOut:
+        return cls(
+            id=user.id,
+            handle=user.handle,
+            display_name=user.display_name,
+            title=user.title,
+            active=user.active,
+        )
+
+
+_BABBAGE = {"id": "u-babbage", "handle": "babbage", "display_name": "Charles Babbage"}
+
+
+class PersonOut(ProfileOut):
+    """A profile with the person's place in the org chart."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "u-ada",
+                    **_PROFILE_EXAMPLE,
+                    **_OWN_EXAMPLE,
+                    "manager": {**_BABBAGE, "title": "Director", "active": True},
+                    "reports": [
+                        {
+                            "id": "u-mary",
+                            "handle": "mary",
+                            "display_name": "Mary Somerville",
+                            "title": "Engineer",
+                            "active": True,
+                        }
+                    ],
+                    "reports_total": 1,
+                }
+            ]
+        }
+    )
+
+    manager: PersonRefOut | None = Field(description="null for guests, who see no org chart")
+    reports: list[PersonRefOut] = Field(
+        description=f"Active direct reports by name, the first {REPORTS_SHOWN}"
+    )
+    reports_total: int = Field(description="How many active direct reports they have")
+
+    @classmethod
+    def of_view(cls, view: ProfileView) -> PersonOut:
+        manager = PersonRefOut.of(view.manager) if view.manager is not None else None
+        return cls(
+            **ProfileOut.of(view.person).model_dump(),
+            manager=manager,
+            reports=[PersonRefOut.of(user) for user in view.reports],
+            reports_total=view.reports_total,
+        )
+
+
+class OwnProfileIn(BaseModel):
+    """The fields a person edits on their own profile; each one given is set, the others
+    stay. Name, handle, title, department, manager, e-mail, kind and roles are HR's or a
+    tenant admin's: naming one (or any other field) is refused with 422."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{**_OWN_EXAMPLE, "location": "London", "skills": ["python", "maths"]}]
+        },
+    )
+
+    summary: str | None = Field(
+        None,
+        max_length=SUMMARY_MAX_LENGTH,
+        description=f"About you, at most {SUMMARY_MAX_LENGTH} characters, several lines; "
+        'null or "" clears it',
+    )
+    pronouns: str | None = Field(
+        None, max_length=PRONOUNS_MAX_LENGTH, description='One line; null or "" clears them'
+    )
+    location: str | None = Field(
+        None, max_length=NAME_MAX_LENGTH, description='One line; null or "" clears it'
+    )
+    skills: list[ListItem] | None = Field(
+        None, max_length=LIST_MAX_ITEMS, description="At most 50; null or [] clears them"
+    )
+    interests: list[ListItem] | None = Field(
+        None, max_length=LIST_MAX_ITEMS, description="At most 50; null or [] clears them"
+    )
 
 
 class PeoplePageOut(BaseModel):
@@ -170,8 +311,8 @@ async def put_user(
         title=body.title,
         department=body.department,
         location=body.location,
-        skills=tuple(body.skills),
-        interests=tuple(body.interests),
+        skills=tuple(body.skills) if body.skills is not None else None,
+        interests=tuple(body.interests) if body.interests is not None else None,
         manager_id=body.manager_id,
         email=body.email,
         roles=tuple(body.roles) if body.roles is not None else None,
@@ -203,15 +344,47 @@ async def delete_user(user_id: UserId, admin: TenantAdmin, runtime: CurrentRunti
 @router.get(
     "/v1/users/{user_id}",
     summary="A person's profile",
-    description="Any active person of the tenant; a guest sees only the people they share a "
-    "group with. Another tenant's, an erased or an invisible person → 404.",
-    response_model=ProfileOut,
+    description="Any active person of the tenant (`me`: the caller), with their manager and "
+    f"direct reports (the first {REPORTS_SHOWN}, by name, and how many). A guest sees only "
+    "the people they share a group with, and no org chart. Another tenant's, an erased or an "
+    "invisible person → 404.",
+    response_model=PersonOut,
     responses=problems(403, 404),
 )
-async def get_user(user_id: UserId, actor: CurrentActor, runtime: CurrentRuntime) -> ProfileOut:
+async def get_user(user_id: UserId, actor: CurrentActor, runtime: CurrentRuntime) -> PersonOut:
     async with transaction(runtime, actor.tenant_id) as conn:
-        found = await find_visible_person(conn, actor, user_id)
-    return ProfileOut.of(found)
+        view = await handle_view_profile(
+            actor.id if user_id == ME else user_id, conn=conn, viewer=actor
+        )
+    return PersonOut.of_view(view)
+
+
+@router.patch(
+    "/v1/users/me",
+    summary="Edit your own profile",
+    description="Sets the fields given: summary, pronouns, location, skills, interests (NFC, "
+    "no control characters; the summary may have several lines). Everything else on a profile "
+    "is HR's or a tenant admin's: naming it, or any unknown field, is refused with 422 naming "
+    "the field. A change emits an Update of your Person; an edit that changes nothing emits "
+    "nothing.",
+    response_model=PersonOut,
+    responses=problems(403, 422),
+)
+async def edit_own_profile(
+    body: OwnProfileIn, actor: CurrentActor, runtime: CurrentRuntime
+) -> PersonOut:
+    edit = EditOwnProfile(
+        given=frozenset(body.model_fields_set),
+        summary=body.summary,
+        pronouns=body.pronouns,
+        location=body.location,
+        skills=tuple(body.skills or ()),
+        interests=tuple(body.interests or ()),
+    )
+    async with transaction(runtime, actor.tenant_id) as conn:
+        await handle_edit_own_profile(edit, conn=conn, actor=actor)
+        view = await handle_view_profile(actor.id, conn=conn, viewer=actor)
+    return PersonOut.of_view(view)
 
 
 @router.get(

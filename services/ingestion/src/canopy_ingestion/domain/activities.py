@@ -72,6 +72,8 @@ def person(user: User) -> Doc:
         manager=user_iri(user.tenant_id, user.manager_id) if user.manager_id else None,
         email=user.email,
         roles=user.roles,
+        summary=user.summary,
+        pronouns=user.pronouns,
     )
 
 

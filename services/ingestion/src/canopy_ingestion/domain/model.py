@@ -88,6 +88,9 @@ class User:
     # Tenant roles (moderator, tenant_admin, analyst, group_admin), sorted: who gets flags.
     roles: tuple[str, ...] = ()
     active: bool = True
+    # What the person writes about themselves (PATCH /v1/users/me); provisioning keeps them.
+    summary: str | None = None
+    pronouns: str | None = None
 
     @property
     def is_guest(self) -> bool:

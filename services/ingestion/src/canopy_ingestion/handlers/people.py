@@ -92,9 +92,11 @@ class ProvisionUser:
     by: str  # the user id of whoever provisions (for attributedTo)
     title: str | None = None
     department: str | None = None
+    # None keeps what the person has (they edit these themselves too, and an HR system that
+    # knows nothing of them must not wipe them); "" or () clears them.
     location: str | None = None
-    skills: tuple[str, ...] = ()
-    interests: tuple[str, ...] = ()
+    skills: tuple[str, ...] | None = None
+    interests: tuple[str, ...] | None = None
     manager_id: str | None = None
     email: str | None = None
     # None keeps the roles the person has: HR systems that know nothing of Canopy roles do
@@ -153,10 +155,21 @@ class HandleTaken(Conflict):
 
 
 def planned_profile(cmd: ProvisionUser, existing: User | None) -> User:
-    """The profile ``cmd`` asks for (checked), over what the person has now."""
+    """The profile ``cmd`` asks for (checked), over what the person has now: what the person
+    writes themselves (summary, pronouns) is kept, and so is what ``cmd`` leaves out of
+    location, skills and interests (erasure cleared them all)."""
     wanted = _profile(cmd)
     if cmd.roles is None:
         wanted = replace(wanted, roles=_kept_roles(existing, wanted))
+    if existing is not None:
+        wanted = replace(
+            wanted,
+            summary=existing.summary,
+            pronouns=existing.pronouns,
+            location=existing.location if cmd.location is None else wanted.location,
+            skills=existing.skills if cmd.skills is None else wanted.skills,
+            interests=existing.interests if cmd.interests is None else wanted.interests,
+        )
     return wanted
 
 
@@ -171,7 +184,7 @@ def check_manager(wanted: User, manager: User | None) -> None:
 def provisioned(wanted: User, existing: User | None, *, by: str) -> tuple[CanonicalActivity, bool]:
     """The Create (a new or re-provisioned person) or Update of a stored profile, and which."""
     created = existing is None or not existing.active
-    return _profile_activity("Create" if created else "Update", wanted, by=by), created
+    return profile_activity("Create" if created else "Update", wanted, by=by), created
 
 
 @dataclass(frozen=True)
@@ -207,7 +220,7 @@ async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
         traceparent=current_traceparent(),
         attributedTo=user_iri(cmd.tenant_id, cmd.by),
     )
-    updates = [_profile_activity("Update", report, by=cmd.by) for report in reports]
+    updates = [profile_activity("Update", report, by=cmd.by) for report in reports]
     await outbox.append(conn, delete, *updates)
     await audit.record(
         conn,
@@ -220,7 +233,8 @@ async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
     return erased
 
 
-def _profile_activity(type_: str, user: User, *, by: str) -> CanonicalActivity:
+def profile_activity(type_: str, user: User, *, by: str) -> CanonicalActivity:
+    """The ``Create`` or ``Update`` of a person's stored profile, attributed to ``by``."""
     return activity(
         type_,
         actor=user,
@@ -254,8 +268,8 @@ def _profile(cmd: ProvisionUser) -> User:
         title=_optional_line(cmd.title, "title"),
         department=_optional_line(cmd.department, "department"),
         location=_optional_line(cmd.location, "location"),
-        skills=_clean_list(cmd.skills, "skills"),
-        interests=_clean_list(cmd.interests, "interests"),
+        skills=clean_list(cmd.skills or (), "skills"),
+        interests=clean_list(cmd.interests or (), "interests"),
         manager_id=manager_id,
         email=validate_email(cmd.email) if cmd.email and cmd.email.strip() else None,
         roles=_clean_roles(cmd.roles or (), cmd.kind),
@@ -288,7 +302,7 @@ def _optional_line(value: str | None, name: str) -> str | None:
     return clean_line(value, field=name, max_length=NAME_MAX_LENGTH, min_length=0) or None
 
 
-def _clean_list(values: tuple[str, ...], name: str) -> tuple[str, ...]:
+def clean_list(values: tuple[str, ...], name: str) -> tuple[str, ...]:
     """Each item cleaned; duplicates (any case) dropped, the first spelling kept."""
     if len(values) > LIST_MAX_ITEMS:
         raise InvalidText(name, f"at most {LIST_MAX_ITEMS} items")
