@@ -21,6 +21,7 @@ RELEASED = {
         6: ("audit_log", "c29aaa1f74d3d6b3"),
         7: ("row_level_security", "17bc9208f1c6630f"),
         8: ("moderation", "760f79d6c99f6043"),
+        9: ("bookmarks", "ca8f7c99fc2ba60f"),
         11: ("profile_fields", "473f620487dcfeb7"),
     },
     "canopy_fanout": {

@@ -323,9 +323,9 @@ async def clear_manager(conn: Connection, tenant_id: str, manager_id: str) -> li
 
 
 async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> None:
-    """Drop every membership, pending invite and join request, follow, tag follow, block and
-    mute of a person, both ways (invites they sent stay: the group, not the inviter, grants
-    them)."""
+    """Drop every membership, pending invite and join request, follow, tag follow, block,
+    mute and bookmark of a person, both ways (invites they sent stay: the group, not the
+    inviter, grants them)."""
     statements = (
         "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
         "DELETE FROM invites WHERE tenant_id = $1 AND invitee_id = $2",
@@ -334,6 +334,7 @@ async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> No
         "DELETE FROM tag_follows WHERE tenant_id = $1 AND user_id = $2",
         "DELETE FROM blocks WHERE tenant_id = $1 AND (blocker_id = $2 OR blocked_id = $2)",
         "DELETE FROM mutes WHERE tenant_id = $1 AND (user_id = $2 OR muted_id = $2)",
+        "DELETE FROM bookmarks WHERE tenant_id = $1 AND user_id = $2",
     )
     for statement in statements:
         await conn.execute(statement, tenant_id, user_id)

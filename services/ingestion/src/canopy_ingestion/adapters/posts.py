@@ -2,12 +2,14 @@
 
 Reads for a request load a post together with everything deciding who may see it — its
 group, the viewer's role there, whether the viewer follows the author, the author of the post
-it replies to — in one query.
+it replies to — in one query (:func:`select_contexts`: a thread, a page of questions or of
+bookmarks the same way), and what a page of posts is to its reader (reactions, replies,
+bookmarks: :func:`reader_views`) in one more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,7 +71,12 @@ def post_from_row(row: asyncpg.Record | Mapping[str, Any]) -> Post:
     )
 
 
-_CONTEXT_SQL = """
+def select_contexts(viewer: str, *, source: str = "posts p", columns: str = "") -> str:
+    """``SELECT ... FROM`` posts as a viewer meets them — the post, its group, the viewer's role
+    there and follow of the author, the author of the post it replies to — for every read of
+    posts (one row type: :func:`context_from_row`). ``viewer`` is the parameter holding the
+    viewer's id (``$3``), ``source`` the relation naming the posts ``p``, ``columns`` more."""
+    return f"""
 SELECT p.*,
        parent.author_id AS reply_author_id,
        g.name AS group_name, g.visibility AS group_visibility, g.owner_id AS group_owner_id,
@@ -77,32 +84,33 @@ SELECT p.*,
        m.role AS viewer_role,
        EXISTS (
            SELECT 1 FROM follows f
-           WHERE f.tenant_id = p.tenant_id AND f.follower_id = $3 AND f.followee_id = p.author_id
+           WHERE f.tenant_id = p.tenant_id AND f.follower_id = {viewer}
+             AND f.followee_id = p.author_id
        ) AS viewer_follows_author
-FROM posts p
+       {columns}
+FROM {source}
 LEFT JOIN posts parent ON parent.tenant_id = p.tenant_id AND parent.id = p.in_reply_to
 LEFT JOIN groups g ON g.tenant_id = p.tenant_id AND g.id = p.group_id
 LEFT JOIN memberships m
-       ON m.tenant_id = p.tenant_id AND m.group_id = p.group_id AND m.user_id = $3
-WHERE p.tenant_id = $1 AND p.id = $2 AND p.deleted_at IS NULL
+       ON m.tenant_id = p.tenant_id AND m.group_id = p.group_id AND m.user_id = {viewer}
 """
 
 
-async def post_context(
-    conn: Connection, tenant_id: str, post_id: str, viewer_id: str, *, for_update: bool = False
-) -> PostContext | None:
-    """A live (not deleted) post of the tenant as ``viewer_id`` meets it; None if there is none.
+_CONTEXT_SQL = (
+    select_contexts("$3") + "WHERE p.tenant_id = $1 AND p.id = $2 AND p.deleted_at IS NULL"
+)
+_THREAD_SQL = (
+    select_contexts("$3")
+    + "WHERE p.tenant_id = $1 AND p.thread_id = $2 ORDER BY p.created_at, p.id LIMIT $4"
+)
 
-    ``for_update`` locks the post's row until the transaction ends (edits, accepts, deletes).
-    """
-    sql = _CONTEXT_SQL + (" FOR UPDATE OF p" if for_update else "")
-    row = await conn.fetchrow(sql, tenant_id, post_id, viewer_id)
-    if row is None:
-        return None
+
+def context_from_row(row: asyncpg.Record) -> PostContext:
+    """A :class:`PostContext` from a row of :func:`select_contexts`."""
     group = None
     if row["group_name"] is not None:
         group = Group(
-            tenant_id=tenant_id,
+            tenant_id=row["tenant_id"],
             id=row["group_id"],
             name=row["group_name"],
             visibility=GroupVisibility(row["group_visibility"]),
@@ -116,6 +124,89 @@ async def post_context(
         viewer_follows_author=row["viewer_follows_author"],
         reply_author_id=row["reply_author_id"],
     )
+
+
+async def post_context(
+    conn: Connection, tenant_id: str, post_id: str, viewer_id: str, *, for_update: bool = False
+) -> PostContext | None:
+    """A live (not deleted) post of the tenant as ``viewer_id`` meets it; None if there is none.
+
+    ``for_update`` locks the post's row until the transaction ends (edits, accepts, deletes).
+    """
+    sql = _CONTEXT_SQL + (" FOR UPDATE OF p" if for_update else "")
+    row = await conn.fetchrow(sql, tenant_id, post_id, viewer_id)
+    return context_from_row(row) if row is not None else None
+
+
+async def thread_posts(
+    conn: Connection, tenant_id: str, thread_id: str, viewer_id: str, *, limit: int
+) -> list[PostContext]:
+    """The first ``limit`` posts of a thread, oldest first, deleted ones too, each as
+    ``viewer_id`` meets it (one query)."""
+    rows = await conn.fetch(_THREAD_SQL, tenant_id, thread_id, viewer_id, limit)
+    return [context_from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    """What a post is to one reader beyond the post itself (docs/architecture.md §16)."""
+
+    reactions: dict[str, int]  # count per reaction kind (kinds without any left out)
+    mine: tuple[str, ...]  # the reader's reaction kinds
+    replies: int  # live direct replies
+    bookmarked: bool  # by the reader
+    accepted_answer_id: str | None  # a question's accepted answer, while it is live
+    accepted: bool  # an answer its question accepted
+
+
+NO_VIEW = ReaderView({}, (), 0, False, None, False)
+
+_VIEWS_SQL = """
+SELECT p.id,
+       (SELECT coalesce(jsonb_object_agg(k.kind, k.n), '{}'::jsonb)
+        FROM (SELECT r.kind, count(*) AS n FROM reactions r
+              WHERE r.tenant_id = p.tenant_id AND r.post_id = p.id GROUP BY r.kind) k
+       ) AS reactions,
+       ARRAY(SELECT r.kind FROM reactions r
+             WHERE r.tenant_id = p.tenant_id AND r.post_id = p.id AND r.user_id = $3
+             ORDER BY r.kind) AS mine,
+       (SELECT count(*) FROM posts c
+        WHERE c.tenant_id = p.tenant_id AND c.in_reply_to = p.id AND c.deleted_at IS NULL
+       ) AS replies,
+       EXISTS (SELECT 1 FROM bookmarks b
+               WHERE b.tenant_id = p.tenant_id AND b.user_id = $3 AND b.post_id = p.id
+       ) AS bookmarked,
+       (SELECT a.id FROM posts a
+        WHERE a.tenant_id = p.tenant_id AND a.id = p.accepted_answer_id AND a.deleted_at IS NULL
+       ) AS accepted_answer_id,
+       EXISTS (SELECT 1 FROM posts q
+               WHERE q.tenant_id = p.tenant_id AND q.id = p.in_reply_to
+                 AND q.accepted_answer_id = p.id
+       ) AS accepted
+FROM posts p
+WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])
+"""
+
+
+async def reader_views(
+    conn: Connection, tenant_id: str, post_ids: Sequence[str], reader_id: str
+) -> dict[str, ReaderView]:
+    """The :class:`ReaderView` of each post for ``reader_id``, for a whole page in one query
+    (each figure an index lookup per post: no query per post)."""
+    if not post_ids:
+        return {}
+    rows = await conn.fetch(_VIEWS_SQL, tenant_id, list(post_ids), reader_id)
+    return {
+        row["id"]: ReaderView(
+            reactions=dict(row["reactions"]),
+            mine=tuple(row["mine"]),
+            replies=row["replies"],
+            bookmarked=row["bookmarked"],
+            accepted_answer_id=row["accepted_answer_id"],
+            accepted=row["accepted"],
+        )
+        for row in rows
+    }
 
 
 async def group_with_role(

@@ -4,6 +4,7 @@ people acting in their tenant."""
 
 from canopy_ingestion.api import (
     audit,
+    bookmarks,
     content_policy,
     graph,
     groups,
@@ -11,7 +12,9 @@ from canopy_ingestion.api import (
     moderation,
     people,
     posts,
+    questions,
     tenants,
+    threads,
 )
 
 PROVISIONING_ROUTERS = [tenants.router, people.provisioning]
@@ -21,6 +24,9 @@ ROUTERS = [
     join_requests.router,
     graph.router,
     posts.router,
+    threads.router,
+    questions.router,
+    bookmarks.router,
     moderation.router,
     audit.router,
     content_policy.router,

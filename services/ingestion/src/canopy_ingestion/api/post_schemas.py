@@ -130,6 +130,10 @@ class PostDocument(BaseModel):
                             "name": "#release",
                         },
                     ],
+                    "reactions": {"like": 3, "celebrate": 1},
+                    "my_reactions": ["like"],
+                    "replies_count": 2,
+                    "bookmarked": False,
                 }
             ]
         },
@@ -154,7 +158,83 @@ class PostDocument(BaseModel):
         None, alias="inReplyTo", description="The post it replies to, with that post's author"
     )
     to: list[str] | None = Field(None, description="The addressees of a direct post")
-    accepted_answer: str | None = Field(None, alias="acceptedAnswer")
+    accepted_answer: str | None = Field(
+        None,
+        alias="acceptedAnswer",
+        description="A question's accepted answer (its id), while that answer is live",
+    )
+    # The reader's view (read routes: a post, a thread, questions, bookmarks); never in an
+    # activity.
+    reactions: dict[ReactionKind, int] | None = Field(
+        None, description="Reactions per kind (kinds nobody used are left out)"
+    )
+    my_reactions: list[ReactionKind] | None = Field(None, description="Your reactions")
+    replies_count: int | None = Field(None, ge=0, description="Its live direct replies")
+    bookmarked: bool | None = Field(None, description="Whether you bookmarked it")
+    accepted: bool | None = Field(
+        None, description="An answer: whether its question's author accepted it"
+    )
+
+
+class ThreadContext(BaseModel):
+    """A post's place in its thread."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ancestors": [],
+                    "descendants": [
+                        {
+                            "id": POST_ID_EXAMPLE,
+                            "type": "Note",
+                            "kind": "answer",
+                            "accepted": True,
+                            "attributedTo": {"id": "urn:canopy:acme:user:grace"},
+                            "content": "Run `make rotate-keys`.",
+                            "visibility": "internal",
+                            "context": "urn:uuid:01968a4e-0000-7d2e-9f10-2a3b4c5d6e7f",
+                            "published": "2025-05-01T09:45:00+00:00",
+                            "reactions": {"insightful": 2},
+                            "my_reactions": [],
+                            "replies_count": 0,
+                            "bookmarked": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    ancestors: list[PostDocument] = Field(
+        description="Root first, up to the post's parent (at most the 40 nearest)"
+    )
+    descendants: list[PostDocument] = Field(
+        description="Thread order: depth first by reply, a post's replies oldest first "
+        "(at most 1,000)"
+    )
+
+
+class ReactorOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "grace",
+                    "handle": "grace",
+                    "display_name": "Grace Hopper",
+                    "kind": "celebrate",
+                    "reacted_at": "2025-05-01T10:02:00+00:00",
+                }
+            ]
+        }
+    )
+
+    user_id: str
+    handle: str
+    display_name: str
+    kind: ReactionKind
+    reacted_at: str
 
 
 class ReactionOut(BaseModel):

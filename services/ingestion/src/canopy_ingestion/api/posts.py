@@ -1,4 +1,4 @@
-"""HTTP routes: posts, answers, reactions, shares and flags.
+"""HTTP routes: posts, answers, reactions (and who reacted), shares and flags.
 
 Routes parse, open the request's one transaction and call a handler. Every POST honours an
 ``Idempotency-Key``: inside that transaction the stored first response is replayed, or the
@@ -7,22 +7,28 @@ command runs and its response is stored with it.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from canopy_common.auth import CurrentPrincipal, Principal, Role
 from canopy_common.db import Connection
 from canopy_common.openapi import problems
+from canopy_common.paging import PAGE_DEFAULT, CursorParam, Limit, Page
 from canopy_ingestion.adapters.idempotency import Reply
 from canopy_ingestion.adapters.people import Caller
+from canopy_ingestion.adapters.posts import NO_VIEW
 from canopy_ingestion.api.deps import (
     CurrentActor,
     CurrentRuntime,
     IdempotencyKey,
+    caller_in,
     once,
     once_as,
     reply_response,
     transaction,
 )
+from canopy_ingestion.api.paged import page_response
 from canopy_ingestion.api.post_schemas import (
     AcceptBody,
     AnnounceDocument,
@@ -33,11 +39,12 @@ from canopy_ingestion.api.post_schemas import (
     PostEditBody,
     PostId,
     ReactionOut,
+    ReactorOut,
 )
 from canopy_ingestion.domain.model import PostKind, ReactionKind
 from canopy_ingestion.handlers import posts as handlers
 from canopy_ingestion.handlers import reactions
-from canopy_ingestion.handlers.post_views import document
+from canopy_ingestion.handlers.post_views import document, reader_view
 from canopy_ingestion.handlers.post_work import ConnectionWork
 from canopy_ingestion.handlers.posts import NewPost, PostEdit
 
@@ -88,7 +95,7 @@ async def _create(new: NewPost, conn: Connection, caller: Caller) -> Reply:
     work = ConnectionWork(conn, tenant=caller.tenant)
     created = await handlers.create_post(new, work=work, actor=caller.user)
     await work.flush()  # in the route's transaction (or alone: one statement)
-    return Reply(201, document(created))
+    return Reply(201, document(reader_view(created, NO_VIEW)))  # nothing on it yet
 
 
 @router.get(
@@ -183,6 +190,40 @@ async def react(
     async with transaction(runtime, actor.tenant_id) as conn:
         reply = await reactions.react(post_id, kind, conn=conn, actor=actor)
     return reply_response(reply)
+
+
+@router.get(
+    "/{post_id}/reactions",
+    response_model=Page[ReactorOut],
+    responses=problems(400, 404),
+    summary="Who reacted to a post",
+    description="Newest first; `kind` for one kind of reaction. 404 unless you may see the "
+    "post. People are listed as you may see them (a guest sees the people they share a group "
+    "with; people no longer active are not listed), so a page may hold fewer than `limit`. "
+    'Pages: `limit`, `cursor`, `Link: <...>; rel="next"`; a cursor this API did not give '
+    "out: 400.",
+)
+async def list_reactions(
+    post_id: PostId,
+    request: Request,
+    runtime: CurrentRuntime,
+    principal: CurrentPrincipal,
+    kind: Annotated[ReactionKind | None, Query(description="Only this kind")] = None,
+    limit: Limit = PAGE_DEFAULT,
+    cursor: CursorParam = None,
+) -> Response:
+    async with transaction(runtime, principal.tenant_id) as conn:
+        actor = (await caller_in(conn, principal)).user
+        page = await reactions.list_reactions(
+            post_id,
+            conn=conn,
+            actor=actor,
+            kind=kind,
+            limit=limit,
+            cursor=cursor,
+            moderator=_moderates(principal),
+        )
+    return page_response(request, page, limit)
 
 
 @router.delete(

@@ -1,9 +1,10 @@
 """How the post handlers meet a post and speak about it: loading it as the caller may see it,
-rendering it as AS2, and the activities and responses that carry it."""
+rendering it as AS2 (for a reader: with what it is to them, :func:`render_for`), and the
+activities and responses that carry it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,9 @@ from canopy_common.events import CANOPY_CONTEXT
 from canopy_common.iris import is_object_id, user_iri
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.people import get_users
-from canopy_ingestion.adapters.posts import PostContext
+from canopy_ingestion.adapters.posts import NO_VIEW, PostContext, ReaderView
 from canopy_ingestion.domain.activities import CanonicalActivity, activity, group, post_object
-from canopy_ingestion.domain.model import Group, Post, User
+from canopy_ingestion.domain.model import Group, Post, PostKind, User
 from canopy_ingestion.domain.visibility import can_see_post
 
 Doc = dict[str, Any]
@@ -52,6 +53,12 @@ async def live_post(
     if not is_object_id(post_id):  # not an id Canopy makes: nothing to look up
         return None
     return await store.post_context(conn, actor.tenant_id, post_id, actor.id, for_update=for_update)
+
+
+def readable(actor: User, ctx: PostContext, *, moderator: bool = False) -> bool:
+    """Whether ``actor`` may read ``ctx``'s post: live, and seen by them (moderators see every
+    live post of their tenant)."""
+    return not ctx.post.deleted and (moderator or sees(actor, ctx))
 
 
 def sees(actor: User, ctx: PostContext) -> bool:
@@ -92,6 +99,48 @@ def render(ctx: PostContext, users: Mapping[str, User]) -> Doc:
         group_of=ctx.group,
         reply_author=users.get(ctx.reply_author_id) if ctx.reply_author_id else None,
     )
+
+
+async def render_for(conn: Connection, actor: User, contexts: Sequence[PostContext]) -> list[Doc]:
+    """The posts as ``actor`` reads them: AS2 documents with their :func:`reader_view`, the
+    people they name and the views loaded in one query each, whatever the number of posts. A
+    post whose author has no profile left is left out. The caller decided who sees what."""
+    if not contexts:
+        return []
+    tenant = actor.tenant_id
+    users = await get_users(conn, tenant, people_of(*contexts))
+    views = await store.reader_views(conn, tenant, [ctx.post.id for ctx in contexts], actor.id)
+    return [
+        document(reader_view(render(ctx, users), views.get(ctx.post.id, NO_VIEW)))
+        for ctx in contexts
+        if ctx.post.author_id in users
+    ]
+
+
+async def read_by(conn: Connection, actor: User, obj: Doc) -> Doc:
+    """A post's object just rendered (an edit's, an accept's) as ``actor`` reads it: the
+    document with its :func:`reader_view` (one query)."""
+    views = await store.reader_views(conn, actor.tenant_id, [obj["id"]], actor.id)
+    return document(reader_view(obj, views.get(obj["id"], NO_VIEW)))
+
+
+def reader_view(obj: Doc, view: ReaderView) -> Doc:
+    """A post's object as one reader sees it (docs/architecture.md §16): ``reactions`` (count
+    per kind), ``my_reactions``, ``replies_count`` and ``bookmarked``; a question's
+    ``acceptedAnswer`` only while that answer is live; an answer says whether it is the
+    ``accepted`` one. These are the reader's, never part of an activity."""
+    shown = {
+        **obj,
+        "reactions": view.reactions,
+        "my_reactions": list(view.mine),
+        "replies_count": view.replies,
+        "bookmarked": view.bookmarked,
+    }
+    if obj.get("kind") == PostKind.QUESTION.value:
+        shown["acceptedAnswer"] = view.accepted_answer_id
+    elif obj.get("kind") == PostKind.ANSWER.value:
+        shown["accepted"] = view.accepted
+    return shown
 
 
 def about_post(

@@ -48,10 +48,10 @@ from canopy_ingestion.handlers.content import (
 from canopy_ingestion.handlers.post_views import (
     Doc,
     about_post,
-    document,
-    load_object,
     people_of,
+    read_by,
     render,
+    render_for,
     visible,
     visible_post,
     with_members,
@@ -175,14 +175,14 @@ async def edit_post(post_id: str, edit: PostEdit, *, conn: Connection, actor: Us
         hashtags=tuple(hashtags),
     )
     if post == old:
-        return Reply(200, document(render(ctx, people)))
+        return Reply(200, await read_by(conn, actor, render(ctx, people)))
     post = dataclasses.replace(post, updated=datetime.now(UTC))
     addressed = [people[uid] for uid in to_ids if uid in people]
     flagged = await apply_policy(work, post, ctx.group, [*addressed, *mentions], before=old)
     obj = render(dataclasses.replace(ctx, post=post), {**people, **{u.id: u for u in mentions}})
     emitted, flags = _activities("Update", actor, post, obj, ctx.group, flagged)
     await outbox.append_after(conn, [store.update_post_statement(post), *flags], *emitted)
-    return Reply(200, document(obj))
+    return Reply(200, await read_by(conn, actor, obj))
 
 
 async def delete_post(post_id: str, *, conn: Connection, actor: User, moderator: bool) -> None:
@@ -245,13 +245,16 @@ async def accept_answer(
     if accepted:
         accept = about_post("Accept", actor, question, render(answered, users), asked.group)
         await outbox.append(conn, with_members(accept, target=question_obj))
-    return Reply(200, document(question_obj))
+    return Reply(200, await read_by(conn, actor, question_obj))
 
 
 async def read_post(post_id: str, *, conn: Connection, actor: User, moderator: bool) -> Doc:
-    """The post as AS2 when the caller may see it (moderators see every post), else 404."""
+    """The post as AS2, as the caller reads it (:func:`render_for`), when they may see it
+    (moderators see every post), else 404."""
     ctx = await visible_post(conn, actor, post_id, moderator=moderator)
-    return document(await load_object(conn, ctx))
+    for doc in await render_for(conn, actor, [ctx]):
+        return doc
+    raise NotFound(f"no post {post_id!r}")  # no profile left of its author
 
 
 # --- helpers ------------------------------------------------------------------------------------

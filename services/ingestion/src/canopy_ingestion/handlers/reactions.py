@@ -1,4 +1,5 @@
-"""Commands people run on someone's post: react (and take it back), share, flag.
+"""Commands people run on someone's post: react (and take it back), share, flag; and who
+reacted to a post.
 
 Like :mod:`canopy_ingestion.handlers.posts`, each runs in the caller's transaction and appends
 its activity to the outbox there.
@@ -6,16 +7,20 @@ its activity to the outbox there.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from canopy_common.db import Connection
 from canopy_common.errors import Conflict, InvalidInput, NotFound
 from canopy_common.events import Visibility, new_activity_id
 from canopy_common.iris import user_iri
+from canopy_common.paging import Page, decode_cursor, encode_cursor, trim
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters import posts as store
 from canopy_ingestion.adapters.idempotency import Reply
+from canopy_ingestion.adapters.reactors import reactions_page, sharing_a_group
 from canopy_ingestion.domain.model import ReactionKind, User
+from canopy_ingestion.domain.permissions import can_see_person
 from canopy_ingestion.domain.text import clean_block
 from canopy_ingestion.handlers.post_views import (
     about_post,
@@ -121,3 +126,45 @@ async def flag(post_id: str, reason: str, *, conn: Connection, actor: User) -> R
         "flagged_at": flagged_at.isoformat(),
     }
     return Reply(201, body)
+
+
+async def list_reactions(
+    post_id: str,
+    *,
+    conn: Connection,
+    actor: User,
+    kind: ReactionKind | None,
+    limit: int,
+    cursor: str | None,
+    moderator: bool = False,
+) -> Page[dict[str, Any]]:
+    """Who reacted to a post the actor may see (404 otherwise), newest first, ``kind`` only
+    if given: each person as far as the actor may see them (a guest sees the people they
+    share a group with; people no longer active are not listed), so a page may hold fewer
+    than ``limit``."""
+    ctx = await visible_post(conn, actor, post_id, moderator=moderator)
+    after = decode_cursor(cursor, (datetime, str, str)) if cursor else None
+    rows = await reactions_page(
+        conn,
+        actor.tenant_id,
+        ctx.post.id,
+        kind=kind,
+        after=(after[0], after[1], after[2]) if after else None,
+        limit=limit + 1,
+    )
+    page, more = trim(rows, limit)
+    shared = set[str]()
+    if actor.is_guest:
+        shared = await sharing_a_group(conn, actor.tenant_id, actor.id, (r.person.id for r in page))
+    items = [
+        {
+            "user_id": r.person.id,
+            "handle": r.person.handle,
+            "display_name": r.person.display_name,
+            "kind": r.kind.value,
+            "reacted_at": r.at.isoformat(),
+        }
+        for r in page
+        if can_see_person(actor, r.person, shares_group=r.person.id in shared)
+    ]
+    return Page(items=items, next_cursor=encode_cursor(*page[-1].key) if more else None)
