@@ -232,7 +232,14 @@ def test_the_guide_shows_real_people_and_the_services_ports(company: Company) ->
 
     assert f"USER={company.reader_id} ROLES=member)" in text
     assert f"USER={company.analyst_id} ROLES=member,analyst)" in text
-    for path in ("8002/v1/feeds/home", "8003/v1/notifications", "8004/v1/analytics/summary"):
+    for path in (
+        "8002/v1/feeds/home",
+        "8003/v1/notifications",
+        "8004/v1/analytics/summary",
+        "8001/v1/questions?status=accepted",
+        "8001/v1/posts/$Q/context",
+        "8001/v1/groups/$G/members",
+    ):
         assert f"localhost:{path}" in text
     assert "make demo-traffic" in text
     assert "make down" in text

@@ -13,6 +13,20 @@ def _curl(port: int, path: str, variable: str) -> str:
     return f"curl -s 'localhost:{port}{path}' -H \"Authorization: Bearer ${variable}\" | {JSON}"
 
 
+def _curl_var(port: int, path: str, variable: str) -> str:
+    """:func:`_curl` of a path naming shell variables (double quotes)."""
+    return f'curl -s "localhost:{port}{path}" -H "Authorization: Bearer ${variable}" | {JSON}'
+
+
+def _first_id(port: int, path: str, variable: str, name: str) -> str:
+    """``NAME=<id of the first item>`` of a list route."""
+    pick = 'python3 -c \'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])\''
+    return (
+        f"{name}=$(curl -s 'localhost:{port}{path}' -H \"Authorization: Bearer ${variable}\" "
+        f"| {pick})"
+    )
+
+
 def _token(company: Company, variable: str, user: str, roles: str) -> str:
     return f"{variable}=$(make -s token TENANT={company.tenant} USER={user} ROLES={roles})"
 
@@ -34,6 +48,14 @@ def guide(company: Company, ports: Mapping[str, int]) -> str:
         _token(company, "READER", reader.id, "member"),
         _curl(ports["fanout"], "/v1/feeds/home?limit=3", "READER"),
         _curl(ports["notify"], "/v1/notifications?limit=5", "READER"),
+        "# ... a question she may see with its accepted answer, and the whole thread",
+        _first_id(ports["ingestion"], "/v1/questions?status=accepted&limit=1", "READER", "Q"),
+        _curl_var(ports["ingestion"], "/v1/posts/$Q/context", "READER"),
+        "# ... her first group: its page (detail, members, pins) and its feed",
+        _first_id(ports["ingestion"], "/v1/groups?mine=true&limit=1", "READER", "G"),
+        _curl_var(ports["ingestion"], "/v1/groups/$G", "READER"),
+        _curl_var(ports["ingestion"], "/v1/groups/$G/members?limit=5", "READER"),
+        _curl_var(ports["fanout"], "/v1/feeds/groups/$G?limit=3", "READER"),
         "",
         f"# {analyst.display_name} ({analyst.title}): the tenant's analytics, trending hashtags",
         _token(company, "ANALYST", analyst.id, "member,analyst"),
