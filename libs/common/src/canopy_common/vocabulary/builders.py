@@ -37,10 +37,12 @@ def person_doc(
     manager: str | None = None,
     email: str | None = None,
     roles: Sequence[str] | None = None,
+    active: bool | None = None,
 ) -> Doc:
     """A person as AS2, with the profile fields discovery and notifications use (``email``
     for mail deliveries, ``roles`` to find the tenant's moderators); empty ones are left out.
-    ``manager`` is the manager's IRI."""
+    ``manager`` is the manager's IRI. ``active``: the person's standing, left out when
+    ``None`` (consumers read a Person without it as active)."""
     doc: Doc = {
         "type": "Person",
         "id": iri,
@@ -57,6 +59,7 @@ def person_doc(
         "manager": manager,
         "email": email,
         "roles": list(roles) if roles else None,
+        "active": active,
     }
     doc.update({key: value for key, value in profile.items() if value is not None})
     return doc
