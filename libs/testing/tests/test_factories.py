@@ -379,7 +379,8 @@ def test_profile_updates_and_erasure(f: ActivityFactory) -> None:
     with pytest.raises(TypeError):
         f.profile_update(ada, shoe_size=42)
     left = wire(f.profile_update(ada, active=False))
-    assert left["object"]["active"] is False and left["actor"] == left["object"]
+    assert left["object"]["active"] is False
+    assert left["actor"] == left["object"]
 
 
 def test_a_bare_person_iri_stands_for_a_minimal_person(f: ActivityFactory) -> None:

@@ -188,7 +188,13 @@ async def upsert_person(
     deactivated one gets no pushes, may not read, and their items stay, shown as a former
     colleague's on read: docs/architecture.md §16)."""
     await graph.upsert_person(conn, change.tenant, change.person, change.kind, change.active)
-    return fanout.members.forgetting(change.tenant, change.person)  # who may act changed
+    forget_member = fanout.members.forgetting(change.tenant, change.person)
+
+    async def forget(conn: Connection) -> None:  # after the commit: who may act changed
+        await forget_member(conn)
+        fanout.read_caches.forget_standing(change.tenant, change.person)
+
+    return forget
 
 
 async def add_group(conn: Connection, change: NewGroup, *, fanout: Fanout) -> Pending | None:

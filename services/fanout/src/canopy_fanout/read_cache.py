@@ -15,8 +15,9 @@ Postgres not at all (docs/architecture.md §5, "Reads").
   decide the same, and the decision costs more than looking it up.
 - Whether the actors and authors of a page are former colleagues (deactivated), for
   :attr:`Settings.read_cache_s` seconds, shared by every reader: a page marks their Person
-  ``active: false`` as it is made (docs/architecture.md §16), so a deactivation or a
-  reactivation shows that much later, and no cached body is ever rewritten for it.
+  ``active: false`` as it is made (docs/architecture.md §16), and no cached body is ever
+  rewritten for it. The consumer that applies a change of standing forgets it after its
+  commit, so in one process it shows at once; an ``api`` process sees it that much later.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Recent(Generic[K, V]):
             del self._values[key]
             return None
         return found[1]
+
+    def pop(self, key: K) -> None:
+        self._values.pop(key, None)
 
     def put(self, key: K, value: V) -> None:
         if self._ttl_s <= 0:
@@ -166,6 +170,10 @@ class ReadCaches:
         self.groups: Recent[tuple[str, str], Visibility] = Recent(ttl_s, READERS)
         # (tenant, person) → deactivated: a former colleague (their items are marked).
         self.former: Recent[tuple[str, str], bool] = Recent(ttl_s, STATS)
+
+    def forget_standing(self, tenant: str, person: str) -> None:
+        """A person was deactivated or reactivated here: the next page asks again."""
+        self.former.pop((tenant, person))
 
     def parsed(self, raw: bytes) -> Parsed:
         """The parse of a body cached in Redis (:meth:`StoredItem.cached`)."""
