@@ -140,6 +140,7 @@ async def test_only_tenant_admins_deactivate_and_erasure_stays_separate_and_fina
         "SELECT active, erased, display_name FROM users WHERE tenant_id = $1 AND id = 'mateo'",
         tenant,
     )
+    assert row is not None
     assert (row["active"], row["erased"], row["display_name"]) == (False, True, "Deleted user")
 
 
@@ -161,6 +162,7 @@ async def test_hr_deactivates_with_active_false_keeps_it_through_changes_and_rea
     )
     await send(upstream, api, tenant, update(active=True))
 
+    assert left is not None
     assert (left["active"], left["erased"], left["department"]) == (False, False, "Alumni")
     back = await api.pool.fetchval(
         "SELECT active FROM users WHERE tenant_id = $1 AND id = 'mateo'", tenant
