@@ -10,13 +10,17 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import CurrentPrincipal
+from canopy_common.db import Connection
 from canopy_common.openapi import problems
 from canopy_common.paging import PAGE_DEFAULT, CursorParam, Limit, Page
 from canopy_ingestion.adapters.idempotency import Reply
+from canopy_ingestion.adapters.people import Caller
 from canopy_ingestion.api.deps import (
     ID_MAX_LENGTH,
     CurrentRuntime,
+    IdempotencyKey,
     caller_in,
+    once_as,
     reply_response,
     transaction,
 )
@@ -172,18 +176,22 @@ async def read_conversation(
     responses=problems(404, 422),
     summary="Mark a conversation read",
     description="Read up to `up_to` (default: the newest message you see). Your position only "
-    "moves forward, so marking an older message, or marking again, changes nothing: safe to "
-    "retry without an `Idempotency-Key`. Answers the conversation. A thread that is not your "
-    "conversation: 404; an `up_to` that is no message of it you see: 422.",
+    "moves forward: marking an older message, or marking again, changes nothing (nothing is "
+    "published either). Answers the conversation. A thread that is not your conversation: "
+    "404; an `up_to` that is no message of it you see: 422.",
 )
 async def mark_read(
     thread_id: ThreadId,
+    request: Request,
     runtime: CurrentRuntime,
     principal: CurrentPrincipal,
     body: MarkReadBody | None = None,
+    key: IdempotencyKey = None,
 ) -> Response:
     up_to = body.up_to if body is not None else None
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
-        view = await handlers.mark_read(thread_id, up_to, conn=conn, actor=actor)
-    return reply_response(Reply(200, _json(view)))
+
+    async def run(conn: Connection, caller: Caller) -> Reply:
+        view = await handlers.mark_read(thread_id, up_to, conn=conn, actor=caller.user)
+        return Reply(200, _json(view))
+
+    return await once_as(request, runtime, principal, key, body, run)
