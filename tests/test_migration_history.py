@@ -23,6 +23,7 @@ RELEASED = {
         8: ("moderation", "760f79d6c99f6043"),
         9: ("bookmarks", "ca8f7c99fc2ba60f"),
         11: ("profile_fields", "473f620487dcfeb7"),
+        12: ("conversations", "4418b01940cb3d3b"),
         13: ("deactivation", "8f8f6a408dbed178"),
     },
     "canopy_fanout": {

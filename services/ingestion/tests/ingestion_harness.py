@@ -47,6 +47,7 @@ def route_bodies(*, answer_id: str) -> dict[str, Any]:
         "PUT /v1/tenant/content-policy": {"rules": None},
         "POST /v1/tenant/content-policy/test": {"text": "Hello"},
         "POST /v1/moderation/flags/{flag_id}/resolve": {"action": "dismiss"},
+        "POST /v1/conversations/{thread_id}/read": {},
     }
 
 

@@ -51,6 +51,7 @@ async def test_every_route_refuses_who_may_not_act(api: Api, report_figures: Rep
             "post_id": post_id,
             "kind": "like",
             "flag_id": post_id,
+            "thread_id": post_id,
         },
         query_values={"id": "bob"},
         bodies=route_bodies(answer_id=post_id),

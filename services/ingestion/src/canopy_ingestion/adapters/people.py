@@ -345,7 +345,7 @@ async def clear_manager(conn: Connection, tenant_id: str, manager_id: str) -> li
 async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> None:
     """Drop every membership, pending invite and join request, follow, tag follow, block,
     mute and bookmark of a person, both ways (invites they sent stay: the group, not the
-    inviter, grants them)."""
+    inviter, grants them), and how far they read their conversations."""
     statements = (
         "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
         "DELETE FROM invites WHERE tenant_id = $1 AND invitee_id = $2",
@@ -355,6 +355,7 @@ async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> No
         "DELETE FROM blocks WHERE tenant_id = $1 AND (blocker_id = $2 OR blocked_id = $2)",
         "DELETE FROM mutes WHERE tenant_id = $1 AND (user_id = $2 OR muted_id = $2)",
         "DELETE FROM bookmarks WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM conversation_reads WHERE tenant_id = $1 AND user_id = $2",
     )
     for statement in statements:
         await conn.execute(statement, tenant_id, user_id)
