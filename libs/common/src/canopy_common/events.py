@@ -81,7 +81,7 @@ CANOPY_TERMS: Final = (
     "email",  # a person's work address (AS2 has no term for it): notifications by e-mail
     "roles",  # a person's tenant roles: moderator | tenant_admin | analyst | group_admin
     # a task's or event's state: open | completed | cancelled; a Join's: pending (a request
-    # to join that makes nobody a member until an admin's Add)
+    # to join that makes nobody a member until an admin's Add); a Group's: archived
     "status",
 )
 # Inline, so consumers never fetch a context document. AS2 defines `source` (ActivityPub's
