@@ -21,11 +21,13 @@ RELEASED = {
         6: ("audit_log", "c29aaa1f74d3d6b3"),
         7: ("row_level_security", "17bc9208f1c6630f"),
         8: ("moderation", "760f79d6c99f6043"),
+        10: ("groups_archive_pins", "28fec4bb093a42de"),
     },
     "canopy_fanout": {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("projections", "4dc8c034124708ee"),
         3: ("mutes_by_other", "1d8ab1fd7c7ee37a"),
+        4: ("pins", "465d2268166522e8"),
     },
     "canopy_notify": {
         1: ("consumed_activities", "f321abcf51f193c0"),

@@ -136,6 +136,8 @@ class ReadCaches:
         # Only what lets a read go on: an unknown person or group is asked again.
         self.people: Recent[tuple[str, str], bool] = Recent(ttl_s, READERS)
         self.groups: Recent[tuple[str, str], Visibility] = Recent(ttl_s, READERS)
+        # A group's pinned posts (asked for by the first page of its feed, §5.8).
+        self.pins: Recent[tuple[str, str], list[Parsed]] = Recent(ttl_s, READERS)
 
     def parsed(self, raw: bytes) -> Parsed:
         """The parse of a body cached in Redis (:meth:`StoredItem.cached`)."""

@@ -62,6 +62,7 @@ def group_from_row(row: asyncpg.Record) -> Group:
         owner_id=row["owner_id"],
         description=row["description"],
         join_policy=JoinPolicy(row["join_policy"]),
+        archived_at=row["archived_at"],
     )
 
 

@@ -73,7 +73,7 @@ _CONTEXT_SQL = """
 SELECT p.*,
        parent.author_id AS reply_author_id,
        g.name AS group_name, g.visibility AS group_visibility, g.owner_id AS group_owner_id,
-       g.description AS group_description,
+       g.description AS group_description, g.archived_at AS group_archived_at,
        m.role AS viewer_role,
        EXISTS (
            SELECT 1 FROM follows f
@@ -108,6 +108,7 @@ async def post_context(
             visibility=GroupVisibility(row["group_visibility"]),
             owner_id=row["group_owner_id"],
             description=row["group_description"],
+            archived_at=row["group_archived_at"],
         )
     return PostContext(
         post=post_from_row(row),
