@@ -74,7 +74,8 @@ def test_pins_are_adds_and_removes_to_a_groups_featured_collection_not_membershi
     team = f.group("Ops", owner=ada, visibility="public")
     post = f.post(ada, "Read me first", group=team)
     pinned, unpinned = f.pin(ada, team, post), f.unpin(ada, team, post)
-    assert pinned.target is not None and ref_id(pinned.target) == f"{subject_id(team)}/featured"
+    assert pinned.target is not None
+    assert ref_id(pinned.target) == f"{subject_id(team)}/featured"
     assert change_of(pinned) == Pin(
         f.tenant_id, subject_id(team), subject_id(post), True, pinned.published
     )

@@ -151,15 +151,16 @@ class GroupActivities(TenantActivities):
     def pin(self, admin: Subject, group: Subject, post: Subject) -> StrictActivity:
         """An admin pins ``post`` in ``group``: an ``Add`` of the whole post to the group's
         featured collection, addressed like the post."""
-        return self._pinning("Add", admin, group, post)
-
-    def unpin(self, admin: Subject, group: Subject, post: Subject) -> StrictActivity:
-        """An admin unpins ``post``: the ``Remove`` of :meth:`pin`."""
-        return self._pinning("Remove", admin, group, post)
-
-    def _pinning(
-        self, type_: str, admin: Subject, group: Subject, post: Subject
-    ) -> StrictActivity:
         obj = self.post_object(post)
         featured = builders.featured_doc(self.group_object(group)["id"])
-        return self._about_post(type_, admin, obj, obj, target=featured)
+        return self._about_post("Add", admin, obj, obj, target=featured)
+
+    def unpin(self, admin: Subject, group: Subject, post: Subject) -> StrictActivity:
+        """An admin unpins ``post``: a ``Remove`` of the post's id (it may be gone by then)
+        from the group's featured collection, with the group's visibility."""
+        found = self.group_object(group)
+        featured = builders.featured_doc(found["id"])
+        post_id = str(self.post_object(post)["id"])
+        return self.activity(
+            "Remove", admin, post_id, target=featured, visibility=found["visibility"]
+        )

@@ -106,6 +106,20 @@ async def insert_group(conn: Connection, value: Group) -> None:
     )
 
 
+async def update_group(conn: Connection, value: Group) -> None:
+    """Store a group's name, description, join policy and archived state."""
+    await conn.execute(
+        "UPDATE groups SET name = $3, description = $4, join_policy = $5, archived_at = $6, "
+        "updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        value.tenant_id,
+        value.id,
+        value.name,
+        value.description,
+        value.join_policy.value,
+        value.archived_at,
+    )
+
+
 async def add_member(
     conn: Connection,
     tenant_id: str,

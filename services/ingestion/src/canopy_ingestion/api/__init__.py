@@ -6,10 +6,12 @@ from canopy_ingestion.api import (
     audit,
     content_policy,
     graph,
+    group_pages,
     groups,
     join_requests,
     moderation,
     people,
+    pins,
     posts,
     tenants,
 )
@@ -18,6 +20,8 @@ PROVISIONING_ROUTERS = [tenants.router, people.provisioning]
 ROUTERS = [
     people.router,
     groups.router,
+    group_pages.router,
+    pins.router,
     join_requests.router,
     graph.router,
     posts.router,
