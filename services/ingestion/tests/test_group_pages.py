@@ -180,9 +180,12 @@ async def test_an_archived_group_takes_no_posts_or_members_and_stays_readable(
     guild = await c.group("ada", "public", "grace")
     before = await c.posted("grace", content="Before the archive", group_id=guild)
 
-    archived = await api.client.post(f"/v1/groups/{guild}/archive", headers=c.headers("ada"))
+    retry_safe = c.headers("ada", **{"Idempotency-Key": "archive-1"})
+    archived = await api.client.post(f"/v1/groups/{guild}/archive", headers=retry_safe)
     assert archived.status_code == 200, archived.text
     assert archived.json()["archived"] is True
+    retried = await api.client.post(f"/v1/groups/{guild}/archive", headers=retry_safe)
+    assert retried.headers["idempotent-replayed"] == "true"
     [update] = await c.published("Update")
     group = as_object(update.object)
     assert group is not None

@@ -14,10 +14,18 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from canopy_common.auth import CurrentPrincipal, Role
+from canopy_common.db import Connection
 from canopy_common.openapi import problems
 from canopy_common.paging import PAGE_DEFAULT, CursorParam, Limit, Page, next_link
 from canopy_ingestion.adapters.group_directory import GroupStanding, Member
-from canopy_ingestion.api.deps import CurrentActor, CurrentRuntime, transaction
+from canopy_ingestion.adapters.idempotency import Reply
+from canopy_ingestion.api.deps import (
+    CurrentActor,
+    CurrentRuntime,
+    IdempotencyKey,
+    once,
+    transaction,
+)
 from canopy_ingestion.api.groups import GroupId
 from canopy_ingestion.domain.model import GroupVisibility, JoinPolicy, MemberRole, UserKind
 from canopy_ingestion.handlers import group_settings, group_views
@@ -237,14 +245,20 @@ async def edit_group(
     description="Its admins and owners, or a tenant admin (audited as `group.archive`). An "
     "archived group takes no posts, replies, joins, invites or pins (409 `group-archived`); "
     "what is in it stays readable, and people may still leave. Emits an Update of the Group "
-    "with `status: archived`; archiving an archived group changes nothing. Answers the group.",
+    "with `status: archived`; archiving an archived group changes nothing. Answers the group. "
+    "Retry-safe with `Idempotency-Key`.",
     response_model=GroupView,
     responses=problems(403, 404),
 )
 async def archive_group(
-    group_id: GroupId, actor: CurrentActor, runtime: CurrentRuntime, principal: CurrentPrincipal
-) -> GroupView:
-    return await _set_archived(group_id, True, actor, runtime, principal)
+    group_id: GroupId,
+    request: Request,
+    actor: CurrentActor,
+    runtime: CurrentRuntime,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey = None,
+) -> Response:
+    return await _set_archived(group_id, True, request, actor, runtime, principal, key)
 
 
 @router.post(
@@ -252,28 +266,40 @@ async def archive_group(
     summary="Bring an archived group back",
     description="Its admins and owners, or a tenant admin (audited as `group.unarchive`). "
     "Emits an Update of the Group without `status`; an active group changes nothing. Answers "
-    "the group.",
+    "the group. Retry-safe with `Idempotency-Key`.",
     response_model=GroupView,
     responses=problems(403, 404),
 )
 async def unarchive_group(
-    group_id: GroupId, actor: CurrentActor, runtime: CurrentRuntime, principal: CurrentPrincipal
-) -> GroupView:
-    return await _set_archived(group_id, False, actor, runtime, principal)
+    group_id: GroupId,
+    request: Request,
+    actor: CurrentActor,
+    runtime: CurrentRuntime,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey = None,
+) -> Response:
+    return await _set_archived(group_id, False, request, actor, runtime, principal, key)
 
 
 async def _set_archived(
     group_id: str,
     archived: bool,
+    request: Request,
     actor: CurrentActor,
     runtime: CurrentRuntime,
     principal: CurrentPrincipal,
-) -> GroupView:
-    async with transaction(runtime, actor.tenant_id) as conn:
+    key: str | None,
+) -> Response:
+    admin = _tenant_admin(principal)
+
+    async def change(conn: Connection) -> Reply:
         await group_settings.set_archived(
-            group_id, archived, conn=conn, actor=actor, tenant_admin=_tenant_admin(principal)
+            group_id, archived, conn=conn, actor=actor, tenant_admin=admin
         )
-        return GroupView.of(await group_views.read_group(conn, actor, group_id))
+        view = GroupView.of(await group_views.read_group(conn, actor, group_id))
+        return Reply(200, view.model_dump(mode="json"))
+
+    return await once(request, runtime, actor, key, None, change)
 
 
 @router.get(
