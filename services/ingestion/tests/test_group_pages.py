@@ -12,6 +12,7 @@ from posts_harness import PROBLEM, Company, company
 
 from canopy_common.activities import as_object
 from canopy_common.iris import new_object_id
+from canopy_common.vocabulary.canonical import check_canonical
 
 pytestmark = pytest.mark.integration
 
@@ -156,6 +157,7 @@ async def test_admins_edit_a_group_members_may_not_and_other_fields_are_refused(
     group = as_object(update.object)
     assert group is not None
     assert (group.type, group.name) == ("Group", "Guild")
+    check_canonical(update)  # what fanout, notify and analytics accept
     unchanged = await patch("linus", {"name": "Guild"})
     assert unchanged.status_code == 200
     assert len(await c.published("Update")) == 1  # nothing changed, nothing emitted
