@@ -22,6 +22,7 @@ RELEASED = {
         7: ("row_level_security", "17bc9208f1c6630f"),
         8: ("moderation", "760f79d6c99f6043"),
         9: ("bookmarks", "ca8f7c99fc2ba60f"),
+        10: ("groups_archive_pins", "28fec4bb093a42de"),
         11: ("profile_fields", "473f620487dcfeb7"),
         12: ("conversations", "4418b01940cb3d3b"),
         13: ("deactivation", "8f8f6a408dbed178"),
@@ -30,6 +31,7 @@ RELEASED = {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("projections", "4dc8c034124708ee"),
         3: ("mutes_by_other", "1d8ab1fd7c7ee37a"),
+        4: ("pins", "465d2268166522e8"),
         5: ("people_erased", "2bf21f84fdd43e51"),
     },
     "canopy_notify": {

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from canopy_common.activities import Membership
-from canopy_common.events import Visibility, validate_activity
+from canopy_common.events import Visibility, ref_id, validate_activity
+from canopy_common.iris import group_of_featured
 from canopy_common.vocabulary.changes import (
     Edit,
     Erasure,
     Follow,
     NewGroup,
     NewItem,
+    Pin,
     ProfileChange,
     Reaction,
     ReactionUndone,
@@ -67,6 +69,25 @@ def test_people_and_groups_are_projected_with_their_kind_and_visibility() -> Non
     assert change_of(back) == ProfileChange(f.tenant_id, person, "employee", active=True)
     team = f.group("Ops", visibility="private")
     assert change_of(team) == NewGroup(f.tenant_id, subject_id(team), Visibility.GROUP)
+    archived = change_of(f.update_group(f.admin, team, name="Ops (old)", archived=True))
+    assert archived == NewGroup(f.tenant_id, subject_id(team), Visibility.GROUP)
+
+
+def test_pins_are_adds_and_removes_to_a_groups_featured_collection_not_memberships() -> None:
+    f = ActivityFactory()
+    ada = f.user("ada")
+    team = f.group("Ops", owner=ada, visibility="public")
+    post = f.post(ada, "Read me first", group=team)
+    pinned, unpinned = f.pin(ada, team, post), f.unpin(ada, team, post)
+    assert pinned.target is not None
+    assert ref_id(pinned.target) == f"{subject_id(team)}/featured"
+    assert change_of(pinned) == Pin(
+        f.tenant_id, subject_id(team), subject_id(post), True, pinned.published
+    )
+    assert change_of(unpinned) == Pin(
+        f.tenant_id, subject_id(team), subject_id(post), False, unpinned.published
+    )
+    assert group_of_featured(subject_id(team)) is None  # a group is not its featured posts
 
 
 def test_reactions_carry_their_kind_and_undos_name_what_they_undo() -> None:

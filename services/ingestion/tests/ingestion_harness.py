@@ -40,6 +40,7 @@ def route_bodies(*, answer_id: str) -> dict[str, Any]:
         "POST /v1/groups": {"name": "Ops", "visibility": "public"},
         "PUT /v1/groups/{group_id}/members/{user_id}": {},
         "POST /v1/groups/{group_id}/invites": {"user_id": "bob"},
+        "PATCH /v1/groups/{group_id}": {"description": "Runtime and tooling"},
         "POST /v1/posts": {"content": "Hello"},
         "PATCH /v1/posts/{post_id}": {"content": "Hello again"},
         "POST /v1/posts/{post_id}/accept": {"answer_id": answer_id},

@@ -85,7 +85,7 @@ CANOPY_TERMS: Final = (
     # stays; absent means true (docs/architecture.md §16, leavers)
     "active",
     # a task's or event's state: open | completed | cancelled; a Join's: pending (a request
-    # to join that makes nobody a member until an admin's Add)
+    # to join that makes nobody a member until an admin's Add); a Group's: archived
     "status",
 )
 # Inline, so consumers never fetch a context document. AS2 defines `source` (ActivityPub's

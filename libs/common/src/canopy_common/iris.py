@@ -1,9 +1,11 @@
 """How Canopy names things in activities: one owner for every IRI form.
 
 Objects Canopy creates (posts, groups, activities) have ``urn:uuid:<UUIDv7>`` ids, used as they
-are in API paths. Things a tenant names — people (``PUT /v1/users/alice``) and hashtags — get
-``urn:canopy:<tenant>:<kind>:<key>``, so the same key in two tenants never collides and every
-service can read the tenant and the key back out of an activity.
+are in API paths. A group's pinned posts are its ``featured`` collection, ``<group id>/featured``
+(the target of the ``Add`` and ``Remove`` that pin and unpin a post). Things a tenant names —
+people (``PUT /v1/users/alice``) and hashtags — get ``urn:canopy:<tenant>:<kind>:<key>``, so the
+same key in two tenants never collides and every service can read the tenant and the key back
+out of an activity.
 """
 
 from __future__ import annotations
@@ -55,6 +57,20 @@ def user_id_of(iri: str, tenant: str) -> str | None:
     """The user id in a person IRI of ``tenant``; None for another tenant's or any other IRI."""
     name = parse_name(iri)
     return name.key if name is not None and name.kind == "user" and name.tenant == tenant else None
+
+
+FEATURED_SUFFIX = "/featured"
+
+
+def featured_iri(group_id: str) -> str:
+    """The IRI of a group's pinned posts (its AS2 ``featured`` collection)."""
+    return f"{group_id}{FEATURED_SUFFIX}"
+
+
+def group_of_featured(iri: str) -> str | None:
+    """The group id of a :func:`featured_iri`; None for any other IRI."""
+    group_id = iri.removesuffix(FEATURED_SUFFIX)
+    return group_id if group_id != iri and is_object_id(group_id) else None
 
 
 def new_object_id() -> str:

@@ -34,6 +34,7 @@ from canopy_common.vocabulary.changes import (
     Follow,
     NewGroup,
     NewItem,
+    Pin,
     ProfileChange,
     Reaction,
     ReactionUndone,
@@ -41,7 +42,7 @@ from canopy_common.vocabulary.changes import (
     Restriction,
     ShareUndone,
 )
-from canopy_fanout.adapters import graph, items
+from canopy_fanout.adapters import graph, items, pins
 from canopy_fanout.adapters.items import StoredItem
 from canopy_fanout.delivery import (
     audience_everyone,
@@ -198,7 +199,7 @@ async def upsert_person(
 
 
 async def add_group(conn: Connection, change: NewGroup, *, fanout: Fanout) -> Pending | None:
-    """Keep the group in the graph projection."""
+    """Keep the group in the graph projection (created, or changed: renamed, archived)."""
     await graph.upsert_group(
         conn, change.tenant, change.group_id, group_visibility(change.visibility)
     )
@@ -285,6 +286,14 @@ async def restrict(conn: Connection, change: Restriction, *, fanout: Fanout) -> 
     return None
 
 
+async def pin(conn: Connection, change: Pin, *, fanout: Fanout) -> Pending | None:
+    """Keep the group's pins (the group feed shows them first when asked, §5.8)."""
+    await pins.set_pin(
+        conn, change.tenant, change.group_id, change.object_id, on=change.on, at=change.at
+    )
+    return None
+
+
 # --- dispatch ---------------------------------------------------------------------------------
 
 # Every change type and how it is handled (a test checks none is missing).
@@ -301,6 +310,7 @@ HANDLERS: Mapping[type[Change], Route[Any]] = {
     Reaction: Route(add_reaction),
     ReactionUndone: Route(undo_reaction),
     ShareUndone: Route(undo_share),
+    Pin: Route(pin),
 }
 
 

@@ -11,7 +11,7 @@ from canopy_common.errors import NotFound
 from canopy_common.visibility import sees_group
 from canopy_fanout.adapters import graph, items
 from canopy_fanout.domain.model import FeedKind, FeedRef, ReaderGraph
-from canopy_fanout.read_cache import KnownReader
+from canopy_fanout.read_cache import KnownReader, Parsed
 from canopy_fanout.read_path import Reads
 
 
@@ -101,3 +101,14 @@ async def former(reads: Reads, tenant: str, people: Iterable[str]) -> frozenset[
             cache.put((tenant, person), person in inactive)
         found |= inactive
     return frozenset(found)
+
+
+async def pinned(reads: Reads, tenant: str, group_id: str) -> list[Parsed]:
+    """The group's pinned posts, newest pin first (kept as long as a reader's graph)."""
+    key = (tenant, group_id)
+    if (known := reads.caches.pins.get(key)) is not None:
+        return known
+    async with reads.pool.acquire() as conn:
+        found = [Parsed.of(stored) for stored in await items.pinned(conn, tenant, group_id)]
+    reads.caches.pins.put(key, found)
+    return found

@@ -170,6 +170,8 @@ class ReadCaches:
         self.groups: Recent[tuple[str, str], Visibility] = Recent(ttl_s, READERS)
         # (tenant, person) → deactivated: a former colleague (their items are marked).
         self.former: Recent[tuple[str, str], bool] = Recent(ttl_s, STATS)
+        # A group's pinned posts (asked for by the first page of its feed, §5.8).
+        self.pins: Recent[tuple[str, str], list[Parsed]] = Recent(ttl_s, READERS)
 
     def forget_standing(self, tenant: str, person: str) -> None:
         """A person was deactivated or reactivated here: the next page asks again."""

@@ -43,7 +43,8 @@ Windows = list[tuple[list[Position], bool] | None]
 
 @dataclass(frozen=True)
 class Page:
-    items: list[bytes]  # JSON objects: the activity, with its stats
+    # JSON objects: the activity, with its stats (pinned posts first, marked, when asked for)
+    items: list[bytes]
     seen: list[tuple[str, str]]  # (activity id, object id) of each item: the impressions
     positions: list[Position]
     next_cursor: Cursor | None
@@ -69,15 +70,20 @@ async def read_feed(
     feed: FeedRef,
     cursor: Cursor | None,
     limit: int,
+    pinned_first: bool = False,
 ) -> Page:
-    """One page of ``feed`` as ``reader_id`` may see it, newest first.
+    """One page of ``feed`` as ``reader_id`` may see it, newest first; with ``pinned_first``
+    (a group feed's first page), the group's pinned posts the reader may see come before
+    them, newest pin first, each marked ``"pinned": true`` (they keep their place in the
+    feed as well, as Mastodon shows pinned posts).
 
     A graph from the cache is trusted to show what the reader's timelines hold, never to hide
     it: the write path put it there with a fresh graph (after a follow, a join), so when it
     hides an item or denies a group, the page is made again with the graph read afresh.
     """
     known, fresh = await lookups.reader_graph(reads, tenant, reader_id, guest)
-    page = _Read(reads, tenant, reader_id, feed, cursor, limit)
+    pins = pinned_first and cursor is None and feed.kind is FeedKind.GROUP
+    page = _Read(reads, tenant, reader_id, feed, cursor, limit, pins)
     try:
         return await page.run(known, fresh=fresh)
     except _Stale:
@@ -93,6 +99,7 @@ class _Read:
     feed: FeedRef
     cursor: Cursor | None
     limit: int
+    pins: bool = False
 
     async def run(self, known: KnownReader, *, fresh: bool) -> Page:
         """The page with this graph; :class:`_Stale` when it hid something, denied the feed
@@ -119,11 +126,15 @@ class _Read:
         chosen, hid = await _visible_page(
             reads, tenant, known, feed, sources, self.cursor, self.limit, windows, bodies
         )
+        pinned: list[Parsed] = []
+        if self.pins:
+            pinned, hid_pin = await _visible_pins(reads, tenant, known, feed)
+            hid = hid or hid_pin
         if hid and not fresh:
             raise _Stale
         if built:
             reads.metrics.feed_reads.labels(feed.kind.value, "hit").inc()
-        return await self._page(chosen)
+        return await self._page(chosen, pinned)
 
     async def _windows(
         self, sources: Sequence[FeedRef]
@@ -139,16 +150,19 @@ class _Read:
             seen_every_s=SEEN_EVERY_S,
         )
 
-    async def _page(self, chosen: list[_Shown]) -> Page:
+    async def _page(self, chosen: list[_Shown], pinned: Sequence[Parsed] = ()) -> Page:
         cursor, limit = self.cursor, self.limit
-        objects = [s.parsed.item.object_id for s in chosen]
+        shown = [*pinned, *(s.parsed for s in chosen)]
+        objects = [p.item.object_id for p in shown]
         counts = await lookups.stats(self.reads, self.tenant, self.reader_id, objects)
-        people = [p for s in chosen for p in (s.parsed.item.actor_id, s.parsed.item.author_id)]
+        people = [p for parsed in shown for p in (parsed.item.actor_id, parsed.item.author_id)]
         former = await lookups.former(self.reads, self.tenant, people)
         positions = [s.position for s in chosen]
+        marked = [_marked_pinned(p.page_item(counts[p.item.object_id], former)) for p in pinned]
         return Page(
-            items=[s.parsed.page_item(counts[s.parsed.item.object_id], former) for s in chosen],
-            seen=[(s.parsed.item.activity_id, s.parsed.item.object_id) for s in chosen],
+            items=marked
+            + [s.parsed.page_item(counts[s.parsed.item.object_id], former) for s in chosen],
+            seen=[(p.item.activity_id, p.item.object_id) for p in shown],
             positions=positions,
             next_cursor=Cursor(Direction.OLDER, positions[-1]) if len(chosen) == limit else None,
             prev_cursor=(
@@ -159,6 +173,26 @@ class _Read:
                 else None
             ),
         )
+
+
+async def _visible_pins(
+    reads: Reads, tenant: str, known: KnownReader, feed: FeedRef
+) -> tuple[list[Parsed], bool]:
+    """The group's pinned posts the reader may see, newest pin first, and whether the graph
+    hid any (the one rule, as for the feed's other items)."""
+    decide = partial(_shows, known.graph, feed)
+    shown, hid = [], False
+    for parsed in await lookups.pinned(reads, tenant, feed.owner):
+        if known.verdict(parsed, False, decide):
+            shown.append(parsed)
+        else:
+            hid = True
+    return shown, hid
+
+
+def _marked_pinned(item: bytes) -> bytes:
+    """A page item (a JSON object) with ``"pinned": true`` as its last member."""
+    return item[:-1] + b',"pinned":true}'
 
 
 def _pull_sources(me: ReaderGraph, feed: FeedRef) -> list[FeedRef]:

@@ -20,6 +20,7 @@ from canopy_common.iris import user_id_of, user_iri
 from canopy_common.tracing import current_traceparent
 from canopy_ingestion.domain.activities import CanonicalActivity, activity, group, post_object
 from canopy_ingestion.domain.model import Group, Post, PostKind, User
+from canopy_ingestion.domain.permissions import check_not_archived
 from canopy_ingestion.domain.upstream import (
     LINK_TYPES,
     POST_TYPES,
@@ -90,6 +91,7 @@ async def apply_add(work: UpstreamWork, actor: User, obj: Any, incoming: StrictA
     target = await _group_of(work, incoming)
     if target is None:
         raise InvalidInput("target: an Add names the group it adds to")
+    check_not_archived(target, "documents or links")
     kind_name = primary(obj.type) if isinstance(obj, AS2Object) else "Link"
     url = ref_id(obj.url) if isinstance(obj, AS2Object) else ref_id(obj)
     object_id = required(upstream_object_id("Add", obj), "object.id")

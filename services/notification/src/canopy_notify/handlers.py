@@ -230,8 +230,8 @@ async def _project(conn: Connection, activity: StrictActivity) -> None:
     match kind:
         case "Create" | "Update" if obj_type == "Person" and obj is not None:
             await projections.upsert_person(conn, tenant, obj)
-        case "Create" if obj_type == "Group" and obj is not None:
-            await projections.upsert_group(conn, tenant, obj)
+        case "Create" | "Update" if obj_type == "Group" and obj is not None:
+            await projections.upsert_group(conn, tenant, obj)  # created, renamed, archived
         case "Join" | "Add" | "Leave" | "Remove":
             # None for a request to join: nobody is a member until an admin adds them.
             if (change := membership_of(activity)) is not None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from canopy_common.iris import tag_iri
+from canopy_common.iris import featured_iri, tag_iri
 from canopy_common.visibility import GroupVisibility
 
 Doc: TypeAlias = dict[str, Any]
@@ -77,9 +77,11 @@ def group_doc(
     summary: str | None,
     visibility: GroupVisibility,
     owner_iri: str,
+    archived: bool = False,
 ) -> Doc:
     """A group as AS2; ``visibility`` is the group's own (public, internal, private) and is
-    published as its items are seen (:attr:`GroupVisibility.as2`; private: ``group``)."""
+    published as its items are seen (:attr:`GroupVisibility.as2`; private: ``group``). An
+    archived group says so in ``status`` (:data:`GROUP_ARCHIVED`); an active one has none."""
     return {
         "type": "Group",
         "id": group_id,
@@ -87,7 +89,18 @@ def group_doc(
         "summary": summary or None,
         "visibility": visibility.as2.value,
         "attributedTo": owner_iri,
+        "status": GROUP_ARCHIVED if archived else None,
     }
+
+
+# The `status` of an archived group: it takes no posts or members; its content stays readable.
+GROUP_ARCHIVED = "archived"
+
+
+def featured_doc(group_id: str) -> Doc:
+    """A group's pinned posts, the ``target`` of the ``Add`` (pin) and ``Remove`` (unpin) of a
+    post: an ``OrderedCollection`` named by :func:`canopy_common.iris.featured_iri`."""
+    return {"type": "OrderedCollection", "id": featured_iri(group_id)}
 
 
 def mention_tag(person_iri: str, handle: str) -> Doc:

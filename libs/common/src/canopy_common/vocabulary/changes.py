@@ -1,6 +1,6 @@
 """What a canonical activity changes (docs/architecture.md §3, §5), parsed once into one typed
 value: a new feed item, an edit, a removal, a membership, a follow, a block or mute, a
-reaction, a profile, a group. Consumers dispatch on the type of the change and never read the
+reaction, a profile, a group, a pin. Consumers dispatch on the type of the change and never read the
 activity again; anything else (a join request, a Flag, an Invite, ...) is ``None`` here and
 each consumer reads it as it needs.
 """
@@ -8,6 +8,7 @@ each consumer reads it as it needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeAlias
 
 from canopy_common.activities import (
@@ -21,7 +22,7 @@ from canopy_common.activities import (
 )
 from canopy_common.audience import Item
 from canopy_common.events import AS2Object, Refs, StrictActivity, Visibility, ref_id
-from canopy_common.iris import parse_name
+from canopy_common.iris import group_of_featured, parse_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,8 @@ class ProfileChange:
 
 @dataclass(frozen=True, slots=True)
 class NewGroup:
-    """A group created, with who sees its items (``None``: unsaid)."""
+    """A group created or changed (its ``Create`` or ``Update``), with who sees its items
+    (``None``: unsaid)."""
 
     tenant: str
     group_id: str
@@ -130,6 +132,19 @@ class ShareUndone:
     activity_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A post pinned to (``on``: an ``Add``) or unpinned from (a ``Remove``) a group's
+    ``featured`` collection (:func:`canopy_common.iris.featured_iri`), ``at`` the activity's
+    time: the later of two changes of one pin wins, whichever arrives first."""
+
+    tenant: str
+    group_id: str
+    object_id: str
+    on: bool
+    at: datetime
+
+
 Change: TypeAlias = (
     NewItem
     | Edit
@@ -143,6 +158,7 @@ Change: TypeAlias = (
     | Reaction
     | ReactionUndone
     | ShareUndone
+    | Pin
 )
 
 DEFAULT_REACTION = "like"  # a Like that names no kind
@@ -164,7 +180,7 @@ def change_of(activity: StrictActivity) -> Change | None:
         return ProfileChange(
             tenant, person, obj.kind or DEFAULT_PERSON_KIND, obj.active is not False
         )
-    if kind == "Create" and obj_type == "Group" and obj is not None and obj.id:
+    if kind in ("Create", "Update") and obj_type == "Group" and obj is not None and obj.id:
         return NewGroup(tenant, obj.id, obj.visibility)
     if kind in ("Update", "Accept") and (edited := edited_item(activity)) is not None:
         source = as_object(activity.object if kind == "Update" else activity.target)
@@ -177,6 +193,8 @@ def change_of(activity: StrictActivity) -> Change | None:
             return Reaction(tenant, actor, obj.id, reaction, activity.id)
         case "Follow" if actor is not None:
             return _follow(tenant, actor, activity.object, on=True)
+        case "Add" | "Remove" if (pin := _pin(activity)) is not None:
+            return pin
         case "Join" | "Add" | "Leave" | "Remove":
             return membership_of(activity)  # None for a request to join
         case "Block" | "Ignore" if actor is not None:
@@ -185,6 +203,16 @@ def change_of(activity: StrictActivity) -> Change | None:
         case "Undo" if actor is not None and obj is not None:
             return _undone(tenant, actor, obj)
     return None
+
+
+def _pin(activity: StrictActivity) -> Pin | None:
+    """The pin an ``Add`` or ``Remove`` of a post to a group's featured collection makes."""
+    target, object_id = ref_id(activity.target), ref_id(activity.object)
+    group_id = group_of_featured(target) if target is not None else None
+    if group_id is None or object_id is None:
+        return None
+    on = activity_type(activity) == "Add"
+    return Pin(activity.tenant, group_id, object_id, on, activity.published)
 
 
 def _removal(tenant: str, obj: AS2Object | None, refs: Refs | None) -> Removal | Erasure | None:

@@ -126,3 +126,41 @@ class GroupActivities(TenantActivities):
         person = self.person(invitee)
         found = self.group_object(group)
         return self._group_activity("Invite", found, inviter, person, to=[person["id"]])
+
+    def update_group(
+        self,
+        admin: Subject,
+        group: Subject,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        archived: bool | None = None,
+    ) -> StrictActivity:
+        """An admin (or owner, or tenant admin) edits or (un)archives ``group``: an ``Update``
+        embedding the whole group as it now is (archived: ``status: archived``)."""
+        found = dict(self.group_object(group))
+        if name is not None:
+            found["name"] = name
+        if description is not None:
+            found["summary"] = description or None
+        if archived is not None:
+            found["status"] = builders.GROUP_ARCHIVED if archived else None
+        found = builders.json_ready(found)
+        return self._group_activity("Update", found, admin, found)
+
+    def pin(self, admin: Subject, group: Subject, post: Subject) -> StrictActivity:
+        """An admin pins ``post`` in ``group``: an ``Add`` of the whole post to the group's
+        featured collection, addressed like the post."""
+        obj = self.post_object(post)
+        featured = builders.featured_doc(self.group_object(group)["id"])
+        return self._about_post("Add", admin, obj, obj, target=featured)
+
+    def unpin(self, admin: Subject, group: Subject, post: Subject) -> StrictActivity:
+        """An admin unpins ``post``: a ``Remove`` of the post's id (it may be gone by then)
+        from the group's featured collection, with the group's visibility."""
+        found = self.group_object(group)
+        featured = builders.featured_doc(found["id"])
+        post_id = str(self.post_object(post)["id"])
+        return self.activity(
+            "Remove", admin, post_id, target=featured, visibility=found["visibility"]
+        )

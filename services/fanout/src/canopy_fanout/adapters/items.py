@@ -293,6 +293,28 @@ async def recent(
     return [_stored(tenant, row) for row in rows]
 
 
+# Ingestion lets a group pin at most 5 posts (canopy_ingestion.domain.pins.MAX_PINS); this
+# bounds what a read loads whatever the pins projection holds.
+PINS_SHOWN = 20
+
+
+async def pinned(conn: Connection, tenant: str, group_id: str) -> list[StoredItem]:
+    """The live posts (their ``Create`` items) a group has pinned (``adapters.pins``), newest
+    pin first."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM items JOIN ("
+        "  SELECT object_id, changed_at FROM pins "
+        "  WHERE tenant_id = $1 AND group_id = $2 AND pinned"
+        ") AS p USING (object_id) "
+        "WHERE items.tenant_id = $1 AND items.group_id = $2 AND type = 'Create' AND NOT deleted "
+        "ORDER BY p.changed_at DESC, object_id LIMIT $3",
+        tenant,
+        group_id,
+        PINS_SHOWN,
+    )
+    return [_stored(tenant, row) for row in rows]
+
+
 # --- counts -------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ reaction counts and whether the reader reacted.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -59,6 +59,8 @@ async def _serve(
     feed: FeedRef,
     cursor: str | None,
     limit: int | None,
+    *,
+    pinned_first: bool = False,
 ) -> Response:
     settings = reads.settings
     size = limit or settings.default_page_size
@@ -76,6 +78,7 @@ async def _serve(
         feed=feed,
         cursor=Cursor.decode(cursor) if cursor else None,
         limit=size,
+        pinned_first=pinned_first,
     )
     impressions.add(principal.tenant_id, principal.user_id, feed.kind.value, page.seen)
     return _response(request, page, size)
@@ -162,6 +165,11 @@ async def user_feed(
     "/groups/{group_id}",
     responses=FEED_RESPONSES,
     summary="What was posted into a group (members only if private)",
+    description="With `pinned=first`, the first page (no `cursor`) starts with the group's "
+    'pinned posts the reader may see, newest pin first, each with `"pinned": true`; then '
+    "`limit` items as without it (a pinned post keeps its place there too). Later pages are "
+    "the same either way. Pins are kept from ingestion's `Add`/`Remove` of a post to the "
+    "group's featured collection (`PUT /v1/groups/{id}/pins/{post_id}`).",
 )
 async def group_feed(
     request: Request,
@@ -171,9 +179,22 @@ async def group_feed(
     group_id: Annotated[str, Path(max_length=255)],
     cursor: CursorParam = None,
     limit: LimitParam = None,
+    pinned: Annotated[
+        Literal["first"] | None,
+        Query(description="`first`: the first page starts with the group's pinned posts"),
+    ] = None,
 ) -> Response:
     feed = FeedRef(FeedKind.GROUP, group_id)
-    return await _serve(request, principal, reads, impressions, feed, cursor, limit)
+    return await _serve(
+        request,
+        principal,
+        reads,
+        impressions,
+        feed,
+        cursor,
+        limit,
+        pinned_first=pinned == "first",
+    )
 
 
 @router.get("/tags/{tag}", responses=PAGE_RESPONSES, summary="What carries a hashtag")

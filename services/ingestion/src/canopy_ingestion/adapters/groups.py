@@ -62,6 +62,7 @@ def group_from_row(row: asyncpg.Record) -> Group:
         owner_id=row["owner_id"],
         description=row["description"],
         join_policy=JoinPolicy(row["join_policy"]),
+        archived_at=row["archived_at"],
     )
 
 
@@ -102,6 +103,20 @@ async def insert_group(conn: Connection, value: Group) -> None:
         value.visibility.value,
         value.owner_id,
         value.join_policy.value,
+    )
+
+
+async def update_group(conn: Connection, value: Group) -> None:
+    """Store a group's name, description, join policy and archived state."""
+    await conn.execute(
+        "UPDATE groups SET name = $3, description = $4, join_policy = $5, archived_at = $6, "
+        "updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        value.tenant_id,
+        value.id,
+        value.name,
+        value.description,
+        value.join_policy.value,
+        value.archived_at,
     )
 
 

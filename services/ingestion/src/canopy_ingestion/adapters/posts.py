@@ -80,7 +80,7 @@ def select_contexts(viewer: str, *, source: str = "posts p", columns: str = "") 
 SELECT p.*,
        parent.author_id AS reply_author_id,
        g.name AS group_name, g.visibility AS group_visibility, g.owner_id AS group_owner_id,
-       g.description AS group_description,
+       g.description AS group_description, g.archived_at AS group_archived_at,
        m.role AS viewer_role,
        EXISTS (
            SELECT 1 FROM follows f
@@ -116,6 +116,7 @@ def context_from_row(row: asyncpg.Record) -> PostContext:
             visibility=GroupVisibility(row["group_visibility"]),
             owner_id=row["group_owner_id"],
             description=row["group_description"],
+            archived_at=row["group_archived_at"],
         )
     return PostContext(
         post=post_from_row(row),

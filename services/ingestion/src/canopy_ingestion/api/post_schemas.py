@@ -45,7 +45,11 @@ class NewPostBody(BaseModel):
     )
 
     content: str = Field(description=_CONTENT, json_schema_extra={"maxLength": MAX_CONTENT_CHARS})
-    kind: AUTHORED_KINDS = Field("note", description="An `answer` must reply to a `question`")
+    kind: AUTHORED_KINDS = Field(
+        "note",
+        description="An `answer` must reply to a `question`; an `announcement` comes from "
+        "the group's admins and owners, or (without `group_id`) from tenant admins",
+    )
     name: str | None = Field(None, description="A title (articles)", max_length=MAX_NAME_CHARS)
     group_id: str | None = Field(
         None, max_length=ID_MAX_LENGTH, description="Post into this group (you must see it)"

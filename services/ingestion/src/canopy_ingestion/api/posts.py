@@ -59,7 +59,7 @@ def _moderates(principal: Principal) -> bool:
     "",
     status_code=201,
     response_model=PostDocument,
-    responses=problems(403, 404, 422),
+    responses=problems(403, 404, 409, 422),
     summary="Publish a post, a question, an answer or a reply",
 )
 async def create_post(
@@ -71,7 +71,9 @@ async def create_post(
 ) -> Response:
     """Publishes a `Create`. A match of the tenant's content policy is refused (422) where
     guests could read it, and otherwise accepted and flagged to moderators. The caller must
-    be an active person of the tenant (else 403)."""
+    be an active person of the tenant (else 403). An `announcement` goes into a group from
+    its admins and owners only, and to the whole tenant (no `group_id`) from tenant admins
+    only (else 403). An archived group takes no posts or replies (409)."""
     new = NewPost(
         content=body.content,
         kind=PostKind(body.kind),
@@ -81,19 +83,22 @@ async def create_post(
         to=tuple(body.to or ()),
         in_reply_to=body.in_reply_to,
     )
+    admin = principal.has_role(Role.TENANT_ADMIN)
     return await once_as(
         request,
         runtime,
         principal,
         key,
         body,
-        lambda conn, caller: _create(new, conn, caller),
+        lambda conn, caller: _create(new, conn, caller, tenant_admin=admin),
     )
 
 
-async def _create(new: NewPost, conn: Connection, caller: Caller) -> Reply:
+async def _create(new: NewPost, conn: Connection, caller: Caller, *, tenant_admin: bool) -> Reply:
     work = ConnectionWork(conn, tenant=caller.tenant)
-    created = await handlers.create_post(new, work=work, actor=caller.user)
+    created = await handlers.create_post(
+        new, work=work, actor=caller.user, tenant_admin=tenant_admin
+    )
     await work.flush()  # in the route's transaction (or alone: one statement)
     return Reply(201, document(reader_view(created, NO_VIEW)))  # nothing on it yet
 

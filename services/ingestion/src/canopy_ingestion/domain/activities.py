@@ -81,13 +81,15 @@ def person(user: User, *, standing: bool = False) -> Doc:
 
 
 def group(value: Group) -> Doc:
-    """A group as AS2, with its visibility (private groups' items reach members only)."""
+    """A group as AS2, with its visibility (private groups' items reach members only) and,
+    when archived, ``status: archived``."""
     return group_doc(
         value.id,
         name=value.name,
         summary=value.description,
         visibility=value.visibility,
         owner_iri=user_iri(value.tenant_id, value.owner_id),
+        archived=value.archived,
     )
 
 

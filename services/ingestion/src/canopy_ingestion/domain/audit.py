@@ -36,6 +36,10 @@ class AuditAction(StrEnum):
     USER_DEACTIVATE = "user.deactivate"  # a leaver: content stays, may not act
     USER_REACTIVATE = "user.reactivate"
     POST_DELETE = "post.delete"  # by a moderator or a group admin, not by its author
+    # A tenant admin edits, archives or unarchives a group they do not administer.
+    GROUP_UPDATE = "group.update"
+    GROUP_ARCHIVE = "group.archive"
+    GROUP_UNARCHIVE = "group.unarchive"
     MODERATION_DECISION = "moderation.decision"
     POLICY_UPDATE = "policy.update"
     # Recorded from canopy.audit.v1: an operator's DLQ replay, an analytics CSV answer.

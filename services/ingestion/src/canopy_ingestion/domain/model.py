@@ -114,6 +114,13 @@ class Group:
     owner_id: str
     description: str = ""
     join_policy: JoinPolicy = JoinPolicy.OPEN
+    # When it was archived (None: active): it takes no posts, joins or pins; its content
+    # stays readable.
+    archived_at: datetime | None = None
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
 
 @dataclass(frozen=True)

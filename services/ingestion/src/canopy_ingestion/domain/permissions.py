@@ -19,6 +19,15 @@
   any group (how partners get into private project groups); the guest then sees it as a member.
 - Employees and bots see every active person of their tenant; a guest sees themselves and the
   people they share a group with.
+- A group's admins and owners edit it (name, description, join policy), archive and unarchive
+  it, and pin posts in it; so may a tenant admin (token role), for a group they can see — an
+  audited action when they are not its admin. Nobody sees a private group they are not in, a
+  tenant admin neither: the one visibility rule has no exception for admins.
+- An archived group takes no posts, joins, requests, invites, adds or pins (409); leaving,
+  removals, role changes and reads go on, and its admins may unarchive it.
+- An announcement (``kind: announcement``) goes into a group from its admins and owners only,
+  and to the whole tenant (no group) from tenant admins only; bots (the tenant's upstream
+  systems, which an admin provisioned to announce) may post one wherever they may post.
 """
 
 from __future__ import annotations
@@ -27,7 +36,14 @@ from enum import StrEnum
 
 from canopy_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from canopy_common.visibility import Reader, sees_group
-from canopy_ingestion.domain.model import Group, GroupVisibility, JoinPolicy, MemberRole, User
+from canopy_ingestion.domain.model import (
+    Group,
+    GroupVisibility,
+    JoinPolicy,
+    MemberRole,
+    User,
+    UserKind,
+)
 
 ADMIN_ROLES = frozenset({MemberRole.OWNER, MemberRole.ADMIN})
 
@@ -43,6 +59,24 @@ class MembershipChange(StrEnum):
     UNCHANGED = "unchanged"  # the membership already is what was asked: nothing to emit
     LEAVE = "Leave"  # a member leaves by themselves
     REMOVE = "Remove"  # an admin removes someone
+
+
+class GroupArchived(Conflict):
+    """What an archived group refuses: 409, saying so."""
+
+    code = "group-archived"
+
+    def __init__(self, group: Group, what: str) -> None:
+        super().__init__(
+            f"group {group.id!r} is archived: it takes no {what}; its admins may unarchive it",
+            extra={"group_id": group.id},
+        )
+
+
+def check_not_archived(group: Group, what: str) -> None:
+    """Raise :class:`GroupArchived` when ``group`` is archived (``what`` it refused)."""
+    if group.archived:
+        raise GroupArchived(group, what)
 
 
 class JoinRequestEnd(StrEnum):
@@ -133,6 +167,8 @@ def decide_membership_put(
     itself = actor.id == subject.id
     if itself and subject_role == wanted:
         return MembershipChange.UNCHANGED
+    if subject_role is None:
+        check_not_archived(group, "new members")
     if itself and subject_role is None:
         if wanted is not MemberRole.MEMBER:
             raise Forbidden(f"you join as a member; an admin or owner may make you {wanted}")
@@ -197,6 +233,7 @@ def decide_invite(
     :class:`Conflict` when the invitee is a member already.
     """
     _require_visible(inviter, group, inviter_role, invited=inviter_invited)
+    check_not_archived(group, "new members")
     if inviter_role is None:
         raise Forbidden("only the group's members may invite people to it")
     admin = can_administer(inviter_role)
@@ -240,6 +277,53 @@ def decide_join_request_delete(
     if not pending:
         raise NotFound(f"no pending join request from {requester_id!r}")
     return JoinRequestEnd.WITHDRAW if itself else JoinRequestEnd.REJECT
+
+
+def decide_group_admin(
+    actor: User, group: Group, *, actor_role: MemberRole | None, tenant_admin: bool
+) -> bool:
+    """Whether ``actor`` may edit, archive or unarchive ``group``: its admins and owners, or
+    a tenant admin (``tenant_admin``: the token's role). Returns whether they act as tenant
+    admin only (the action is audited then). Raises :class:`NotFound` when the actor cannot
+    see the group, :class:`Forbidden` otherwise."""
+    _require_visible(actor, group, actor_role)
+    if can_administer(actor_role):
+        return False
+    if tenant_admin:
+        return True
+    raise Forbidden("only the group's admins and owners (or a tenant admin) may change it")
+
+
+def decide_pin(actor: User, group: Group, *, actor_role: MemberRole | None) -> None:
+    """Whether ``actor`` may pin or unpin posts in ``group``: its admins and owners, while it
+    is not archived. Raises :class:`NotFound` when the actor cannot see the group,
+    :class:`Forbidden` or :class:`GroupArchived` otherwise."""
+    _require_visible(actor, group, actor_role)
+    if not can_administer(actor_role):
+        raise Forbidden("only the group's admins and owners may pin and unpin its posts")
+    check_not_archived(group, "pins")
+
+
+def check_announcement(
+    actor: User, group: Group | None, role: MemberRole | None, *, tenant_admin: bool
+) -> None:
+    """Raise :class:`Forbidden` unless ``actor`` may post an announcement into ``group`` (its
+    admins and owners) or, without a group, to the whole tenant (tenant admins). Bots may:
+    they are the upstream systems a tenant admin provisioned to announce."""
+    if actor.kind is UserKind.BOT:
+        return
+    if group is not None and not can_administer(role):
+        raise Forbidden(
+            "only the group's admins and owners may post an announcement in it; "
+            "post a note instead",
+            extra={"field": "kind"},
+        )
+    if group is None and not tenant_admin:
+        raise Forbidden(
+            "only tenant admins may post an announcement to the whole tenant; "
+            "post a note, or an announcement in a group you administer",
+            extra={"field": "kind"},
+        )
 
 
 def _require_visible(

@@ -36,7 +36,13 @@ from canopy_ingestion.domain.model import (
     PostKind,
     User,
 )
-from canopy_ingestion.domain.permissions import ADMIN_ROLES, can_post_in_group, can_see_group
+from canopy_ingestion.domain.permissions import (
+    ADMIN_ROLES,
+    can_post_in_group,
+    can_see_group,
+    check_announcement,
+    check_not_archived,
+)
 from canopy_ingestion.domain.visibility import Audience, check_audience, default_visibility
 from canopy_ingestion.handlers.content import (
     apply_policy,
@@ -81,14 +87,17 @@ class PostEdit:
     to: tuple[str, ...] = ()
 
 
-async def create_post(new: NewPost, *, work: PostWork, actor: User) -> Doc:
+async def create_post(
+    new: NewPost, *, work: PostWork, actor: User, tenant_admin: bool = False
+) -> Doc:
     """Post into the tenant, a group or a thread; the new post as an AS2 object.
 
-    Every check comes first (the actor may post there, the audience, the text's limits, the
-    content policy), then the post and its activities are recorded in ``work``: a post refused
-    changed nothing. The caller flushes ``work`` in the transaction it owns. ``actor`` is an
-    active person of the tenant: the caller resolved it (from the token, or from an upstream
-    document).
+    Every check comes first (the actor may post there — an archived group takes nothing, an
+    announcement only from its admins, or tenant-wide from a tenant admin (``tenant_admin``:
+    the token's role) — the audience, the text's limits, the content policy), then the post
+    and its activities are recorded in ``work``: a post refused changed nothing. The caller
+    flushes ``work`` in the transaction it owns. ``actor`` is an active person of the tenant:
+    the caller resolved it (from the token, or from an upstream document).
     """
     tenant_id = actor.tenant_id
     content, handles, hashtags = read_content(new.content)
@@ -107,6 +116,10 @@ async def create_post(new: NewPost, *, work: PostWork, actor: User) -> Doc:
         raise Forbidden("guests post only in groups they belong to")
     if group_of is not None and not can_post_in_group(actor, group_of, role):
         raise Forbidden(f"you may not post in group {group_of.id!r}")
+    if group_of is not None:
+        check_not_archived(group_of, "posts or replies")
+    if new.kind is PostKind.ANNOUNCEMENT:
+        check_announcement(actor, group_of, role, tenant_admin=tenant_admin)
     visibility, to_ids, people = await _audience(work, actor, new, group_of, parent)
     now, post_id = datetime.now(UTC), new_object_id()
     mentions = await mentioned(work, tenant_id, handles)
