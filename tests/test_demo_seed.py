@@ -58,6 +58,16 @@ async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_ap
             )
             joiner = next(p for p in company.people if p.via_upstream)
             profile = await api.write("GET", f"/v1/users/{joiner.id}", reader)
+            # The guide's tour: a question with its accepted answer in its thread, a group page.
+            accepted = await api.write(
+                "GET", "/v1/questions", reader, params={"status": "accepted", "limit": 1}
+            )
+            question = accepted.json()["items"][0]
+            thread = await api.write("GET", f"/v1/posts/{question['id']}/context", reader)
+            mine = await api.write("GET", "/v1/groups", reader, params={"mine": "true"})
+            group_id = mine.json()["items"][0]["id"]
+            group = await api.write("GET", f"/v1/groups/{group_id}", reader)
+            members = await api.write("GET", f"/v1/groups/{group_id}/members", reader)
     finally:
         await asyncio.to_thread(running.close)
     print(f"first seed {first_s:.1f} s, second {second_s:.1f} s: {first.describe()}")
@@ -80,3 +90,9 @@ async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_ap
     assert counts["shares"] == len(company.shares)
     assert counts["active_users"] > 150
     assert profile.json()["manager_id"] == joiner.manager_id
+    answers = [p for p in thread.json()["descendants"] if p["kind"] == "answer"]
+    assert [a["id"] for a in answers if a["accepted"]] == [question["acceptedAnswer"]]
+    assert group.json()["member_count"] >= len(members.json()["items"]) > 0
+    assert reader in {m["user_id"] for m in members.json()["items"]} or members.json()[
+        "next_cursor"
+    ]

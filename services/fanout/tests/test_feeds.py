@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import orjson
 import pytest
 from fanout_harness import Fanout, object_ids
@@ -181,7 +183,12 @@ async def test_unfollow_block_and_delete_take_items_out(fanout: Fanout) -> None:
     await fanout.feed(HOME, f.tenant_id, uid(bob))
     by_ada, by_cy, by_dee = f.post(ada, "a"), f.post(cy, "c"), f.post(dee, "d")
     await fanout.send(by_ada, by_cy, by_dee)
-    assert len(await fanout.feed(HOME, f.tenant_id, uid(bob))) == 3
+
+    # Applied means committed; the push into homes follows the commit, so wait for it.
+    async def home_holds(n: int) -> bool:
+        return len(await fanout.feed(HOME, f.tenant_id, uid(bob))) == n
+
+    await eventually(partial(home_holds, 3), what="the three posts in bob's home")
 
     await fanout.send(f.undo(follow), f.block(cy, bob), f.delete(dee, by_dee))
 
