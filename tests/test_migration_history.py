@@ -23,6 +23,7 @@ RELEASED = {
         8: ("moderation", "760f79d6c99f6043"),
         9: ("bookmarks", "ca8f7c99fc2ba60f"),
         11: ("profile_fields", "473f620487dcfeb7"),
+        14: ("exports", "1bdd65262b617be1"),
     },
     "canopy_fanout": {
         1: ("consumed_activities", "f321abcf51f193c0"),

@@ -6,6 +6,7 @@ from canopy_ingestion.api import (
     audit,
     bookmarks,
     content_policy,
+    exports,
     graph,
     groups,
     join_requests,
@@ -30,4 +31,5 @@ ROUTERS = [
     moderation.router,
     audit.router,
     content_policy.router,
+    exports.router,
 ]

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     USER_UPDATE = "user.update"
     USER_ROLES = "user.roles"  # the person's tenant roles changed (with or without a profile)
     USER_ERASE = "user.erase"
+    USER_EXPORT = "user.export"  # a tenant admin took someone else's data export
     POST_DELETE = "post.delete"  # by a moderator or a group admin, not by its author
     MODERATION_DECISION = "moderation.decision"
     POLICY_UPDATE = "policy.update"
