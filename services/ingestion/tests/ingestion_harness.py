@@ -131,6 +131,6 @@ class Api:
         """The tenant's queued activities, oldest first."""
         return await self.pool.fetch(
             "SELECT activity_id, key, payload, sent_at FROM outbox WHERE tenant_id = $1 "
-            "ORDER BY seq",
+            "AND topic IS NULL ORDER BY seq",  # no export request
             tenant,
         )
