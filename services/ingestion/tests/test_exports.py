@@ -105,9 +105,11 @@ async def test_a_person_gets_one_document_with_every_services_section(
         return answer if answer.status_code == 200 else None
 
     delivered = await eventually(whole, what="every section stored")
+    own = await export(acme, "ada", "me")
     by_admin = await export(acme, "linus", "ada", "tenant_admin")
 
     assert chunks > len(sent)
+    assert own.status_code == 200, own.text
     assert delivered.headers["content-disposition"].startswith("attachment; filename=")
     assert delivered.headers["cache-control"] == "no-store"
     document = delivered.json()

@@ -23,6 +23,7 @@ from canopy_common.openapi import problems
 from canopy_common.service import Runtime
 from canopy_ingestion.adapters import exports
 from canopy_ingestion.api.deps import ID_MAX_LENGTH, CurrentRuntime, caller_in, transaction
+from canopy_ingestion.api.people import ME
 from canopy_ingestion.domain.exports import ExportState, file_name
 from canopy_ingestion.handlers.exports import (
     RequestExport,
@@ -44,7 +45,7 @@ UserId = Annotated[
     Path(
         min_length=1,
         max_length=ID_MAX_LENGTH,
-        description="The person whose data is exported",
+        description="The person whose data is exported (`me`: the caller)",
         examples=["u-ada"],
     ),
 ]
@@ -171,15 +172,15 @@ async def export_user(
     user_id: UserId, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> Response:
     settings = runtime.settings
-    command = RequestExport(
-        subject_id=user_id,
-        tenant_admin=principal.has_role(Role.TENANT_ADMIN),
-        reuse_s=settings.export_reuse_s,
-        retention_s=settings.export_retention_s,
-        request_topic=settings.kafka.topic_exports,
-    )
     async with transaction(runtime, principal.tenant_id) as conn:
         caller = (await caller_in(conn, principal)).user
+        command = RequestExport(
+            subject_id=caller.id if user_id == ME else user_id,
+            tenant_admin=principal.has_role(Role.TENANT_ADMIN),
+            reuse_s=settings.export_reuse_s,
+            retention_s=settings.export_retention_s,
+            request_topic=settings.kafka.topic_exports,
+        )
         state, exporter = await handle_request_export(command, conn=conn, caller=caller)
     if not state.complete and not await _completed_within(runtime, state, settings.export_wait_s):
         async with transaction(runtime, principal.tenant_id) as conn:
