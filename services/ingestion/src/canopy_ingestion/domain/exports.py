@@ -4,7 +4,6 @@ export whom, when an export is whole, and the one document it answers. No I/O.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -55,10 +54,6 @@ class ExportState:
     def complete(self) -> bool:
         return self.completed_at is not None
 
-    def missing(self) -> list[str]:
-        """The sections not in yet, in the document's order."""
-        return [name for name in SECTIONS if name not in self.sections]
-
     def summary(self) -> dict[str, Any]:
         """What the document and the 202 answer say about the export itself."""
         return {
@@ -71,11 +66,6 @@ class ExportState:
             "completed_at": self.completed_at,
             "sections": {name: name in self.sections for name in SECTIONS},
         }
-
-
-def whole(sections: Iterable[str]) -> bool:
-    """Whether ``sections`` hold every service's section."""
-    return set(SECTIONS) <= set(sections)
 
 
 def document(state: ExportState, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
