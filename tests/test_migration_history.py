@@ -23,12 +23,15 @@ RELEASED = {
         8: ("moderation", "760f79d6c99f6043"),
         9: ("bookmarks", "ca8f7c99fc2ba60f"),
         11: ("profile_fields", "473f620487dcfeb7"),
+        12: ("conversations", "4418b01940cb3d3b"),
+        13: ("deactivation", "8f8f6a408dbed178"),
         14: ("exports", "1bdd65262b617be1"),
     },
     "canopy_fanout": {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("projections", "4dc8c034124708ee"),
         3: ("mutes_by_other", "1d8ab1fd7c7ee37a"),
+        5: ("people_erased", "2bf21f84fdd43e51"),
     },
     "canopy_notify": {
         1: ("consumed_activities", "f321abcf51f193c0"),

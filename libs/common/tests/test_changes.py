@@ -60,6 +60,11 @@ def test_people_and_groups_are_projected_with_their_kind_and_visibility() -> Non
     f = ActivityFactory()
     bot = f.user("ci", kind="bot")
     assert change_of(bot) == ProfileChange(f.tenant_id, user_id_of_subject(bot), "bot")
+    ada = f.user("ada")
+    left, back = f.profile_update(ada, active=False), f.profile_update(ada, active=True)
+    person = user_id_of_subject(ada)
+    assert change_of(left) == ProfileChange(f.tenant_id, person, "employee", active=False)
+    assert change_of(back) == ProfileChange(f.tenant_id, person, "employee", active=True)
     team = f.group("Ops", visibility="private")
     assert change_of(team) == NewGroup(f.tenant_id, subject_id(team), Visibility.GROUP)
 

@@ -371,12 +371,16 @@ def test_profile_updates_and_erasure(f: ActivityFactory) -> None:
         "name": "Deleted user",
         "preferredUsername": user_id_of_subject(ada),
         "kind": "employee",
+        "active": False,  # what is left of them may not act
     }
     assert erase["object"]["type"] == "Tombstone"
     assert (erase["object"]["id"], erase["object"]["formerType"]) == (subject_id(ada), "Person")
     assert erase["attributedTo"] == subject_id(f.admin)
     with pytest.raises(TypeError):
         f.profile_update(ada, shoe_size=42)
+    left = wire(f.profile_update(ada, active=False))
+    assert left["object"]["active"] is False
+    assert left["actor"] == left["object"]
 
 
 def test_a_bare_person_iri_stands_for_a_minimal_person(f: ActivityFactory) -> None:

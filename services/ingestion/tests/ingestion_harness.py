@@ -57,6 +57,7 @@ def route_bodies(*, answer_id: str) -> dict[str, Any]:
         "PUT /v1/tenant/content-policy": {"rules": None},
         "POST /v1/tenant/content-policy/test": {"text": "Hello"},
         "POST /v1/moderation/flags/{flag_id}/resolve": {"action": "dismiss"},
+        "POST /v1/conversations/{thread_id}/read": {},
     }
 
 
@@ -86,19 +87,22 @@ class Api:
         handle: str | None = None,
         skills: Iterable[str] = (),
         active: bool = True,
+        erased: bool = False,
     ) -> None:
-        """A person, straight into the table (tests of other endpoints need people)."""
+        """A person, straight into the table (tests of other endpoints need people);
+        ``active=False`` alone is a deactivated person, ``erased`` an erased one."""
         await self.seed_tenant(tenant)
         await self.pool.execute(
-            "INSERT INTO users (tenant_id, id, handle, display_name, kind, skills, active) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO users (tenant_id, id, handle, display_name, kind, skills, active, "
+            "erased) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             tenant,
             user,
             handle or user,
             user.title(),
             kind,
             list(skills),
-            active,
+            active and not erased,
+            erased,
         )
 
     async def seed_group(

@@ -29,12 +29,21 @@ def test_a_new_or_reprovisioned_person_is_a_create_and_their_roles_a_roles_chang
     moderator = replace(ADA, roles=("moderator",))
 
     assert actions(None, ADA) == [AuditAction.USER_CREATE]
-    assert actions(replace(ADA, active=False, roles=("analyst",)), moderator) == [
-        AuditAction.USER_CREATE,
-        AuditAction.USER_ROLES,
-    ]
+    erased = replace(ADA, active=False, erased=True, roles=("analyst",))
+    assert actions(erased, moderator) == [AuditAction.USER_CREATE, AuditAction.USER_ROLES]
     assert actions(ADA, moderator) == [AuditAction.USER_ROLES]
     assert actions(ADA, ADA) == []
+
+
+def test_a_change_of_standing_is_a_deactivation_or_a_reactivation() -> None:
+    left = replace(ADA, active=False)
+
+    assert actions(ADA, left) == [AuditAction.USER_DEACTIVATE]
+    assert actions(left, replace(ADA, title="Alumna")) == [
+        AuditAction.USER_UPDATE,
+        AuditAction.USER_REACTIVATE,
+    ]
+    assert actions(left, left) == []
 
 
 def test_an_update_names_the_changed_fields_not_their_values() -> None:

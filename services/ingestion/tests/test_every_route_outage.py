@@ -50,6 +50,7 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
             "post_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000001",
             "kind": "like",
             "flag_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000003",
+            "thread_id": "urn:uuid:0190c6a8-0000-7000-8000-000000000004",
         },
         query_values={"id": "bob"},
         bodies=route_bodies(answer_id="urn:uuid:0190c6a8-0000-7000-8000-000000000002"),

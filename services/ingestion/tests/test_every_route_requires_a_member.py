@@ -29,8 +29,11 @@ async def test_every_route_refuses_who_may_not_act(api: Api, report_figures: Rep
         "/v1/users/eve", headers=api.headers(here, "root", "tenant_admin")
     )
     assert erased.status_code == 204, erased.text
-    # Deactivated without erasure: nothing does this yet but the standing allows for it.
-    await api.seed_user(here, "dan", active=False)
+    await api.seed_user(here, "dan")
+    deactivated = await api.client.post(
+        "/v1/users/dan/deactivate", headers=api.headers(here, "bob", "tenant_admin")
+    )
+    assert deactivated.status_code == 200, deactivated.text
     bob = api.headers(here, "bob")
     group = await api.client.post(
         "/v1/groups", json={"name": "Club", "visibility": "private"}, headers=bob
@@ -48,6 +51,7 @@ async def test_every_route_refuses_who_may_not_act(api: Api, report_figures: Rep
             "post_id": post_id,
             "kind": "like",
             "flag_id": post_id,
+            "thread_id": post_id,
         },
         query_values={"id": "bob"},
         bodies=route_bodies(answer_id=post_id),

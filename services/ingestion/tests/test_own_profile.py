@@ -213,7 +213,7 @@ async def test_a_profile_the_caller_may_not_see_is_404(api: Api, tenant: str, wh
     await api.seed_tenant(tenant)
     await provision(api, tenant, "ada")
     await api.seed_user(f"{tenant}-x", "zed")
-    await api.seed_user(tenant, "gone", active=False)
+    await api.seed_user(tenant, "gone", erased=True)
     target = {"another tenant's": "zed", "an erased": "gone", "an unknown": "nobody"}[whom]
 
     response = await api.client.get(f"/v1/users/{target}", headers=api.headers(tenant, "ada"))

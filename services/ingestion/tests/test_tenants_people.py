@@ -109,6 +109,7 @@ async def test_provisioning_a_person_creates_them_and_emits_a_create_of_the_pers
         "roles": [],
         "summary": None,
         "pronouns": None,
+        "active": True,
     }
     [create] = await activities(api, tenant)
     assert create.type == "Create"

@@ -81,6 +81,9 @@ CANOPY_TERMS: Final = (
     "email",  # a person's work address (AS2 has no term for it): notifications by e-mail
     "roles",  # a person's tenant roles: moderator | tenant_admin | analyst | group_admin
     "pronouns",  # a person's, as they give them
+    # a person's standing: false for a deactivated person (a former colleague) whose content
+    # stays; absent means true (docs/architecture.md §16, leavers)
+    "active",
     # a task's or event's state: open | completed | cancelled; a Join's: pending (a request
     # to join that makes nobody a member until an admin's Add)
     "status",

@@ -51,6 +51,7 @@ def bootstrap(runtime: Runtime[Settings]) -> Collaborators:
         await runtime.producer.send(topic, value, key=key, partition=partition)
 
     metrics = fanout_metrics()
+    caches = ReadCaches(settings.read_cache_s)
     return Collaborators(
         runtime=runtime,
         feeds=feeds,
@@ -60,12 +61,13 @@ def bootstrap(runtime: Runtime[Settings]) -> Collaborators:
             metrics=metrics,
             publish_work=publish_work,
             members=runtime.members,
+            read_caches=caches,
         ),
         reads=Reads(
             pool=runtime.pool,
             feeds=feeds,
             settings=settings,
             metrics=metrics,
-            caches=ReadCaches(settings.read_cache_s),
+            caches=caches,
         ),
     )

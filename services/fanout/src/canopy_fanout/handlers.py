@@ -145,7 +145,7 @@ async def remove_object(conn: Connection, change: Removal, *, fanout: Fanout) ->
 async def erase_person(conn: Connection, change: Erasure, *, fanout: Fanout) -> Pending | None:
     """A person's erasure: their items leave every feed, their own feeds are dropped."""
     tenant, person = change.tenant, change.person
-    await graph.deactivate_person(conn, tenant, person)
+    await graph.erase_person(conn, tenant, person)
     for stored in await items.delete_by_person(conn, tenant, person):
         await withdraw(conn, stored, fanout=fanout)
     await fanout.feeds.drop(
@@ -184,9 +184,17 @@ async def undo_share(conn: Connection, change: ShareUndone, *, fanout: Fanout) -
 async def upsert_person(
     conn: Connection, change: ProfileChange, *, fanout: Fanout
 ) -> Pending | None:
-    """Keep the person in the graph projection (their kind decides what they may see)."""
-    await graph.upsert_person(conn, change.tenant, change.person, change.kind)
-    return fanout.members.forgetting(change.tenant, change.person)  # provisioned: may act
+    """Keep the person in the graph projection (their kind decides what they may see; a
+    deactivated one gets no pushes, may not read, and their items stay, shown as a former
+    colleague's on read: docs/architecture.md §16)."""
+    await graph.upsert_person(conn, change.tenant, change.person, change.kind, change.active)
+    forget_member = fanout.members.forgetting(change.tenant, change.person)
+
+    async def forget(conn: Connection) -> None:  # after the commit: who may act changed
+        await forget_member(conn)
+        fanout.read_caches.forget_standing(change.tenant, change.person)
+
+    return forget
 
 
 async def add_group(conn: Connection, change: NewGroup, *, fanout: Fanout) -> Pending | None:

@@ -4,7 +4,7 @@ else from Postgres (then kept); and the reader's last read, recorded in Postgres
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from canopy_common.errors import NotFound
@@ -48,7 +48,7 @@ async def check_access(reads: Reads, tenant: str, me: ReaderGraph, feed: FeedRef
             if caches.people.get(key):
                 return
             async with reads.pool.acquire() as conn:
-                if not await graph.person_exists(conn, tenant, feed.owner):
+                if not await graph.has_feed(conn, tenant, feed.owner):
                     raise NotFound(f"no person {feed.owner!r}")
             caches.people.put(key, True)
         case FeedKind.GROUP:
@@ -80,3 +80,24 @@ async def stats(
             counts[object_id] = loaded.get(object_id) or items.Stats()
             cache.put((tenant, reader_id, object_id), counts[object_id])
     return counts
+
+
+async def former(reads: Reads, tenant: str, people: Iterable[str]) -> frozenset[str]:
+    """Those of ``people`` who are deactivated (former colleagues): from the cache, the rest
+    in one query (then kept)."""
+    cache = reads.caches.former
+    found: set[str] = set()
+    missing: list[str] = []
+    for person in dict.fromkeys(people):
+        known = cache.get((tenant, person))
+        if known is None:
+            missing.append(person)
+        elif known:
+            found.add(person)
+    if missing:
+        async with reads.pool.acquire() as conn:
+            inactive = await graph.inactive_among(conn, tenant, missing)
+        for person in missing:
+            cache.put((tenant, person), person in inactive)
+        found |= inactive
+    return frozenset(found)

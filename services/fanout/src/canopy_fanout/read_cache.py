@@ -13,6 +13,11 @@ Postgres not at all (docs/architecture.md §5, "Reads").
   same order), and the counts.
 - With each graph, what it decided about items shown already: one graph and one item always
   decide the same, and the decision costs more than looking it up.
+- Whether the actors and authors of a page are former colleagues (deactivated), for
+  :attr:`Settings.read_cache_s` seconds, shared by every reader: a page marks their Person
+  ``active: false`` as it is made (docs/architecture.md §16), and no cached body is ever
+  rewritten for it. The consumer that applies a change of standing forgets it after its
+  commit, so in one process it shows at once; an ``api`` process sees it that much later.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ import itertools
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 
 from canopy_common.events import Visibility
+from canopy_common.iris import user_id_of
 from canopy_fanout.adapters import items
 from canopy_fanout.adapters.items import StoredItem
 from canopy_fanout.domain.model import Item, ReaderGraph
@@ -62,6 +68,9 @@ class Recent(Generic[K, V]):
             return None
         return found[1]
 
+    def pop(self, key: K) -> None:
+        self._values.pop(key, None)
+
     def put(self, key: K, value: V) -> None:
         if self._ttl_s <= 0:
             return
@@ -88,6 +97,17 @@ class Parsed:
         body = stored.body
         return cls(stored.item, orjson.dumps(body), bool(body) and "stats" not in body)
 
+    def page_item(self, stats: items.Stats, former: frozenset[str]) -> bytes:
+        """The page item (:meth:`with_stats`), its actor and author marked ``active: false``
+        when they are among ``former`` (user ids of deactivated people): rare, so only then
+        is the body parsed and written again."""
+        item = self.item
+        if item.actor_id not in former and item.author_id not in former:
+            return self.with_stats(stats)
+        body = orjson.loads(self.body)
+        mark_former(body, item.tenant_id, former)
+        return orjson.dumps({**body, "stats": _stats_doc(stats)})
+
     def with_stats(self, stats: items.Stats) -> bytes:
         """The page item: the body with ``stats`` (reply and reaction counts, whether the
         reader reacted), exactly as ``orjson.dumps({**body, "stats": ...})`` writes it."""
@@ -100,6 +120,18 @@ class Parsed:
             stats.reactions,
             reacted,
         )
+
+
+def mark_former(body: dict[str, Any], tenant: str, former: frozenset[str]) -> None:
+    """Say ``active: false`` on the Person of the item's actor and of its object's author
+    when they are among ``former`` (the Person's own term, as ingestion says it of a former
+    colleague's posts)."""
+    obj = body.get("object")
+    people = [body.get("actor"), obj.get("attributedTo") if isinstance(obj, dict) else None]
+    for person in people:
+        iri = person.get("id") if isinstance(person, dict) else None
+        if isinstance(person, dict) and isinstance(iri, str) and user_id_of(iri, tenant) in former:
+            person["active"] = False
 
 
 def _stats_doc(stats: items.Stats) -> dict[str, object]:
@@ -136,6 +168,12 @@ class ReadCaches:
         # Only what lets a read go on: an unknown person or group is asked again.
         self.people: Recent[tuple[str, str], bool] = Recent(ttl_s, READERS)
         self.groups: Recent[tuple[str, str], Visibility] = Recent(ttl_s, READERS)
+        # (tenant, person) → deactivated: a former colleague (their items are marked).
+        self.former: Recent[tuple[str, str], bool] = Recent(ttl_s, STATS)
+
+    def forget_standing(self, tenant: str, person: str) -> None:
+        """A person was deactivated or reactivated here: the next page asks again."""
+        self.former.pop((tenant, person))
 
     def parsed(self, raw: bytes) -> Parsed:
         """The parse of a body cached in Redis (:meth:`StoredItem.cached`)."""

@@ -4,7 +4,8 @@ empty feed after being away) or when a cursor goes past what Redis keeps.
 
 A warm read is one Redis round trip (:meth:`FeedStore.read_page`: the reader's last-seen
 marker, the timelines' windows and the first bodies) and no Postgres: the reader's graph, post
-counts and the facts of the cached bodies come from :class:`~canopy_fanout.read_cache.ReadCaches`.
+counts, the facts of the cached bodies and which of their people are former colleagues come
+from :class:`~canopy_fanout.read_cache.ReadCaches`.
 Pages are JSON bytes: cached bodies are spliced into them, never parsed and encoded again.
 """
 
@@ -142,9 +143,11 @@ class _Read:
         cursor, limit = self.cursor, self.limit
         objects = [s.parsed.item.object_id for s in chosen]
         counts = await lookups.stats(self.reads, self.tenant, self.reader_id, objects)
+        people = [p for s in chosen for p in (s.parsed.item.actor_id, s.parsed.item.author_id)]
+        former = await lookups.former(self.reads, self.tenant, people)
         positions = [s.position for s in chosen]
         return Page(
-            items=[s.parsed.with_stats(counts[s.parsed.item.object_id]) for s in chosen],
+            items=[s.parsed.page_item(counts[s.parsed.item.object_id], former) for s in chosen],
             seen=[(s.parsed.item.activity_id, s.parsed.item.object_id) for s in chosen],
             positions=positions,
             next_cursor=Cursor(Direction.OLDER, positions[-1]) if len(chosen) == limit else None,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from canopy_common.members import Members
 from canopy_fanout.adapters.feed_store import FeedStore
 from canopy_fanout.metrics import FanoutMetrics
+from canopy_fanout.read_cache import ReadCaches
 from canopy_fanout.settings import Settings
 
 # (key, value, chunk number) onto the work topic
@@ -24,3 +25,4 @@ class Fanout:
     metrics: FanoutMetrics
     publish_work: Publish
     members: Members  # who may act: forgotten when a person changes
+    read_caches: ReadCaches  # the read path's: a person's standing, forgotten when it changes

@@ -3,7 +3,9 @@
 
 Supported: Create/Update/Delete of a Person (HR joiners, changes, leavers; the actor is a bot
 the tenant provisions for the HR system; ``email`` and ``roles`` as Canopy terms, a Person
-without ``roles`` keeps the ones it has), Join/Leave of a Group (the actor is the person),
+without ``roles`` keeps the ones it has; ``active: false`` deactivates a leaver, who keeps
+their knowledge, ``active: true`` reactivates them, a Person without it keeps its standing;
+a Delete erases, GDPR), Join/Leave of a Group (the actor is the person),
 Create of a Note or Article by a bot (``kind: announcement`` for announcements), Create/
 Update/Delete of a Task or Event (``to`` names the assignees, ``endTime`` is the due time,
 ``status`` open | completed | cancelled, kept by an Update that does not say it), and
@@ -14,6 +16,7 @@ and dead-lettered by the consumer; the same upstream ``id`` twice is a no-op (th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from canopy_common.db import Connection
@@ -180,14 +183,20 @@ async def _person(
     assert isinstance(obj, AS2Object)
     cmd = _provision(obj, incoming, user_id=user_id, by=actor.id)
     validate_user_id(user_id)
+    standing = obj.term("active")
+    if standing is not None and not isinstance(standing, bool):
+        raise InvalidInput("object.active: must be true or false")
     await work.lock_person(tenant, user_id)
     existing = await work.user(tenant, user_id)
     wanted = planned_profile(cmd, existing)
-    if existing is not None and existing.active and existing == wanted:
+    if standing is not None:
+        wanted = replace(wanted, active=standing)
+    if existing is not None and not existing.erased and existing == wanted:
         return  # already exactly this profile: nothing to store or say
     if wanted.manager_id is not None:
         check_manager(wanted, await work.user(tenant, wanted.manager_id))
-    if await work.handle_owner(tenant, wanted.handle, other_than=user_id) is not None:
+    taken = wanted.active and await work.handle_owner(tenant, wanted.handle, other_than=user_id)
+    if taken:
         raise HandleTaken(wanted.handle)
     emitted, _ = provisioned(wanted, existing, by=actor.id)
     work.save_user(wanted)

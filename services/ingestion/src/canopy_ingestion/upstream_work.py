@@ -234,7 +234,7 @@ class UpstreamWork:
             await self.preload(Wants(locks={(tenant_id, user_id)}))
 
     def save_user(self, user: User) -> None:
-        """Record a person's new profile, active (written by :meth:`flush`)."""
+        """Record a person's new profile and standing (written by :meth:`flush`)."""
         self._remember(user)
         self._dirty_users[(user.tenant_id, user.id)] = user
 

@@ -59,13 +59,19 @@ async def dispatch_deliveries(
     pool: asyncpg.Pool, now: datetime, *, notifier: Notifier, send: Send
 ) -> int:
     """Publish the outside deliveries due by ``now`` on the deliveries topic: one record per
-    notification, or one per digest. Skipped: what was read meanwhile, and (outside digests)
-    anything whose recipient was on the live stream since it happened. Returns records sent."""
+    notification, or one per digest. Skipped: what was read meanwhile, anything whose
+    recipient was deactivated meanwhile (a leaver gets no e-mail, digests included), and
+    (outside digests) anything whose recipient was on the live stream since it happened.
+    Returns records sent."""
     settings, metrics, live = notifier.settings, notifier.metrics, notifier.live
     sent = 0
     async with pool.acquire() as conn, conn.transaction():
         due = await deliveries.claim_due(conn, now, BATCH)
         for (tenant, recipient, channel, digest), rows in deliveries.group_pending(due).items():
+            if not rows[0].active:
+                await deliveries.mark(conn, [r.id for r in rows], "inactive")
+                metrics.delivered.labels(channel, "inactive").inc(len(rows))
+                continue
             unread = [r for r in rows if not r.read]
             if len(unread) < len(rows):
                 await deliveries.mark(conn, [r.id for r in rows if r.read], "read")

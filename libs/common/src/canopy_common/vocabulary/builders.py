@@ -39,11 +39,13 @@ def person_doc(
     roles: Sequence[str] | None = None,
     summary: str | None = None,
     pronouns: str | None = None,
+    active: bool | None = None,
 ) -> Doc:
     """A person as AS2, with the profile fields discovery and notifications use (``email``
     for mail deliveries, ``roles`` to find the tenant's moderators) and what they say about
     themselves (``summary``, ``pronouns``); empty ones are left out. ``manager`` is the
-    manager's IRI."""
+    manager's IRI. ``active``: the person's standing, left out when ``None`` (consumers read a
+    Person without it as active)."""
     doc: Doc = {
         "type": "Person",
         "id": iri,
@@ -62,6 +64,7 @@ def person_doc(
         "roles": list(roles) if roles else None,
         "summary": summary,
         "pronouns": pronouns,
+        "active": active,
     }
     doc.update({key: value for key, value in profile.items() if value is not None})
     return doc

@@ -59,11 +59,15 @@ class Erasure:
 
 @dataclass(frozen=True, slots=True)
 class ProfileChange:
-    """A person created or updated; ``kind`` is employee, guest or bot."""
+    """A person created or updated; ``kind`` is employee, guest or bot. ``active`` is False
+    for a deactivated person (the Person's ``active: false``): a former colleague, whose
+    content stays but who may not act and is told nothing; a Person that does not say it is
+    active."""
 
     tenant: str
     person: str
     kind: str
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +159,11 @@ def change_of(activity: StrictActivity) -> Change | None:
         return NewItem(activity, item)
     if kind in ("Create", "Update") and obj_type == "Person" and obj is not None:
         person = user_id(tenant, obj.id)
-        return ProfileChange(tenant, person, obj.kind or DEFAULT_PERSON_KIND) if person else None
+        if person is None:
+            return None
+        return ProfileChange(
+            tenant, person, obj.kind or DEFAULT_PERSON_KIND, obj.active is not False
+        )
     if kind == "Create" and obj_type == "Group" and obj is not None and obj.id:
         return NewGroup(tenant, obj.id, obj.visibility)
     if kind in ("Update", "Accept") and (edited := edited_item(activity)) is not None:

@@ -29,6 +29,7 @@ ExtensionTerm: TypeAlias = Literal[
     "email",
     "roles",
     "pronouns",
+    "active",
     "formerType",
     "subject",
 ]
@@ -118,6 +119,13 @@ class CanopyTerms(BaseModel):
     def roles(self) -> list[str] | None:
         """A person's tenant roles: moderator | tenant_admin | analyst | group_admin."""
         return self._texts("roles")
+
+    @property
+    def active(self) -> bool | None:
+        """A person's standing: ``False`` for a deactivated person (a former colleague),
+        ``True`` when said so; ``None`` when absent (which reads as active)."""
+        value = self.term("active")
+        return value if isinstance(value, bool) else None
 
     @property
     def former_type(self) -> str | None:

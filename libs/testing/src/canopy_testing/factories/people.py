@@ -31,6 +31,7 @@ _PROFILE_MEMBERS = {
     "manager": "manager",
     "email": "email",
     "roles": "roles",
+    "active": "active",
 }
 
 
@@ -87,8 +88,8 @@ class PeopleActivities(TenantActivities):
         self, user: Subject, *, by: Subject | None = None, **changes: Any
     ) -> StrictActivity:
         """The ``Update`` of a changed profile. ``changes``: handle, display_name, kind,
-        title, department, location, skills, interests, manager (a person), email, roles;
-        ``None`` clears."""
+        title, department, location, skills, interests, manager (a person), email, roles,
+        active (``False``: deactivated, ``True``: reactivated); ``None`` clears."""
         unknown = sorted(set(changes) - set(_PROFILE_MEMBERS))
         if unknown:
             raise TypeError(f"not profile fields: {', '.join(unknown)}")
@@ -118,6 +119,7 @@ class PeopleActivities(TenantActivities):
             handle=user_id_of_subject(person["id"]),  # erasure sets the handle to the id
             display_name=ERASED_DISPLAY_NAME,
             kind=person["kind"],
+            active=False,
         )
         tombstone = {
             "type": "Tombstone",

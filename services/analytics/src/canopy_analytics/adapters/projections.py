@@ -82,11 +82,11 @@ async def _upsert_person(conn: Connection, tenant: str, person: AS2Object) -> No
         return
     await conn.execute(
         "INSERT INTO people (tenant_id, user_id, name, kind, title, department, location, "
-        "skills, interests) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "skills, interests, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = EXCLUDED.name, "
         "kind = EXCLUDED.kind, title = EXCLUDED.title, department = EXCLUDED.department, "
         "location = EXCLUDED.location, skills = EXCLUDED.skills, "
-        "interests = EXCLUDED.interests, active = true",
+        "interests = EXCLUDED.interests, active = EXCLUDED.active",
         tenant,
         uid,
         person.name,
@@ -96,6 +96,9 @@ async def _upsert_person(conn: Connection, tenant: str, person: AS2Object) -> No
         person.location_name,
         _words(person.skills),
         _words(person.interests),
+        # A deactivated person (``active: false``) leaves discovery until reactivated; their
+        # contributions stay (docs/architecture.md §16).
+        person.active is not False,
     )
 
 

@@ -21,13 +21,19 @@ Relation = Literal["blocks", "mutes"]
 _INSIDERS = frozenset({"employee", "bot"})
 
 
-async def upsert_person(conn: Connection, tenant: str, user_id: str, kind: str) -> None:
+async def upsert_person(
+    conn: Connection, tenant: str, user_id: str, kind: str, active: bool = True
+) -> None:
+    """A person's Create or Update: their kind and standing (``active`` False: deactivated, a
+    former colleague whose items stay); an erased person provisioned again is erased no more."""
     await conn.execute(
-        "INSERT INTO people (tenant_id, user_id, kind) VALUES ($1, $2, $3) "
-        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET kind = excluded.kind, active = true",
+        "INSERT INTO people (tenant_id, user_id, kind, active) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET kind = excluded.kind, "
+        "active = excluded.active, erased = false",
         tenant,
         user_id,
         kind,
+        active,
     )
 
 
@@ -44,10 +50,10 @@ def people(pool: asyncpg.Pool) -> PersonDirectory:
     return ProjectedPeople(pool, STANDING)
 
 
-async def deactivate_person(conn: Connection, tenant: str, user_id: str) -> None:
+async def erase_person(conn: Connection, tenant: str, user_id: str) -> None:
     await conn.execute(
-        "INSERT INTO people (tenant_id, user_id, active) VALUES ($1, $2, false) "
-        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET active = false",
+        "INSERT INTO people (tenant_id, user_id, active, erased) VALUES ($1, $2, false, true) "
+        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET active = false, erased = true",
         tenant,
         user_id,
     )
@@ -59,6 +65,26 @@ async def person_exists(conn: Connection, tenant: str, user_id: str) -> bool:
             "SELECT active FROM people WHERE tenant_id = $1 AND user_id = $2", tenant, user_id
         )
     )
+
+
+async def has_feed(conn: Connection, tenant: str, user_id: str) -> bool:
+    """Whether a person's own feed may be read: anyone heard of but an erased person (a
+    deactivated one's items stay readable)."""
+    erased = await conn.fetchval(
+        "SELECT erased FROM people WHERE tenant_id = $1 AND user_id = $2", tenant, user_id
+    )
+    return erased is False
+
+
+async def inactive_among(conn: Connection, tenant: str, user_ids: Sequence[str]) -> set[str]:
+    """Those of ``user_ids`` who are deactivated: former colleagues (one query)."""
+    rows = await conn.fetch(
+        "SELECT user_id FROM people WHERE tenant_id = $1 AND user_id = ANY($2::text[]) "
+        "AND NOT active AND NOT erased",
+        tenant,
+        list(user_ids),
+    )
+    return {row["user_id"] for row in rows}
 
 
 async def record_reads(conn: Connection, tenant: str, user_id: str, at: datetime) -> None:

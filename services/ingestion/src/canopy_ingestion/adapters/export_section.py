@@ -43,6 +43,7 @@ QUERIES: dict[str, SectionQuery] = {
     "blocks": _rows("blocks", "t.blocker_id = $2", "t.created_at, t.blocked_id"),
     "mutes": _rows("mutes", "t.user_id = $2", "t.created_at, t.muted_id"),
     "bookmarks": _rows("bookmarks", "t.user_id = $2", "t.created_at, t.post_id"),
+    "conversation_reads": _rows("conversation_reads", "t.user_id = $2", "t.thread_id"),
     "flags_reported": _rows("flags", "t.reporter_id = $2", "t.created_at, t.id"),
     "warnings": _rows("warnings", "t.user_id = $2", "t.created_at, t.id"),
     # What was done to them or by them that the audit log recorded (§14).

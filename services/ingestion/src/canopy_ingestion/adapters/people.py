@@ -40,6 +40,7 @@ def user_from_row(row: asyncpg.Record | dict[str, Any]) -> User:
         active=row["active"],
         summary=row["summary"],
         pronouns=row["pronouns"],
+        erased=row["erased"],
     )
 
 
@@ -65,7 +66,7 @@ async def replace_content_policy(
 
 
 # A person's standing (canopy_common.members): the write model is the source of every
-# projection's; erasure and an HR leaver both leave the row with active = false.
+# projection's; deactivation and erasure both leave the row with active = false.
 STANDING = "SELECT active FROM users WHERE tenant_id = $1 AND id = $2"
 
 
@@ -211,17 +212,18 @@ async def active_handle_owner(
 
 
 async def save_user(conn: Connection, user: User) -> None:
-    """Insert the person, or overwrite their profile (and reactivate them)."""
+    """Insert the person, or overwrite their profile and standing (``user.active``; an erased
+    person provisioned again is erased no more)."""
     await conn.execute(
         "INSERT INTO users (tenant_id, id, handle, display_name, title, department, location, "
         "skills, interests, kind, manager_id, email, roles, active) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
         "ON CONFLICT (tenant_id, id) DO UPDATE SET handle = EXCLUDED.handle, "
         "display_name = EXCLUDED.display_name, title = EXCLUDED.title, "
         "department = EXCLUDED.department, location = EXCLUDED.location, "
         "skills = EXCLUDED.skills, interests = EXCLUDED.interests, kind = EXCLUDED.kind, "
         "manager_id = EXCLUDED.manager_id, email = EXCLUDED.email, roles = EXCLUDED.roles, "
-        "active = true, updated_at = now()",
+        "active = EXCLUDED.active, erased = false, updated_at = now()",
         user.tenant_id,
         user.id,
         user.handle,
@@ -235,6 +237,7 @@ async def save_user(conn: Connection, user: User) -> None:
         user.manager_id,
         user.email,
         list(user.roles),
+        user.active,
     )
 
 
@@ -243,16 +246,17 @@ _SAVE_USERS = """
 INSERT INTO users (tenant_id, id, handle, display_name, title, department, location, skills,
                    interests, kind, manager_id, email, roles, active)
 SELECT tenant_id, id, handle, display_name, title, department, location, skills, interests,
-       kind, manager_id, email, roles, true
+       kind, manager_id, email, roles, active
 FROM jsonb_to_recordset($1::jsonb) AS saved (
     tenant_id text, id text, handle text, display_name text, title text, department text,
     location text, skills text[], interests text[], kind text, manager_id text, email text,
-    roles text[])
+    roles text[], active boolean)
 ON CONFLICT (tenant_id, id) DO UPDATE SET handle = EXCLUDED.handle,
     display_name = EXCLUDED.display_name, title = EXCLUDED.title,
     department = EXCLUDED.department, location = EXCLUDED.location, skills = EXCLUDED.skills,
     interests = EXCLUDED.interests, kind = EXCLUDED.kind, manager_id = EXCLUDED.manager_id,
-    email = EXCLUDED.email, roles = EXCLUDED.roles, active = true, updated_at = now()
+    email = EXCLUDED.email, roles = EXCLUDED.roles, active = EXCLUDED.active, erased = false,
+    updated_at = now()
 """
 
 
@@ -273,6 +277,7 @@ async def save_users(conn: Connection, users: Iterable[User]) -> None:
             "manager_id": user.manager_id,
             "email": user.email,
             "roles": user.roles,
+            "active": user.active,
         }
         for user in users
     ]
@@ -298,7 +303,8 @@ async def save_own_profile(conn: Connection, user: User) -> None:
 async def erase_user(conn: Connection, tenant_id: str, user_id: str) -> User:
     """Deactivate a person and anonymise their profile (GDPR erasure); returns what is left."""
     row = await conn.fetchrow(
-        "UPDATE users SET active = false, handle = id, display_name = $3, title = NULL, "
+        "UPDATE users SET active = false, erased = true, handle = id, display_name = $3, "
+        "title = NULL, "
         "department = NULL, location = NULL, skills = '{}', interests = '{}', "
         "manager_id = NULL, email = NULL, roles = '{}', summary = NULL, pronouns = NULL, "
         "updated_at = now() "
@@ -308,6 +314,20 @@ async def erase_user(conn: Connection, tenant_id: str, user_id: str) -> User:
         ERASED_DISPLAY_NAME,
     )
     assert row is not None, "erase_user needs an existing person"
+    return user_from_row(row)
+
+
+async def set_active(conn: Connection, tenant_id: str, user_id: str, active: bool) -> User:
+    """Deactivate (``active`` False) or reactivate a person who is not erased; profile and
+    relations stay as they are. Returns them as they now are."""
+    row = await conn.fetchrow(
+        "UPDATE users SET active = $3, updated_at = now() "
+        "WHERE tenant_id = $1 AND id = $2 AND NOT erased RETURNING *",
+        tenant_id,
+        user_id,
+        active,
+    )
+    assert row is not None, "set_active needs a person who is not erased"
     return user_from_row(row)
 
 
@@ -325,7 +345,7 @@ async def clear_manager(conn: Connection, tenant_id: str, manager_id: str) -> li
 async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> None:
     """Drop every membership, pending invite and join request, follow, tag follow, block,
     mute and bookmark of a person, both ways (invites they sent stay: the group, not the
-    inviter, grants them)."""
+    inviter, grants them), and how far they read their conversations."""
     statements = (
         "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
         "DELETE FROM invites WHERE tenant_id = $1 AND invitee_id = $2",
@@ -335,6 +355,7 @@ async def remove_relations(conn: Connection, tenant_id: str, user_id: str) -> No
         "DELETE FROM blocks WHERE tenant_id = $1 AND (blocker_id = $2 OR blocked_id = $2)",
         "DELETE FROM mutes WHERE tenant_id = $1 AND (user_id = $2 OR muted_id = $2)",
         "DELETE FROM bookmarks WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM conversation_reads WHERE tenant_id = $1 AND user_id = $2",
     )
     for statement in statements:
         await conn.execute(statement, tenant_id, user_id)

@@ -14,10 +14,12 @@ from canopy_ingestion.api.deps import (
     ID_MAX_LENGTH,
     CurrentActor,
     CurrentRuntime,
+    caller_in,
     transaction,
 )
 from canopy_ingestion.domain.model import User, UserKind
 from canopy_ingestion.domain.text import EMAIL_MAX_LENGTH, HANDLE_MAX_LENGTH
+from canopy_ingestion.handlers.leavers import SetStanding, handle_set_standing
 from canopy_ingestion.handlers.people import (
     ASSIGNABLE_ROLES,
     LIST_ITEM_MAX_LENGTH,
@@ -127,7 +129,9 @@ _OWN_EXAMPLE: dict[str, Any] = {
 
 class ProfileOut(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"id": "u-ada", **_PROFILE_EXAMPLE, **_OWN_EXAMPLE}]}
+        json_schema_extra={
+            "examples": [{"id": "u-ada", **_PROFILE_EXAMPLE, **_OWN_EXAMPLE, "active": True}]
+        }
     )
 
     id: str
@@ -144,6 +148,9 @@ class ProfileOut(BaseModel):
     roles: list[str]
     summary: str | None = Field(description="About them, in their words (several lines)")
     pronouns: str | None
+    active: bool = Field(
+        True, description="False for a deactivated person: a former colleague (their posts stay)"
+    )
 
     @classmethod
     def of(cls, user: User) -> ProfileOut:
@@ -162,6 +169,7 @@ class ProfileOut(BaseModel):
             roles=list(user.roles),
             summary=user.summary,
             pronouns=user.pronouns,
+            active=user.active,
         )
 
 
@@ -346,8 +354,9 @@ async def delete_user(user_id: UserId, admin: TenantAdmin, runtime: CurrentRunti
     summary="A person's profile",
     description="Any active person of the tenant (`me`: the caller), with their manager and "
     f"direct reports (the first {REPORTS_SHOWN}, by name, and how many). A guest sees only "
-    "the people they share a group with, and no org chart. Another tenant's, an erased or an "
-    "invisible person → 404.",
+    "the people they share a group with, and no org chart. A deactivated person (a former "
+    "colleague) is shown with `active: false`. Another tenant's, an erased or an invisible "
+    "person → 404.",
     response_model=PersonOut,
     responses=problems(403, 404),
 )
@@ -390,9 +399,9 @@ async def edit_own_profile(
 @router.get(
     "/v1/users",
     summary="Search people in the tenant",
-    description="Active people whose handle, name, title or department contains `q`, and "
-    "who list `skill` (both ignore case), ordered by name. Guests find only the people they "
-    "share a group with.",
+    description="Active people (never a deactivated one) whose handle, name, title or "
+    "department contains `q`, and who list `skill` (both ignore case), ordered by name. "
+    "Guests find only the people they share a group with.",
     response_model=PeoplePageOut,
     responses=problems(403, 422),
 )
@@ -419,3 +428,57 @@ async def search_users(
     return PeoplePageOut(
         items=[ProfileOut.of(user) for user in page.people], next_cursor=page.next_cursor
     )
+
+
+_STANDING_ROUTE = (
+    "Role `tenant_admin`, who must be an active person of the tenant (unlike provisioning: a "
+    "deactivated admin's token must not reactivate them). Idempotent: a person already so "
+    "answers 200 and nothing is published. Answers the profile."
+)
+
+
+@router.post(
+    "/v1/users/{user_id}/deactivate",
+    summary="Deactivate a leaver (their knowledge stays)",
+    description="The person may no longer act (403 on every route of every service), is "
+    "told nothing (no notifications, no e-mail), and leaves people search, suggestions and "
+    "experts; their posts and answers stay readable and in feeds, their author shown with "
+    "`active: false`. Publishes an Update of the Person with `active: false`, audited as "
+    "`user.deactivate`. Nothing is erased: `DELETE /v1/users/{id}` does that. "
+    + _STANDING_ROUTE
+    + " An unknown or erased person → 404.",
+    response_model=ProfileOut,
+    responses=problems(403, 404),
+)
+async def deactivate_user(
+    user_id: UserId, admin: TenantAdmin, runtime: CurrentRuntime
+) -> ProfileOut:
+    return await _set_standing(user_id, admin, runtime, active=False)
+
+
+@router.post(
+    "/v1/users/{user_id}/reactivate",
+    summary="Reactivate a deactivated person",
+    description="Undoes a deactivation: they may act again, are told and found again. "
+    "Publishes an Update of the Person with `active: true`, audited as `user.reactivate`. "
+    + _STANDING_ROUTE
+    + " An unknown person → 404; an erased one → 409 (erasure is final: `PUT` provisions "
+    "them anew); their handle taken by someone else meanwhile → 409.",
+    response_model=ProfileOut,
+    responses=problems(403, 404, 409),
+)
+async def reactivate_user(
+    user_id: UserId, admin: TenantAdmin, runtime: CurrentRuntime
+) -> ProfileOut:
+    return await _set_standing(user_id, admin, runtime, active=True)
+
+
+async def _set_standing(
+    user_id: str, admin: Principal, runtime: CurrentRuntime, *, active: bool
+) -> ProfileOut:
+    command = SetStanding(admin.tenant_id, user_id, active=active, by=admin.user_id)
+    async with transaction(runtime, admin.tenant_id) as conn:
+        await caller_in(conn, admin)  # the admin's own row: the router's check may be cached
+        user = await handle_set_standing(command, conn=conn)
+    runtime.members.forget([(admin.tenant_id, user_id)])  # committed: who may act changed
+    return ProfileOut.of(user)

@@ -57,8 +57,10 @@ def activities_from(source: str) -> Iterator[None]:
         _source.reset(token)
 
 
-def person(user: User) -> Doc:
-    """A person as AS2, with the profile fields discovery and notifications use."""
+def person(user: User, *, standing: bool = False) -> Doc:
+    """A person as AS2, with the profile fields discovery and notifications use. A person who
+    is not active says ``active: false`` (a post of a former colleague shows them as one);
+    ``standing`` says ``active`` either way (the Update that deactivates or reactivates)."""
     return person_doc(
         user_iri(user.tenant_id, user.id),
         handle=user.handle,
@@ -74,6 +76,7 @@ def person(user: User) -> Doc:
         roles=user.roles,
         summary=user.summary,
         pronouns=user.pronouns,
+        active=user.active if standing or not user.active else None,
     )
 
 

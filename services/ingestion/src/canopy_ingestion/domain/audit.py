@@ -33,6 +33,8 @@ class AuditAction(StrEnum):
     USER_UPDATE = "user.update"
     USER_ROLES = "user.roles"  # the person's tenant roles changed (with or without a profile)
     USER_ERASE = "user.erase"
+    USER_DEACTIVATE = "user.deactivate"  # a leaver: content stays, may not act
+    USER_REACTIVATE = "user.reactivate"
     USER_EXPORT = "user.export"  # a tenant admin took someone else's data export
     POST_DELETE = "post.delete"  # by a moderator or a group admin, not by its author
     MODERATION_DECISION = "moderation.decision"
@@ -78,10 +80,11 @@ _PROFILE_FIELDS = (
 
 def provisioning_entries(existing: User | None, wanted: User) -> list[Planned]:
     """What provisioning ``wanted`` over ``existing`` records: a ``user.create`` (a new or
-    re-provisioned person) or a ``user.update`` naming the changed fields, and a
-    ``user.roles`` when their tenant roles change. Nothing for an unchanged profile."""
+    re-provisioned person) or a ``user.update`` naming the changed fields, a ``user.roles``
+    when their tenant roles change, and a ``user.deactivate`` or ``user.reactivate`` when
+    their standing does. Nothing for an unchanged profile."""
     entries: list[Planned] = []
-    if existing is None or not existing.active:
+    if existing is None or existing.erased:
         details: dict[str, Any] = {"kind": wanted.kind.value}
         entries.append(Planned(AuditAction.USER_CREATE, wanted.id, details))
         before: tuple[str, ...] = ()
@@ -93,6 +96,9 @@ def provisioning_entries(existing: User | None, wanted: User) -> list[Planned]:
     if tuple(before) != tuple(wanted.roles):
         roles = {"from": list(before), "to": list(wanted.roles)}
         entries.append(Planned(AuditAction.USER_ROLES, wanted.id, roles))
+    if existing is not None and not existing.erased and existing.active != wanted.active:
+        action = AuditAction.USER_REACTIVATE if wanted.active else AuditAction.USER_DEACTIVATE
+        entries.append(Planned(action, wanted.id, {}))
     return entries
 
 

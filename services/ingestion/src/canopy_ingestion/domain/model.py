@@ -87,14 +87,22 @@ class User:
     email: str | None = None
     # Tenant roles (moderator, tenant_admin, analyst, group_admin), sorted: who gets flags.
     roles: tuple[str, ...] = ()
+    # False for a deactivated person (a leaver: their content stays, they may not act, get
+    # nothing and are found by nobody) and for an erased one.
     active: bool = True
     # What the person writes about themselves (PATCH /v1/users/me); provisioning keeps them.
     summary: str | None = None
     pronouns: str | None = None
+    erased: bool = False  # GDPR erasure: anonymised, relations dropped; never active again
 
     @property
     def is_guest(self) -> bool:
         return self.kind is UserKind.GUEST
+
+    @property
+    def is_former(self) -> bool:
+        """Deactivated, not erased: a former colleague, who may be reactivated."""
+        return not self.active and not self.erased
 
 
 @dataclass(frozen=True)

@@ -101,9 +101,11 @@ def can_administer(role: MemberRole | None) -> bool:
     return role in ADMIN_ROLES
 
 
-def can_see_person(viewer: User, person: User, *, shares_group: bool) -> bool:
-    """Whether ``viewer`` sees ``person``'s profile (and may follow, block or mute them)."""
-    if person.tenant_id != viewer.tenant_id or not person.active:
+def can_see_person(viewer: User, person: User, *, shares_group: bool, former: bool = False) -> bool:
+    """Whether ``viewer`` sees ``person``'s profile (and may follow, block or mute them);
+    with ``former``, a deactivated person's profile too (never an erased one)."""
+    shown = person.active or (former and person.is_former)
+    if person.tenant_id != viewer.tenant_id or not shown:
         return False
     return not viewer.is_guest or person.id == viewer.id or shares_group
 

@@ -34,9 +34,11 @@ def can_see_post(
     group: Group | None,
     role: MemberRole | None,
     follows_author: bool,
+    blocked: bool = False,
 ) -> bool:
     """Whether ``viewer`` sees ``post``; ``group`` is the post's group, ``role`` the viewer's
-    role in it (None: not a member), ``follows_author`` whether the viewer follows the author.
+    role in it (None: not a member), ``follows_author`` whether the viewer follows the author,
+    ``blocked`` whether either of the two blocked the other (the reads that apply blocks say so).
     The common rule, :func:`canopy_common.visibility.may_see`: a post whose group is missing
     counts as in a private group."""
     known = group if group is not None and group.tenant_id == post.tenant_id else None
@@ -51,7 +53,7 @@ def can_see_post(
         deleted=post.deleted,
     )
     follows = frozenset({post.author_id}) if follows_author else frozenset[str]()
-    ties = Ties(follows=follows, member=known is not None and role is not None)
+    ties = Ties(follows=follows, member=known is not None and role is not None, blocked=blocked)
     return may_see(reader_of(viewer), content, ties)
 
 

@@ -41,15 +41,18 @@ async def handle_request_export(
     outbox, all in the caller's transaction.
 
     Raises :class:`NotFound` for someone the caller does not see (another tenant's id, an
-    erased person), :class:`Forbidden` for someone they see but may not export.
+    erased person), :class:`Forbidden` for someone they see but may not export. A tenant
+    admin may export a deactivated person (a leaver) too.
     """
     tenant = caller.tenant_id
     exporter = exporter_of(caller, cmd.subject_id, tenant_admin=cmd.tenant_admin)
     if exporter is None:
-        await find_visible_person(conn, caller, cmd.subject_id)  # 404 if they cannot see them
+        # 404 for whoever they cannot see, a former colleague's profile included.
+        await find_visible_person(conn, caller, cmd.subject_id, former=True)
         raise refusal(cmd.subject_id)
     subject = await people.get_user(conn, tenant, cmd.subject_id)
-    if subject is None or not subject.active:
+    # A leaver's data is still theirs to ask for (through a tenant admin); erasure left none.
+    if subject is None or not (subject.active or subject.is_former):
         raise NotFound(f"no person {cmd.subject_id!r} in this tenant")
     await exports.lock_subject(conn, tenant, subject.id)
     found = await exports.newest(conn, tenant, subject.id, younger_than_s=cmd.reuse_s)

@@ -135,10 +135,11 @@ async def _other_person(conn: Connection, actor: User, user_id: str, *, verb: st
 
 
 async def _known_person(conn: Connection, actor: User, user_id: str) -> User:
-    """For ending a relation: any active person of the tenant, even one a guest no longer
-    shares a group with (the relation itself is the actor's). 404 otherwise."""
+    """For ending a relation: any person of the tenant but an erased one (a deactivated
+    person too), even one a guest no longer shares a group with (the relation itself is the
+    actor's). 404 otherwise."""
     found = await people.get_user(conn, actor.tenant_id, user_id)
-    if found is None or not found.active:
+    if found is None or found.erased:
         raise NotFound(f"no person {user_id!r} in this tenant")
     return found
 

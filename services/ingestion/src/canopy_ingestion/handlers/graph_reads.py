@@ -53,7 +53,7 @@ async def handle_connections(
     """The people who follow ``user_id`` (``followers``) or whom they follow, newest follow
     first. 404 for a person the viewer may not see; 400 for a bad cursor."""
     after = _position(cursor)
-    person = await find_visible_person(conn, viewer, user_id)
+    person = await find_visible_person(conn, viewer, user_id, former=True)
     own = person.id == viewer.id
     if not own and await graph.get_relation(conn, BLOCK, viewer.tenant_id, person.id, viewer.id):
         return PageOf([], None)  # they blocked the viewer

@@ -6,6 +6,8 @@ someone joined, changed or left; fan-out and notifications decide what to show):
 - ``Create`` (a new or re-provisioned person) / ``Update`` (a changed profile): actor and
   object are the person, so the record is keyed by them and their activities stay in order;
   ``attributedTo`` names who provisioned them (a tenant admin, who need not be a person).
+  A deactivated person's Person says ``active: false``; the Update that deactivates or
+  reactivates them says ``active`` either way (:mod:`canopy_ingestion.handlers.leavers`).
 - ``Delete`` (GDPR erasure): actor is the erased person (already anonymised), object a
   ``Tombstone`` with ``formerType: Person``. Every service drops or anonymises what it holds
   about them, including their relations: no separate Leave or Undo is emitted for those.
@@ -128,14 +130,15 @@ async def handle_provision_user(cmd: ProvisionUser, *, conn: Connection) -> Prov
     await people.lock_person(conn, cmd.tenant_id, cmd.user_id)
     existing = await people.get_user(conn, cmd.tenant_id, cmd.user_id)
     wanted = planned_profile(cmd, existing)
-    if existing is not None and existing.active and existing == wanted:
+    if existing is not None and not existing.erased and existing == wanted:
         return Provisioned(existing, created=False, changed=False)
     if wanted.manager_id is not None:
         check_manager(wanted, await people.get_user(conn, cmd.tenant_id, wanted.manager_id))
-    taken_by = await people.active_handle_owner(
+    # Handles are unique among active people: a deactivated person holds none.
+    taken_by = wanted.active and await people.active_handle_owner(
         conn, cmd.tenant_id, wanted.handle, other_than=cmd.user_id
     )
-    if taken_by is not None:
+    if taken_by:
         raise HandleTaken(wanted.handle)
     try:
         await people.save_user(conn, wanted)
@@ -157,7 +160,8 @@ class HandleTaken(Conflict):
 def planned_profile(cmd: ProvisionUser, existing: User | None) -> User:
     """The profile ``cmd`` asks for (checked), over what the person has now: what the person
     writes themselves (summary, pronouns) is kept, and so is what ``cmd`` leaves out of
-    location, skills and interests (erasure cleared them all)."""
+    location, skills and interests (erasure cleared them all); a deactivated person stays
+    deactivated (reactivation is its own act)."""
     wanted = _profile(cmd)
     if cmd.roles is None:
         wanted = replace(wanted, roles=_kept_roles(existing, wanted))
@@ -170,6 +174,8 @@ def planned_profile(cmd: ProvisionUser, existing: User | None) -> User:
             skills=existing.skills if cmd.skills is None else wanted.skills,
             interests=existing.interests if cmd.interests is None else wanted.interests,
         )
+    if existing is not None and existing.is_former:
+        wanted = replace(wanted, active=False)
     return wanted
 
 
@@ -182,9 +188,12 @@ def check_manager(wanted: User, manager: User | None) -> None:
 
 
 def provisioned(wanted: User, existing: User | None, *, by: str) -> tuple[CanonicalActivity, bool]:
-    """The Create (a new or re-provisioned person) or Update of a stored profile, and which."""
-    created = existing is None or not existing.active
-    return profile_activity("Create" if created else "Update", wanted, by=by), created
+    """The Create (a new or re-provisioned person) or Update of a stored profile, and which.
+    An Update that deactivates or reactivates the person says ``active`` either way."""
+    if existing is None or existing.erased:
+        return profile_activity("Create", wanted, by=by), True
+    standing = existing.active != wanted.active
+    return profile_activity("Update", wanted, by=by, standing=standing), False
 
 
 @dataclass(frozen=True)
@@ -195,13 +204,14 @@ class EraseUser:
 
 
 async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
-    """Deactivate and anonymise a person, drop their relations, emit the Delete (GDPR).
+    """Deactivate and anonymise a person, drop their relations, emit the Delete (GDPR); a
+    deactivated person is erased alike.
 
     Raises :class:`NotFound` for an unknown or already erased person.
     """
     await people.lock_person(conn, cmd.tenant_id, cmd.user_id)
     existing = await people.get_user(conn, cmd.tenant_id, cmd.user_id)
-    if existing is None or not existing.active:
+    if existing is None or existing.erased:
         raise NotFound(f"no person {cmd.user_id!r} in this tenant")
     await people.remove_relations(conn, cmd.tenant_id, cmd.user_id)
     await exports.forget_subject(conn, cmd.tenant_id, cmd.user_id)  # copies of their data
@@ -234,12 +244,15 @@ async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
     return erased
 
 
-def profile_activity(type_: str, user: User, *, by: str) -> CanonicalActivity:
-    """The ``Create`` or ``Update`` of a person's stored profile, attributed to ``by``."""
+def profile_activity(
+    type_: str, user: User, *, by: str, standing: bool = False
+) -> CanonicalActivity:
+    """The ``Create`` or ``Update`` of a person's stored profile, attributed to ``by``
+    (``standing``: it says ``active`` either way)."""
     return activity(
         type_,
         actor=user,
-        obj=person(user),
+        obj=person(user, standing=standing),
         visibility=Visibility.PUBLIC,
         traceparent=current_traceparent(),
         attributedTo=user_iri(user.tenant_id, by),
@@ -292,7 +305,7 @@ def _clean_roles(values: tuple[str, ...], kind: UserKind) -> tuple[str, ...]:
 def _kept_roles(existing: User | None, wanted: User) -> tuple[str, ...]:
     """The roles a profile given without any keeps: the person's own, unless they are new,
     were erased, or are now a guest."""
-    if existing is None or not existing.active or wanted.is_guest:
+    if existing is None or existing.erased or wanted.is_guest:
         return ()
     return existing.roles
 
@@ -317,17 +330,21 @@ def clean_list(values: tuple[str, ...], name: str) -> tuple[str, ...]:
 # --- reads ----------------------------------------------------------------------------------
 
 
-async def find_visible_person(conn: Connection, viewer: User, user_id: str) -> User:
-    """The active person ``user_id`` of the viewer's tenant, if the viewer may see them;
-    raises :class:`NotFound` otherwise (another tenant's id included)."""
+async def find_visible_person(
+    conn: Connection, viewer: User, user_id: str, *, former: bool = False
+) -> User:
+    """The active person ``user_id`` of the viewer's tenant, if the viewer may see them (with
+    ``former``, a deactivated one too: their profile, read from their posts); raises
+    :class:`NotFound` otherwise (another tenant's id included)."""
     found = await people.get_user(conn, viewer.tenant_id, user_id)
-    if found is not None and found.active:
+    if found is not None and (found.active or (former and found.is_former)):
         shares = viewer.is_guest and found.id != viewer.id
         if can_see_person(
             viewer,
             found,
             shares_group=shares
             and await people.shares_group(conn, viewer.tenant_id, viewer.id, found.id),
+            former=former,
         ):
             return found
     raise NotFound(f"no person {user_id!r} in this tenant")

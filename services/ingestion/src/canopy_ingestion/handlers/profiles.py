@@ -110,7 +110,7 @@ class ProfileView:
 async def handle_view_profile(user_id: str, *, conn: Connection, viewer: User) -> ProfileView:
     """The profile of a person the viewer may see (404 otherwise). Guests, external
     partners, see no org chart (no manager, no reports)."""
-    found = await find_visible_person(conn, viewer, user_id)
+    found = await find_visible_person(conn, viewer, user_id, former=True)
     if viewer.is_guest:
         return ProfileView(found, None, [], 0)
     manager = (

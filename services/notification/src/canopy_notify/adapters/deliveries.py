@@ -66,14 +66,18 @@ class Pending:
     notification_id: int
     created_at: datetime
     read: bool
+    active: bool  # the recipient's standing now: a deactivated person gets nothing
 
 
 async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Pending]:
-    """Deliveries due by ``now``, locked for this transaction (SKIP LOCKED)."""
+    """Deliveries due by ``now``, locked for this transaction (SKIP LOCKED), with whether
+    their recipient is still active."""
     rows = await conn.fetch(
         "SELECT d.id, d.tenant_id, d.recipient, d.channel, d.digest, d.notification_id, "
-        "n.created_at, n.read_at IS NOT NULL AS read FROM deliveries d "
+        "n.created_at, n.read_at IS NOT NULL AS read, "
+        "COALESCE(p.active, true) AS active FROM deliveries d "
         "JOIN notifications n ON n.id = d.notification_id "
+        "LEFT JOIN people p ON p.tenant_id = d.tenant_id AND p.user_id = d.recipient "
         "WHERE d.sent_at IS NULL AND d.send_after <= $1 ORDER BY d.send_after, d.id "
         "LIMIT $2 FOR UPDATE OF d SKIP LOCKED",
         now,

@@ -32,16 +32,17 @@ def people(pool: asyncpg.Pool) -> PersonDirectory:
 
 
 async def upsert_person(conn: Connection, tenant: str, person: AS2Object) -> None:
-    """A person's Create or Update: kind, names, email and tenant roles."""
+    """A person's Create or Update: kind, names, email, tenant roles and standing (a
+    deactivated person, ``active: false``, is told nothing until reactivated)."""
     uid = user_id(tenant, person.id)
     if uid is None:
         return
     await conn.execute(
-        "INSERT INTO people (tenant_id, user_id, kind, handle, name, email, roles) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "INSERT INTO people (tenant_id, user_id, kind, handle, name, email, roles, active) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (tenant_id, user_id) DO UPDATE SET kind = EXCLUDED.kind, "
         "handle = EXCLUDED.handle, name = EXCLUDED.name, email = EXCLUDED.email, "
-        "roles = EXCLUDED.roles, active = true",
+        "roles = EXCLUDED.roles, active = EXCLUDED.active",
         tenant,
         uid,
         person.kind or "employee",
@@ -49,6 +50,7 @@ async def upsert_person(conn: Connection, tenant: str, person: AS2Object) -> Non
         person.name,
         person.email,
         person.roles or [],
+        person.active is not False,
     )
 
 
