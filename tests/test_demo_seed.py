@@ -93,6 +93,6 @@ async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_ap
     answers = [p for p in thread.json()["descendants"] if p["kind"] == "answer"]
     assert [a["id"] for a in answers if a["accepted"]] == [question["acceptedAnswer"]]
     assert group.json()["member_count"] >= len(members.json()["items"]) > 0
-    assert reader in {m["user_id"] for m in members.json()["items"]} or members.json()[
-        "next_cursor"
-    ]
+    assert (
+        reader in {m["user_id"] for m in members.json()["items"]} or members.json()["next_cursor"]
+    )

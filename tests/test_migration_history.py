@@ -26,6 +26,7 @@ RELEASED = {
         11: ("profile_fields", "473f620487dcfeb7"),
         12: ("conversations", "4418b01940cb3d3b"),
         13: ("deactivation", "8f8f6a408dbed178"),
+        14: ("exports", "1bdd65262b617be1"),
     },
     "canopy_fanout": {
         1: ("consumed_activities", "f321abcf51f193c0"),

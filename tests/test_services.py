@@ -98,7 +98,14 @@ def isolated_service(name: str, kafka_settings: KafkaSettings) -> Service:
         settings_class,
         kafka_settings,
         service=definition.name,
-        topics=("topic_upstream", "topic_activities", "topic_impressions", "topic_dlq"),
+        topics=(
+            "topic_upstream",
+            "topic_activities",
+            "topic_impressions",
+            "topic_dlq",
+            "topic_exports",
+            "topic_export_parts",
+        ),
     )
     return Service(definition, settings)
 

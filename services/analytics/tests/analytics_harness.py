@@ -62,7 +62,14 @@ def analytics_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Setti
         Settings,
         kafka_settings,
         service="analytics",
-        topics=("topic_activities", "topic_impressions", "topic_dlq", "topic_audit"),
+        topics=(
+            "topic_activities",
+            "topic_impressions",
+            "topic_dlq",
+            "topic_audit",
+            "topic_exports",
+            "topic_export_parts",
+        ),
         **{**defaults, **overrides},
     )
 

@@ -34,7 +34,14 @@ def fanout_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings
         Settings,
         kafka_settings,
         service="fanout",
-        topics=("topic_activities", "topic_fanout_work", "topic_impressions", "topic_dlq"),
+        topics=(
+            "topic_activities",
+            "topic_fanout_work",
+            "topic_impressions",
+            "topic_dlq",
+            "topic_exports",
+            "topic_export_parts",
+        ),
         impressions_flush_s=0.2,
         **overrides,
     )

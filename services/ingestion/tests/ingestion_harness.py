@@ -25,8 +25,18 @@ def ingestion_settings(kafka_settings: KafkaSettings, suffix: str | None = None)
         Settings,
         kafka_settings,
         service="ingestion",
-        topics=("topic_upstream", "topic_activities", "topic_dlq", "topic_audit"),
+        topics=(
+            "topic_upstream",
+            "topic_activities",
+            "topic_dlq",
+            "topic_audit",
+            "topic_exports",
+            "topic_export_parts",
+        ),
         suffix=suffix,
+        # An export answers at once (202 until whole): tests ask again with `eventually`, and
+        # the route walks do not wait for sections no service in them will send.
+        export_wait_s=0.0,
     )
 
 
@@ -126,6 +136,6 @@ class Api:
         """The tenant's queued activities, oldest first."""
         return await self.pool.fetch(
             "SELECT activity_id, key, payload, sent_at FROM outbox WHERE tenant_id = $1 "
-            "ORDER BY seq",
+            "AND topic IS NULL ORDER BY seq",  # no export request
             tenant,
         )

@@ -37,4 +37,4 @@ async def test_every_operation_answers_only_what_the_openapi_document_says(
 
     report_figures("conformance", found.figures("ingestion"))
     assert not found.failures, "\n\n".join(found.failures)
-    assert len(found.examples) == 61
+    assert len(found.examples) == 62

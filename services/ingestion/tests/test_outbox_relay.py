@@ -27,6 +27,7 @@ from canopy_dev.devstack import LocalStack
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters.relay import OutboxRelay
 from canopy_ingestion.app import DEFINITION, create_app
+from canopy_ingestion.export_purge import ExportPurge
 from canopy_ingestion.settings import Settings
 from canopy_testing.factories import ActivityFactory
 from canopy_testing.http import serve
@@ -340,7 +341,8 @@ async def test_the_relay_runs_as_a_worker_of_the_service_and_readyz_reports_it(
 
     app = create_app(box.settings, Mode.ALL)
     async with serve(app) as client:
-        assert [type(worker) for worker in app.state.runtime.workers] == [OutboxRelay]
+        workers = [type(worker) for worker in app.state.runtime.workers]
+        assert workers == [OutboxRelay, ExportPurge]
 
         async def ready() -> dict[str, str] | None:
             response = await client.get("/readyz")

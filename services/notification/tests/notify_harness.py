@@ -34,7 +34,13 @@ def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings
         Settings,
         kafka_settings,
         service="notify",
-        topics=("topic_activities", "topic_deliveries", "topic_dlq"),
+        topics=(
+            "topic_activities",
+            "topic_deliveries",
+            "topic_dlq",
+            "topic_exports",
+            "topic_export_parts",
+        ),
         reminder_poll_s=0.2,
         **overrides,
     )

@@ -90,6 +90,12 @@ class KafkaSettings(BaseSettings):
     topic_audit: str = _setting(
         "canopy.audit.v1", "Topic: audit entries of actions outside ingestion, which records them"
     )
+    topic_exports: str = _setting(
+        "canopy.exports.v1", "Topic: requests for a person's data export (GDPR), from ingestion"
+    )
+    topic_export_parts: str = _setting(
+        "canopy.export-parts.v1", "Topic: each service's section of a data export, to ingestion"
+    )
 
     @model_validator(mode="after")
     def _security_is_complete(self) -> KafkaSettings:
@@ -133,6 +139,8 @@ class KafkaSettings(BaseSettings):
             self.topic_deliveries,
             self.topic_dlq,
             self.topic_audit,
+            self.topic_exports,
+            self.topic_export_parts,
         ]
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from canopy_analytics.adapters import projections
 from canopy_analytics.api import analytics, people
 from canopy_analytics.bootstrap import Collaborators, bootstrap
+from canopy_analytics.export_section import EXPORT_CONSUMER
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream import AnalyticsStream
 from canopy_common.rate_limits import RouteClass, every_route
@@ -32,6 +33,7 @@ DEFINITION = ServiceDefinition(
     bootstrap=bootstrap,
     people=projections.people,
     routers=[analytics.router, people.router],
+    consumers=[EXPORT_CONSUMER],  # its section of a person's data export
     workers=(_stream,),
     # Reports and discovery rank over whole tenants: each read costs many feed reads.
     route_classes=every_route(RouteClass.ANALYTICS, analytics.router, people.router),

@@ -29,6 +29,7 @@ from canopy_common.vocabulary.canonical import decode_canonical
 from canopy_common.vocabulary.changes import change_of
 from canopy_fanout.bootstrap import Collaborators
 from canopy_fanout.chunks import Chunk, apply_chunk
+from canopy_fanout.export_section import EXPORT_CONSUMER
 from canopy_fanout.handlers import apply_change, redo_change
 from canopy_fanout.write_path import Fanout
 
@@ -136,4 +137,5 @@ CONSUMERS: list[ConsumerSpec[Collaborators]] = [
         whole_fetch=True,
         group_suffix="work",
     ),
+    EXPORT_CONSUMER,  # canopy.exports.v1: its section of a person's data export
 ]

@@ -10,6 +10,7 @@ from canopy_ingestion.adapters.people import people
 from canopy_ingestion.adapters.relay import outbox_relay
 from canopy_ingestion.api import PROVISIONING_ROUTERS, ROUTERS
 from canopy_ingestion.consumers import CONSUMERS
+from canopy_ingestion.export_purge import export_purge
 from canopy_ingestion.settings import Settings
 
 DEFINITION = ServiceDefinition(
@@ -22,7 +23,7 @@ DEFINITION = ServiceDefinition(
     people=people,
     routers=ROUTERS,
     provisioning_routers=PROVISIONING_ROUTERS,
-    workers=[outbox_relay],
+    workers=[outbox_relay, export_purge],
     # People search scans the tenant's people (ILIKE): its own, smaller budget.
     route_classes={route_key("GET", "/v1/users"): RouteClass.SEARCH},
     # The source of truth: its tenant-owned tables have policies (migration 0007).

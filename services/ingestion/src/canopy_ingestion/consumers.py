@@ -1,6 +1,6 @@
-"""What the ingestion service consumes: upstream AS2 events on ``canopy.upstream.v1``, and
-the audit entries of actions taken elsewhere on ``canopy.audit.v1`` (docs/architecture.md
-§14)."""
+"""What the ingestion service consumes: upstream AS2 events on ``canopy.upstream.v1``, the
+audit entries of actions taken elsewhere on ``canopy.audit.v1`` (docs/architecture.md §14),
+and the other services' sections of data exports on ``canopy.export-parts.v1`` (§16)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from canopy_common.members import person_changed
 from canopy_common.service import ConsumerSpec, Runtime
 from canopy_common.settings import ServiceSettings
 from canopy_ingestion.audit_entries import audit_entry_handler
+from canopy_ingestion.export_parts import export_part_handler
 from canopy_ingestion.settings import Settings
 from canopy_ingestion.upstream import apply_one
 from canopy_ingestion.upstream_batch import upstream_batch_handler
@@ -56,5 +57,11 @@ CONSUMERS: list[ConsumerSpec[Runtime[Settings]]] = [
         topics=lambda settings: [settings.kafka.topic_audit],
         handler=lambda runtime: audit_entry_handler(runtime.pool),
         group_suffix="audit",
+    ),
+    ConsumerSpec(
+        name="export-parts",
+        topics=lambda settings: [settings.kafka.topic_export_parts],
+        handler=lambda runtime: export_part_handler(runtime.pool),
+        group_suffix="exports",
     ),
 ]

@@ -54,3 +54,28 @@ class Settings(ServiceSettings):
         gt=0,
         description="Outbox relay: how often sent rows past the retention are deleted",
     )
+
+    # docs/architecture.md §16 "Export". Sections usually arrive within a second; a request
+    # waits this long before it answers 202 with Retry-After and is polled instead.
+    export_wait_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="Export: how long GET /v1/users/{id}/export waits for every section",
+    )
+    # An export gathers every service's data: asking again within this serves the same one
+    # (its sections say when each was built), so nobody can make the services rebuild at will.
+    export_reuse_s: float = Field(
+        default=HOUR_S,
+        ge=0,
+        description="Export: a person's newest export younger than this is served again",
+    )
+    # Personal data outside its owners' tables: kept long enough to be downloaded, then gone.
+    export_retention_s: float = Field(
+        default=7 * 24 * HOUR_S,
+        gt=0,
+        description="Export: how long an export (and every section of it) is kept",
+    )
+    export_purge_interval_s: float = Field(
+        default=300.0, gt=0, description="Export: how often exports past the retention are deleted"
+    )

@@ -19,6 +19,7 @@ from canopy_common.service import ConsumerSpec
 from canopy_common.settings import ServiceSettings
 from canopy_common.vocabulary.canonical import decode_canonical
 from canopy_notify.bootstrap import Collaborators
+from canopy_notify.export_section import EXPORT_CONSUMER
 from canopy_notify.handlers import ChangedNotices, apply_activity
 from canopy_notify.mailer import deliveries_handler
 
@@ -80,4 +81,5 @@ CONSUMERS: list[ConsumerSpec[Collaborators]] = [
         ),
         group_suffix="deliveries",
     ),
+    EXPORT_CONSUMER,  # canopy.exports.v1: its section of a person's data export
 ]

@@ -26,7 +26,7 @@ from canopy_ingestion.domain.activities import CanonicalActivity
 OUTBOX_BUCKETS = 64  # rows in outbox_buckets (migration 0002); relays lock buckets, not rows
 NOTIFY_CHANNEL = "ingestion_outbox"
 
-_ARRAY_TYPES = ("text", "text", "text", "int", "bytea", "jsonb")
+_ARRAY_TYPES = ("text", "text", "text", "int", "bytea", "jsonb", "text")
 
 
 def _queue_sql(first: int) -> str:
@@ -36,10 +36,10 @@ def _queue_sql(first: int) -> str:
     can see."""
     arrays = ", ".join(f"${first + i}::{kind}[]" for i, kind in enumerate(_ARRAY_TYPES))
     return f"""queued AS (
-    INSERT INTO outbox (tenant_id, activity_id, key, bucket, payload, headers)
-    SELECT tenant_id, activity_id, key, bucket, payload, headers
+    INSERT INTO outbox (tenant_id, activity_id, key, bucket, payload, headers, topic)
+    SELECT tenant_id, activity_id, key, bucket, payload, headers, topic
     FROM unnest({arrays})
-         WITH ORDINALITY AS row (tenant_id, activity_id, key, bucket, payload, headers, n)
+         WITH ORDINALITY AS row (tenant_id, activity_id, key, bucket, payload, headers, topic, n)
     ORDER BY n
 )
 SELECT pg_notify('{NOTIFY_CHANNEL}', '')"""
@@ -53,13 +53,17 @@ _collected: ContextVar[list[OutboxRow] | None] = ContextVar("outbox_collected", 
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
-    """One activity as the outbox stores it: encoded, keyed, with its record headers."""
+    """One activity as the outbox stores it: encoded, keyed, with its record headers.
+
+    ``topic`` None is the activities topic; another record (an export request) names its
+    own, and its ``activity_id`` is the record's id."""
 
     tenant_id: str
     activity_id: str
     key: str
     payload: bytes
     headers: dict[str, Any]
+    topic: str | None = None
 
 
 def activity_key(activity: StrictActivity | CanonicalActivity) -> str:
@@ -164,4 +168,5 @@ def _columns(rows: Sequence[OutboxRow]) -> tuple[list[Any], ...]:
         [bucket_of(row.key) for row in rows],
         [row.payload for row in rows],
         [row.headers for row in rows],
+        [row.topic for row in rows],
     )

@@ -1,4 +1,5 @@
-"""The outbox relay: outbox rows to the activities topic, in order per key, at least once.
+"""The outbox relay: outbox rows to the activities topic (or the topic a row names: an export
+request), in order per key, at least once.
 
 One pass (:meth:`OutboxRelay.publish_pending`) is one transaction:
 
@@ -95,7 +96,7 @@ WITH picked AS (
     ORDER BY o.seq
     LIMIT $2
 )
-SELECT seq, key, payload, headers FROM outbox
+SELECT seq, key, payload, headers, topic FROM outbox
 WHERE seq IN (SELECT seq FROM picked)
 ORDER BY seq
 """
@@ -144,8 +145,9 @@ def relay_metrics(service: str = SERVICE) -> RelayMetrics:
 
 
 class OutboxRelay(BackgroundLoop):
-    """Publishes the outbox of one schema to ``settings.kafka.topic_activities`` (see the module
-    docstring for the claims, the order and the failure handling).
+    """Publishes the outbox of one schema to ``settings.kafka.topic_activities``, or to the
+    topic a row names (see the module docstring for the claims, the order and the failure
+    handling).
 
     :meth:`start` returns at once and relays in a background task that wakes on ``NOTIFY
     ingestion_outbox`` (a connection of its own, reopened when it drops) and every
@@ -243,18 +245,24 @@ class OutboxRelay(BackgroundLoop):
     async def _publish(self, rows: Sequence[_Row]) -> tuple[list[int], BaseException | None]:
         """Publish ``rows`` (in ``seq`` order) partition by partition, every batch handed over
         at once (see the module docstring); the seqs acknowledged, and the first error."""
-        partitions = await self._producer.partitions_of(self._topic, [r["key"] for r in rows])
-        chains: dict[int, list[_Row]] = {}
-        for partition, row in zip(partitions, rows, strict=True):
-            chains.setdefault(partition, []).append(row)
+        by_topic: dict[str, list[_Row]] = {}
+        for row in rows:  # in seq order within each topic
+            by_topic.setdefault(row["topic"] or self._topic, []).append(row)
+        chains: dict[tuple[str, int], list[_Row]] = {}
+        for topic, topic_rows in by_topic.items():
+            keys = [r["key"] for r in topic_rows]
+            partitions = await self._producer.partitions_of(topic, keys)
+            for partition, row in zip(partitions, topic_rows, strict=True):
+                chains.setdefault((topic, partition), []).append(row)
         acked: list[int] = []
 
-        async def publish_chain(partition: int, chain: list[_Row]) -> None:
+        async def publish_chain(where: tuple[str, int], chain: list[_Row]) -> None:
+            topic, partition = where
             handed: list[tuple[asyncio.Future[Delivery], list[int]]] = []
             refused: BaseException | None = None
             try:
                 for batch, seqs in self._batches(chain):
-                    delivery = await self._producer.enqueue_batch(self._topic, partition, batch)
+                    delivery = await self._producer.enqueue_batch(topic, partition, batch)
                     handed.append((delivery, seqs))
             except Exception as exc:  # nothing behind it was handed over
                 refused = exc
@@ -265,7 +273,7 @@ class OutboxRelay(BackgroundLoop):
                 raise refused
 
         outcomes = await asyncio.gather(
-            *(publish_chain(partition, chain) for partition, chain in chains.items()),
+            *(publish_chain(where, chain) for where, chain in chains.items()),
             return_exceptions=True,
         )
         errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]

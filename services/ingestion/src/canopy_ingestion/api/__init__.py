@@ -7,6 +7,7 @@ from canopy_ingestion.api import (
     bookmarks,
     content_policy,
     conversations,
+    exports,
     graph,
     group_pages,
     groups,
@@ -36,4 +37,5 @@ ROUTERS = [
     moderation.router,
     audit.router,
     content_policy.router,
+    exports.router,
 ]

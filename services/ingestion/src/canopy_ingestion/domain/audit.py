@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     USER_ERASE = "user.erase"
     USER_DEACTIVATE = "user.deactivate"  # a leaver: content stays, may not act
     USER_REACTIVATE = "user.reactivate"
+    USER_EXPORT = "user.export"  # a tenant admin took someone else's data export
     POST_DELETE = "post.delete"  # by a moderator or a group admin, not by its author
     # A tenant admin edits, archives or unarchives a group they do not administer.
     GROUP_UPDATE = "group.update"

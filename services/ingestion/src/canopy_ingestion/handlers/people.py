@@ -28,7 +28,7 @@ from canopy_common.errors import Conflict, InvalidInput, NotFound
 from canopy_common.events import Visibility
 from canopy_common.iris import user_iri
 from canopy_common.tracing import current_traceparent
-from canopy_ingestion.adapters import audit, outbox, people
+from canopy_ingestion.adapters import audit, exports, outbox, people
 from canopy_ingestion.domain.activities import CanonicalActivity, activity, person
 from canopy_ingestion.domain.audit import AuditAction, platform_actor, provisioning_entries
 from canopy_ingestion.domain.model import Tenant, User, UserKind
@@ -214,6 +214,7 @@ async def handle_erase_user(cmd: EraseUser, *, conn: Connection) -> User:
     if existing is None or existing.erased:
         raise NotFound(f"no person {cmd.user_id!r} in this tenant")
     await people.remove_relations(conn, cmd.tenant_id, cmd.user_id)
+    await exports.forget_subject(conn, cmd.tenant_id, cmd.user_id)  # copies of their data
     erased = await people.erase_user(conn, cmd.tenant_id, cmd.user_id)
     reports = await people.clear_manager(conn, cmd.tenant_id, cmd.user_id)
     tombstone = {
