@@ -153,3 +153,28 @@ async def test_a_guest_sees_only_the_reactors_they_share_a_group_with(acme: Comp
 
     assert [r["user_id"] for r in as_guest.json()["items"]] == ["grace"]
     assert [r["user_id"] for r in as_employee.json()["items"]] == ["linus", "grace"]
+
+
+async def test_a_block_hides_each_ones_posts_from_the_other_everywhere(acme: Company) -> None:
+    client = acme.api.client
+    question = await acme.posted("ada", content="Who knows Rust?", kind="question")
+    answer = await acme.posted("grace", content="I do", kind="answer", in_reply_to=question)
+    blocked = await client.put("/v1/blocks/grace", headers=acme.headers("ada"))
+    assert blocked.status_code in (200, 201, 204), blocked.text
+
+    theirs = await read(acme, "ada", f"/v1/posts/{answer}")
+    mine = await read(acme, "grace", f"/v1/posts/{question}")
+    thread = await read(acme, "ada", f"/v1/posts/{question}/context")
+    replied = await client.post(
+        "/v1/posts",
+        json={"content": "Still?", "in_reply_to": question},
+        headers=acme.headers("grace"),
+    )
+    bystander = await read(acme, "linus", f"/v1/posts/{question}/context")
+
+    assert theirs.status_code == mine.status_code == 404
+    assert theirs.headers["content-type"] == PROBLEM
+    assert thread.status_code == 200
+    assert thread.json()["descendants"] == []
+    assert replied.status_code == 404
+    assert ids(bystander.json()["descendants"]) == [answer]

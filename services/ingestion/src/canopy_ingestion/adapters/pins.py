@@ -13,13 +13,14 @@ from canopy_ingestion.domain.model import Post
 
 @dataclass(frozen=True)
 class PinnedPost:
-    """A live post pinned in a group: by whom, when, and whether the viewer follows its
-    author (what seeing it may depend on)."""
+    """A live post pinned in a group: by whom, when, whether the viewer follows its author
+    and whether either blocked the other (what seeing it may depend on)."""
 
     post: Post
     pinned_by: str
     pinned_at: datetime
     viewer_follows_author: bool
+    viewer_blocked: bool = False
 
 
 async def get_pin(
@@ -90,7 +91,10 @@ async def pinned_posts(
     rows = await conn.fetch(
         "SELECT p.*, n.pinned_by, n.created_at AS pinned_at, EXISTS ("
         "  SELECT 1 FROM follows f WHERE f.tenant_id = p.tenant_id AND f.follower_id = $3 "
-        "  AND f.followee_id = p.author_id) AS viewer_follows_author "
+        "  AND f.followee_id = p.author_id) AS viewer_follows_author, EXISTS ("
+        "  SELECT 1 FROM blocks b WHERE b.tenant_id = p.tenant_id AND ("
+        "    (b.blocker_id = $3 AND b.blocked_id = p.author_id)"
+        "    OR (b.blocker_id = p.author_id AND b.blocked_id = $3))) AS viewer_blocked "
         "FROM pins n JOIN posts p ON p.tenant_id = n.tenant_id AND p.id = n.post_id "
         "  AND p.deleted_at IS NULL "
         f"WHERE n.tenant_id = $1 AND n.group_id = $2 {bound} "
@@ -103,7 +107,11 @@ async def pinned_posts(
     )
     return [
         PinnedPost(
-            post_from_row(row), row["pinned_by"], row["pinned_at"], row["viewer_follows_author"]
+            post_from_row(row),
+            row["pinned_by"],
+            row["pinned_at"],
+            row["viewer_follows_author"],
+            row["viewer_blocked"],
         )
         for row in rows
     ]

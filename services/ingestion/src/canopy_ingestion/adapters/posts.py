@@ -40,6 +40,8 @@ class PostContext:
     viewer_role: MemberRole | None  # the viewer's role in the post's group
     viewer_follows_author: bool
     reply_author_id: str | None  # the author of the post it replies to
+    # Whether the viewer and the author blocked each other (either way): the post is hidden.
+    blocked: bool = False
 
 
 def post_from_row(row: asyncpg.Record | Mapping[str, Any]) -> Post:
@@ -73,7 +75,8 @@ def post_from_row(row: asyncpg.Record | Mapping[str, Any]) -> Post:
 
 def select_contexts(viewer: str, *, source: str = "posts p", columns: str = "") -> str:
     """``SELECT ... FROM`` posts as a viewer meets them — the post, its group, the viewer's role
-    there and follow of the author, the author of the post it replies to — for every read of
+    there, follow of the author and block between them either way, the author of the post it
+    replies to — for every read of
     posts (one row type: :func:`context_from_row`). ``viewer`` is the parameter holding the
     viewer's id (``$3``), ``source`` the relation naming the posts ``p``, ``columns`` more."""
     return f"""
@@ -86,7 +89,13 @@ SELECT p.*,
            SELECT 1 FROM follows f
            WHERE f.tenant_id = p.tenant_id AND f.follower_id = {viewer}
              AND f.followee_id = p.author_id
-       ) AS viewer_follows_author
+       ) AS viewer_follows_author,
+       EXISTS (
+           SELECT 1 FROM blocks b
+           WHERE b.tenant_id = p.tenant_id
+             AND ((b.blocker_id = {viewer} AND b.blocked_id = p.author_id)
+               OR (b.blocker_id = p.author_id AND b.blocked_id = {viewer}))
+       ) AS viewer_blocked
        {columns}
 FROM {source}
 LEFT JOIN posts parent ON parent.tenant_id = p.tenant_id AND parent.id = p.in_reply_to
@@ -124,6 +133,7 @@ def context_from_row(row: asyncpg.Record) -> PostContext:
         viewer_role=MemberRole(row["viewer_role"]) if row["viewer_role"] else None,
         viewer_follows_author=row["viewer_follows_author"],
         reply_author_id=row["reply_author_id"],
+        blocked=row["viewer_blocked"],
     )
 
 

@@ -118,7 +118,17 @@ async def list_pins(
     )
     page, more = trim(rows, limit)
     contexts = [
-        (PostContext(row.post, access.group, access.role, row.viewer_follows_author, None), row)
+        (
+            PostContext(
+                row.post,
+                access.group,
+                access.role,
+                row.viewer_follows_author,
+                None,
+                blocked=row.viewer_blocked,
+            ),
+            row,
+        )
         for row in page
     ]
     shown = [(ctx, row) for ctx, row in contexts if sees(actor, ctx)]

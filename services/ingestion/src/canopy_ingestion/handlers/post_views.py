@@ -68,6 +68,7 @@ def sees(actor: User, ctx: PostContext) -> bool:
         group=ctx.group,
         role=ctx.viewer_role,
         follows_author=ctx.viewer_follows_author,
+        blocked=ctx.blocked,
     )
 
 
