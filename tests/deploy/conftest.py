@@ -45,6 +45,7 @@ _FACTORIES = {
 _COMMON_METRIC_OWNERS = {
     "HttpMetrics": "every service (create_service_app adds it)",
     "RateLimiter": "every service (create_service_app builds one with the Redis client)",
+    "StatementCounter": "every service, when CANOPY_PG_COUNT_STATEMENTS is on",
     "consumer_metrics": "services whose ServiceDefinition has consumers",
     "partition_lag": "those, and services that call it themselves (analytics' stream)",
 }
@@ -143,7 +144,7 @@ def _calls(package: Path, name: str) -> bool:
 
 def _exports(scope: str, package: Path) -> bool:
     """Whether the service in ``package`` registers what ``scope`` of canopy_common does."""
-    if scope in {"HttpMetrics", "RateLimiter"}:
+    if scope in {"HttpMetrics", "RateLimiter", "StatementCounter"}:
         return True
     return _has_consumers(package) or (scope == "partition_lag" and _calls(package, scope))
 

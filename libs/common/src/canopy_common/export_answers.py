@@ -2,8 +2,9 @@
 fanout, notify and analytics each run on ``canopy.exports.v1`` (the records are
 :mod:`canopy_common.exports`).
 
-A service declares its section as named :class:`SectionQuery` entries over its own schema;
-:func:`request_handler` reads them in one read-only snapshot and publishes the section's parts.
+A service declares its section as named :class:`SectionQuery` entries over its own schema
+(most of them :func:`table_rows`) and adds :func:`export_consumer` to its consumers; the
+handler reads them in one read-only snapshot and publishes the section's parts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from canopy_common.exports import (
     record_key,
     section_parts,
 )
+from canopy_common.runtime import Runtime
+from canopy_common.service import ConsumerSpec
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +42,15 @@ class SectionQuery:
 
     sql: str
     single: bool = False
+
+
+def table_rows(table: str, where: str, order: str) -> SectionQuery:
+    """The person's rows of ``table`` (alias ``t``; ``where`` names ``$2``, the person),
+    whole but for the tenant, in ``order``."""
+    return SectionQuery(
+        f"SELECT to_jsonb(t) - 'tenant_id' FROM {table} t "
+        f"WHERE t.tenant_id = $1 AND {where} ORDER BY {order}"
+    )
 
 
 async def rows_section(
@@ -117,3 +129,35 @@ def request_handler(
         )
 
     return handle
+
+
+class WithRuntime(Protocol):
+    """Collaborators holding the service's runtime (its pool, producer and settings)."""
+
+    @property
+    def runtime(self) -> Runtime[Any]: ...
+
+
+def export_consumer(
+    service: ExportService, queries: Mapping[str, SectionQuery]
+) -> ConsumerSpec[Any]:
+    """The consumer answering ``service``'s export requests with ``queries``, in a consumer
+    group of its own (``<group>.exports``): requests never wait behind the service's main
+    topic, and its rebalances never stop that one."""
+
+    def handler(collaborators: WithRuntime) -> Handler:
+        runtime = collaborators.runtime
+        return request_handler(
+            service=service,
+            pool=runtime.pool,
+            producer=runtime.producer,
+            topic=runtime.settings.kafka.topic_export_parts,
+            build=lambda conn, request: rows_section(conn, queries, request),
+        )
+
+    return ConsumerSpec(
+        name="exports",
+        topics=lambda settings: [settings.kafka.topic_exports],
+        handler=handler,
+        group_suffix="exports",
+    )

@@ -13,50 +13,25 @@ it, the one every other service runs (``canopy_common.exports.request_handler``)
 from __future__ import annotations
 
 from canopy_analytics.bootstrap import Collaborators
-from canopy_common.consuming import Handler
-from canopy_common.export_answers import SectionQuery, request_handler, rows_section
+from canopy_common.export_answers import SectionQuery, export_consumer, table_rows
 from canopy_common.exports import ExportService
 from canopy_common.service import ConsumerSpec
-
-
-def _rows(table: str, where: str, order: str) -> SectionQuery:
-    return SectionQuery(
-        f"SELECT to_jsonb(t) - 'tenant_id' FROM {table} t "
-        f"WHERE t.tenant_id = $1 AND {where} ORDER BY {order}"
-    )
-
 
 QUERIES: dict[str, SectionQuery] = {
     "person": SectionQuery(
         "SELECT to_jsonb(t) - 'tenant_id' FROM people t WHERE t.tenant_id = $1 AND t.user_id = $2",
         single=True,
     ),
-    "active_days": _rows("daily_actors", "t.user_id = $2", "t.day"),
-    "group_active_days": _rows("daily_group_actors", "t.user_id = $2", "t.day, t.group_id"),
-    "viewed_posts": _rows("post_viewers", "t.viewer_id = $2", "t.first_seen, t.object_id"),
-    "posts": _rows("posts", "t.author_id = $2", "t.published, t.object_id"),
-    "topic_contributions": _rows("topic_contributions", "t.user_id = $2", "t.topic"),
-    "following": _rows("follows", "t.follower_id = $2", "t.followee_id"),
-    "memberships": _rows("memberships", "t.user_id = $2", "t.group_id"),
-    "blocks": _rows("blocks", "t.blocker_id = $2", "t.blocked_id"),
+    "active_days": table_rows("daily_actors", "t.user_id = $2", "t.day"),
+    "group_active_days": table_rows("daily_group_actors", "t.user_id = $2", "t.day, t.group_id"),
+    "viewed_posts": table_rows("post_viewers", "t.viewer_id = $2", "t.first_seen, t.object_id"),
+    "posts": table_rows("posts", "t.author_id = $2", "t.published, t.object_id"),
+    "topic_contributions": table_rows("topic_contributions", "t.user_id = $2", "t.topic"),
+    "following": table_rows("follows", "t.follower_id = $2", "t.followee_id"),
+    "memberships": table_rows("memberships", "t.user_id = $2", "t.group_id"),
+    "blocks": table_rows("blocks", "t.blocker_id = $2", "t.blocked_id"),
 }
 
 
-def _handler(service: Collaborators) -> Handler:
-    runtime = service.runtime
-    return request_handler(
-        service=ExportService.ANALYTICS,
-        pool=runtime.pool,
-        producer=runtime.producer,
-        topic=runtime.settings.kafka.topic_export_parts,
-        build=lambda conn, request: rows_section(conn, QUERIES, request),
-    )
-
-
 #: Answers export requests, in a consumer group of its own (``<group>.exports``).
-EXPORT_CONSUMER: ConsumerSpec[Collaborators] = ConsumerSpec(
-    name="exports",
-    topics=lambda settings: [settings.kafka.topic_exports],
-    handler=_handler,
-    group_suffix="exports",
-)
+EXPORT_CONSUMER: ConsumerSpec[Collaborators] = export_consumer(ExportService.ANALYTICS, QUERIES)

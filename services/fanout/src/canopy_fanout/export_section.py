@@ -9,32 +9,23 @@ and the bodies of their items (the posts themselves are in ingestion's section).
 
 from __future__ import annotations
 
-from canopy_common.consuming import Handler
-from canopy_common.export_answers import SectionQuery, request_handler, rows_section
+from canopy_common.export_answers import SectionQuery, export_consumer, table_rows
 from canopy_common.exports import ExportService
 from canopy_common.service import ConsumerSpec
 from canopy_fanout.bootstrap import Collaborators
-
-
-def _rows(table: str, where: str, order: str) -> SectionQuery:
-    return SectionQuery(
-        f"SELECT to_jsonb(t) - 'tenant_id' FROM {table} t "
-        f"WHERE t.tenant_id = $1 AND {where} ORDER BY {order}"
-    )
-
 
 QUERIES: dict[str, SectionQuery] = {
     "person": SectionQuery(
         "SELECT to_jsonb(t) - 'tenant_id' FROM people t WHERE t.tenant_id = $1 AND t.user_id = $2",
         single=True,
     ),
-    "markers": _rows("markers", "t.user_id = $2", "t.feed"),
-    "following": _rows("follows", "t.follower_id = $2", "t.followee_id"),
-    "followed_tags": _rows("tag_follows", "t.user_id = $2", "t.tag"),
-    "memberships": _rows("memberships", "t.user_id = $2", "t.group_id"),
-    "blocks": _rows("blocks", "t.user_id = $2", "t.other_id"),
-    "mutes": _rows("mutes", "t.user_id = $2", "t.other_id"),
-    "reactions": _rows("reactions", "t.user_id = $2", "t.object_id, t.kind"),
+    "markers": table_rows("markers", "t.user_id = $2", "t.feed"),
+    "following": table_rows("follows", "t.follower_id = $2", "t.followee_id"),
+    "followed_tags": table_rows("tag_follows", "t.user_id = $2", "t.tag"),
+    "memberships": table_rows("memberships", "t.user_id = $2", "t.group_id"),
+    "blocks": table_rows("blocks", "t.user_id = $2", "t.other_id"),
+    "mutes": table_rows("mutes", "t.user_id = $2", "t.other_id"),
+    "reactions": table_rows("reactions", "t.user_id = $2", "t.object_id, t.kind"),
     "activities": SectionQuery(
         "SELECT jsonb_build_object('activity_id', activity_id, 'type', type, "
         "    'object_id', object_id, 'in_reply_to', in_reply_to, 'visibility', visibility, "
@@ -44,21 +35,5 @@ QUERIES: dict[str, SectionQuery] = {
 }
 
 
-def _handler(service: Collaborators) -> Handler:
-    runtime = service.runtime
-    return request_handler(
-        service=ExportService.FANOUT,
-        pool=runtime.pool,
-        producer=runtime.producer,
-        topic=runtime.settings.kafka.topic_export_parts,
-        build=lambda conn, request: rows_section(conn, QUERIES, request),
-    )
-
-
 #: Answers export requests, in a consumer group of its own (``<group>.exports``).
-EXPORT_CONSUMER: ConsumerSpec[Collaborators] = ConsumerSpec(
-    name="exports",
-    topics=lambda settings: [settings.kafka.topic_exports],
-    handler=_handler,
-    group_suffix="exports",
-)
+EXPORT_CONSUMER: ConsumerSpec[Collaborators] = export_consumer(ExportService.FANOUT, QUERIES)

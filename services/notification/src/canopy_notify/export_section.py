@@ -10,19 +10,10 @@ caches that expire within minutes).
 
 from __future__ import annotations
 
-from canopy_common.consuming import Handler
-from canopy_common.export_answers import SectionQuery, request_handler, rows_section
+from canopy_common.export_answers import SectionQuery, export_consumer, table_rows
 from canopy_common.exports import ExportService
 from canopy_common.service import ConsumerSpec
 from canopy_notify.bootstrap import Collaborators
-
-
-def _rows(table: str, where: str, order: str) -> SectionQuery:
-    return SectionQuery(
-        f"SELECT to_jsonb(t) - 'tenant_id' FROM {table} t "
-        f"WHERE t.tenant_id = $1 AND {where} ORDER BY {order}"
-    )
-
 
 QUERIES: dict[str, SectionQuery] = {
     "person": SectionQuery(
@@ -38,37 +29,21 @@ QUERIES: dict[str, SectionQuery] = {
         "FROM notifications n WHERE n.tenant_id = $1 AND n.recipient = $2 "
         "ORDER BY n.created_at, n.id"
     ),
-    "preferences": _rows("user_preferences", "t.user_id = $2", "t.category, t.channel"),
+    "preferences": table_rows("user_preferences", "t.user_id = $2", "t.category, t.channel"),
     "settings": SectionQuery(
         "SELECT to_jsonb(t) - 'tenant_id' FROM user_settings t "
         "WHERE t.tenant_id = $1 AND t.user_id = $2",
         single=True,
     ),
-    "mutes": _rows("mutes", "t.user_id = $2", "t.kind, t.target_id"),
-    "deliveries": _rows("deliveries", "t.recipient = $2", "t.id"),
-    "tasks_assigned": _rows("tasks", "$2 = ANY(t.assignees)", "t.object_id"),
-    "threads_taken_part_in": _rows("thread_participants", "t.user_id = $2", "t.thread_id"),
-    "following": _rows("follows", "t.follower_id = $2", "t.followee_id"),
-    "memberships": _rows("memberships", "t.user_id = $2", "t.group_id"),
-    "blocks": _rows("blocks", "t.user_id = $2", "t.other_id"),
+    "mutes": table_rows("mutes", "t.user_id = $2", "t.kind, t.target_id"),
+    "deliveries": table_rows("deliveries", "t.recipient = $2", "t.id"),
+    "tasks_assigned": table_rows("tasks", "$2 = ANY(t.assignees)", "t.object_id"),
+    "threads_taken_part_in": table_rows("thread_participants", "t.user_id = $2", "t.thread_id"),
+    "following": table_rows("follows", "t.follower_id = $2", "t.followee_id"),
+    "memberships": table_rows("memberships", "t.user_id = $2", "t.group_id"),
+    "blocks": table_rows("blocks", "t.user_id = $2", "t.other_id"),
 }
 
 
-def _handler(service: Collaborators) -> Handler:
-    runtime = service.runtime
-    return request_handler(
-        service=ExportService.NOTIFY,
-        pool=runtime.pool,
-        producer=runtime.producer,
-        topic=runtime.settings.kafka.topic_export_parts,
-        build=lambda conn, request: rows_section(conn, QUERIES, request),
-    )
-
-
 #: Answers export requests, in a consumer group of its own (``<group>.exports``).
-EXPORT_CONSUMER: ConsumerSpec[Collaborators] = ConsumerSpec(
-    name="exports",
-    topics=lambda settings: [settings.kafka.topic_exports],
-    handler=_handler,
-    group_suffix="exports",
-)
+EXPORT_CONSUMER: ConsumerSpec[Collaborators] = export_consumer(ExportService.NOTIFY, QUERIES)
