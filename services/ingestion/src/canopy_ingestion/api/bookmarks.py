@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from canopy_common.auth import CurrentPrincipal
 from canopy_common.openapi import problems
 from canopy_common.paging import PAGE_DEFAULT, CursorParam, Limit, Page
-from canopy_ingestion.api.deps import CurrentRuntime, caller_in, transaction
+from canopy_ingestion.api.deps import CurrentRuntime, caller_transaction
 from canopy_ingestion.api.paged import page_response
 from canopy_ingestion.api.post_schemas import PostDocument, PostId
 from canopy_ingestion.handlers import bookmarks as handlers
@@ -33,8 +33,7 @@ async def list_bookmarks(
     limit: Limit = PAGE_DEFAULT,
     cursor: CursorParam = None,
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         page = await handlers.list_bookmarks(conn=conn, actor=actor, limit=limit, cursor=cursor)
     return page_response(request, page, limit)
 
@@ -50,8 +49,7 @@ async def list_bookmarks(
 async def put_bookmark(
     post_id: PostId, runtime: CurrentRuntime, principal: CurrentPrincipal
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         await handlers.bookmark(post_id, conn=conn, actor=actor)
     return Response(status_code=204)
 
@@ -67,7 +65,6 @@ async def put_bookmark(
 async def delete_bookmark(
     post_id: PostId, runtime: CurrentRuntime, principal: CurrentPrincipal
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         await handlers.unbookmark(post_id, conn=conn, actor=actor)
     return Response(status_code=204)

@@ -19,10 +19,9 @@ from canopy_ingestion.api.deps import (
     ID_MAX_LENGTH,
     CurrentRuntime,
     IdempotencyKey,
-    caller_in,
+    caller_transaction,
     once_as,
     reply_response,
-    transaction,
 )
 from canopy_ingestion.api.paged import page_response
 from canopy_ingestion.api.people import PersonRefOut
@@ -146,8 +145,7 @@ async def list_conversations(
     limit: Limit = PAGE_DEFAULT,
     cursor: CursorParam = None,
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         page = await handlers.list_conversations(conn=conn, actor=actor, limit=limit, cursor=cursor)
     items = [_json(view) for view in page.items]
     return page_response(request, Page(items=items, next_cursor=page.next_cursor), limit)
@@ -164,8 +162,7 @@ async def list_conversations(
 async def read_conversation(
     thread_id: ThreadId, runtime: CurrentRuntime, principal: CurrentPrincipal
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         view = await handlers.read_conversation(thread_id, conn=conn, actor=actor)
     return reply_response(Reply(200, _json(view)))
 

@@ -80,6 +80,16 @@ async def caller_in(conn: Connection, principal: Principal) -> Caller:
     return _active(await get_caller(conn, principal.tenant_id, principal.user_id), principal)
 
 
+@asynccontextmanager
+async def caller_transaction(
+    runtime: Runtime[Settings], principal: Principal
+) -> AsyncIterator[tuple[Connection, User]]:
+    """A transaction of the caller's tenant and the caller read in it (:func:`caller_in`):
+    a route's reads and the caller check on one connection."""
+    async with transaction(runtime, principal.tenant_id) as conn:
+        yield conn, (await caller_in(conn, principal)).user
+
+
 def _active(caller: Caller | None, principal: Principal) -> Caller:
     # The one rule of every service (canopy_common.members), on the row just read: the
     # router-level check may have answered from its cache.

@@ -22,7 +22,12 @@ from canopy_common.exports import EXPORT_FORMAT, SECTIONS
 from canopy_common.openapi import problems
 from canopy_common.service import Runtime
 from canopy_ingestion.adapters import exports
-from canopy_ingestion.api.deps import ID_MAX_LENGTH, CurrentRuntime, caller_in, transaction
+from canopy_ingestion.api.deps import (
+    ID_MAX_LENGTH,
+    CurrentRuntime,
+    caller_transaction,
+    transaction,
+)
 from canopy_ingestion.api.people import ME
 from canopy_ingestion.domain.exports import ExportState, file_name
 from canopy_ingestion.handlers.exports import (
@@ -172,8 +177,7 @@ async def export_user(
     user_id: UserId, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> Response:
     settings = runtime.settings
-    async with transaction(runtime, principal.tenant_id) as conn:
-        caller = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, caller):
         command = RequestExport(
             subject_id=caller.id if user_id == ME else user_id,
             tenant_admin=principal.has_role(Role.TENANT_ADMIN),

@@ -22,7 +22,7 @@ from canopy_ingestion.api.deps import (
     CurrentActor,
     CurrentRuntime,
     IdempotencyKey,
-    caller_in,
+    caller_transaction,
     once,
     once_as,
     reply_response,
@@ -217,8 +217,7 @@ async def list_reactions(
     limit: Limit = PAGE_DEFAULT,
     cursor: CursorParam = None,
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         page = await reactions.list_reactions(
             post_id,
             conn=conn,

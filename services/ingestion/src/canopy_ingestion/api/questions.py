@@ -9,7 +9,11 @@ from fastapi import APIRouter, Query, Request, Response
 from canopy_common.auth import CurrentPrincipal
 from canopy_common.openapi import problems
 from canopy_common.paging import PAGE_DEFAULT, CursorParam, Limit, Page
-from canopy_ingestion.api.deps import ID_MAX_LENGTH, CurrentRuntime, caller_in, transaction
+from canopy_ingestion.api.deps import (
+    ID_MAX_LENGTH,
+    CurrentRuntime,
+    caller_transaction,
+)
 from canopy_ingestion.api.paged import page_response
 from canopy_ingestion.api.post_schemas import PostDocument
 from canopy_ingestion.domain.questions import QuestionStatus
@@ -51,7 +55,6 @@ async def get_questions(
     cursor: CursorParam = None,
 ) -> Response:
     query = ListQuestions(status=status, group_id=group_id, tag=tag, limit=limit, cursor=cursor)
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         page = await list_questions(query, conn=conn, actor=actor)
     return page_response(request, page, limit)

@@ -7,7 +7,11 @@ from fastapi import APIRouter, Response
 from canopy_common.auth import CurrentPrincipal, Role
 from canopy_common.openapi import problems
 from canopy_ingestion.adapters.idempotency import Reply
-from canopy_ingestion.api.deps import CurrentRuntime, caller_in, reply_response, transaction
+from canopy_ingestion.api.deps import (
+    CurrentRuntime,
+    caller_transaction,
+    reply_response,
+)
 from canopy_ingestion.api.post_schemas import PostId, ThreadContext
 from canopy_ingestion.handlers.threads import read_context
 
@@ -29,8 +33,7 @@ router = APIRouter(prefix="/v1/posts", tags=["posts"])
 async def read_post_context(
     post_id: PostId, runtime: CurrentRuntime, principal: CurrentPrincipal
 ) -> Response:
-    async with transaction(runtime, principal.tenant_id) as conn:
-        actor = (await caller_in(conn, principal)).user
+    async with caller_transaction(runtime, principal) as (conn, actor):
         body = await read_context(
             post_id, conn=conn, actor=actor, moderator=principal.has_role(Role.MODERATOR)
         )
