@@ -7,20 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from canopy_common.db import Connection
-from canopy_ingestion.adapters.posts import post_from_row
-from canopy_ingestion.domain.model import Post
+from canopy_ingestion.adapters.posts import PostContext, context_from_row, select_contexts
 
 
 @dataclass(frozen=True)
 class PinnedPost:
-    """A live post pinned in a group: by whom, when, whether the viewer follows its author
-    and whether either blocked the other (what seeing it may depend on)."""
+    """A live post pinned in a group, as the viewer meets it, with who pinned it and when."""
 
-    post: Post
+    context: PostContext
     pinned_by: str
     pinned_at: datetime
-    viewer_follows_author: bool
-    viewer_blocked: bool = False
 
 
 async def get_pin(
@@ -86,32 +82,16 @@ async def pinned_posts(
     after: tuple[datetime, str] | None,
 ) -> list[PinnedPost]:
     """The group's pinned live posts, newest pin first, after the ``(pinned at, post id)``
-    key; with whether ``viewer_id`` follows each author (one query)."""
-    bound = "AND (n.created_at, n.post_id) < ($5, $6)" if after is not None else ""
-    rows = await conn.fetch(
-        "SELECT p.*, n.pinned_by, n.created_at AS pinned_at, EXISTS ("
-        "  SELECT 1 FROM follows f WHERE f.tenant_id = p.tenant_id AND f.follower_id = $3 "
-        "  AND f.followee_id = p.author_id) AS viewer_follows_author, EXISTS ("
-        "  SELECT 1 FROM blocks b WHERE b.tenant_id = p.tenant_id AND ("
-        "    (b.blocker_id = $3 AND b.blocked_id = p.author_id)"
-        "    OR (b.blocker_id = p.author_id AND b.blocked_id = $3))) AS viewer_blocked "
-        "FROM pins n JOIN posts p ON p.tenant_id = n.tenant_id AND p.id = n.post_id "
-        "  AND p.deleted_at IS NULL "
-        f"WHERE n.tenant_id = $1 AND n.group_id = $2 {bound} "
-        "ORDER BY n.created_at DESC, n.post_id DESC LIMIT $4",
-        tenant_id,
-        group_id,
-        viewer_id,
-        limit,
-        *(after or ()),
+    key, each as ``viewer_id`` meets it (:func:`select_contexts`, one query)."""
+    bound = "AND (n.created_at, n.post_id) < ($5, $6) " if after is not None else ""
+    sql = select_contexts(
+        "$3",
+        source="pins n JOIN posts p ON p.tenant_id = n.tenant_id AND p.id = n.post_id "
+        "AND p.deleted_at IS NULL",
+        columns=", n.pinned_by, n.created_at AS pinned_at",
+    ) + (
+        f"WHERE n.tenant_id = $1 AND n.group_id = $2 {bound}"
+        "ORDER BY n.created_at DESC, n.post_id DESC LIMIT $4"
     )
-    return [
-        PinnedPost(
-            post_from_row(row),
-            row["pinned_by"],
-            row["pinned_at"],
-            row["viewer_follows_author"],
-            row["viewer_blocked"],
-        )
-        for row in rows
-    ]
+    rows = await conn.fetch(sql, tenant_id, group_id, viewer_id, limit, *(after or ()))
+    return [PinnedPost(context_from_row(row), row["pinned_by"], row["pinned_at"]) for row in rows]

@@ -24,7 +24,6 @@ from canopy_common.vocabulary.builders import featured_doc
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters import pins as store
 from canopy_ingestion.adapters.people import get_users
-from canopy_ingestion.adapters.posts import PostContext
 from canopy_ingestion.domain.activities import activity
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.domain.permissions import decide_pin
@@ -117,24 +116,13 @@ async def list_pins(
         conn, actor.tenant_id, access.group.id, actor.id, limit=limit + 1, after=after
     )
     page, more = trim(rows, limit)
-    contexts = [
-        (
-            PostContext(
-                row.post,
-                access.group,
-                access.role,
-                row.viewer_follows_author,
-                None,
-                blocked=row.viewer_blocked,
-            ),
-            row,
-        )
-        for row in page
-    ]
+    contexts = [(row.context, row) for row in page]
     shown = [(ctx, row) for ctx, row in contexts if sees(actor, ctx)]
     users = await get_users(conn, actor.tenant_id, people_of(*(ctx for ctx, _ in shown)))
     items = [
         (document(render(ctx, users)), row) for ctx, row in shown if ctx.post.author_id in users
     ]
     last = page[-1] if page else None
-    return Listed(items, encode_cursor(last.pinned_at, last.post.id) if more and last else None)
+    return Listed(
+        items, encode_cursor(last.pinned_at, last.context.post.id) if more and last else None
+    )
