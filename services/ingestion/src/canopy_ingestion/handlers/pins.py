@@ -23,7 +23,6 @@ from canopy_common.tracing import current_traceparent
 from canopy_common.vocabulary.builders import featured_doc
 from canopy_ingestion.adapters import outbox
 from canopy_ingestion.adapters import pins as store
-from canopy_ingestion.adapters.people import get_users
 from canopy_ingestion.domain.activities import activity
 from canopy_ingestion.domain.model import User
 from canopy_ingestion.domain.permissions import decide_pin
@@ -33,10 +32,8 @@ from canopy_ingestion.handlers.groups import activity_visibility, visible_group
 from canopy_ingestion.handlers.post_views import (
     Doc,
     about_post,
-    document,
     load_object,
-    people_of,
-    render,
+    render_for,
     sees,
     visible_post,
 )
@@ -116,12 +113,10 @@ async def list_pins(
         conn, actor.tenant_id, access.group.id, actor.id, limit=limit + 1, after=after
     )
     page, more = trim(rows, limit)
-    contexts = [(row.context, row) for row in page]
-    shown = [(ctx, row) for ctx, row in contexts if sees(actor, ctx)]
-    users = await get_users(conn, actor.tenant_id, people_of(*(ctx for ctx, _ in shown)))
-    items = [
-        (document(render(ctx, users)), row) for ctx, row in shown if ctx.post.author_id in users
-    ]
+    shown = {row.context.post.id: row for row in page if sees(actor, row.context)}
+    # Each as the caller reads any post (reactions, bookmarked, ...): one query per kind.
+    docs = await render_for(conn, actor, [row.context for row in shown.values()])
+    items = [(doc, shown[doc["id"]]) for doc in docs]
     last = page[-1] if page else None
     return Listed(
         items, encode_cursor(last.pinned_at, last.context.post.id) if more and last else None
