@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from canopy_common.events import validate_activity
-from canopy_dev.demo import upstream
+from canopy_dev.demo import texts, upstream
 from canopy_dev.demo.cli import seeding_enabled
 from canopy_dev.demo.company import build_company
 from canopy_dev.demo.guide import guide
@@ -117,6 +117,25 @@ def test_follows_are_between_different_existing_people_and_never_twice(company: 
     assert all(who in everyone for who, _ in company.tag_follows)
 
 
+def test_every_question_asked_is_asked_again_today_in_other_words_and_left_unanswered(
+    company: Company,
+) -> None:
+    questions = {p.content: p for p in company.posts if p.kind == "question"}
+    answered = {p.reply_to for p in company.posts if p.kind == "answer"}
+    twins = [
+        (questions[q], questions.get(again)) for q, again in texts.REASKED.items() if q in questions
+    ]
+
+    assert len(twins) >= 6
+    for original, again in twins:
+        assert again is not None
+        assert again.day == 0
+        assert again.key not in answered
+        assert original.key in answered
+        answerers = {p.author_id for p in company.posts if p.reply_to == original.key}
+        assert again.author_id not in answerers | {original.author_id}
+
+
 def test_three_days_of_posts_with_questions_answers_an_article_and_announcements(
     company: Company,
 ) -> None:
@@ -125,7 +144,8 @@ def test_three_days_of_posts_with_questions_answers_an_article_and_announcements
 
     assert {p.day for p in posts} == {0, 1, 2}
     assert kinds["question"] >= 6
-    assert kinds["answer"] >= kinds["question"]
+    reasked = set(texts.REASKED.values())
+    assert kinds["answer"] >= kinds["question"] - len(reasked)
     assert kinds["announcement"] >= 2
     assert kinds["article"] == 1
     assert sum(p.reply_to is not None for p in posts) >= 100

@@ -64,6 +64,8 @@ class Writer:
             self.mates.setdefault(p.manager_id or "", []).append(p.id)
         self.posts: list[Post] = []
         self.accepts: list[Accept] = []
+        # The questions asked, in order: each is asked again in other words today (reask).
+        self.asked: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
         self.reactions: list[Reaction] = []
         self.shares: list[Share] = []
         self._count = 0
@@ -154,6 +156,7 @@ class Writer:
         text, teams, answers = asked
         experts = [uid for uid in self.staff if self.people[uid].team in teams]
         author = self.someone(self.staff, besides=tuple(experts))
+        self.asked.append(asked)
         group_key = None
         if "#it" in text and self.member_of(author, "ask-it"):
             group_key = "ask-it"
@@ -243,7 +246,15 @@ class Writer:
                     self.replies(
                         post, self.rng.randint(2, 4) if busy else self.rng.randint(1, 3), pool
                     )
+        for text, teams, _ in self.asked:
+            self.reask(texts.REASKED[text], teams)
         self.share_some()
+
+    def reask(self, text: str, teams: tuple[str, ...]) -> None:
+        """``text`` asked today, outside groups, by someone outside ``teams``, unanswered."""
+        experts = tuple(uid for uid in self.staff if self.people[uid].team in teams)
+        author = self.someone(self.staff, besides=experts)
+        self.react(self.post(author, text, 0, kind="question"), self.rng.randint(0, 2))
 
     def first_of(self, team: str) -> str:
         """The first person hired into ``team``: its lead (the CEO for Executive)."""

@@ -186,6 +186,24 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ),
 )
 
+# The same needs asked again today in other words (by someone else, not answered yet), so the
+# demo's questions find each other by meaning (`GET /v1/questions/similar`) and an unanswered
+# one is routed to people who answered its twin. Keyed by the question they re-ask.
+REASKED: dict[str, str] = {
+    QUESTIONS[0][0]: "Who can give me credentials for the pre-production container platform?",
+    QUESTIONS[1][0]: "My notebook keeps crashing: how do I order a replacement computer?",
+    QUESTIONS[2][0]: "Does anyone have slides I can reuse for a client's three-monthly account "
+    "review?",
+    QUESTIONS[3][0]: "Where do I get the official company colours and our logo in high resolution?",
+    QUESTIONS[4][0]: "Our service is down right now: which graphs tell me what is broken?",
+    QUESTIONS[5][0]: "If a friend I recommend gets hired, do I get paid something?",
+    QUESTIONS[6][0]: "Can the company pay for my trip to a tech summit?",
+    QUESTIONS[7][0]: "I need a new event stream for my microservice: how do I create one?",
+    QUESTIONS[8][0]: "A European client wants a data processing agreement: do we have a standard "
+    "one?",
+    QUESTIONS[9][0]: "My Postgres query takes ages: what tools help me find out why?",
+}
+
 ANNOUNCEMENTS = (
     (
         "Chief Executive Officer",
