@@ -52,14 +52,16 @@ async def routing_tenant(notify: Notify, f: ActivityFactory) -> None:
     assert response.status_code == 200, response.text
 
 
-async def rank(notify: Notify, question: StrictActivity, *people: StrictActivity) -> None:
+async def rank(
+    notify: Notify, asker: StrictActivity, question: StrictActivity, *people: StrictActivity
+) -> None:
     """Publish analytics' ranking of ``question``'s likely answerers, best first, and wait
     until notify holds it."""
     tenant, question_id = question.tenant, subject_id(question)
     record = QuestionExperts(
         tenant=tenant,
         question_id=question_id,
-        asker_id=user_id_of_subject(question.actor),
+        asker_id=uid(asker),
         computed_at=datetime.now(UTC),
         model="test-model",
         experts=[
@@ -84,7 +86,7 @@ async def rank(notify: Notify, question: StrictActivity, *people: StrictActivity
             tenant,
             question_id,
         )
-        return found == record.computed_at
+        return bool(found == record.computed_at)
 
     await eventually(stored, what="the ranking stored")
 
@@ -122,7 +124,7 @@ async def test_an_unanswered_question_tells_the_first_three_who_may_see_it_and_w
     await notify.send(question)
     # Best first: the asker, someone who cannot see it, a guest who did not opt in, two who
     # muted the group or the asker — then an opted-in guest and three colleagues.
-    await rank(notify, question, ada, outsider, guest, mia, max_, gina, bob, cy, dee)
+    await rank(notify, ada, question, ada, outsider, guest, mia, max_, gina, bob, cy, dee)
     who = notifier(notify)
 
     await route_questions(notify.pool, asked + DELAY / 2, notifier=who)
@@ -161,7 +163,7 @@ async def test_a_question_answered_or_deleted_in_time_tells_nobody(notify: Notif
     await notify.send(ada, bob, cy)
     await notify.send(answered, deleted, reopened)
     for question in (answered, deleted, reopened):
-        await rank(notify, question, cy)
+        await rank(notify, ada, question, cy)
     await notify.send(f.answer(bob, answered, "Here is how"), f.delete(ada, deleted), withdrawn)
     await notify.send(f.delete(bob, withdrawn))  # no live answer left
 
@@ -185,7 +187,7 @@ async def test_late_candidates_are_waited_for_and_routing_gives_up_after_ten_tri
 
     await route_questions(notify.pool, due, notifier=who)  # both re-armed
     assert await routed(notify, f.tenant_id, bob) == []
-    await rank(notify, late, bob)
+    await rank(notify, ada, late, bob)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         await route_questions(notify.pool, due + attempt * timedelta(seconds=RETRY_S), notifier=who)
 
@@ -239,7 +241,7 @@ async def test_a_record_that_is_no_ranking_is_dead_lettered_and_the_next_is_kept
     topic = notify.settings.kafka.topic_question_experts
 
     await notify.producer.send(topic, b'{"tenant": "' + f.tenant_id.encode() + b'"}', key=key)
-    await rank(notify, question, bob)  # the same partition keeps flowing
+    await rank(notify, ada, question, bob)  # the same partition keeps flowing
 
     [letter] = await notify.dead_letters(key, at_least=1)
     headers = dict(letter.headers)
