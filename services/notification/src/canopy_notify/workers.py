@@ -17,6 +17,7 @@ import asyncpg
 import structlog
 
 from canopy_common.after_commit import committing
+from canopy_common.db import Connection
 from canopy_common.loops import BackgroundLoop
 from canopy_notify.adapters import deliveries, notifications, projections, reminders, routing
 from canopy_notify.domain.model import Candidate, NoticeType, Occurrence
@@ -70,60 +71,71 @@ async def route_questions(pool: asyncpg.Pool, now: datetime, *, notifier: Notifi
     with why; candidates not arrived yet, looked for again a minute later (given up after
     ten tries). Returns how many questions were decided or re-armed."""
     changed = ChangedNotices()
-    metrics = notifier.metrics.routed_questions
+    counted = notifier.metrics.routed_questions
     async with committing(pool) as (conn, after):
         after.defer(
             lambda c: changed.flush(c, notifier.live, actors=notifier.settings.group_actors)
         )
         due = await routing.claim_due(conn, now, BATCH)
         for question in due:
-            outcome = Outcome.ANSWERED
-            if question.answered:
-                pass
-            elif question.experts is None:
-                if (again := retry_at(now, question.attempts)) is not None:
-                    await routing.rearm(conn, question, again)
-                    metrics.labels(Outcome.RETRIED.value).inc()
-                    continue
-                outcome = Outcome.NO_CANDIDATES
-                log.warning(
-                    "question routing gave up: its likely answerers never came",
-                    tenant=question.tenant_id,
-                    question=question.question_id,
-                    attempts=question.attempts,
-                )
-            else:
-                occ = Occurrence(
-                    tenant_id=question.tenant_id,
-                    activity_id=f"route:{question.question_id}",
-                    activity_type="Route",
-                    actor_id=question.asker_id,  # never told; a block or mute of them holds
-                    published=now,
-                    item=question.item,
-                    kind="question",
-                    object_id=question.question_id,
-                    summary=question.summary,
-                    thread_id=question.thread_id,
-                    group_id=question.group_id,
-                )
-                decisions = await decide_for(conn, occ, candidates_of(question.experts))
-                routed = chosen(decisions, question.experts)
-                await record_decisions(
-                    conn,
-                    occ,
-                    # The suppressed counted by reason; told beyond the first three: not chosen.
-                    [*(d for d in decisions if not d.told), *(r.decision for r in routed)],
-                    notifier=notifier,
-                    changed=changed,
-                    shown={
-                        r.decision.candidate.recipient: {**question.summary, "reason": r.reason}
-                        for r in routed
-                    },
-                )
-                outcome = Outcome.ROUTED if routed else Outcome.NOBODY
-            await routing.decide(conn, question, outcome, now)
-            metrics.labels(outcome.value).inc()
+            outcome = await _route(conn, question, now, notifier=notifier, changed=changed)
+            counted.labels(outcome.value).inc()
     return len(due)
+
+
+async def _route(
+    conn: Connection,
+    question: routing.DueQuestion,
+    now: datetime,
+    *,
+    notifier: Notifier,
+    changed: ChangedNotices,
+) -> Outcome:
+    """Decide one due question (or re-arm it); what became of it."""
+    if question.answered:
+        await routing.decide(conn, question, Outcome.ANSWERED, now)
+        return Outcome.ANSWERED
+    if question.experts is None:
+        if (again := retry_at(now, question.attempts)) is not None:
+            await routing.rearm(conn, question, again)
+            return Outcome.RETRIED
+        log.warning(
+            "question routing gave up: its likely answerers never came",
+            tenant=question.tenant_id,
+            question=question.question_id,
+            attempts=question.attempts,
+        )
+        await routing.decide(conn, question, Outcome.NO_CANDIDATES, now)
+        return Outcome.NO_CANDIDATES
+    occ = Occurrence(
+        tenant_id=question.tenant_id,
+        activity_id=f"route:{question.question_id}",
+        activity_type="Route",
+        actor_id=question.asker_id,  # never told; a block or a mute of them holds
+        published=now,
+        item=question.item,
+        kind="question",
+        object_id=question.question_id,
+        summary=question.summary,
+        thread_id=question.thread_id,
+        group_id=question.group_id,
+    )
+    decisions = await decide_for(conn, occ, candidates_of(question.experts))
+    routed = chosen(decisions, question.experts)
+    await record_decisions(
+        conn,
+        occ,
+        # The suppressed are counted by reason; told beyond the first three: not chosen.
+        [*(d for d in decisions if not d.told), *(r.decision for r in routed)],
+        notifier=notifier,
+        changed=changed,
+        shown={
+            r.decision.candidate.recipient: {**question.summary, "reason": r.reason} for r in routed
+        },
+    )
+    outcome = Outcome.ROUTED if routed else Outcome.NOBODY
+    await routing.decide(conn, question, outcome, now)
+    return outcome
 
 
 async def dispatch_deliveries(
