@@ -37,6 +37,7 @@ CONCURRENCY = 8  # requests in flight: more only queue up on a two-core machine
 UPSTREAM_TIMEOUT_S = 60.0  # ingestion's consumer applies the upstream events
 SETTLE_TIMEOUT_S = 90.0  # fan-out, notifications and analytics catch up with the writes
 PLATFORM_ADMIN = "demo-platform-admin"
+DEMO_ROUTING_DELAY_S = 60  # notify's minimum delay before an unanswered question is routed
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Seeder:
         self.started = time.monotonic()
         await self.tenant()
         await self.people()
+        await self.routing()
         await self.joiners()
         self.log(f"{len(self.company.people)} people and {len(self.company.bots)} bots")
         await self.groups()
@@ -118,6 +120,25 @@ class Seeder:
             "PUT", path, PLATFORM_ADMIN, roles=("platform_admin",), json=body
         )
         self.report.created["tenant"] += created(response)
+
+    async def routing(self) -> None:
+        """A minute, not the default hours, before an unanswered question goes to people who
+        may answer it, so a newcomer sees it happen (notify arms each question at its Create,
+        so this comes before any question)."""
+        url = f"{self.api.endpoints.notify}/v1/notification-preferences/tenant"
+        body = {"question_routing_delay_s": DEMO_ROUTING_DELAY_S}
+        roles = ("member", "tenant_admin")
+        deadline = time.monotonic() + UPSTREAM_TIMEOUT_S
+        # 403 until notify's projection of people has the admin, whom ingestion just announced.
+        while True:
+            response = await self.api.call(
+                "PUT", url, self.company.admin_id, roles=roles, json=body, expect=(200, 403)
+            )
+            if response.status_code == 200:
+                return
+            if time.monotonic() > deadline:
+                raise DemoError(f"notify never knew the tenant admin: {response.text[:300]}")
+            await asyncio.sleep(0.5)
 
     async def people(self) -> None:
         company = self.company
