@@ -31,7 +31,7 @@ async def found(
     hits: list[str] = []
     cursor = None
     while True:
-        more = {"cursor": cursor} if cursor else {}
+        more: dict[str, str] = {"cursor": cursor} if cursor else {}
         body = ok(await analytics.get(SEARCH, tenant, who, "member", q=q, **params, **more))
         key = {"posts": "id", "people": "user_id", "groups": "group_id"}
         hits += [item[key[params.get("type", "posts")]] for item in body["items"]]
@@ -199,7 +199,7 @@ async def test_a_post_is_found_only_by_whom_the_visibility_rule_lets_see_it(
 
 async def test_people_and_groups_are_found_by_name_only_when_visible(analytics: Analytics) -> None:
     f = ActivityFactory()
-    me = f.user("me")
+    me, will = f.user("me"), f.user("will", display_name="Will Smith")
     maria = f.user("mgarcia", display_name="Maria Garcia", title="SRE", skills=["Kubernetes"])
     marta = f.user("marta", display_name="Marta Gardner", department="Finance")
     left = f.user("mariaold", display_name="Maria Left")
@@ -209,7 +209,7 @@ async def test_people_and_groups_are_found_by_name_only_when_visible(analytics: 
     club = f.group("Kubernetes club", owner=maria, visibility="internal", description="k8s talk")
     lab = f.group("Kubernetes lab", owner=maria, visibility="private")
     partners = f.group("Partners", owner=marta, visibility="public")
-    await analytics.send(me, maria, marta, left, erased, blocker, gus, club, lab, partners)
+    await analytics.send(me, will, maria, marta, left, erased, blocker, gus, club, lab, partners)
     await analytics.send(
         f.join(maria, club, role="owner"),
         f.join(maria, lab, role="owner"),
@@ -230,6 +230,7 @@ async def test_people_and_groups_are_found_by_name_only_when_visible(analytics: 
     assert await people(me, "maria") == [uid(maria)]
     assert await people(me, "Maria Garsia") == [uid(maria)]  # a typo: trigrams
     assert await people(me, "mgarcia") == [uid(maria)]  # the handle
+    assert await people(me, "will") == [uid(will)]  # a stop word, but a name
     assert set(await people(me, "kubernetes OR finance")) == {uid(maria), uid(marta)}
     assert await people(gus, "maria") == []  # a guest: only people sharing a group
     assert await people(gus, "marta") == [uid(marta)]

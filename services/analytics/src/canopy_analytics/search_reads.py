@@ -44,7 +44,9 @@ async def search(
     tenant, me = principal.tenant_id, principal.user_id
     as_of, after = _position(cursor)
     language, searchable = await sql.prepare(conn, tenant, q)
-    if not searchable:  # stop words only, or no word at all: nothing to find
+    if not searchable and type_ is SearchType.POSTS:
+        # Stop words only, or no word at all: no post to find. (People and groups are still
+        # matched by trigrams: someone may be called Will.)
         return SearchPage(items=[])
     viewer = await discovery_sql.viewer(conn, tenant, me)
     reader = Reader(id=me, guest=is_guest(principal, viewer.kind))

@@ -79,7 +79,7 @@ async def search(
     them), title, department and skills. Groups: by name and description. Only what the
     caller may see, through the one visibility rule: never a private group's post for a
     non-member, an internal post for a guest, a deactivated or erased person, a deleted post,
-    anyone blocked either way. A query of stop words alone finds nothing (200, no items); a
+    anyone blocked either way. A query of stop words alone finds no posts (200, no items); a
     page may hold fewer than `limit` items, and only the last has no `next_cursor`."""
     text = clean_query(q)
     if not text:
