@@ -29,6 +29,7 @@ from bench import (
     peer,
     ratelimit,
     reads,
+    search,
     social,
 )
 from bench.figures import Figure, render_table
@@ -59,6 +60,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ceiling.BENCHMARK,
     ratelimit.BENCHMARK,
     social.BENCHMARK,
+    search.BENCHMARK,
 )
 
 

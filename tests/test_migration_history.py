@@ -43,6 +43,7 @@ RELEASED = {
     "canopy_analytics": {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("rollups", "e850434795e9186d"),
+        3: ("search", "fa2afd78c61d7fd3"),
     },
 }
 

@@ -27,16 +27,18 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
     async def ada(conn: Connection, tenant: str) -> None:
         await projections.project(conn, ActivityFactory(tenant).user("ada", user_id="ada"))
 
-    # An analyst, so tenant-wide reports are tried past their role check too.
+    # An analyst and tenant admin, so tenant-wide reports and the search language are tried
+    # past their role checks too.
     run = await run_outages(
         settings,
         create_app,
         pg_pool,
         "member",
         "analyst",
+        "tenant_admin",
         path_values={"group_id": "g1", "post_id": "p1"},
-        bodies={},
-        query_values={"metric": "posts", "topic": "python"},
+        bodies={"PUT /v1/search/settings": {"language": "english"}},
+        query_values={"metric": "posts", "topic": "python", "q": "quarterly"},
         prepare=in_own_projection(settings, ada),
     )
 
@@ -48,5 +50,8 @@ async def test_every_route_answers_503_while_what_it_needs_is_down_and_recovers(
     assert run.outages("postgres") == every
     assert run.outages("redis") == distinct_counts
     assert run.unchanged("redis") == every - distinct_counts
-    assert run.unchanged("broker") == every  # no route waits for the broker
+    # Only a change of the search language waits for the broker: it is audited first.
+    audited = {"PUT /v1/search/settings"}
+    assert run.outages("broker") == audited
+    assert run.unchanged("broker") == every - audited
     assert max(run.recovery_s.values()) < 5.0

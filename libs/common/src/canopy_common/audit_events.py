@@ -32,6 +32,7 @@ class OutsideAction(StrEnum):
 
     DLQ_REPLAY = "dlq.replay"
     ANALYTICS_EXPORT = "analytics.export"
+    SEARCH_SETTINGS = "search.settings"  # a tenant admin changed the search language
 
 
 # An operator running a command is no person of any tenant: their actor name says so.

@@ -204,13 +204,13 @@ class RateLimitSettings(BaseSettings):
     # is what these stop. Writes cost a transaction and a fan-out each, hence the lower budget.
     writes_per_person: int = _setting(1_200, "Writes (POST/PUT/PATCH/DELETE) per person", ge=1)
     reads_per_person: int = _setting(6_000, "Reads (GET) per person per window", ge=1)
-    search_per_person: int = _setting(600, "People searches per person per window", ge=1)
+    search_per_person: int = _setting(600, "Searches (people, posts, groups) per person", ge=1)
     analytics_per_person: int = _setting(600, "Analytics and discovery reads per person", ge=1)
     streams_per_person: int = _setting(10, "Live streams (SSE) one person holds open at once", ge=1)
     # Per tenant: the ceiling that keeps one tenant from starving the others on shared servers.
     writes_per_tenant: int = _setting(60_000, "Writes per tenant per window", ge=1)
     reads_per_tenant: int = _setting(300_000, "Reads per tenant per window", ge=1)
-    search_per_tenant: int = _setting(30_000, "People searches per tenant per window", ge=1)
+    search_per_tenant: int = _setting(30_000, "Searches (people, posts, groups) per tenant", ge=1)
     analytics_per_tenant: int = _setting(30_000, "Analytics reads per tenant per window", ge=1)
     streams_per_tenant: int = _setting(20_000, "Live streams open at once per tenant", ge=1)
 

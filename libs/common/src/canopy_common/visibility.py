@@ -13,6 +13,10 @@ mentions; ``direct`` its addressees and the people it mentions. The author alway
 item (and shares of it, unless they blocked the sharer); a block between the reader and the
 actor or author hides it; a deleted item and an inactive reader see nothing.
 
+A person's profile is seen by everyone of their tenant while they are active (a deactivated or
+erased person by nobody, except where a former colleague is shown as one); a guest sees only
+themselves and the people they share a group with.
+
 It fails closed: an unknown item visibility, an unknown (or missing) group visibility, a
 missing membership or another tenant deny. Every projection that stores a group's visibility
 reads it through :func:`group_visibility_of`, so an unknown one is stored as private.
@@ -158,6 +162,29 @@ def group_visibilities_seen(*, guest: bool) -> tuple[GroupVisibility, ...]:
     public groups only, employees public and internal ones."""
     reader = Reader(id="", guest=guest)
     return tuple(v for v in GroupVisibility if sees_group(reader, v, member=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone whose profile may be read: their id, standing and tenant (None when the caller
+    scoped it). ``former``: deactivated (a leaver), not erased."""
+
+    id: str
+    active: bool = True
+    former: bool = False
+    tenant_id: str | None = None
+
+
+def sees_person(
+    reader: Reader, person: Person, *, shares_group: bool, former: bool = False
+) -> bool:
+    """Whether ``reader`` sees ``person``'s profile (may find, follow, block or mute them);
+    ``shares_group``: they are in a group together; with ``former``, a deactivated person's
+    profile too (never an erased one)."""
+    shown = person.active or (former and person.former)
+    if not shown or not _same_tenant(reader, person.tenant_id):
+        return False
+    return not reader.guest or person.id == reader.id or shares_group
 
 
 def may_see(reader: Reader, item: Visible, ties: Ties = NO_TIES) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from canopy_analytics.adapters import projections
-from canopy_analytics.api import analytics, people
+from canopy_analytics.api import analytics, people, search
 from canopy_analytics.bootstrap import Collaborators, bootstrap
 from canopy_analytics.export_section import EXPORT_CONSUMER
 from canopy_analytics.settings import Settings
@@ -32,11 +32,15 @@ DEFINITION = ServiceDefinition(
     package="canopy_analytics",
     bootstrap=bootstrap,
     people=projections.people,
-    routers=[analytics.router, people.router],
+    routers=[analytics.router, people.router, search.router],
     consumers=[EXPORT_CONSUMER],  # its section of a person's data export
     workers=(_stream,),
-    # Reports and discovery rank over whole tenants: each read costs many feed reads.
-    route_classes=every_route(RouteClass.ANALYTICS, analytics.router, people.router),
+    # Reports and discovery rank over whole tenants: each read costs many feed reads. Search
+    # draws on the search budget; its settings are ordinary reads and writes.
+    route_classes={
+        **every_route(RouteClass.ANALYTICS, analytics.router, people.router),
+        "GET /v1/search": RouteClass.SEARCH,
+    },
 )
 
 

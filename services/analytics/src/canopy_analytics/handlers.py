@@ -14,10 +14,10 @@ from datetime import date
 
 import asyncpg
 
-from canopy_analytics.adapters import projections, rollups
+from canopy_analytics.adapters import projections, rollups, search_settings
 from canopy_analytics.adapters.active import ActiveSets
 from canopy_analytics.adapters.rollups import Viewed
-from canopy_analytics.domain.facts import fact_of
+from canopy_analytics.domain.facts import TEXT_ACTIONS, fact_of
 from canopy_common.after_commit import committing
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
@@ -53,7 +53,11 @@ async def apply_activities(
             seen.add(fact.actor)
             if fact.created or fact.contributed:
                 engaged.add(fact.actor)
+    # Posts are indexed with their tenant's search configuration: no change of it between
+    # reading it and committing (adapters/search_settings.py).
+    indexing = {f.tenant for f in facts.values() if f.action in TEXT_ACTIONS}
     async with committing(pool) as (conn, after):
+        await search_settings.hold_language(conn, indexing)
         applied = await apply_once(conn, activities, effect)
         after.defer(lambda _: _count_people(active, people))
         changed = {p for a in activities if (p := person_changed(a)) is not None}

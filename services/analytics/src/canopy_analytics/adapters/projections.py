@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncpg
 
 from canopy_analytics.domain.facts import former_type
+from canopy_analytics.domain.post_text import strip_html
 from canopy_common.activities import Membership, activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
@@ -45,6 +46,12 @@ async def project(conn: Connection, activity: StrictActivity) -> None:
                 await _erase_person(conn, tenant, erased)
         case "Create" | "Update" if obj_type == "Group" and obj is not None:
             await _upsert_group(conn, tenant, obj)
+            await conn.execute(  # the whole group: its description is its summary
+                "UPDATE groups SET description = $3 WHERE tenant_id = $1 AND group_id = $2",
+                tenant,
+                obj.id,
+                strip_html(obj.summary) if obj.summary else None,
+            )
         case "Delete" if obj_type == "Group":
             await conn.execute(
                 "UPDATE groups SET deleted = true WHERE tenant_id = $1 AND group_id = $2",
@@ -82,8 +89,9 @@ async def _upsert_person(conn: Connection, tenant: str, person: AS2Object) -> No
         return
     await conn.execute(
         "INSERT INTO people (tenant_id, user_id, name, kind, title, department, location, "
-        "skills, interests, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = EXCLUDED.name, "
+        "skills, interests, active, handle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11) ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = EXCLUDED.name, "
+        "handle = EXCLUDED.handle, "
         "kind = EXCLUDED.kind, title = EXCLUDED.title, department = EXCLUDED.department, "
         "location = EXCLUDED.location, skills = EXCLUDED.skills, "
         "interests = EXCLUDED.interests, active = EXCLUDED.active",
@@ -99,6 +107,7 @@ async def _upsert_person(conn: Connection, tenant: str, person: AS2Object) -> No
         # A deactivated person (``active: false``) leaves discovery until reactivated; their
         # contributions stay (docs/architecture.md §16).
         person.active is not False,
+        person.preferred_username,
     )
 
 
@@ -106,8 +115,16 @@ async def _erase_person(conn: Connection, tenant: str, uid: str) -> None:
     """Erasure: the profile is emptied and the person leaves the graph and discovery. Daily
     activity keeps its (opaque) id so earlier days' figures do not change."""
     await conn.execute(
-        "UPDATE people SET active = false, name = NULL, title = NULL, department = NULL, "
-        "location = NULL, skills = '{}', interests = '{}' WHERE tenant_id = $1 AND user_id = $2",
+        "UPDATE people SET active = false, name = NULL, handle = NULL, title = NULL, "
+        "department = NULL, location = NULL, skills = '{}', interests = '{}' "
+        "WHERE tenant_id = $1 AND user_id = $2",
+        tenant,
+        uid,
+    )
+    # What they wrote leaves search (and whatever is derived from its text): docs §17.
+    await conn.execute(
+        "UPDATE posts SET title = NULL, text = '', text_version = text_version + 1 "
+        "WHERE tenant_id = $1 AND author_id = $2 AND text <> ''",
         tenant,
         uid,
     )

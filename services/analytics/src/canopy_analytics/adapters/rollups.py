@@ -21,6 +21,19 @@ _POST_COUNTERS = {
 }
 
 
+def _text_changed(old: str, new: str) -> str:
+    """SQL: 1 when a post's text changes from ``old`` to ``new``, else 0 — what
+    ``posts.text_version`` goes up by (docs/architecture.md §17)."""
+    return f"CASE WHEN {old} IS DISTINCT FROM {new} THEN 1 ELSE 0 END"
+
+
+_BLANK = "''"  # SQL: the empty text
+# The configuration a tenant's posts are indexed with (search_settings; english by default).
+_TENANT_CONFIG = (
+    "coalesce((SELECT language FROM search_settings WHERE tenant_id = $1), 'english'::regconfig)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Viewed:
     """One impression: ``viewer`` was shown ``object_id`` at ``at``."""
@@ -76,9 +89,14 @@ async def apply_fact(conn: Connection, fact: Fact) -> None:
         case Action.POST | Action.COMMENT | Action.CONTENT if post is not None:
             await _store_post(conn, tenant, post)
             await _created_post(conn, fact, post)
+        case Action.EDIT if post is not None:
+            await _edit_post(conn, tenant, post)
         case Action.DELETE if post is not None:
+            # A deleted post's text leaves the index (and whatever is derived from it).
             await conn.execute(
-                "UPDATE posts SET deleted = true WHERE tenant_id = $1 AND object_id = $2",
+                "UPDATE posts SET deleted = true, title = NULL, text = '', "
+                f"text_version = text_version + ({_text_changed('text', _BLANK)}) "
+                "WHERE tenant_id = $1 AND object_id = $2",
                 tenant,
                 post.object_id,
             )
@@ -156,14 +174,20 @@ async def _actor(
 
 
 async def _store_post(conn: Connection, tenant: str, post: Post) -> None:
-    """A post's own facts; its counters may already be there (a reaction came first)."""
+    """A post's own facts; its counters may already be there (a reaction came first). Its
+    text is indexed with the tenant's search configuration (docs/architecture.md §17)."""
     await conn.execute(
         "INSERT INTO posts (tenant_id, object_id, author_id, group_id, kind, visibility, "
-        "published, parent_id, tags, open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "published, parent_id, tags, open, title, text, text_version, addressees, mentions, "
+        "search_config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+        f"({_text_changed(_BLANK, '$12')}), $13, $14, {_TENANT_CONFIG}) "
         "ON CONFLICT (tenant_id, object_id) DO UPDATE SET author_id = EXCLUDED.author_id, "
         "group_id = EXCLUDED.group_id, kind = EXCLUDED.kind, visibility = EXCLUDED.visibility, "
         "published = EXCLUDED.published, parent_id = EXCLUDED.parent_id, tags = EXCLUDED.tags, "
-        "open = EXCLUDED.open",
+        "open = EXCLUDED.open, title = EXCLUDED.title, text = EXCLUDED.text, "
+        f"text_version = posts.text_version + ({_text_changed('posts.text', 'EXCLUDED.text')}), "
+        "addressees = EXCLUDED.addressees, mentions = EXCLUDED.mentions, "
+        "search_config = EXCLUDED.search_config",
         tenant,
         post.object_id,
         post.author_id,
@@ -174,6 +198,30 @@ async def _store_post(conn: Connection, tenant: str, post: Post) -> None:
         post.parent_id,
         list(post.tags),
         post.open,
+        post.title,
+        post.text,
+        list(post.addressees),
+        list(post.mentions),
+    )
+
+
+async def _edit_post(conn: Connection, tenant: str, post: Post) -> None:
+    """An edit: the post's new text, audience and hashtags (a deleted post stays blank)."""
+    await conn.execute(
+        "UPDATE posts SET title = $3, text = $4, "
+        f"text_version = text_version + ({_text_changed('text', '$4')}), "
+        "visibility = coalesce($5, visibility), tags = $6, open = $7, addressees = $8, "
+        f"mentions = $9, search_config = {_TENANT_CONFIG} "
+        "WHERE tenant_id = $1 AND object_id = $2 AND NOT deleted",
+        tenant,
+        post.object_id,
+        post.title,
+        post.text,
+        post.visibility,
+        list(post.tags),
+        post.open,
+        list(post.addressees),
+        list(post.mentions),
     )
 
 

@@ -25,6 +25,14 @@ async def reading(request: Request) -> AsyncIterator[Connection]:
         yield conn
 
 
+@asynccontextmanager
+async def writing(request: Request) -> AsyncIterator[Connection]:
+    """A connection in a transaction that commits when the block ends without an error."""
+    pool = collaborators_of(request, Collaborators).runtime.pool
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
 async def active_sets(request: Request) -> ActiveSets:
     """The HyperLogLogs of active and engaged people."""
     return collaborators_of(request, Collaborators).active

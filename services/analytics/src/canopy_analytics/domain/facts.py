@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from canopy_analytics.domain.post_text import plain_text, strip_html
 from canopy_common.activities import (
     activity_type,
     as_object,
@@ -51,8 +52,13 @@ class Action(StrEnum):
     UNDO_REACT = "undo_react"
     UNDO_SHARE = "undo_share"
     UNFOLLOW = "unfollow"
+    EDIT = "edit"  # an Update of a post: new text, audience or hashtags
     DELETE = "delete"
     OTHER = "other"
+
+
+# Actions that write a post's text (docs/architecture.md §17).
+TEXT_ACTIONS: Final = frozenset({Action.POST, Action.COMMENT, Action.CONTENT, Action.EDIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,11 @@ class Post:
     parent_id: str | None = None
     tags: tuple[str, ...] = ()
     open: bool = False  # every employee may see it
+    # What search needs (docs/architecture.md §17): its plain text and who it names.
+    title: str | None = None
+    text: str = ""
+    addressees: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,8 @@ def fact_of(activity: StrictActivity) -> Fact:
             # Provisioning is done to people; only editing one's own profile is activity.
             mine = obj is not None and user_id(tenant, obj.id) == actor
             return fact(Action.OTHER, actor=actor if mine and kind == "Update" else None)
+        case "Update" if is_post(obj) and (post := _post(activity, obj)) is not None:
+            return fact(Action.EDIT, post=post)
         case "Delete" if obj_type != "Group":
             return fact(Action.DELETE, post=Post(ref_id(activity.object) or "", None))
         case "Like" | "Announce" if (post := _post(activity, obj)) is not None:
@@ -219,7 +232,7 @@ def _post(
     author = user_id(tenant, obj.attributed_to) or (
         None if actor_is_author else user_id(tenant, activity.actor)
     )
-    _, hashtags = tag_names(tenant, obj)
+    mentions, hashtags = tag_names(tenant, obj)
     group_id = item.group_id if item is not None else ref_id(obj.target)
     if group_id is None and not actor_is_author:
         group_id = ref_id(activity.target)
@@ -234,6 +247,10 @@ def _post(
         published=obj.published or activity.published,
         parent_id=ref_id(obj.in_reply_to),
         tags=tuple(sorted(set(hashtags))),
+        title=strip_html(obj.name) if obj.name else None,
+        text=plain_text(obj.name, obj.content),
+        addressees=tuple(sorted(item.addressees)) if item is not None else (),
+        mentions=tuple(sorted(set(mentions))),
         open=seen_by_every_employee(
             Content(
                 author_id=author,

@@ -43,9 +43,11 @@ class AuditAction(StrEnum):
     GROUP_UNARCHIVE = "group.unarchive"
     MODERATION_DECISION = "moderation.decision"
     POLICY_UPDATE = "policy.update"
-    # Recorded from canopy.audit.v1: an operator's DLQ replay, an analytics CSV answer.
+    # Recorded from canopy.audit.v1: an operator's DLQ replay, an analytics CSV answer, a
+    # change of the search language.
     DLQ_REPLAY = OutsideAction.DLQ_REPLAY.value
     ANALYTICS_EXPORT = OutsideAction.ANALYTICS_EXPORT.value
+    SEARCH_SETTINGS = OutsideAction.SEARCH_SETTINGS.value
 
 
 # An operator or a platform admin is no person of the tenant: their actor names say so.

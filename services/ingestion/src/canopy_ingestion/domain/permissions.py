@@ -35,7 +35,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from canopy_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from canopy_common.visibility import Reader, sees_group
+from canopy_common.visibility import Person, Reader, sees_group, sees_person
 from canopy_ingestion.domain.model import (
     Group,
     GroupVisibility,
@@ -138,10 +138,14 @@ def can_administer(role: MemberRole | None) -> bool:
 def can_see_person(viewer: User, person: User, *, shares_group: bool, former: bool = False) -> bool:
     """Whether ``viewer`` sees ``person``'s profile (and may follow, block or mute them);
     with ``former``, a deactivated person's profile too (never an erased one)."""
-    shown = person.active or (former and person.is_former)
-    if person.tenant_id != viewer.tenant_id or not shown:
-        return False
-    return not viewer.is_guest or person.id == viewer.id or shares_group
+    return sees_person(
+        Reader(viewer.id, guest=viewer.is_guest, tenant_id=viewer.tenant_id),
+        Person(
+            person.id, active=person.active, former=person.is_former, tenant_id=person.tenant_id
+        ),
+        shares_group=shares_group,
+        former=former,
+    )
 
 
 def decide_membership_put(
