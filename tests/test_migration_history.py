@@ -38,6 +38,7 @@ RELEASED = {
     "canopy_notify": {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("notifications", "8970bd52dab3ec2c"),
+        3: ("question_routing", "f2a5b24769646443"),
     },
     "canopy_analytics": {
         1: ("consumed_activities", "f321abcf51f193c0"),

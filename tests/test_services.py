@@ -105,6 +105,7 @@ def isolated_service(name: str, kafka_settings: KafkaSettings) -> Service:
             "topic_dlq",
             "topic_exports",
             "topic_export_parts",
+            "topic_question_experts",
         ),
     )
     return Service(definition, settings)

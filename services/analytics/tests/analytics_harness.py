@@ -69,6 +69,7 @@ def analytics_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Setti
             "topic_audit",
             "topic_exports",
             "topic_export_parts",
+            "topic_question_experts",
         ),
         **{**defaults, **overrides},
     )

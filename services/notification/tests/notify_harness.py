@@ -40,6 +40,7 @@ def notify_settings(kafka_settings: KafkaSettings, **overrides: Any) -> Settings
             "topic_dlq",
             "topic_exports",
             "topic_export_parts",
+            "topic_question_experts",
         ),
         reminder_poll_s=0.2,
         **overrides,

@@ -92,3 +92,15 @@ def test_locked_conflicts_names_only_locked_settings_asked_to_change() -> None:
 
 def test_no_conflicts_without_locks() -> None:
     assert locked_conflicts({}, {MENTION_EMAIL: False, REACTION_EMAIL: True}) == []
+
+
+def test_guests_opt_in_to_routed_questions_themselves_unless_the_tenant_locked_them() -> None:
+    question_in_app = (Category.QUESTION, Channel.IN_APP)
+    on_for_employees = {question_in_app: TenantDefault(True)}
+
+    assert channels(resolve({}), Category.QUESTION) == {Channel.IN_APP}
+    assert channels(resolve(on_for_employees, guest=True), Category.QUESTION) == frozenset()
+    assert resolve({}, {question_in_app: True}, guest=True)[question_in_app] == Effective(True)
+    locked = {question_in_app: TenantDefault(True, locked=True)}
+    assert resolve(locked, guest=True)[question_in_app] == Effective(True, locked=True)
+    assert resolve({}, guest=True)[ANNOUNCEMENT_IN_APP] == Effective(True)  # others as ever

@@ -224,6 +224,7 @@ async def test_another_tenants_preferences_are_never_visible(notify: Notify) -> 
         theirs,
         categories={"mention": {"email": {"enabled": False, "locked": True}}},
         reminder_leads_s=[120],
+        question_routing_delay_s=0,
     )
     await put_ok(notify, MUTES + "/thread/urn:uuid:t1", theirs, "ada")
 
@@ -238,6 +239,7 @@ async def test_another_tenants_preferences_are_never_visible(notify: Notify) -> 
     assert tenant_view.json() == {
         "categories": {},
         "reminder_leads_s": notify.settings.reminder_leads_s,
+        "question_routing_delay_s": notify.settings.question_routing_delay_s,
     }
     assert mutes.json() == {"items": []}
     assert_problem(unmute, 404)

@@ -96,6 +96,10 @@ class KafkaSettings(BaseSettings):
     topic_export_parts: str = _setting(
         "canopy.export-parts.v1", "Topic: each service's section of a data export, to ingestion"
     )
+    topic_question_experts: str = _setting(
+        "canopy.question-experts.v1",
+        "Topic: likely answerers of each new question, from analytics to notify",
+    )
 
     @model_validator(mode="after")
     def _security_is_complete(self) -> KafkaSettings:
@@ -141,6 +145,7 @@ class KafkaSettings(BaseSettings):
             self.topic_audit,
             self.topic_exports,
             self.topic_export_parts,
+            self.topic_question_experts,
         ]
 
 

@@ -1,7 +1,8 @@
 """Notify's section of a person's data export (docs/architecture.md §16 "Export"): the
 notifications they received (with who acted), their preference overrides and digest, their
 notification mutes, the outside deliveries (email, push) made or due for them, the tasks
-assigned to them, and notify's projection of the person and their relations — whole rows
+assigned to them, the routing of their questions and the rankings naming them as a likely
+answerer (§17), and notify's projection of the person and their relations — whole rows
 (``to_jsonb``), in a stable order.
 
 Left out: the tenant's defaults (the same for everyone) and Redis (unread counts and presence,
@@ -42,6 +43,16 @@ QUERIES: dict[str, SectionQuery] = {
     "following": table_rows("follows", "t.follower_id = $2", "t.followee_id"),
     "memberships": table_rows("memberships", "t.user_id = $2", "t.group_id"),
     "blocks": table_rows("blocks", "t.user_id = $2", "t.other_id"),
+    # Rankings naming them as a likely answerer of a question not yet routed (§17).
+    "question_expert_candidacies": SectionQuery(
+        "SELECT jsonb_build_object('question_id', q.question_id, 'computed_at', q.computed_at, "
+        "'model', q.model, 'expert', e) FROM question_experts q, "
+        "jsonb_array_elements(q.experts) AS e WHERE q.tenant_id = $1 AND e->>'user_id' = $2 "
+        "ORDER BY q.computed_at, q.question_id"
+    ),
+    "questions_asked_routing": table_rows(
+        "routed_questions", "t.asker_id = $2", "t.published, t.question_id"
+    ),
 }
 
 

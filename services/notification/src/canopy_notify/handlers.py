@@ -8,21 +8,30 @@ collected in :class:`ChangedNotices`, flushed as the transaction's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
 from canopy_common.activities import activity_type, as_object, membership_of, user_id
 from canopy_common.db import Connection
 from canopy_common.events import AS2Object, StrictActivity, ref_id
-from canopy_notify.adapters import deliveries, notifications, preferences, projections, reminders
+from canopy_notify.adapters import (
+    deliveries,
+    notifications,
+    preferences,
+    projections,
+    reminders,
+    routing,
+)
 from canopy_notify.adapters.live import Live
 from canopy_notify.adapters.notifications import NewNotice
 from canopy_notify.domain.model import Candidate, Facts, NoticeType, Occurrence
 from canopy_notify.domain.occurrences import occurrence_of
 from canopy_notify.domain.pipeline import Decision, Recipient, decide, group_key
+from canopy_notify.domain.routing import due_at
 from canopy_notify.domain.rules import (
     ASSIGNABLE,
     candidates,
@@ -118,6 +127,7 @@ async def apply_activity(
     picked = candidates(occ, facts)
     if picked:
         await tell(conn, occ, picked, notifier=notifier, changed=changed)
+    await _track_question(conn, occ, notifier.settings)
     if occ.activity_type == "Create" and occ.item is not None and occ.thread_id is not None:
         await projections.add_participant(conn, occ.tenant_id, occ.thread_id, occ.item.author_id)
 
@@ -131,6 +141,16 @@ async def tell(
     changed: ChangedNotices,
 ) -> list[Decision]:
     """Run the candidates through the pipeline; store and schedule what is told."""
+    decisions = await decide_for(conn, occ, picked)
+    await record_decisions(conn, occ, decisions, notifier=notifier, changed=changed)
+    return decisions
+
+
+async def decide_for(
+    conn: Connection, occ: Occurrence, picked: Sequence[Candidate]
+) -> list[Decision]:
+    """The pipeline's decision on each candidate, from the projections: a few queries
+    however many candidates."""
     users = sorted({c.recipient for c in picked})
     found = await projections.readers(conn, occ.tenant_id, users, occ.item, occ.actor_id)
     resolved = await preferences.resolved_for(conn, occ.tenant_id, users)
@@ -145,7 +165,21 @@ async def tell(
         )
         for uid, (reader, ties, blocks_actor) in found.items()
     }
-    decisions = decide(occ, picked, recipients)
+    return decide(occ, picked, recipients)
+
+
+async def record_decisions(
+    conn: Connection,
+    occ: Occurrence,
+    decisions: Sequence[Decision],
+    *,
+    notifier: Notifier,
+    changed: ChangedNotices,
+    shown: Mapping[str, dict[str, Any]] | None = None,
+) -> None:
+    """Count the suppressed; store the told ones' notifications and schedule their outside
+    deliveries. ``shown``: what a recipient's notification shows of its object, when not
+    ``occ.summary`` (e.g. with why they in particular were told)."""
     told = [d for d in decisions if d.told]
     digests = await preferences.digest_of(
         conn, occ.tenant_id, [d.candidate.recipient for d in told]
@@ -156,6 +190,7 @@ async def tell(
             metrics.suppressed.labels(decision.suppressed.value).inc()
             continue
         candidate = decision.candidate
+        shown_object = (shown or {}).get(candidate.recipient, occ.summary)
         recorded = await notifications.record(
             conn,
             NewNotice(
@@ -168,7 +203,7 @@ async def tell(
                 actor_id=occ.actor_id or None,
                 at=occ.published,
                 object_id=occ.object_id,
-                object=occ.summary or None,
+                object=shown_object or None,
                 group_id=occ.group_id,
                 thread_id=occ.thread_id,
                 urgent=decision.urgent,
@@ -188,7 +223,6 @@ async def tell(
                 urgent=decision.urgent,
                 grace_s=settings.delivery_grace_s,
             )
-    return decisions
 
 
 async def _facts(conn: Connection, occ: Occurrence, known: frozenset[str]) -> Facts:
@@ -216,6 +250,24 @@ async def _facts(conn: Connection, occ: Occurrence, known: frozenset[str]) -> Fa
         ),
         known_assignees=known,
     )
+
+
+async def _track_question(conn: Connection, occ: Occurrence, settings: Settings) -> None:
+    """Questions to route to likely answerers when unanswered (§17): armed when asked, kept
+    current when edited; answers noted."""
+    item = occ.item
+    if item is None:
+        return
+    if occ.kind == "question" and occ.parent_id is None:
+        if occ.activity_type == "Create":
+            delay = await preferences.question_routing_delay(
+                conn, occ.tenant_id, settings.question_routing_delay_s
+            )
+            await routing.arm(conn, occ, item, due_at(occ.published, delay))
+        elif occ.activity_type == "Update":
+            await routing.refresh(conn, occ, item)
+    elif occ.kind == "answer" and occ.activity_type == "Create" and occ.parent_id is not None:
+        await routing.add_answer(conn, occ.tenant_id, occ.parent_id, item.object_id)
 
 
 # --- projections ------------------------------------------------------------------------------
@@ -272,5 +324,7 @@ async def _delete(conn: Connection, activity: StrictActivity) -> None:
     person = user_id(tenant, object_id)
     if person is not None:
         await projections.erase_person(conn, tenant, person)
+        await routing.erase_person(conn, tenant, person)
         return
     await reminders.cancel(conn, tenant, object_id)
+    await routing.deleted(conn, tenant, object_id)

@@ -17,6 +17,7 @@ class NotifyMetrics:
     suppressed: Counter  # {reason}
     delivered: Counter  # {channel, outcome}
     reminders: Counter  # {outcome: fired | cancelled}
+    routed_questions: Counter  # {outcome: canopy_notify.domain.routing.Outcome}
     streams: Gauge  # live stream connections open in this process
 
 
@@ -40,6 +41,12 @@ def notify_metrics() -> NotifyMetrics:
         reminders=get_or_create_counter(
             metric_name(SERVICE, "reminders_total"),
             "Task due reminders, by outcome.",
+            ["outcome"],
+        ),
+        routed_questions=get_or_create_counter(
+            metric_name(SERVICE, "routed_questions_total"),
+            "Questions come due for routing to likely answerers, by outcome (routed, nobody, "
+            "answered, no_candidates: given up; retried: candidates late, armed again).",
             ["outcome"],
         ),
         streams=get_or_create_gauge(

@@ -46,8 +46,18 @@ class Settings(ServiceSettings):
         default=[24 * HOUR_S, HOUR_S],
         description="Task due reminders: seconds before the due time (tenant default)",
     )
+    # Half a working day: colleagues who follow the question have had their chance first.
+    question_routing_delay_s: int = Field(
+        default=4 * HOUR_S,
+        ge=0,
+        le=30 * 24 * HOUR_S,
+        description="Unanswered this long, a question notifies likely answerers; 0: never "
+        "(tenant default)",
+    )
     reminder_poll_s: float = Field(
-        default=1.0, gt=0, description="How often due reminders and deliveries are looked for"
+        default=1.0,
+        gt=0,
+        description="How often due reminders, routed questions and deliveries are looked for",
     )
     # Long enough to read it in the app when they are there, short enough to reach them soon.
     delivery_grace_s: float = Field(

@@ -1,7 +1,8 @@
-"""The notification service's timed work: task due reminders that come due, and outside
-deliveries whose grace period or digest period has ended.
+"""The notification service's timed work: task due reminders that come due, questions still
+unanswered after the tenant's delay (routed to likely answerers, §17), and outside deliveries
+whose grace period or digest period has ended.
 
-Both functions take ``now`` so tests control the clock; :class:`Scheduler` calls them with the
+Each function takes ``now`` so tests control the clock; :class:`Scheduler` calls them with the
 real time every ``reminder_poll_s``. Claims use ``FOR UPDATE SKIP LOCKED``: any number of
 workers share the work and each reminder fires once.
 """
@@ -16,11 +17,20 @@ import asyncpg
 import structlog
 
 from canopy_common.after_commit import committing
+from canopy_common.db import Connection
 from canopy_common.loops import BackgroundLoop
-from canopy_notify.adapters import deliveries, notifications, projections, reminders
+from canopy_notify.adapters import deliveries, notifications, projections, reminders, routing
 from canopy_notify.domain.model import Candidate, NoticeType, Occurrence
 from canopy_notify.domain.reminders import lead_text
-from canopy_notify.handlers import ChangedNotices, Notifier, tell, view
+from canopy_notify.domain.routing import Outcome, candidates_of, chosen, retry_at
+from canopy_notify.handlers import (
+    ChangedNotices,
+    Notifier,
+    decide_for,
+    record_decisions,
+    tell,
+    view,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +63,79 @@ async def fire_reminders(pool: asyncpg.Pool, now: datetime, *, notifier: Notifie
             await tell(conn, occ, picked, notifier=notifier, changed=changed)
             notifier.metrics.reminders.labels("fired").inc()
     return len(due)
+
+
+async def route_questions(pool: asyncpg.Pool, now: datetime, *, notifier: Notifier) -> int:
+    """Route every question due by ``now`` (docs/architecture.md §17): answered meanwhile,
+    nobody; else up to three of its likely answerers who pass the pipeline are told, each
+    with why; candidates not arrived yet, looked for again a minute later (given up after
+    ten tries). Returns how many questions were decided or re-armed."""
+    changed = ChangedNotices()
+    counted = notifier.metrics.routed_questions
+    async with committing(pool) as (conn, after):
+        after.defer(
+            lambda c: changed.flush(c, notifier.live, actors=notifier.settings.group_actors)
+        )
+        due = await routing.claim_due(conn, now, BATCH)
+        for question in due:
+            outcome = await _route(conn, question, now, notifier=notifier, changed=changed)
+            counted.labels(outcome.value).inc()
+    return len(due)
+
+
+async def _route(
+    conn: Connection,
+    question: routing.DueQuestion,
+    now: datetime,
+    *,
+    notifier: Notifier,
+    changed: ChangedNotices,
+) -> Outcome:
+    """Decide one due question (or re-arm it); what became of it."""
+    if question.answered:
+        await routing.decide(conn, question, Outcome.ANSWERED, now)
+        return Outcome.ANSWERED
+    if question.experts is None:
+        if (again := retry_at(now, question.attempts)) is not None:
+            await routing.rearm(conn, question, again)
+            return Outcome.RETRIED
+        log.warning(
+            "question routing gave up: its likely answerers never came",
+            tenant=question.tenant_id,
+            question=question.question_id,
+            attempts=question.attempts,
+        )
+        await routing.decide(conn, question, Outcome.NO_CANDIDATES, now)
+        return Outcome.NO_CANDIDATES
+    occ = Occurrence(
+        tenant_id=question.tenant_id,
+        activity_id=f"route:{question.question_id}",
+        activity_type="Route",
+        actor_id=question.asker_id,  # never told; a block or a mute of them holds
+        published=now,
+        item=question.item,
+        kind="question",
+        object_id=question.question_id,
+        summary=question.summary,
+        thread_id=question.thread_id,
+        group_id=question.group_id,
+    )
+    decisions = await decide_for(conn, occ, candidates_of(question.experts))
+    routed = chosen(decisions, question.experts)
+    await record_decisions(
+        conn,
+        occ,
+        # The suppressed are counted by reason; told beyond the first three: not chosen.
+        [*(d for d in decisions if not d.told), *(r.decision for r in routed)],
+        notifier=notifier,
+        changed=changed,
+        shown={
+            r.decision.candidate.recipient: {**question.summary, "reason": r.reason} for r in routed
+        },
+    )
+    outcome = Outcome.ROUTED if routed else Outcome.NOBODY
+    await routing.decide(conn, question, outcome, now)
+    return outcome
 
 
 async def dispatch_deliveries(
@@ -118,7 +201,8 @@ def _item(shown: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 
 class Scheduler(BackgroundLoop):
-    """Fires due reminders and dispatches due deliveries, every ``reminder_poll_s``."""
+    """Fires due reminders, routes due questions and dispatches due deliveries, every
+    ``reminder_poll_s``."""
 
     task_name = "notify-scheduler"
 
@@ -139,6 +223,7 @@ class Scheduler(BackgroundLoop):
             try:
                 now = datetime.now(UTC)
                 await fire_reminders(self._pool, now, notifier=self._notifier)
+                await route_questions(self._pool, now, notifier=self._notifier)
                 await dispatch_deliveries(self._pool, now, notifier=self._notifier, send=self._send)
                 self._healthy = True
             except Exception:  # a dependency down: log, wait, try again

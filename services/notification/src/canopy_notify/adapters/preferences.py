@@ -1,4 +1,5 @@
-"""Preferences, digest, reminder lead times and mutes in Postgres (docs/architecture.md §6).
+"""Preferences, digest, reminder lead times, the question routing delay and mutes in Postgres
+(docs/architecture.md §6).
 
 Tenant defaults and user overrides are stored sparse and resolved when read
 (:func:`canopy_notify.domain.preferences.resolve`), so a changed tenant default reaches
@@ -61,22 +62,28 @@ async def user_overrides(conn: Connection, tenant: str, user: str) -> dict[Setti
 
 
 async def resolved_for(conn: Connection, tenant: str, users: Sequence[str]) -> dict[str, Resolved]:
-    """Every one of ``users``' resolved preferences: two queries however many users."""
+    """Every one of ``users``' resolved preferences (a guest's as guests resolve: someone not
+    heard of counts as one, as the pipeline counts them): two queries however many users."""
     wanted = _unique(users)
     if not wanted:
         return {}
     defaults = await tenant_defaults(conn, tenant)
     rows = await conn.fetch(
-        "SELECT user_id, category, channel, enabled FROM user_preferences "
-        "WHERE tenant_id = $1 AND user_id = ANY($2::text[])",
+        "SELECT u.user_id, p.kind IS NOT NULL AND p.kind <> 'guest' AS employee, "
+        "o.category, o.channel, o.enabled FROM unnest($2::text[]) AS u(user_id) "
+        "LEFT JOIN people p ON p.tenant_id = $1 AND p.user_id = u.user_id "
+        "LEFT JOIN user_preferences o ON o.tenant_id = $1 AND o.user_id = u.user_id",
         tenant,
         wanted,
     )
     overrides: dict[str, dict[Setting, bool]] = {user: {} for user in wanted}
+    guests: set[str] = set()
     for row in rows:
-        if (setting := _setting(row)) is not None:
+        if not row["employee"]:
+            guests.add(row["user_id"])
+        if row["category"] is not None and (setting := _setting(row)) is not None:
             overrides[row["user_id"]][setting] = row["enabled"]
-    return {user: resolve(defaults, overrides[user]) for user in wanted}
+    return {user: resolve(defaults, overrides[user], guest=user in guests) for user in wanted}
 
 
 async def set_user_overrides(
@@ -190,6 +197,26 @@ async def set_reminder_leads(conn: Connection, tenant: str, leads: Sequence[int]
         "ON CONFLICT (tenant_id) DO UPDATE SET reminder_leads_s = excluded.reminder_leads_s",
         tenant,
         None if leads is None else list(leads),
+    )
+
+
+async def question_routing_delay(conn: Connection, tenant: str, default: int) -> int:
+    """Seconds an unanswered question waits before it is routed to likely answerers (0: the
+    tenant routes none), or ``default`` when the tenant set none."""
+    delay: int | None = await conn.fetchval(
+        "SELECT question_routing_delay_s FROM tenant_settings WHERE tenant_id = $1", tenant
+    )
+    return default if delay is None else delay
+
+
+async def set_question_routing_delay(conn: Connection, tenant: str, delay_s: int | None) -> None:
+    """Set the tenant's routing delay; None: back to the service's default."""
+    await conn.execute(
+        "INSERT INTO tenant_settings (tenant_id, question_routing_delay_s) VALUES ($1, $2) "
+        "ON CONFLICT (tenant_id) DO UPDATE "
+        "SET question_routing_delay_s = excluded.question_routing_delay_s",
+        tenant,
+        delay_s,
     )
 
 

@@ -3,7 +3,7 @@
 ``/v1/notification-preferences``: the caller's categories by channels, resolved when read (a
 changed tenant default reaches everyone without an override), and their digest. A ``PUT`` is
 sparse: it names only what changes, and ``null`` removes an override. ``…/tenant`` holds the
-tenant's defaults, locks and reminder lead times (tenant admins only).
+tenant's defaults, locks, reminder lead times and question routing delay (tenant admins only).
 ``/v1/notification-mutes``: the threads, groups and actors the caller silenced, each with an
 optional end.
 """
@@ -17,7 +17,15 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 from canopy_common.auth import CurrentPrincipal, Principal, Role, require_roles
 from canopy_common.db import Connection
@@ -35,6 +43,7 @@ from canopy_notify.domain.preferences import (
     TenantDefault,
     locked_conflicts,
 )
+from canopy_notify.domain.routing import MAX_DELAY_S, MIN_DELAY_S
 from canopy_notify.settings import Settings
 
 router = APIRouter(tags=["notification preferences"])
@@ -115,6 +124,15 @@ class TenantDefaultIn(BaseModel):
 LeadTime = Annotated[StrictInt, Field(ge=MIN_LEAD_S, le=MAX_LEAD_S)]
 
 
+def _routing_delay(delay_s: int) -> int:
+    if 0 < delay_s < MIN_DELAY_S:
+        raise ValueError(f"0 (routing off) or at least {MIN_DELAY_S} seconds")
+    return delay_s
+
+
+RoutingDelay = Annotated[StrictInt, Field(ge=0, le=MAX_DELAY_S), AfterValidator(_routing_delay)]
+
+
 class TenantPreferencesIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -123,6 +141,7 @@ class TenantPreferencesIn(BaseModel):
                 {
                     "categories": {"announcement": {"in_app": {"enabled": True, "locked": True}}},
                     "reminder_leads_s": [86_400, 3_600],
+                    "question_routing_delay_s": 14_400,
                 }
             ]
         },
@@ -138,11 +157,20 @@ class TenantPreferencesIn(BaseModel):
         description="Seconds before a task is due to remind its assignees; null: the service "
         "default; absent: kept",
     )
+    question_routing_delay_s: RoutingDelay | None = Field(
+        None,
+        description="Seconds a question waits unanswered before up to three likely answerers "
+        f"are notified: 0 (never) or {MIN_DELAY_S} to {MAX_DELAY_S}; null: the service "
+        "default; absent: kept",
+    )
 
 
 class TenantPreferencesOut(BaseModel):
     categories: CategoriesOut = Field(description="The tenant's own defaults (sparse)")
     reminder_leads_s: list[int]
+    question_routing_delay_s: int = Field(
+        description="Seconds before an unanswered question is routed to likely answerers; 0: never"
+    )
 
 
 class MuteIn(BaseModel):
@@ -219,7 +247,12 @@ async def _tenant_preferences(
 ) -> TenantPreferencesOut:
     defaults = await store.tenant_defaults(conn, tenant)
     leads = await store.reminder_leads(conn, tenant, settings.reminder_leads_s)
-    return TenantPreferencesOut(categories=_categories_out(defaults), reminder_leads_s=leads)
+    delay = await store.question_routing_delay(conn, tenant, settings.question_routing_delay_s)
+    return TenantPreferencesOut(
+        categories=_categories_out(defaults),
+        reminder_leads_s=leads,
+        question_routing_delay_s=delay,
+    )
 
 
 def _mute_out(mute: Mute) -> MuteOut:
@@ -269,7 +302,7 @@ async def put_preferences(
 
 @router.get(
     "/v1/notification-preferences/tenant",
-    summary="The tenant's notification defaults and reminder lead times",
+    summary="The tenant's notification defaults, reminder lead times and routing delay",
     description="Role `tenant_admin`.",
     response_model=TenantPreferencesOut,
 )
@@ -282,8 +315,9 @@ async def get_tenant_preferences(service: Service, admin: TenantAdmin) -> Tenant
     "/v1/notification-preferences/tenant",
     summary="Change the tenant's notification defaults (sparse)",
     description="Role `tenant_admin`. `null` removes a default; a locked default holds for "
-    "everyone. `reminder_leads_s`: 60 s to 30 days, at most 5; `null` restores the "
-    "service's default.",
+    "everyone. `reminder_leads_s`: 60 s to 30 days, at most 5; `question_routing_delay_s`: "
+    "0 (no question is routed to likely answerers) or 60 s to 30 days, for questions asked "
+    "from then on; `null` restores the service's default.",
     response_model=TenantPreferencesOut,
 )
 async def put_tenant_preferences(
@@ -300,6 +334,10 @@ async def put_tenant_preferences(
             leads = body.reminder_leads_s
             normalised = None if leads is None else sorted(set(leads), reverse=True)
             await store.set_reminder_leads(conn, admin.tenant_id, normalised)
+        if "question_routing_delay_s" in body.model_fields_set:
+            await store.set_question_routing_delay(
+                conn, admin.tenant_id, body.question_routing_delay_s
+            )
         return await _tenant_preferences(conn, admin.tenant_id, service.settings)
 
 

@@ -34,6 +34,7 @@ class NoticeType(StrEnum):
     MODERATION_DECISION = "moderation_decision"  # a post I reported was decided on
     MODERATION_WARNING = "moderation_warning"  # a moderator warned me about my post
     POST_REMOVED = "post_removed"  # a moderator removed my post
+    QUESTION_ROUTED = "question_routed"  # an unanswered question I may be able to answer
 
 
 class Category(StrEnum):
@@ -49,6 +50,7 @@ class Category(StrEnum):
     ANNOUNCEMENT = "announcement"
     TASK = "task"
     MODERATION = "moderation"
+    QUESTION = "question"  # unanswered questions routed to likely answerers (§17)
 
 
 class Channel(StrEnum):
@@ -84,6 +86,7 @@ CATEGORY_OF: Final[dict[NoticeType, Category]] = {
     NoticeType.MODERATION_DECISION: Category.MODERATION,
     NoticeType.MODERATION_WARNING: Category.MODERATION,
     NoticeType.POST_REMOVED: Category.MODERATION,
+    NoticeType.QUESTION_ROUTED: Category.QUESTION,
 }
 
 # When one activity gives someone several reasons, they hear the most specific one only (a
@@ -106,6 +109,7 @@ PRECEDENCE: Final[tuple[NoticeType, ...]] = (
     NoticeType.MODERATION_WARNING,
     NoticeType.MODERATION_DECISION,
     NoticeType.TASK_DUE,
+    NoticeType.QUESTION_ROUTED,
 )
 
 # Many of these about one thing read best as one line: "Ada and 3 others reacted to …".

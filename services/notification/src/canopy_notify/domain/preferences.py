@@ -4,6 +4,11 @@ Three layers, resolved when read so a changed tenant default reaches everyone wh
 chosen otherwise: the built-in defaults below, the tenant's defaults (sparse), and a user's
 overrides (sparse). A tenant may lock a category on a channel (compliance announcements):
 then the tenant's value holds and users cannot change it.
+
+Guests opt in to :data:`GUEST_OPT_IN` categories themselves: for them these start off on every
+channel and only their own override (or a tenant lock) turns one on — a tenant default meant
+for employees does not reach them. Questions routed to likely answerers are such a category:
+a guest is asked to help only when they said so.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ _EMAIL: Final = frozenset(
     }
 )
 _PUSH: Final = frozenset({Category.MENTION, Category.TASK})
+#: Off for guests unless they turn them on (see the module's docstring).
+GUEST_OPT_IN: Final = frozenset({Category.QUESTION})
 
 # Everything in the app; email for what needs the person, push only for the most direct.
 BUILT_IN: Final[Mapping[Setting, bool]] = {
@@ -57,15 +64,23 @@ Resolved = dict[Setting, Effective]
 
 
 def resolve(
-    tenant: Mapping[Setting, TenantDefault], user: Mapping[Setting, bool] | None = None
+    tenant: Mapping[Setting, TenantDefault],
+    user: Mapping[Setting, bool] | None = None,
+    *,
+    guest: bool = False,
 ) -> Resolved:
-    """Every category and channel for one person (built-in < tenant < user, unless locked)."""
+    """Every category and channel for one person (built-in < tenant < user, unless locked;
+    for a ``guest``, :data:`GUEST_OPT_IN` categories start off and take no unlocked tenant
+    default)."""
     user = user or {}
     resolved: Resolved = {}
     for setting, built_in in BUILT_IN.items():
         default = tenant.get(setting)
         if default is not None and default.locked:
             resolved[setting] = Effective(default.enabled, locked=True)
+            continue
+        if guest and setting[0] in GUEST_OPT_IN:
+            resolved[setting] = Effective(user.get(setting, False))
             continue
         enabled = default.enabled if default is not None else built_in
         resolved[setting] = Effective(user.get(setting, enabled))

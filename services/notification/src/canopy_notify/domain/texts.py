@@ -23,6 +23,7 @@ _PHRASES = {
     "moderation_decision": "decided on a post you reported",
     "moderation_warning": "warned you about your post",
     "post_removed": "removed your post",
+    "question_routed": "asked a question you may be able to answer:",
 }
 
 
@@ -50,4 +51,7 @@ def describe(
         return f"Due {when}:{quoted}" if quoted else f"A task is due {when}"
     if type_ == "follow":
         return f"{who(actors, count)} {_PHRASES['follow']}"
+    if type_ == "question_routed" and (reason := (obj or {}).get("reason")):
+        # Why them of all people: the sentence analytics gave when it ranked them.
+        return f"{who(actors, count)} {_PHRASES[type_]}{quoted}. Why you: {reason}"
     return f"{who(actors, count)} {_PHRASES.get(type_, 'did something')}{quoted}"
