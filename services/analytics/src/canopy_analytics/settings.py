@@ -40,3 +40,25 @@ class Settings(ServiceSettings):
     stream_stop_grace_s: float = Field(
         default=20.0, gt=0, description="On stop, how long the batch in flight may take to finish"
     )
+
+    # -- search by meaning (docs/architecture.md §17) --
+    embedding_model: str = Field(  # TEMPORARY until wt/embed lands
+        default="stub", description="The embedding model"
+    )
+    # One model call per batch: big enough to amortise the call, small enough that the posts
+    # it locks (an edit of one waits for the pass) are released within a fraction of a second.
+    embed_batch_size: int = Field(
+        default=64, ge=1, le=1000, description="Posts the embedding worker claims per pass"
+    )
+    # NOTIFY wakes the worker when the stream changes a text; the poll is the fallback.
+    embed_poll_interval_s: float = Field(
+        default=5.0, gt=0, description="Embedding worker: longest sleep between passes"
+    )
+    # Below this cosine similarity two texts are about different things for the default model
+    # (measured on the labelled set, docs §17): nothing that far is shown or counted.
+    similarity_floor: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Least similarity for a similar question, an expert's item or a suggestion",
+    )

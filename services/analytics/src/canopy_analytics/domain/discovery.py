@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
 # --- topics --------------------------------------------------------------------------------
@@ -307,3 +308,113 @@ def rank_groups(
         ties=lambda s: (-s.candidate.followed_members, -s.candidate.members, s.candidate.group_id),
         limit=limit,
     )
+
+
+# --- experts for a text, likely answerers (docs/architecture.md §17) -------------------------
+
+# A person's score for a text is the weighted similarity of the things they wrote that are
+# nearest it in meaning (cosine similarity of the vectors, at least the floor the service
+# sets): an accepted answer is a peer saying "this solved it" (most), an answer is help
+# given, a post or question shows interest in the subject (least).
+TEXT_ACCEPTED_ANSWER_WEIGHT = 3.0
+TEXT_ANSWER_WEIGHT = 2.0
+TEXT_POST_WEIGHT = 1.0
+# Only a person's closest few items count: five so-so posts must not outweigh one accepted
+# answer to the very question, and volume alone never makes an expert.
+TEXT_ITEMS_PER_PERSON = 3
+# Nearest items read per text: enough for dozens of people, bounded per request.
+TEXT_NEIGHBOURS = 200
+QUOTE_CHARS = 120  # a reason quotes a title or the start of a text, this long at most
+
+
+class Contribution(StrEnum):
+    """What an item near the text is, for its author."""
+
+    ACCEPTED_ANSWER = "accepted_answer"
+    ANSWER = "answer"
+    POST = "post"  # a post, question, article or comment
+
+    @property
+    def weight(self) -> float:
+        return _TEXT_WEIGHTS[self]
+
+
+_TEXT_WEIGHTS = {
+    Contribution.ACCEPTED_ANSWER: TEXT_ACCEPTED_ANSWER_WEIGHT,
+    Contribution.ANSWER: TEXT_ANSWER_WEIGHT,
+    Contribution.POST: TEXT_POST_WEIGHT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CloseItem:
+    """Something a person wrote, ``similarity`` close to the text."""
+
+    object_id: str
+    author_id: str
+    contribution: Contribution
+    similarity: float
+    kind: str | None = None
+    quote: str = ""  # its title, or the start of its text
+    question_quote: str = ""  # an answer's: its question's title or text
+    question_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextExpert:
+    """A person ranked for a text: their closest items (best first) and what they add up to."""
+
+    user_id: str
+    score: float
+    items: tuple[CloseItem, ...]
+
+    def count(self, contribution: Contribution) -> int:
+        return sum(1 for item in self.items if item.contribution is contribution)
+
+    @property
+    def reason(self) -> str:
+        return reason_of(self.items[0])
+
+    @property
+    def evidence(self) -> list[str]:
+        return [item.object_id for item in self.items]
+
+
+def quote(title: str | None, text: str | None) -> str:
+    """A title, or the start of a text, short enough for a sentence."""
+    raw = " ".join((title or text or "").split())
+    return raw if len(raw) <= QUOTE_CHARS else raw[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def reason_of(item: CloseItem) -> str:
+    """Why an item makes its author an expert, in a sentence shown to people."""
+    match item.contribution:
+        case Contribution.ACCEPTED_ANSWER:
+            return f"Their answer was accepted on a similar question: “{item.question_quote}”"
+        case Contribution.ANSWER:
+            return f"Answered a similar question: “{item.question_quote}”"
+    if item.kind == "question":
+        return f"Asked a similar question: “{item.quote}”"
+    return f"Writes about this: “{item.quote}”"
+
+
+def _item_weight(item: CloseItem) -> float:
+    return item.contribution.weight * item.similarity
+
+
+def rank_text_experts(
+    items: Iterable[CloseItem], limit: int, *, leave_out: frozenset[str] = frozenset()
+) -> list[TextExpert]:
+    """People by Σ weight x similarity of their closest :data:`TEXT_ITEMS_PER_PERSON`
+    items, best first; nobody in ``leave_out``. Ties: the user id."""
+    by_person: dict[str, list[CloseItem]] = {}
+    for item in items:
+        if item.author_id not in leave_out:
+            by_person.setdefault(item.author_id, []).append(item)
+    ranked: list[TextExpert] = []
+    for user, theirs in by_person.items():
+        best = sorted(theirs, key=lambda i: (-_item_weight(i), i.object_id))
+        best = best[:TEXT_ITEMS_PER_PERSON]
+        score = round(sum(_item_weight(i) for i in best), 4)
+        ranked.append(TextExpert(user, score, tuple(best)))
+    return _best(ranked, ties=lambda e: (e.user_id,), limit=limit)
