@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from canopy_analytics.adapters.embedder import EmbeddingModel
 from canopy_common.settings import ServiceSettings
 
 
@@ -15,6 +16,13 @@ class Settings(ServiceSettings):
     port: int = 8004
     consumer_group: str = "canopy-analytics"
     db_schema: str = "analytics"
+
+    # docs/architecture.md §17 "The model": MiniLM finds paraphrases WordLlama misses, for about
+    # 5 ms of CPU a text (bench/embeddings.py measures both).
+    embedding_model: EmbeddingModel = Field(
+        default=EmbeddingModel.MINILM,
+        description="Embedding model: minilm-l6-v2-int8 or wordllama-l2-supercat-256",
+    )
 
     # One batch is one Postgres transaction: 500 activities commit in well under a second and
     # keep a redelivery after a crash small.
