@@ -50,13 +50,10 @@ class Settings(ServiceSettings):
     )
 
     # -- search by meaning (docs/architecture.md §17) --
-    embedding_model: str = Field(  # TEMPORARY until wt/embed lands
-        default="stub", description="The embedding model"
-    )
     # One model call per batch: big enough to amortise the call, small enough that the posts
     # it locks (an edit of one waits for the pass) are released within a fraction of a second.
     embed_batch_size: int = Field(
-        default=64, ge=1, le=1000, description="Posts the embedding worker claims per pass"
+        default=32, ge=1, le=1000, description="Posts the embedding worker claims per pass"
     )
     # NOTIFY wakes the worker when the stream changes a text; the poll is the fallback.
     embed_poll_interval_s: float = Field(
