@@ -72,7 +72,8 @@ async def test_paraphrased_questions_find_each_other_with_answered_and_accepted_
     found = await similar(analytics, t, cid, "VPN certificate renewal")
     first = found[0]
     assert (first["id"], first["answered"], first["accepted"]) == (subject_id(vpn), True, True)
-    assert first["author"]["id"] == uid(ann) and first["author"]["name"] == "Ann"
+    assert first["author"]["id"] == uid(ann)
+    assert first["author"]["name"] == "Ann"
     assert 0 < first["score"] <= 1
     assert [i["score"] for i in found] == sorted((i["score"] for i in found), reverse=True)
     on_leave = (await similar(analytics, t, cid, "parental leave request"))[0]
@@ -173,8 +174,9 @@ async def test_a_new_question_publishes_its_likely_answerers_never_the_asker(
     await analytics.send(old, answer, f.accept(ann, old, answer), dans)
     await analytics.settle_vectors(f.tenant_id)
     # ann asks again, in other words; her own earlier question must not make her an expert.
-    new = f.post(ann, "My VPN client says its certificate expired: how do I get a new one?",
-                 kind="question")
+    new = f.post(
+        ann, "My VPN client says its certificate expired: how do I get a new one?", kind="question"
+    )
     await analytics.send(new)
     kafka = analytics.settings.kafka
 
@@ -192,7 +194,8 @@ async def test_a_new_question_publishes_its_likely_answerers_never_the_asker(
     assert (record.asker_id, record.question_id) == (uid(ann), subject_id(new))
     experts = [e.user_id for e in record.experts]
     assert experts[:1] == [uid(bob)]
-    assert uid(ann) not in experts and uid(dan) not in experts
+    assert uid(ann) not in experts
+    assert uid(dan) not in experts
     assert record.experts[0].reason.startswith("Their answer was accepted on a similar question")
     assert subject_id(answer) in record.experts[0].evidence
 
@@ -204,9 +207,7 @@ async def test_bad_text_is_a_clear_422_and_odd_text_is_answered(analytics: Analy
     t, me = f.tenant_id, uid(ann)
     for text in ("", "   \t "):
         assert_problem(await analytics.get(SIMILAR, t, me, "member", text=text), 422, "text")
-    assert_problem(
-        await analytics.get(SIMILAR, t, me, "member", text="x" * 10_000), 422, "2000"
-    )
+    assert_problem(await analytics.get(SIMILAR, t, me, "member", text="x" * 10_000), 422, "2000")
     assert_problem(await analytics.get(SIMILAR, t, me, "member", text="vpn", limit=21), 422)
     for text in ("'; DROP TABLE posts; --", '"quoted" OR 1=1 -minus', "ü" * 2000, "<b>x</b>"):
         assert ok(await analytics.get(SIMILAR, t, me, "member", text=text))["items"] == []

@@ -68,6 +68,8 @@ class TenantVectors:
     free: list[int] = field(default_factory=list)
     version: int = 0  # goes up with every change applied (derived caches key on it)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # What each author and group writes about (their open rows' centroids), per version.
+    _centroids: dict[str, tuple[int, dict[str, Vector]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.matrix = np.zeros((_INITIAL_CAPACITY, self.dim), dtype=np.float32)
@@ -98,6 +100,35 @@ class TenantVectors:
     def items(self, rows: npt.NDArray[np.bool_]) -> Iterator[Item]:
         for row in np.flatnonzero(rows).tolist():
             yield self.item(row)
+
+    def centroids_of_authors(self) -> dict[str, Vector]:
+        """What each person writes about: the centroid of their open rows (computed on first
+        use after a change, then kept)."""
+        return self._centroids_by("author", self.authors)
+
+    def centroids_of_groups(self) -> dict[str, Vector]:
+        """What each group's open posts are about."""
+        return self._centroids_by("group", self.groups)
+
+    def _centroids_by(self, name: str, owner_of: list[str | None]) -> dict[str, Vector]:
+        cached = self._centroids.get(name)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        rows = np.flatnonzero(self.is_open)
+        keys: dict[str, int] = {}
+        owners: list[int] = []
+        kept: list[int] = []
+        for row in rows.tolist():
+            owner = owner_of[row]
+            if owner is not None:
+                owners.append(keys.setdefault(owner, len(keys)))
+                kept.append(row)
+        unit = similarity.centroids(
+            self.matrix, np.asarray(owners, dtype=np.int64), np.asarray(kept, dtype=np.int64)
+        )
+        found = {owner: unit[code] for owner, code in keys.items()}
+        self._centroids[name] = (self.version, found)
+        return found
 
     def put(
         self,

@@ -134,6 +134,11 @@ SHARED_GROUP_WEIGHT = 2.0
 SHARED_SKILL_WEIGHT = 1.0
 SHARED_INTEREST_WEIGHT = 1.0
 REASON_TERMS = 3  # a reason names at most this many shared skills or interests
+# Writing about the same things (cosine similarity of what each writes in the open, docs §17;
+# at least the service's floor, else 0): as strong as a shared group at 0.5, never more than
+# a mutual follow and a shared group together.
+WRITES_ALIKE_WEIGHT = 4.0
+WRITES_ALIKE_REASON = "writes about what you write about"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,7 @@ class PersonCandidate:
     follows_you: bool = False
     skills: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
+    writes_alike: float = 0.0  # similarity of what they and the caller write (0: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,8 @@ def _listed(label: str, terms: Sequence[str]) -> str:
 
 def suggest_person(me: Profile, c: PersonCandidate) -> PersonSuggestion:
     """Score one candidate: follows-you·4 + mutual follows·3 + shared groups·2 + shared
-    skills·1 + shared interests·1, with a reason per signal present."""
+    skills·1 + shared interests·1 + writes-alike similarity·4, with a reason per signal
+    present."""
     skills = _shared(me.skills, c.skills)
     interests = _shared(me.interests, c.interests)
     reasons: list[str] = []
@@ -191,12 +198,15 @@ def suggest_person(me: Profile, c: PersonCandidate) -> PersonSuggestion:
         reasons.append(_listed("shared skills", skills))
     if interests:
         reasons.append(_listed("shared interests", interests))
+    if c.writes_alike > 0:
+        reasons.append(WRITES_ALIKE_REASON)
     score = (
         (FOLLOWS_YOU_WEIGHT if c.follows_you else 0.0)
         + MUTUAL_FOLLOW_WEIGHT * c.mutual_follows
         + SHARED_GROUP_WEIGHT * c.shared_groups
         + SHARED_SKILL_WEIGHT * len(skills)
         + SHARED_INTEREST_WEIGHT * len(interests)
+        + WRITES_ALIKE_WEIGHT * max(c.writes_alike, 0.0)
     )
     return PersonSuggestion(c, round(score, 2), reasons, skills, interests)
 
@@ -228,6 +238,10 @@ GROUP_TOPIC_WEIGHT = 2.0
 ACTIVE_MEMBER_WEIGHT = 0.2
 ACTIVE_MEMBERS_CAP = 10
 GROUP_ACTIVITY_DAYS = 28  # "active members" counts those active in the group this long
+# Its open posts are about what the caller writes about (similarity of the centroids, at
+# least the floor): at 0.5 as strong as one matching topic.
+GROUP_WRITES_ALIKE_WEIGHT = 4.0
+GROUP_WRITES_ALIKE_REASON = "its posts are close to what you write about"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +256,7 @@ class GroupCandidate:
     # Hashtags used in its posts that match one of the caller's skills or interests.
     tags: tuple[str, ...] = ()
     active_members: int = 0  # distinct people active in it over GROUP_ACTIVITY_DAYS
+    writes_alike: float = 0.0  # similarity of its open posts to the caller's (0: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +288,8 @@ def _group_topics(me: Profile, c: GroupCandidate) -> list[str]:
 
 
 def suggest_group(me: Profile, c: GroupCandidate) -> GroupSuggestion:
-    """Score one group: followed members·3 + matching topics·2 + min(active members, 10)·0.2,
-    with a reason per signal present."""
+    """Score one group: followed members·3 + matching topics·2 + min(active members, 10)·0.2
+    + writes-alike similarity·4, with a reason per signal present."""
     topics = _group_topics(me, c)
     reasons: list[str] = []
     if c.followed_members:
@@ -290,10 +305,13 @@ def suggest_group(me: Profile, c: GroupCandidate) -> GroupSuggestion:
             _plural(c.active_members, "active member", "active members")
             + f" in the last {GROUP_ACTIVITY_DAYS} days"
         )
+    if c.writes_alike > 0:
+        reasons.append(GROUP_WRITES_ALIKE_REASON)
     score = (
         FOLLOWED_MEMBER_WEIGHT * c.followed_members
         + GROUP_TOPIC_WEIGHT * len(topics)
         + ACTIVE_MEMBER_WEIGHT * min(c.active_members, ACTIVE_MEMBERS_CAP)
+        + GROUP_WRITES_ALIKE_WEIGHT * max(c.writes_alike, 0.0)
     )
     return GroupSuggestion(c, round(score, 2), reasons, topics)
 
