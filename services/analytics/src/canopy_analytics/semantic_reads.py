@@ -103,6 +103,8 @@ async def close_items(
             continue  # deleted, blanked or no longer open since its vector was read
         if found.kind == "answer":
             contribution = Contribution.ACCEPTED_ANSWER if found.accepted else Contribution.ANSWER
+        elif found.kind == "question" and found.parent_id is None:
+            contribution = Contribution.QUESTION
         else:
             contribution = Contribution.POST
         items.append(

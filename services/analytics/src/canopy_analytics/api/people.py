@@ -66,7 +66,7 @@ async def experts(
     `text`: by meaning (docs §17): the items every employee may see nearest the text (cosine
     similarity of the embedding model's vectors, at least `CANOPY_ANALYTICS_SIMILARITY_FLOOR`),
     and for each person the sum of weight x similarity over their 3 closest — an accepted
-    answer weighs 3, an answer 2, a post, question or comment 1. `reason` quotes the closest
+    answer weighs 3, an answer 2, a post or comment 1, a question 0.5. `reason` quotes the closest
     ("Answered a similar question: “…”"), `evidence` lists their ids; `breakdown` counts them.
 
     Only active people of the tenant, never someone blocked either way; a guest sees only

@@ -333,10 +333,12 @@ def rank_groups(
 # A person's score for a text is the weighted similarity of the things they wrote that are
 # nearest it in meaning (cosine similarity of the vectors, at least the floor the service
 # sets): an accepted answer is a peer saying "this solved it" (most), an answer is help
-# given, a post or question shows interest in the subject (least).
+# given, a post (or comment) shows working knowledge; asking a question shows interest but
+# not that one knows the answer (least).
 TEXT_ACCEPTED_ANSWER_WEIGHT = 3.0
 TEXT_ANSWER_WEIGHT = 2.0
 TEXT_POST_WEIGHT = 1.0
+TEXT_QUESTION_WEIGHT = 0.5
 # Only a person's closest few items count: five so-so posts must not outweigh one accepted
 # answer to the very question, and volume alone never makes an expert.
 TEXT_ITEMS_PER_PERSON = 3
@@ -350,7 +352,8 @@ class Contribution(StrEnum):
 
     ACCEPTED_ANSWER = "accepted_answer"
     ANSWER = "answer"
-    POST = "post"  # a post, question, article or comment
+    POST = "post"  # a post, article or comment
+    QUESTION = "question"
 
     @property
     def weight(self) -> float:
@@ -361,6 +364,7 @@ _TEXT_WEIGHTS = {
     Contribution.ACCEPTED_ANSWER: TEXT_ACCEPTED_ANSWER_WEIGHT,
     Contribution.ANSWER: TEXT_ANSWER_WEIGHT,
     Contribution.POST: TEXT_POST_WEIGHT,
+    Contribution.QUESTION: TEXT_QUESTION_WEIGHT,
 }
 
 
@@ -411,8 +415,8 @@ def reason_of(item: CloseItem) -> str:
             return f"Their answer was accepted on a similar question: “{item.question_quote}”"
         case Contribution.ANSWER:
             return f"Answered a similar question: “{item.question_quote}”"
-    if item.kind == "question":
-        return f"Asked a similar question: “{item.quote}”"
+        case Contribution.QUESTION:
+            return f"Asked a similar question: “{item.quote}”"
     return f"Writes about this: “{item.quote}”"
 
 

@@ -117,7 +117,7 @@ class Experts(Table):
                     department=people[e.user_id].department,
                     score=e.score,
                     breakdown=ExpertBreakdown(
-                        posts=e.count(Contribution.POST),
+                        posts=e.count(Contribution.POST) + e.count(Contribution.QUESTION),
                         accepted_answers=e.count(Contribution.ACCEPTED_ANSWER),
                         reactions_received=0,
                         skill_match=False,
