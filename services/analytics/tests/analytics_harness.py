@@ -139,7 +139,7 @@ class Analytics(ActivityServiceHarness):
                 "(embedded_version <> text_version OR embedded_open <> open)",
                 tenant,
             )
-            return to_do == 0
+            return bool(to_do == 0)
 
         await eventually(embedded, what=f"the posts of {tenant} embedded", interval_s=0.05)
 

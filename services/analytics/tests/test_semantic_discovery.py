@@ -46,7 +46,8 @@ async def test_experts_for_a_text_rank_open_answers_first_and_show_only_visible_
     t = f.tenant_id
 
     body = ok(await analytics.get(EXPERTS, t, uid(ivy), "member", text=VPN))
-    assert body["text"] == VPN and body["topic"] is None
+    assert body["text"] == VPN
+    assert body["topic"] is None
     people = [item["user_id"] for item in body["items"]]
     assert people[:2] == [uid(ana), uid(ben)]
     assert not {uid(fay), uid(hal), uid(eve)} & set(people)

@@ -16,7 +16,9 @@ needs no ordering of its own and cannot race them. One pass is one transaction:
    or blanked posts; copy a changed ``open``.
 3. Write them under the tenants' seq lock, mark the posts done, commit.
 
-Then, for each new question (its likely answerers not yet published for this text), rank the
+Then, for each new question (asked in the last ``question_experts_max_age_s``, its likely
+answerers not yet published for this text: a backlog of old questions, say after a change of
+model, is not routed again), rank the
 people whose open writing is nearest it and publish one ``QuestionExperts`` record on
 ``canopy.question-experts.v1``, then record the version published (a question's row lock
 makes two workers publish it once; a crash between the two publishes it again, and notify
@@ -32,7 +34,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -219,8 +221,11 @@ class EmbeddingWorker(BackgroundLoop):
             await sql.remove(conn, removed)
             await sql.done(conn, claimed)
         self._metrics.embedded.inc(len(to_embed))
+        asked_since = datetime.now(UTC) - timedelta(
+            seconds=self._settings.question_experts_max_age_s
+        )
         questions = tuple(
-            (p.tenant, p.object_id, p.text_version) for p in to_embed if p.new_question
+            (p.tenant, p.object_id, p.text_version) for p in to_embed if p.new_question(asked_since)
         )
         return Pass(len(claimed), len(to_embed), len(removed), questions)
 

@@ -67,3 +67,10 @@ class Settings(ServiceSettings):
         le=1,
         description="Least similarity for a similar question, an expert's item or a suggestion",
     )
+    # Routing is for questions still waiting (notify routes after the tenant's delay, 4 h by
+    # default): an older question embedded late (a backlog, a change of model) is not routed.
+    question_experts_max_age_s: float = Field(
+        default=7 * 86_400.0,
+        gt=0,
+        description="Likely answerers are published only for questions asked this recently",
+    )

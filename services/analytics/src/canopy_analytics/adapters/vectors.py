@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -25,7 +26,7 @@ _TO_DO = "(p.embedded_version <> p.text_version OR p.embedded_open <> p.open)"
 
 _CLAIM = f"""
 SELECT p.tenant_id, p.object_id, p.text, p.text_version, p.kind, p.author_id, p.group_id,
-       p.parent_id, p.open, p.deleted,
+       p.parent_id, p.open, p.deleted, p.published,
        v.model AS stored_model, v.text_version AS stored_version,
        (v.vector IS NOT NULL) AS has_vector,
        q.experts_version
@@ -106,6 +107,7 @@ class Claimed:
     stored_version: int | None
     has_vector: bool
     experts_version: int | None  # a question's: the text_version its experts were published for
+    published: datetime | None = None
 
     @property
     def wants_vector(self) -> bool:
@@ -120,11 +122,12 @@ class Claimed:
             and self.stored_version == self.text_version
         )
 
-    @property
-    def new_question(self) -> bool:
-        """A question whose likely answerers were not published for this text yet."""
+    def new_question(self, asked_since: datetime) -> bool:
+        """A question asked since ``asked_since`` whose likely answerers were not published
+        for this text yet."""
         return (
             self.kind == "question"
+            and (self.published is None or self.published >= asked_since)
             and self.parent_id is None
             and self.experts_version is not None
             and self.experts_version < self.text_version
@@ -155,6 +158,7 @@ async def claim(conn: Connection, limit: int) -> list[Claimed]:
             stored_version=r["stored_version"],
             has_vector=r["has_vector"],
             experts_version=r["experts_version"],
+            published=r["published"],
         )
         for r in rows
     ]
