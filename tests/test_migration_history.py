@@ -44,7 +44,7 @@ RELEASED = {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("rollups", "e850434795e9186d"),
         3: ("search", "fa2afd78c61d7fd3"),
-        4: ("vectors", "6d5e0c5c5e7b0a5c"),
+        4: ("vectors", "6282fc48175b8faf"),
     },
 }
 

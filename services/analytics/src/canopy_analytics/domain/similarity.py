@@ -29,14 +29,16 @@ def nearest(
 ) -> list[tuple[int, float]]:
     """The ``k`` rows of ``matrix`` most similar to ``query`` among those ``candidates``
     marks, best first, as (row, cosine similarity); ties by row."""
-    rows = np.flatnonzero(candidates)
-    if k <= 0 or rows.size == 0:
+    count = int(np.count_nonzero(candidates))
+    if k <= 0 or count == 0:
         return []
-    scores = matrix[rows] @ query if rows.size < matrix.shape[0] else matrix @ query
-    k = min(k, rows.size)
-    top = np.argpartition(-scores, k - 1)[:k] if k < rows.size else np.arange(rows.size)
-    ordered = sorted(top.tolist(), key=lambda i: (-float(scores[i]), int(rows[i])))
-    return [(int(rows[i]), float(scores[i])) for i in ordered]
+    # One product over every row (no copy of the candidates' rows), the others masked out.
+    scores = matrix @ query
+    scores[~candidates] = -np.inf
+    k = min(k, count)
+    top = np.argpartition(-scores, k - 1)[:k]
+    ordered = sorted(top.tolist(), key=lambda i: (-float(scores[i]), i))
+    return [(i, float(scores[i])) for i in ordered]
 
 
 # Rows summed at a time: bounds the copy a tenant's centroids need (8,192 x 384 floats: 12 MB).

@@ -33,6 +33,9 @@ CREATE TABLE post_vectors (
 );
 CREATE INDEX post_vectors_changes ON post_vectors (tenant_id, seq);
 
+-- A question's answers (is it answered?), a post's replies: read per candidate question.
+CREATE INDEX posts_by_parent ON posts (tenant_id, parent_id) WHERE parent_id IS NOT NULL;
+
 -- Which answer a question's asker accepted (the latest Accept): "accepted" is shown only while
 -- that answer is live.
 ALTER TABLE questions ADD COLUMN accepted_answer_id text;
