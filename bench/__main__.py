@@ -30,6 +30,7 @@ from bench import (
     ratelimit,
     reads,
     search,
+    similar,
     social,
 )
 from bench.figures import Figure, render_table
@@ -61,6 +62,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ratelimit.BENCHMARK,
     social.BENCHMARK,
     search.BENCHMARK,
+    similar.BENCHMARK,
 )
 
 

@@ -44,6 +44,7 @@ RELEASED = {
         1: ("consumed_activities", "f321abcf51f193c0"),
         2: ("rollups", "e850434795e9186d"),
         3: ("search", "fa2afd78c61d7fd3"),
+        4: ("vectors", "6282fc48175b8faf"),
     },
 }
 

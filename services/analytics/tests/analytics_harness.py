@@ -129,6 +129,20 @@ class Analytics(ActivityServiceHarness):
 
     # -- activities -------------------------------------------------------------------------
 
+    async def settle_vectors(self, tenant: str) -> None:
+        """Wait until the embedding worker has written (or removed) the vector of every post
+        of ``tenant`` as its text and openness now are, and published what is due."""
+
+        async def embedded() -> bool:
+            to_do = await self.pool.fetchval(
+                "SELECT count(*) FROM posts WHERE tenant_id = $1 AND "
+                "(embedded_version <> text_version OR embedded_open <> open)",
+                tenant,
+            )
+            return bool(to_do == 0)
+
+        await eventually(embedded, what=f"the posts of {tenant} embedded", interval_s=0.05)
+
     # -- impressions ------------------------------------------------------------------------
 
     async def publish_impressions(

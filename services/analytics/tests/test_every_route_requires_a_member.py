@@ -30,7 +30,7 @@ async def test_every_route_refuses_who_may_not_act(
         create_app(analytics.settings),
         path_values={"group_id": subject_id(club), "post_id": subject_id(post)},
         bodies={"PUT /v1/search/settings": {"language": "english"}},
-        query_values={"metric": "posts", "topic": "python", "q": "quarterly"},
+        query_values={"metric": "posts", "topic": "python", "q": "quarterly", "text": "quarterly"},
     )
     callers = who_may_not_act(
         here.tenant_id, erased=eve_id, other_tenant=there.tenant_id, other=ada_id
@@ -39,7 +39,7 @@ async def test_every_route_refuses_who_may_not_act(
     tried = await try_every_route(analytics.client, analytics.settings.auth, calls, callers)
 
     report_figures("refusal_figures", tried.figures("analytics"))
-    assert len(tried.routes) == len(calls) == 11
+    assert len(tried.routes) == len(calls) == 12
     assert not tried.let_through(), tried.let_through()
     for answer in tried.of_other_tenant():
         if "{" in answer.route:  # this tenant's group or post

@@ -25,4 +25,4 @@ async def test_every_operation_answers_only_what_the_openapi_document_says(
 
     report_figures("conformance", found.figures("analytics"))
     assert not found.failures, "\n\n".join(found.failures)
-    assert len(found.examples) == 13
+    assert len(found.examples) == 14

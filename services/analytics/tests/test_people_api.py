@@ -84,6 +84,7 @@ async def test_experts_come_out_in_the_order_their_contributions_imply(
         "accepted_answers": 2,
         "reactions_received": 0,
         "skill_match": False,
+        "answers": 0,  # counted for text= only
     }
     assert (first["name"], first["title"], first["department"]) == ("Ana", "ana title", "Platform")
     assert (dan["score"], dan["breakdown"]["reactions_received"]) == (3.0, 2)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from canopy_analytics.adapters import projections
-from canopy_analytics.api import analytics, people, search
-from canopy_analytics.bootstrap import Collaborators, bootstrap
+from canopy_analytics.api import analytics, people, questions, search
+from canopy_analytics.bootstrap import Collaborators, bootstrap, load_model
+from canopy_analytics.embedding import EmbeddingWorker
 from canopy_analytics.export_section import EXPORT_CONSUMER
 from canopy_analytics.settings import Settings
 from canopy_analytics.stream import AnalyticsStream
@@ -26,20 +27,33 @@ def _stream(service: Collaborators) -> AnalyticsStream:
     )
 
 
+def _embedding(service: Collaborators) -> EmbeddingWorker:
+    # Vectors of posts and the likely answerers of new questions (docs/architecture.md §17).
+    runtime = service.runtime
+    return EmbeddingWorker(
+        service.settings,
+        pool=runtime.pool,
+        producer=runtime.producer,
+        semantics=service.semantics,
+    )
+
+
 DEFINITION = ServiceDefinition(
     name="analytics",
     title="Canopy Analytics",
     package="canopy_analytics",
     bootstrap=bootstrap,
     people=projections.people,
-    routers=[analytics.router, people.router, search.router],
+    routers=[analytics.router, people.router, search.router, questions.router],
     consumers=[EXPORT_CONSUMER],  # its section of a person's data export
-    workers=(_stream,),
+    workers=(_stream, _embedding),
+    on_start=(load_model,),  # the embedding model, before routes and workers use it
     # Reports and discovery rank over whole tenants: each read costs many feed reads. Search
     # draws on the search budget; its settings are ordinary reads and writes.
     route_classes={
         **every_route(RouteClass.ANALYTICS, analytics.router, people.router),
         "GET /v1/search": RouteClass.SEARCH,
+        "GET /v1/questions/similar": RouteClass.SEARCH,  # asked while someone types
     },
 )
 

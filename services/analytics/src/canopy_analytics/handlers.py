@@ -14,10 +14,10 @@ from datetime import date
 
 import asyncpg
 
-from canopy_analytics.adapters import projections, rollups, search_settings
+from canopy_analytics.adapters import projections, rollups, search_settings, vectors
 from canopy_analytics.adapters.active import ActiveSets
 from canopy_analytics.adapters.rollups import Viewed
-from canopy_analytics.domain.facts import TEXT_ACTIONS, fact_of
+from canopy_analytics.domain.facts import TEXT_ACTIONS, Action, fact_of
 from canopy_common.after_commit import committing
 from canopy_common.db import Connection
 from canopy_common.events import StrictActivity
@@ -63,6 +63,10 @@ async def apply_activities(
         changed = {p for a in activities if (p := person_changed(a)) is not None}
         if changed:
             after.defer(lambda _: _forget(members, changed))
+        if applied and (
+            indexing or changed or any(f.action is Action.DELETE for f in facts.values())
+        ):
+            await vectors.wake_embedding(conn)  # a text, a post's openness or an author changed
     return len(applied)
 
 

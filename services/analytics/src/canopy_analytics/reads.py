@@ -5,13 +5,16 @@ read what (``domain/scopes.py``), with the facts it needs looked up here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from canopy_analytics import semantic_reads
 from canopy_analytics.adapters import discovery as discovery_sql
 from canopy_analytics.adapters import reports as sql
+from canopy_analytics.adapters import semantic as semantic_sql
 from canopy_analytics.adapters.active import ActiveSets, Audience
-from canopy_analytics.domain import discovery
+from canopy_analytics.adapters.semantics import Semantics
+from canopy_analytics.domain import discovery, similarity
 from canopy_analytics.domain.discovery_views import Experts, GroupSuggestions, PeopleSuggestions
 from canopy_analytics.domain.periods import (
     CONTENT_COUNTER,
@@ -322,19 +325,69 @@ async def experts(conn: Connection, principal: Principal, topic: str, limit: int
     return Experts.of(topic, discovery.rank_experts(candidates, limit))
 
 
+async def text_experts(
+    conn: Connection,
+    principal: Principal,
+    semantics: Semantics,
+    text: str,
+    *,
+    limit: int,
+    floor: float,
+) -> Experts:
+    """People by what they wrote that every employee may see, close in meaning to ``text``
+    (docs §17; weights in ``domain/discovery.py``); only people discovery may show the caller."""
+    tenant = principal.tenant_id
+    query = await semantics.query(text)
+    me = await discovery_sql.viewer(conn, tenant, principal.user_id)
+    vectors = await semantics.index.tenant(conn, tenant)
+    items = await semantic_reads.close_items(conn, vectors, query, tenant=tenant, floor=floor)
+    ranked = discovery.rank_text_experts(items, len(items) or 1)
+    shown = await semantic_sql.people_shown(
+        conn,
+        tenant,
+        principal.user_id,
+        [e.user_id for e in ranked],
+        guest=is_guest(principal, me.kind),
+    )
+    return Experts.of_text(text, [e for e in ranked if e.user_id in shown][:limit], shown)
+
+
+# People suggested for writing alike, read beside the graph's candidates: the closest this many.
+WRITES_ALIKE_CANDIDATES = 50
+
+
 async def people_suggestions(
-    conn: Connection, principal: Principal, limit: int
+    conn: Connection,
+    principal: Principal,
+    limit: int,
+    *,
+    semantics: Semantics | None = None,
+    floor: float = 1.0,
 ) -> PeopleSuggestions:
     tenant = principal.tenant_id
     me = await discovery_sql.viewer(conn, tenant, principal.user_id)
+    alike = await _writing_alike(conn, tenant, principal.user_id, semantics, floor, groups=False)
+    closest = sorted(alike, key=lambda user: -alike[user])[:WRITES_ALIKE_CANDIDATES]
     candidates = await discovery_sql.people_you_may_know(
-        conn, tenant, me, guest=is_guest(principal, me.kind), limit=MAX_CANDIDATES
+        conn,
+        tenant,
+        me,
+        guest=is_guest(principal, me.kind),
+        limit=MAX_CANDIDATES,
+        writing_alike=closest,
     )
-    return PeopleSuggestions.of(discovery.rank_people(me.profile(), candidates, limit))
+    scored = [replace(c, writes_alike=alike.get(c.user_id, 0.0)) for c in candidates]
+    return PeopleSuggestions.of(discovery.rank_people(me.profile(), scored, limit))
 
 
 async def group_suggestions(
-    conn: Connection, principal: Principal, limit: int, today: date
+    conn: Connection,
+    principal: Principal,
+    limit: int,
+    today: date,
+    *,
+    semantics: Semantics | None = None,
+    floor: float = 1.0,
 ) -> GroupSuggestions:
     tenant = principal.tenant_id
     me = await discovery_sql.viewer(conn, tenant, principal.user_id)
@@ -346,4 +399,29 @@ async def group_suggestions(
         active_since=today - timedelta(days=discovery.GROUP_ACTIVITY_DAYS - 1),
         limit=MAX_CANDIDATES,
     )
-    return GroupSuggestions.of(discovery.rank_groups(me.profile(), candidates, limit))
+    alike = await _writing_alike(conn, tenant, principal.user_id, semantics, floor, groups=True)
+    scored = [replace(c, writes_alike=alike.get(c.group_id, 0.0)) for c in candidates]
+    return GroupSuggestions.of(discovery.rank_groups(me.profile(), scored, limit))
+
+
+async def _writing_alike(
+    conn: Connection,
+    tenant: str,
+    caller: str,
+    semantics: Semantics | None,
+    floor: float,
+    *,
+    groups: bool,
+) -> dict[str, float]:
+    """How close what each other person (or each group) writes in the open is to what the
+    caller writes in the open, for those at least ``floor`` close (docs §17)."""
+    if semantics is None:
+        return {}
+    vectors = await semantics.index.tenant(conn, tenant)
+    authors = vectors.centroids_of_authors()
+    mine = authors.get(caller)
+    if mine is None:  # they wrote nothing open yet
+        return {}
+    others = vectors.centroids_of_groups() if groups else authors
+    found = {key: round(similarity.similarity(mine, theirs), 4) for key, theirs in others.items()}
+    return {key: s for key, s in found.items() if s >= floor and (groups or key != caller)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from canopy_analytics.adapters.embedder import EmbeddingModel
 from canopy_common.settings import ServiceSettings
 
 
@@ -15,6 +16,13 @@ class Settings(ServiceSettings):
     port: int = 8004
     consumer_group: str = "canopy-analytics"
     db_schema: str = "analytics"
+
+    # docs/architecture.md §17 "The model": MiniLM finds paraphrases WordLlama misses, for about
+    # 5 ms of CPU a text (bench/embeddings.py measures both).
+    embedding_model: EmbeddingModel = Field(
+        default=EmbeddingModel.MINILM,
+        description="Embedding model: minilm-l6-v2-int8 or wordllama-l2-supercat-256",
+    )
 
     # One batch is one Postgres transaction: 500 activities commit in well under a second and
     # keep a redelivery after a crash small.
@@ -39,4 +47,30 @@ class Settings(ServiceSettings):
     # Under uvicorn's 30 s graceful shutdown, with room left to commit and close.
     stream_stop_grace_s: float = Field(
         default=20.0, gt=0, description="On stop, how long the batch in flight may take to finish"
+    )
+
+    # -- search by meaning (docs/architecture.md §17) --
+    # One model call per batch: big enough to amortise the call, small enough that the posts
+    # it locks (an edit of one waits for the pass) are released within a fraction of a second.
+    embed_batch_size: int = Field(
+        default=32, ge=1, le=1000, description="Posts the embedding worker claims per pass"
+    )
+    # NOTIFY wakes the worker when the stream changes a text; the poll is the fallback.
+    embed_poll_interval_s: float = Field(
+        default=5.0, gt=0, description="Embedding worker: longest sleep between passes"
+    )
+    # Below this cosine similarity two texts are about different things for the default model
+    # (measured on the labelled set, docs §17): nothing that far is shown or counted.
+    similarity_floor: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Least similarity for a similar question, an expert's item or a suggestion",
+    )
+    # Routing is for questions still waiting (notify routes after the tenant's delay, 4 h by
+    # default): an older question embedded late (a backlog, a change of model) is not routed.
+    question_experts_max_age_s: float = Field(
+        default=7 * 86_400.0,
+        gt=0,
+        description="Likely answerers are published only for questions asked this recently",
     )

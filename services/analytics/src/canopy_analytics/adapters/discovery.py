@@ -15,6 +15,7 @@ tenant never ranks everyone in Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -137,10 +138,17 @@ async def experts(
 
 
 async def people_you_may_know(
-    conn: Connection, tenant: str, me: Viewer, *, guest: bool, limit: int
+    conn: Connection,
+    tenant: str,
+    me: Viewer,
+    *,
+    guest: bool,
+    limit: int,
+    writing_alike: Sequence[str] = (),
 ) -> list[PersonCandidate]:
     """People related to the caller (followed by people they follow, in their groups,
-    following them, or sharing a skill or interest) whom they may see and do not follow."""
+    following them, sharing a skill or interest, or among ``writing_alike``: writing about
+    what they write about) whom they may see and do not follow."""
     rows = await conn.fetch(
         f"""
         WITH my_followees AS (
@@ -174,6 +182,7 @@ async def people_you_may_know(
         ), candidates AS (
             SELECT user_id FROM mutual UNION SELECT user_id FROM shared
             UNION SELECT user_id FROM followers UNION SELECT user_id FROM alike
+            UNION SELECT unnest($10::text[])
         )
         SELECT p.user_id, p.name, p.title, p.department, p.skills, p.interests,
                coalesce(mutual.n, 0)         AS mutual_follows,
@@ -202,6 +211,7 @@ async def people_you_may_know(
         d.SHARED_GROUP_WEIGHT,
         d.FOLLOWS_YOU_WEIGHT,
         limit,
+        list(writing_alike),
     )
     return [
         PersonCandidate(

@@ -320,12 +320,14 @@ async def _accepted(conn: Connection, fact: Fact, answer: Post) -> None:
     if question_id is None:
         return
     await conn.execute(
-        "INSERT INTO questions (tenant_id, question_id, accepted_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (tenant_id, question_id) DO UPDATE SET "
-        "accepted_at = coalesce(questions.accepted_at, EXCLUDED.accepted_at)",
+        "INSERT INTO questions (tenant_id, question_id, accepted_at, accepted_answer_id) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, question_id) DO UPDATE SET "
+        "accepted_at = coalesce(questions.accepted_at, EXCLUDED.accepted_at), "
+        "accepted_answer_id = EXCLUDED.accepted_answer_id",  # the latest Accept (§17)
         tenant,
         question_id,
         fact.at,
+        answer.object_id,
     )
     question = fact.question
     stored = await conn.fetchrow(

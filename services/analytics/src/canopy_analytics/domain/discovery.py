@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
 # --- topics --------------------------------------------------------------------------------
@@ -133,6 +134,11 @@ SHARED_GROUP_WEIGHT = 2.0
 SHARED_SKILL_WEIGHT = 1.0
 SHARED_INTEREST_WEIGHT = 1.0
 REASON_TERMS = 3  # a reason names at most this many shared skills or interests
+# Writing about the same things (cosine similarity of what each writes in the open, docs §17;
+# at least the service's floor, else 0): as strong as a shared group at 0.5, never more than
+# a mutual follow and a shared group together.
+WRITES_ALIKE_WEIGHT = 4.0
+WRITES_ALIKE_REASON = "writes about what you write about"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +163,7 @@ class PersonCandidate:
     follows_you: bool = False
     skills: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
+    writes_alike: float = 0.0  # similarity of what they and the caller write (0: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +183,8 @@ def _listed(label: str, terms: Sequence[str]) -> str:
 
 def suggest_person(me: Profile, c: PersonCandidate) -> PersonSuggestion:
     """Score one candidate: follows-you·4 + mutual follows·3 + shared groups·2 + shared
-    skills·1 + shared interests·1, with a reason per signal present."""
+    skills·1 + shared interests·1 + writes-alike similarity·4, with a reason per signal
+    present."""
     skills = _shared(me.skills, c.skills)
     interests = _shared(me.interests, c.interests)
     reasons: list[str] = []
@@ -190,12 +198,15 @@ def suggest_person(me: Profile, c: PersonCandidate) -> PersonSuggestion:
         reasons.append(_listed("shared skills", skills))
     if interests:
         reasons.append(_listed("shared interests", interests))
+    if c.writes_alike > 0:
+        reasons.append(WRITES_ALIKE_REASON)
     score = (
         (FOLLOWS_YOU_WEIGHT if c.follows_you else 0.0)
         + MUTUAL_FOLLOW_WEIGHT * c.mutual_follows
         + SHARED_GROUP_WEIGHT * c.shared_groups
         + SHARED_SKILL_WEIGHT * len(skills)
         + SHARED_INTEREST_WEIGHT * len(interests)
+        + WRITES_ALIKE_WEIGHT * max(c.writes_alike, 0.0)
     )
     return PersonSuggestion(c, round(score, 2), reasons, skills, interests)
 
@@ -227,6 +238,10 @@ GROUP_TOPIC_WEIGHT = 2.0
 ACTIVE_MEMBER_WEIGHT = 0.2
 ACTIVE_MEMBERS_CAP = 10
 GROUP_ACTIVITY_DAYS = 28  # "active members" counts those active in the group this long
+# Its open posts are about what the caller writes about (similarity of the centroids, at
+# least the floor): at 0.5 as strong as one matching topic.
+GROUP_WRITES_ALIKE_WEIGHT = 4.0
+GROUP_WRITES_ALIKE_REASON = "its posts are close to what you write about"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +256,7 @@ class GroupCandidate:
     # Hashtags used in its posts that match one of the caller's skills or interests.
     tags: tuple[str, ...] = ()
     active_members: int = 0  # distinct people active in it over GROUP_ACTIVITY_DAYS
+    writes_alike: float = 0.0  # similarity of its open posts to the caller's (0: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,8 +288,8 @@ def _group_topics(me: Profile, c: GroupCandidate) -> list[str]:
 
 
 def suggest_group(me: Profile, c: GroupCandidate) -> GroupSuggestion:
-    """Score one group: followed members·3 + matching topics·2 + min(active members, 10)·0.2,
-    with a reason per signal present."""
+    """Score one group: followed members·3 + matching topics·2 + min(active members, 10)·0.2
+    + writes-alike similarity·4, with a reason per signal present."""
     topics = _group_topics(me, c)
     reasons: list[str] = []
     if c.followed_members:
@@ -289,10 +305,13 @@ def suggest_group(me: Profile, c: GroupCandidate) -> GroupSuggestion:
             _plural(c.active_members, "active member", "active members")
             + f" in the last {GROUP_ACTIVITY_DAYS} days"
         )
+    if c.writes_alike > 0:
+        reasons.append(GROUP_WRITES_ALIKE_REASON)
     score = (
         FOLLOWED_MEMBER_WEIGHT * c.followed_members
         + GROUP_TOPIC_WEIGHT * len(topics)
         + ACTIVE_MEMBER_WEIGHT * min(c.active_members, ACTIVE_MEMBERS_CAP)
+        + GROUP_WRITES_ALIKE_WEIGHT * max(c.writes_alike, 0.0)
     )
     return GroupSuggestion(c, round(score, 2), reasons, topics)
 
@@ -307,3 +326,117 @@ def rank_groups(
         ties=lambda s: (-s.candidate.followed_members, -s.candidate.members, s.candidate.group_id),
         limit=limit,
     )
+
+
+# --- experts for a text, likely answerers (docs/architecture.md §17) -------------------------
+
+# A person's score for a text is the weighted similarity of the things they wrote that are
+# nearest it in meaning (cosine similarity of the vectors, at least the floor the service
+# sets): an accepted answer is a peer saying "this solved it" (most), an answer is help
+# given, a post (or comment) shows working knowledge; asking a question shows interest but
+# not that one knows the answer (least).
+TEXT_ACCEPTED_ANSWER_WEIGHT = 3.0
+TEXT_ANSWER_WEIGHT = 2.0
+TEXT_POST_WEIGHT = 1.0
+TEXT_QUESTION_WEIGHT = 0.5
+# Only a person's closest few items count: five so-so posts must not outweigh one accepted
+# answer to the very question, and volume alone never makes an expert.
+TEXT_ITEMS_PER_PERSON = 3
+# Nearest items read per text: enough for dozens of people, bounded per request.
+TEXT_NEIGHBOURS = 200
+QUOTE_CHARS = 120  # a reason quotes a title or the start of a text, this long at most
+
+
+class Contribution(StrEnum):
+    """What an item near the text is, for its author."""
+
+    ACCEPTED_ANSWER = "accepted_answer"
+    ANSWER = "answer"
+    POST = "post"  # a post, article or comment
+    QUESTION = "question"
+
+    @property
+    def weight(self) -> float:
+        return _TEXT_WEIGHTS[self]
+
+
+_TEXT_WEIGHTS = {
+    Contribution.ACCEPTED_ANSWER: TEXT_ACCEPTED_ANSWER_WEIGHT,
+    Contribution.ANSWER: TEXT_ANSWER_WEIGHT,
+    Contribution.POST: TEXT_POST_WEIGHT,
+    Contribution.QUESTION: TEXT_QUESTION_WEIGHT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CloseItem:
+    """Something a person wrote, ``similarity`` close to the text."""
+
+    object_id: str
+    author_id: str
+    contribution: Contribution
+    similarity: float
+    kind: str | None = None
+    quote: str = ""  # its title, or the start of its text
+    question_quote: str = ""  # an answer's: its question's title or text
+    question_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextExpert:
+    """A person ranked for a text: their closest items (best first) and what they add up to."""
+
+    user_id: str
+    score: float
+    items: tuple[CloseItem, ...]
+
+    def count(self, contribution: Contribution) -> int:
+        return sum(1 for item in self.items if item.contribution is contribution)
+
+    @property
+    def reason(self) -> str:
+        return reason_of(self.items[0])
+
+    @property
+    def evidence(self) -> list[str]:
+        return [item.object_id for item in self.items]
+
+
+def quote(title: str | None, text: str | None) -> str:
+    """A title, or the start of a text, short enough for a sentence."""
+    raw = " ".join((title or text or "").split())
+    return raw if len(raw) <= QUOTE_CHARS else raw[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def reason_of(item: CloseItem) -> str:
+    """Why an item makes its author an expert, in a sentence shown to people."""
+    match item.contribution:
+        case Contribution.ACCEPTED_ANSWER:
+            return f"Their answer was accepted on a similar question: “{item.question_quote}”"
+        case Contribution.ANSWER:
+            return f"Answered a similar question: “{item.question_quote}”"
+        case Contribution.QUESTION:
+            return f"Asked a similar question: “{item.quote}”"
+    return f"Writes about this: “{item.quote}”"
+
+
+def _item_weight(item: CloseItem) -> float:
+    return item.contribution.weight * item.similarity
+
+
+def rank_text_experts(
+    items: Iterable[CloseItem], limit: int, *, leave_out: frozenset[str] = frozenset()
+) -> list[TextExpert]:
+    """People by Σ weight x similarity of their closest :data:`TEXT_ITEMS_PER_PERSON`
+    items, best first; nobody in ``leave_out``. Ties: the user id."""
+    by_person: dict[str, list[CloseItem]] = {}
+    for item in items:
+        if item.author_id not in leave_out:
+            by_person.setdefault(item.author_id, []).append(item)
+    ranked: list[TextExpert] = []
+    for user, theirs in by_person.items():
+        best = sorted(theirs, key=lambda i: (-_item_weight(i), i.object_id))
+        best = best[:TEXT_ITEMS_PER_PERSON]
+        score = round(sum(_item_weight(i) for i in best), 4)
+        ranked.append(TextExpert(user, score, tuple(best)))
+    return _best(ranked, ties=lambda e: (e.user_id,), limit=limit)

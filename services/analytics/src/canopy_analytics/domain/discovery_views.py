@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from canopy_analytics.domain.discovery import Expert, GroupSuggestion, PersonSuggestion
+from canopy_analytics.domain.discovery import (
+    Contribution,
+    Expert,
+    GroupSuggestion,
+    PersonSuggestion,
+    TextExpert,
+)
 from canopy_analytics.domain.tables import Table
 
 
+class ShownPerson(Protocol):
+    """A person as a list shows them."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def department(self) -> str | None: ...
+
+
 class ExpertBreakdown(BaseModel):
-    posts: int = Field(description="Posts on the topic everyone in the tenant may see")
+    posts: int = Field(
+        description="Posts on the topic everyone in the tenant may see (text=: of their closest "
+        "items, the posts, questions and comments)"
+    )
     accepted_answers: int = Field(description="Their answers accepted on the topic's questions")
     reactions_received: int = Field(description="Reactions to their posts on the topic")
     skill_match: bool = Field(description="Their profile lists the topic as a skill")
+    answers: int = Field(
+        default=0, description="text=: of their closest items, answers not accepted"
+    )
 
 
 class ExpertItem(BaseModel):
@@ -24,6 +48,14 @@ class ExpertItem(BaseModel):
     department: str | None
     score: float
     breakdown: ExpertBreakdown
+    reason: str | None = Field(
+        default=None,
+        description="text=: why, quoting the closest thing they wrote",
+        examples=["Answered a similar question: “How do I renew the VPN certificate?”"],
+    )
+    evidence: list[str] = Field(
+        default_factory=list, description="text=: the ids of their closest items, closest first"
+    )
 
 
 class Experts(Table):
@@ -37,10 +69,16 @@ class Experts(Table):
         "breakdown.accepted_answers",
         "breakdown.reactions_received",
         "breakdown.skill_match",
+        "breakdown.answers",
+        "reason",
+        "evidence",
     )
     CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
-    topic: str = Field(description="The topic as searched: lower-cased, without '#'")
+    topic: str | None = Field(
+        default=None, description="The topic as searched: lower-cased, without '#'"
+    )
+    text: str | None = Field(default=None, description="The text as searched (blanks collapsed)")
     items: list[ExpertItem]
 
     @classmethod
@@ -65,6 +103,33 @@ class Experts(Table):
             ],
         )
 
+    @classmethod
+    def of_text(
+        cls, text: str, ranked: list[TextExpert], people: Mapping[str, ShownPerson]
+    ) -> Experts:
+        return cls(
+            text=text,
+            items=[
+                ExpertItem(
+                    user_id=e.user_id,
+                    name=people[e.user_id].name,
+                    title=people[e.user_id].title,
+                    department=people[e.user_id].department,
+                    score=e.score,
+                    breakdown=ExpertBreakdown(
+                        posts=e.count(Contribution.POST) + e.count(Contribution.QUESTION),
+                        accepted_answers=e.count(Contribution.ACCEPTED_ANSWER),
+                        reactions_received=0,
+                        skill_match=False,
+                        answers=e.count(Contribution.ANSWER),
+                    ),
+                    reason=e.reason,
+                    evidence=e.evidence,
+                )
+                for e in ranked
+            ],
+        )
+
 
 class PersonSignals(BaseModel):
     follows_you: bool
@@ -72,6 +137,11 @@ class PersonSignals(BaseModel):
     shared_groups: int
     shared_skills: list[str]
     shared_interests: list[str]
+    writes_alike: float = Field(
+        default=0.0,
+        description="How close what they write is to what you write (cosine similarity of "
+        "the two centroids of open posts; 0 below the service's floor)",
+    )
 
 
 class PersonSuggestionItem(BaseModel):
@@ -97,6 +167,7 @@ class PeopleSuggestions(Table):
         "signals.shared_groups",
         "signals.shared_skills",
         "signals.shared_interests",
+        "signals.writes_alike",
     )
     CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
@@ -119,6 +190,7 @@ class PeopleSuggestions(Table):
                         shared_groups=s.candidate.shared_groups,
                         shared_skills=s.shared_skills,
                         shared_interests=s.shared_interests,
+                        writes_alike=round(s.candidate.writes_alike, 4),
                     ),
                 )
                 for s in ranked
@@ -130,6 +202,10 @@ class GroupSignals(BaseModel):
     followed_members: int = Field(description="People you follow who are members")
     topics: list[str] = Field(description="Your skills and interests it is about")
     active_members: int = Field(description="People active in it in the last 28 days")
+    writes_alike: float = Field(
+        default=0.0,
+        description="How close its open posts are to what you write (0 below the floor)",
+    )
 
 
 class GroupSuggestionItem(BaseModel):
@@ -153,6 +229,7 @@ class GroupSuggestions(Table):
         "signals.followed_members",
         "signals.topics",
         "signals.active_members",
+        "signals.writes_alike",
     )
     CSV_ROWS_FROM: ClassVar[str | None] = "items"
 
@@ -173,6 +250,7 @@ class GroupSuggestions(Table):
                         followed_members=s.candidate.followed_members,
                         topics=s.topics,
                         active_members=s.candidate.active_members,
+                        writes_alike=round(s.candidate.writes_alike, 4),
                     ),
                 )
                 for s in ranked
