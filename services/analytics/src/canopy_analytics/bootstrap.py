@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from canopy_analytics.adapters.active import ActiveSets
-from canopy_analytics.adapters.semantics import Semantics
+from canopy_analytics.adapters.model_runtime import Semantics
 from canopy_analytics.settings import Settings
 from canopy_common.service import Runtime
 

@@ -41,9 +41,9 @@ import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
 from canopy_analytics import semantic_reads
-from canopy_analytics.adapters import semantic as semantic_sql
+from canopy_analytics.adapters import nearest_rows as semantic_sql
 from canopy_analytics.adapters import vectors as sql
-from canopy_analytics.adapters.semantics import Semantics
+from canopy_analytics.adapters.model_runtime import Semantics
 from canopy_analytics.adapters.vectors import NOTIFY_CHANNEL
 from canopy_analytics.domain import similarity
 from canopy_analytics.settings import Settings

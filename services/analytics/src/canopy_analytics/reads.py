@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 
 from canopy_analytics import semantic_reads
 from canopy_analytics.adapters import discovery as discovery_sql
+from canopy_analytics.adapters import nearest_rows as semantic_sql
 from canopy_analytics.adapters import reports as sql
-from canopy_analytics.adapters import semantic as semantic_sql
 from canopy_analytics.adapters.active import ActiveSets, Audience
-from canopy_analytics.adapters.semantics import Semantics
+from canopy_analytics.adapters.model_runtime import Semantics
 from canopy_analytics.domain import discovery, similarity
 from canopy_analytics.domain.discovery_views import Experts, GroupSuggestions, PeopleSuggestions
 from canopy_analytics.domain.periods import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from canopy_analytics.adapters import semantic as sql
+from canopy_analytics.adapters import nearest_rows as sql
 from canopy_analytics.adapters.vector_index import TenantVectors
 from canopy_analytics.domain import discovery, similarity
 from canopy_analytics.domain.discovery import CloseItem, Contribution, TextExpert
