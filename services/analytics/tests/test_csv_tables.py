@@ -104,6 +104,9 @@ def test_list_items_flatten_their_breakdown_and_quote_what_needs_it() -> None:
             "breakdown.accepted_answers": "0",
             "breakdown.reactions_received": "0",
             "breakdown.skill_match": "false",
+            "breakdown.answers": "0",
+            "reason": "",
+            "evidence": "",
         }
     ]
 
