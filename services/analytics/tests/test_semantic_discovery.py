@@ -52,7 +52,7 @@ async def test_experts_for_a_text_rank_open_answers_first_and_show_only_visible_
     assert people[:2] == [uid(ana), uid(ben)]
     assert not {uid(fay), uid(hal), uid(eve)} & set(people)
     top = body["items"][0]
-    assert top["reason"].startswith("Their answer was accepted on a similar question: “How do I")
+    assert top["reason"].startswith("Answer accepted on a similar question: “How do I")
     assert top["evidence"][0] == subject_id(answer)
     assert top["breakdown"]["accepted_answers"] == 1
     assert body["items"][1]["reason"].startswith("Writes about this: “Notes: renewing")

@@ -196,7 +196,7 @@ async def test_a_new_question_publishes_its_likely_answerers_never_the_asker(
     assert experts[:1] == [uid(bob)]
     assert uid(ann) not in experts
     assert uid(dan) not in experts
-    assert record.experts[0].reason.startswith("Their answer was accepted on a similar question")
+    assert record.experts[0].reason.startswith("Answer accepted on a similar question")
     assert subject_id(answer) in record.experts[0].evidence
 
 

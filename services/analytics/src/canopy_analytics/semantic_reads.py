@@ -94,10 +94,20 @@ async def close_items(
         )
         if score >= floor and vectors.object_ids[row] not in leave_out
     ]
-    ids = [vectors.object_ids[row] or "" for row, _ in near]
-    rows = await sql.contributions(conn, tenant, ids)
+    scores = {vectors.object_ids[row] or "": score for row, score in near}
+    rows = await sql.contributions(conn, tenant, list(scores))
+    # An answer means what its question asks, whatever words it uses ("run make kubeconfig"
+    # answers "how do I get into the staging cluster"): the answers of a close question are
+    # as close as it is, or closer by their own words.
+    questions = {i: s for i, s in scores.items() if i in rows and rows[i].kind == "question"}
+    for answer_id, answer in (await sql.answers_to(conn, tenant, list(questions))).items():
+        if answer_id in leave_out:
+            continue
+        via = questions[answer.parent_id or ""]
+        scores[answer_id] = max(scores.get(answer_id, via), via)
+        rows[answer_id] = answer
     items: list[CloseItem] = []
-    for object_id, (_, score) in zip(ids, near, strict=True):
+    for object_id, score in scores.items():
         found = rows.get(object_id)
         if found is None:
             continue  # deleted, blanked or no longer open since its vector was read

@@ -44,16 +44,21 @@ SELECT p.object_id, p.title, left(p.text, {SNIPPET_CHARS * 2}) AS text, p.author
 """
 
 # $1 tenant, $2 ids: open, live items with what a reason quotes.
-_CONTRIBUTIONS = """
+_CONTRIBUTION_ROWS = """
 SELECT p.object_id, p.author_id, p.kind, p.parent_id, p.title, left(p.text, 300) AS text,
        q.title AS question_title, left(q.text, 300) AS question_text,
        (qs.accepted_answer_id = p.object_id) AS accepted
   FROM posts p
   LEFT JOIN posts q ON q.tenant_id = p.tenant_id AND q.object_id = p.parent_id
   LEFT JOIN questions qs ON qs.tenant_id = p.tenant_id AND qs.question_id = p.parent_id
- WHERE p.tenant_id = $1 AND p.object_id = ANY ($2::text[])
+ WHERE p.tenant_id = $1 AND {which}
    AND p.open AND NOT p.deleted AND p.text <> '' AND p.author_id IS NOT NULL
 """
+_CONTRIBUTIONS = _CONTRIBUTION_ROWS.format(which="p.object_id = ANY ($2::text[])")
+# posts_by_parent: the answers of a page of questions.
+_ANSWERS_TO = _CONTRIBUTION_ROWS.format(
+    which="p.parent_id = ANY ($2::text[]) AND p.kind = 'answer'"
+)
 
 
 async def questions(
@@ -83,7 +88,17 @@ async def contributions(
     conn: Connection, tenant: str, ids: Sequence[str]
 ) -> dict[str, ContributionRow]:
     """The open, live items among ``ids`` (only what every employee may see counts)."""
-    rows = await conn.fetch(_CONTRIBUTIONS, tenant, list(ids))
+    return _contribution_rows(await conn.fetch(_CONTRIBUTIONS, tenant, list(ids)))
+
+
+async def answers_to(
+    conn: Connection, tenant: str, question_ids: Sequence[str]
+) -> dict[str, ContributionRow]:
+    """The open, live answers of the questions ``question_ids``, by id."""
+    return _contribution_rows(await conn.fetch(_ANSWERS_TO, tenant, list(question_ids)))
+
+
+def _contribution_rows(rows: Sequence[Any]) -> dict[str, ContributionRow]:
     return {
         r["object_id"]: ContributionRow(
             object_id=r["object_id"],

@@ -412,7 +412,7 @@ def reason_of(item: CloseItem) -> str:
     """Why an item makes its author an expert, in a sentence shown to people."""
     match item.contribution:
         case Contribution.ACCEPTED_ANSWER:
-            return f"Their answer was accepted on a similar question: “{item.question_quote}”"
+            return f"Answer accepted on a similar question: “{item.question_quote}”"
         case Contribution.ANSWER:
             return f"Answered a similar question: “{item.question_quote}”"
         case Contribution.QUESTION:
