@@ -21,6 +21,7 @@ from bench import (
     ceiling,
     compare,
     e2e,
+    embeddings,
     events,
     fanout,
     ingest,
@@ -59,6 +60,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ceiling.BENCHMARK,
     ratelimit.BENCHMARK,
     social.BENCHMARK,
+    embeddings.BENCHMARK,
 )
 
 

@@ -2,9 +2,11 @@
 (docs/architecture.md §17 "Search and discovery", "The model").
 
 Nothing is downloaded at run time: every model here is read from files an installed package
-carries. An :class:`Embedder` turns texts into L2-normalised float32 vectors, so the cosine of
-two texts is the dot product of their vectors; ``model`` names it, and is stored beside every
-vector so a change of model re-embeds what the old one embedded.
+carries; and nothing is sent (onnxruntime stays below 1.29, whose Linux builds queue usage
+telemetry for Microsoft: services/analytics/pyproject.toml). An :class:`Embedder` turns texts
+into L2-normalised float32 vectors, so the cosine of two texts is the dot product of their
+vectors; ``model`` names it, and is stored beside every vector so a change of model re-embeds
+what the old one embedded.
 
 Loading takes up to a second and the models are big: nothing happens at import, the service
 loads one with :func:`load_embedder` when it starts. ``passages`` and ``query`` are CPU-bound
@@ -156,7 +158,9 @@ class WordLlamaEmbedder:
     def passages(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalised(self._model.embed(list(texts), norm=True))
+        # An empty text has no token and would average to 0/0: it is read as one space, a
+        # fixed unit vector (as MiniLM gives an empty text the vector of its bare markers).
+        return _normalised(self._model.embed([text or " " for text in texts], norm=True))
 
     def query(self, text: str) -> Vectors:
         vector: Vectors = self.passages([text])[0]
@@ -199,12 +203,15 @@ class E5Embedder:
 
 
 def load_embedder(model: EmbeddingModel | str) -> Embedder:
-    """The embedder of ``model``, loaded (a second or so); :class:`UnavailableModel` when its
-    package is not installed."""
-    match EmbeddingModel(model):
-        case EmbeddingModel.MINILM:
-            return MiniLmEmbedder()
-        case EmbeddingModel.WORDLLAMA:
-            return WordLlamaEmbedder()
-        case EmbeddingModel.E5:
-            return E5Embedder()
+    """The embedder of ``model``, loaded (under a second); :class:`UnavailableModel` when its
+    package is not installed (WordLlama and E5 come with the dev tools only)."""
+    try:
+        match EmbeddingModel(model):
+            case EmbeddingModel.MINILM:
+                return MiniLmEmbedder()
+            case EmbeddingModel.WORDLLAMA:
+                return WordLlamaEmbedder()
+            case EmbeddingModel.E5:
+                return E5Embedder()
+    except ImportError as exc:
+        raise UnavailableModel(f"{model}: {exc}") from exc
