@@ -21,6 +21,7 @@ from bench import (
     ceiling,
     compare,
     e2e,
+    embeddings,
     events,
     fanout,
     ingest,
@@ -63,6 +64,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     social.BENCHMARK,
     search.BENCHMARK,
     similar.BENCHMARK,
+    embeddings.BENCHMARK,
 )
 
 

