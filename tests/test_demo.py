@@ -259,6 +259,9 @@ def test_the_guide_shows_real_people_and_the_services_ports(company: Company) ->
         "8001/v1/questions?status=accepted",
         "8001/v1/posts/$Q/context",
         "8001/v1/groups/$G/members",
+        "8004/v1/questions/similar?text=How%20can%20I",
+        "8004/v1/search?q=ship%20production",
+        "8004/v1/people/experts?text=",
     ):
         assert f"localhost:{path}" in text
     assert "make demo-traffic" in text

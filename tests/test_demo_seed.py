@@ -11,13 +11,16 @@ import asyncio
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from canopy_dev.demo import texts
 from canopy_dev.demo.client import Api, Endpoints, http_client
 from canopy_dev.demo.company import build_company
 from canopy_dev.demo.seed import Seeder
 from canopy_dev.devstack import StackEndpoints
+from canopy_testing.polling import eventually
 from canopy_testing.system import running_system
 
 pytestmark = pytest.mark.e2e
@@ -68,6 +71,22 @@ async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_ap
             group_id = mine.json()["items"][0]["id"]
             group = await api.write("GET", f"/v1/groups/{group_id}", reader)
             members = await api.write("GET", f"/v1/groups/{group_id}/members", reader)
+            # ... and a question asked again in other words finds its answered twin.
+            asked = {p.content for p in company.posts if p.kind == "question"}
+            twin, again = next((q, a) for q, a in texts.REASKED.items() if q in asked)
+
+            async def twins() -> list[dict[str, Any]]:
+                found = await api.call(
+                    "GET",
+                    f"{api.endpoints.analytics}/v1/questions/similar",
+                    reader,
+                    params={"text": again},
+                )
+                items: list[dict[str, Any]] = found.json()["items"]
+                words = twin.split(" #")[0]  # its hashtags aside
+                return [q for q in items if q["snippet"].startswith(words) and q["answered"]]
+
+            similar = await eventually(twins, what="the re-asked question's twin")
     finally:
         await asyncio.to_thread(running.close)
     print(f"first seed {first_s:.1f} s, second {second_s:.1f} s: {first.describe()}")
@@ -92,6 +111,7 @@ async def test_seeding_twice_creates_the_demo_once_and_it_shows_in_every_read_ap
     assert profile.json()["manager_id"] == joiner.manager_id
     answers = [p for p in thread.json()["descendants"] if p["kind"] == "answer"]
     assert [a["id"] for a in answers if a["accepted"]] == [question["acceptedAnswer"]]
+    assert len(similar) == 1
     assert group.json()["member_count"] >= len(members.json()["items"]) > 0
     assert (
         reader in {m["user_id"] for m in members.json()["items"]} or members.json()["next_cursor"]

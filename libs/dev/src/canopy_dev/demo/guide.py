@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from canopy_dev.demo.model import Company
 
 JSON = "python3 -m json.tool"
+# A question the demo company asked before (texts.QUESTIONS), in words it never used.
+ASKING = "How can I look into why my database is so slow?"
 
 
 def _curl(port: int, path: str, variable: str) -> str:
@@ -51,6 +54,11 @@ def guide(company: Company, ports: Mapping[str, int]) -> str:
         "# ... a question she may see with its accepted answer, and the whole thread",
         _first_id(ports["ingestion"], "/v1/questions?status=accepted&limit=1", "READER", "Q"),
         _curl_var(ports["ingestion"], "/v1/posts/$Q/context", "READER"),
+        "# ... what she is about to ask, asked before in other words (answered ones marked),",
+        "# ... a search (stemmed: 'ship' finds 'Shipped') and experts for the same question",
+        _curl(ports["analytics"], f"/v1/questions/similar?text={quote(ASKING)}", "READER"),
+        _curl(ports["analytics"], "/v1/search?q=ship%20production&limit=3", "READER"),
+        _curl(ports["analytics"], f"/v1/people/experts?text={quote(ASKING)}", "READER"),
         "# ... her first group: its page (detail, members, pins) and its feed",
         _first_id(ports["ingestion"], "/v1/groups?mine=true&limit=1", "READER", "G"),
         _curl_var(ports["ingestion"], "/v1/groups/$G", "READER"),
