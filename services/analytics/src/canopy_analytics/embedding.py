@@ -31,7 +31,6 @@ polled every ``embed_poll_interval_s`` besides.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,6 +54,7 @@ from canopy_common.metrics import (
     get_or_create_histogram,
     metric_name,
 )
+from canopy_common.pg_listen import Listener
 from canopy_common.question_experts import (
     MAX_EXPERTS,
     Expert,
@@ -67,8 +67,6 @@ from canopy_common.transient import is_transient
 log = structlog.get_logger(__name__)
 
 SERVICE = "analytics"
-LISTEN_CONNECT_TIMEOUT_S = 10.0
-LISTEN_CLOSE_TIMEOUT_S = 5.0
 # A text is cut to this many characters before the model sees it: models read a few hundred
 # tokens at most, and a 100 KB post must not cost more than a long one.
 MAX_EMBED_CHARS = 4_000
@@ -141,8 +139,9 @@ class EmbeddingWorker(BackgroundLoop):
         self._producer = producer
         self._semantics = semantics
         self._metrics = embedding_metrics()
-        self._listener: asyncpg.Connection | None = None
-        self._listen_failed = False
+        self._listener = Listener(
+            settings.postgres.dsn, NOTIFY_CHANNEL, self._wake, name="embedding worker"
+        )
         self._healthy = False
         self._unpublished: set[tuple[str, str, int]] = set()
         self.passes = 0  # for tests: passes completed
@@ -158,7 +157,7 @@ class EmbeddingWorker(BackgroundLoop):
             model = self._semantics.embedder.model
             while not self._stopping.is_set():
                 self._wake.clear()  # before the pass: a NOTIFY during it means more
-                await self._listen()
+                await self._listener.ensure()
                 try:
                     if failures == 0 and self.passes == 0:
                         again = await sql.embed_again_other_models(self._pool, model)
@@ -185,7 +184,7 @@ class EmbeddingWorker(BackgroundLoop):
                     await self._sleep(self._settings.embed_poll_interval_s)
         finally:
             self._healthy = False
-            await self._unlisten()
+            await self._listener.close()
 
     async def run_pass(self) -> bool:
         """One pass and the publications it calls for; whether more may be waiting."""
@@ -296,40 +295,3 @@ class EmbeddingWorker(BackgroundLoop):
             await sql.experts_published(conn, tenant, question_id, version)
         self._metrics.published.labels("published").inc()
         return True
-
-    # -- LISTEN -----------------------------------------------------------------------------
-
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection; while it cannot be opened the worker polls."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = None
-        try:
-            conn = await asyncpg.connect(
-                self._settings.postgres.dsn, timeout=LISTEN_CONNECT_TIMEOUT_S
-            )
-            try:
-                await conn.add_listener(NOTIFY_CHANNEL, self._notified)
-            except BaseException:
-                conn.terminate()
-                raise
-        except Exception as exc:
-            if not self._listen_failed:
-                log.warning("embedding: cannot LISTEN, polling meanwhile", error=str(exc))
-            self._listen_failed = True
-            return
-        self._listen_failed = False
-        self._listener = conn
-
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _unlisten(self) -> None:
-        conn, self._listener = self._listener, None
-        if conn is None or conn.is_closed():
-            return
-        try:
-            await asyncio.wait_for(conn.close(), LISTEN_CLOSE_TIMEOUT_S)
-        except Exception:
-            with contextlib.suppress(Exception):
-                conn.terminate()

@@ -57,6 +57,7 @@ from canopy_common.metrics import (
     get_or_create_histogram,
     metric_name,
 )
+from canopy_common.pg_listen import Listener
 from canopy_common.row_security import span_all_tenants
 from canopy_common.service import Runtime
 from canopy_common.transient import is_transient
@@ -68,8 +69,6 @@ log = structlog.get_logger(__name__)
 SERVICE = "ingestion"
 # Sent rows deleted per statement: short transactions; one chunk per pass while more are due.
 PRUNE_CHUNK_ROWS = 10_000
-LISTEN_CONNECT_TIMEOUT_S = 10.0
-LISTEN_CLOSE_TIMEOUT_S = 5.0
 # From an activity's commit to its acknowledgement: milliseconds normally, hours after an outage.
 LAG_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
@@ -172,8 +171,9 @@ class OutboxRelay(BackgroundLoop):
         self._topic = settings.kafka.topic_activities
         super().__init__()  # _wake is also set by NOTIFY
         self._metrics = relay_metrics(service)
-        self._listener: asyncpg.Connection[asyncpg.Record] | None = None
-        self._listen_failed = False
+        self._listener = Listener(
+            settings.postgres.dsn, NOTIFY_CHANNEL, self._wake, name="outbox relay"
+        )
         self._healthy = False  # the last pass succeeded
         self._next_prune_at = 0.0
         self._backlog_at: float | None = None
@@ -193,7 +193,7 @@ class OutboxRelay(BackgroundLoop):
         try:
             while not self._stopping.is_set():
                 self._wake.clear()  # before the passes: a NOTIFY during them means more
-                await self._listen()
+                await self._listener.ensure()
                 try:
                     behind = await self._round()
                 except Exception as exc:
@@ -207,7 +207,7 @@ class OutboxRelay(BackgroundLoop):
                     await self._sleep(self._settings.relay_poll_interval_s)
         finally:
             self._healthy = False
-            await self._unlisten()
+            await self._listener.close()
             if self._owns_producer:
                 await self._producer.stop()
 
@@ -346,42 +346,6 @@ class OutboxRelay(BackgroundLoop):
             async with self._every_tenant() as conn:
                 self._metrics.backlog.set(await conn.fetchval(_BACKLOG))
             self._backlog_at = now
-
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection; while it cannot be opened the relay polls."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = None
-        try:
-            conn = await asyncpg.connect(
-                self._settings.postgres.dsn, timeout=LISTEN_CONNECT_TIMEOUT_S
-            )
-            try:
-                await conn.add_listener(NOTIFY_CHANNEL, self._notified)
-            except BaseException:
-                conn.terminate()
-                raise
-        except Exception as exc:
-            if not self._listen_failed:
-                log.warning("outbox relay: cannot LISTEN, polling meanwhile", error=str(exc))
-            self._listen_failed = True
-            return
-        if self._listen_failed:
-            log.info("outbox relay: listening again")
-        self._listen_failed = False
-        self._listener = conn
-
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _unlisten(self) -> None:
-        conn, self._listener = self._listener, None
-        if conn is None or conn.is_closed():
-            return
-        try:
-            await asyncio.wait_for(conn.close(), LISTEN_CLOSE_TIMEOUT_S)
-        except Exception:
-            conn.terminate()
 
 
 def outbox_relay(runtime: Runtime[Settings]) -> OutboxRelay:
