@@ -255,18 +255,21 @@ async def wrk(
 
 async def hey(url: str, token: str) -> LoadRun:
     """``hey`` offering :data:`TARGET_RPS` for :data:`HEY_DURATION_S`, as one reader."""
+    return await offer(
+        url, f"Bearer {token}", rate_rps=TARGET_RPS, duration_s=HEY_DURATION_S, workers=HEY_WORKERS
+    )
+
+
+async def offer(
+    url: str, authorization: str, *, rate_rps: float, duration_s: float, workers: int
+) -> LoadRun:
+    """``hey`` offering ``rate_rps`` GETs of ``url`` for ``duration_s`` from ``workers``
+    connections (each at most ``rate_rps / workers``), with that ``Authorization`` header."""
     args = [
-        "-z",
-        f"{HEY_DURATION_S}s",
-        "-c",
-        str(HEY_WORKERS),
-        "-q",
-        str(TARGET_RPS / HEY_WORKERS),
-        "-H",
-        f"Authorization: Bearer {token}",
-        url,
-    ]
-    return parse_hey(await run_tool(HEY, args, HEY_DURATION_S))
+        "-z", f"{duration_s}s", "-c", str(workers), "-q", str(rate_rps / workers),
+        "-H", f"Authorization: {authorization}", url,
+    ]  # fmt: skip
+    return parse_hey(await run_tool(HEY, args, duration_s))
 
 
 def parse_hey(output: str) -> LoadRun:

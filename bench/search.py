@@ -36,15 +36,21 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 
-from bench.cpu import process_cpu_s
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.reads import HEY, LoadRun, parse_hey, run_tool
-from bench.system import BenchSystem, bench_system, progress, started, wait_consumed
-from canopy_common.events import StrictActivity, encode
+from bench.reads import HEY, LoadRun, offer
+from bench.system import (
+    BenchSystem,
+    bench_system,
+    progress,
+    publish_activities,
+    service_cpu_s,
+    started,
+    wait_consumed,
+)
+from canopy_common.events import StrictActivity
 from canopy_common.iris import user_iri
 from canopy_testing.factories import ActivityFactory, subject_id
-from canopy_testing.services import record_key
 
 SERVICES: Final = ("ingestion", "analytics")
 POSTS: Final = 100_000
@@ -199,7 +205,7 @@ async def populate(system: BenchSystem, tenant: str) -> list[str]:
     weights = [1.0 / (r + 50) for r in range(VOCABULARY)]
     now = datetime.now(UTC)
     progress(f"populating: {POSTS:,} posts through the analytics stream")
-    await _publish(system, setup)
+    await publish_activities(system, setup)
     for start in range(0, POSTS, PUBLISH_CHUNK):
         chunk = [
             f.post(
@@ -212,28 +218,13 @@ async def populate(system: BenchSystem, tenant: str) -> list[str]:
             )
             for _ in range(min(PUBLISH_CHUNK, POSTS - start))
         ]
-        await _publish(system, chunk)
+        await publish_activities(system, chunk)
     waited = await wait_consumed(system, "analytics", system.kafka.topic_activities, timeout_s=900)
     progress(f"populated; the stream finished {waited:.0f} s after the last record was sent")
     return [subject_id(g) for g in groups]
 
 
-async def _publish(system: BenchSystem, activities: Sequence[StrictActivity]) -> None:
-    topic = system.kafka.topic_activities
-    await asyncio.gather(
-        *(system.producer.send(topic, encode(a), key=record_key(a)) for a in activities)
-    )
-
-
 # --- measurement ----------------------------------------------------------------------------
-
-
-def _analytics_cpu_s(system: BenchSystem) -> float:
-    return sum(
-        process_cpu_s(pid) or 0.0
-        for pid, identity in system.running.processes().items()
-        if "canopy_analytics" in identity.command
-    )
 
 
 async def _matches(system: BenchSystem, tenant: str, query: Query) -> int | None:
@@ -267,12 +258,14 @@ async def measure(
         items = len(first.json()["items"])
         for _ in range(WARMUP_REQUESTS):
             await http.get(url, headers={"Authorization": token})
-        cpu_before = _analytics_cpu_s(system)
+        cpu_before = service_cpu_s(system, "canopy_analytics")
         if query.at_rate:
-            load = await _hey(url, token)
+            load = await offer(
+                url, token, rate_rps=RATE_RPS, duration_s=DURATION_S, workers=HEY_WORKERS
+            )
         else:
             load = await _sequential(http, url, token)
-        cpu_s = _analytics_cpu_s(system) - cpu_before
+        cpu_s = service_cpu_s(system, "canopy_analytics") - cpu_before
     answered = max(load.requests, 1)
     name = f"search.{query.name}"
     params: dict[str, JSONScalar] = {
@@ -296,14 +289,6 @@ async def measure(
     if matches is not None:
         figures.append(Figure(f"{name}.matches", matches, "posts", 1, params))
     return figures
-
-
-async def _hey(url: str, token: str) -> LoadRun:
-    args = [
-        "-z", f"{DURATION_S}s", "-c", str(HEY_WORKERS), "-q", str(RATE_RPS / HEY_WORKERS),
-        "-H", f"Authorization: {token}", url,
-    ]  # fmt: skip
-    return parse_hey(await run_tool(HEY, args, DURATION_S))
 
 
 async def _sequential(http: httpx.AsyncClient, url: str, token: str) -> LoadRun:

@@ -22,7 +22,6 @@ import random
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import urlencode
@@ -30,14 +29,20 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 
-from bench.cpu import process_cpu_s
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.reads import HEY, LoadRun, parse_hey, run_tool
-from bench.system import BenchSystem, bench_system, progress, started, wait_consumed
-from canopy_common.events import StrictActivity, encode
+from bench.reads import HEY, offer
+from bench.system import (
+    BenchSystem,
+    bench_system,
+    progress,
+    publish_activities,
+    service_cpu_s,
+    started,
+    wait_consumed,
+)
+from canopy_common.events import StrictActivity
 from canopy_testing.factories import ActivityFactory
-from canopy_testing.services import record_key
 
 SERVICES: Final = ("ingestion", "analytics")
 QUESTIONS: Final = 10_000
@@ -122,7 +127,7 @@ async def populate(system: BenchSystem, tenant: str) -> int:
     f = ActivityFactory(tenant)
     rng = random.Random(18)
     authors = [f.user(f"author{i:04d}", user_id=f"a{i:04d}") for i in range(AUTHORS)]
-    await _publish(system, authors)
+    await publish_activities(system, authors)
     now = datetime.now(UTC)
     progress(f"populating: {QUESTIONS:,} questions through the analytics stream")
     texts = 0
@@ -140,23 +145,8 @@ async def populate(system: BenchSystem, tenant: str) -> int:
                 answer = f"You can {rng.choice(_VERBS)} the {rng.choice(_THINGS)} in the portal."
                 chunk.append(f.answer(authors[rng.randrange(AUTHORS)], question, answer))
         texts += len(chunk)
-        await _publish(system, chunk)
+        await publish_activities(system, chunk)
     return texts
-
-
-async def _publish(system: BenchSystem, activities: Sequence[StrictActivity]) -> None:
-    topic = system.kafka.topic_activities
-    await asyncio.gather(
-        *(system.producer.send(topic, encode(a), key=record_key(a)) for a in activities)
-    )
-
-
-def _analytics_cpu_s(system: BenchSystem) -> float:
-    return sum(
-        process_cpu_s(pid) or 0.0
-        for pid, identity in system.running.processes().items()
-        if "canopy_analytics" in identity.command
-    )
 
 
 async def embedding(system: BenchSystem, tenant: str, texts: int) -> list[Figure]:
@@ -165,7 +155,7 @@ async def embedding(system: BenchSystem, tenant: str, texts: int) -> list[Figure
     progress(f"stream done {waited:.0f} s after the last record; waiting for the vectors")
     conn = await asyncpg.connect(system.running.pg_dsn)
     try:
-        cpu_before, began = _analytics_cpu_s(system), time.monotonic()
+        cpu_before, began = service_cpu_s(system, "canopy_analytics"), time.monotonic()
         since = await conn.fetchval("SELECT now()")
         while True:
             to_do = await conn.fetchval(
@@ -178,7 +168,10 @@ async def embedding(system: BenchSystem, tenant: str, texts: int) -> list[Figure
             if time.monotonic() - began > 1800:
                 raise TimeoutError(f"{to_do} posts still without a vector after 30 min")
             await asyncio.sleep(0.5)
-        cpu_s, elapsed = _analytics_cpu_s(system) - cpu_before, time.monotonic() - began
+        cpu_s, elapsed = (
+            service_cpu_s(system, "canopy_analytics") - cpu_before,
+            time.monotonic() - began,
+        )
         embedded = await conn.fetchval(
             "SELECT count(*) FROM analytics.post_vectors WHERE tenant_id = $1 "
             "AND embedded_at >= $2",
@@ -236,9 +229,11 @@ async def measure(
         items = len(first.json()["items"])
         for _ in range(WARMUP_REQUESTS):
             await http.get(url, headers={"Authorization": token})
-        cpu_before = _analytics_cpu_s(system)
-        load = await _hey(url, token)
-        cpu_s = _analytics_cpu_s(system) - cpu_before
+        cpu_before = service_cpu_s(system, "canopy_analytics")
+        load = await offer(
+            url, token, rate_rps=RATE_RPS, duration_s=DURATION_S, workers=HEY_WORKERS
+        )
+        cpu_s = service_cpu_s(system, "canopy_analytics") - cpu_before
     answered = max(load.requests, 1)
     params: dict[str, JSONScalar] = {
         **started(system),
@@ -256,14 +251,6 @@ async def measure(
         Figure(f"{name}.achieved_rps", load.rps, "req/s", load.requests, params),
         Figure(f"{name}.cpu_us", cpu_s / answered * 1e6, "µs/req", load.requests, params),
     ]
-
-
-async def _hey(url: str, token: str) -> LoadRun:
-    args = [
-        "-z", f"{DURATION_S}s", "-c", str(HEY_WORKERS), "-q", str(RATE_RPS / HEY_WORKERS),
-        "-H", f"Authorization: {token}", url,
-    ]  # fmt: skip
-    return parse_hey(await run_tool(HEY, args, DURATION_S))
 
 
 BENCHMARK = Benchmark(

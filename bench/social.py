@@ -29,11 +29,10 @@ from typing import Any, Final
 import asyncpg
 import httpx
 
-from bench.cpu import process_cpu_s
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.reads import HEY, LoadRun, parse_hey, run_tool
-from bench.system import BenchSystem, bench_system, progress, started
+from bench.reads import HEY, offer
+from bench.system import BenchSystem, bench_system, progress, service_cpu_s, started
 
 SERVICES: Final = ("ingestion",)
 THREAD_REPLIES: Final = 200
@@ -175,9 +174,11 @@ async def measure(system: BenchSystem, read: Read, token: str, setup_s: float) -
         for _ in range(WARMUP_REQUESTS):
             await http.get(url, headers={"Authorization": token})
         statements_before = await _statements(http, system, read.route)
-        cpu_before = _service_cpu_s(system)
-        load = await _hey(url, token)
-        cpu_s = _service_cpu_s(system) - cpu_before
+        cpu_before = service_cpu_s(system)
+        load = await offer(
+            url, token, rate_rps=RATE_RPS, duration_s=DURATION_S, workers=HEY_WORKERS
+        )
+        cpu_s = service_cpu_s(system) - cpu_before
         statements = await _statements(http, system, read.route) - statements_before
     answered = max(load.requests, 1)
     name = f"social.{read.name}"
@@ -219,20 +220,6 @@ async def _statements(http: httpx.AsyncClient, system: BenchSystem, route: str) 
     )
     found = re.search(pattern, text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
-
-
-def _service_cpu_s(system: BenchSystem) -> float:
-    # supervisord comes first, then the processes it runs: the service's.
-    _supervisor, *services = system.running.processes()
-    return sum(process_cpu_s(pid) or 0.0 for pid in services)
-
-
-async def _hey(url: str, token: str) -> LoadRun:
-    args = [
-        "-z", f"{DURATION_S}s", "-c", str(HEY_WORKERS), "-q", str(RATE_RPS / HEY_WORKERS),
-        "-H", f"Authorization: {token}", url,
-    ]  # fmt: skip
-    return parse_hey(await run_tool(HEY, args, DURATION_S))
 
 
 BENCHMARK = Benchmark(

@@ -25,10 +25,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
+from bench.cpu import process_cpu_s
 from bench.harness import REPO_ROOT, BenchContext, run_dir
+from canopy_common.events import StrictActivity, encode
 from canopy_common.kafka import Producer
 from canopy_common.kafka_security import client_security
 from canopy_common.settings import KafkaSettings, RedisSettings
+from canopy_testing.services import record_key
 from canopy_testing.system import RunningSystem, SystemClient, running_system
 
 HTTP_TIMEOUT_S = 30.0
@@ -144,3 +147,21 @@ async def wait_consumed(
 def progress(step: str) -> None:
     """Say on stderr which step a benchmark is at, with the time (the table comes at the end)."""
     print(f"  {time.strftime('%H:%M:%S')} {step}", file=sys.stderr, flush=True)
+
+
+async def publish_activities(system: BenchSystem, activities: Sequence[StrictActivity]) -> None:
+    """Publish canonical activities on the system's activities topic, as ingestion would."""
+    topic = system.kafka.topic_activities
+    await asyncio.gather(
+        *(system.producer.send(topic, encode(a), key=record_key(a)) for a in activities)
+    )
+
+
+def service_cpu_s(system: BenchSystem, package: str | None = None) -> float:
+    """CPU seconds so far of the system's service processes (of ``package`` only, e.g.
+    ``canopy_analytics``), supervisord left out."""
+    return sum(
+        process_cpu_s(pid) or 0.0
+        for pid, identity in system.running.processes().items()
+        if "canopy_" in identity.command and (package is None or package in identity.command)
+    )
