@@ -272,6 +272,19 @@ async def offer(
     return parse_hey(await run_tool(HEY, args, duration_s))
 
 
+def load_figures(
+    name: str, load: LoadRun, cpu_s: float, params: dict[str, JSONScalar]
+) -> list[Figure]:
+    """``name``'s p50, p99, rate answered and service CPU per answered request of ``load``."""
+    answered = max(load.requests, 1)
+    return [
+        Figure(f"{name}.p50_ms", load.p50_ms, "ms", load.requests, params),
+        Figure(f"{name}.p99_ms", load.p99_ms, "ms", load.requests, params),
+        Figure(f"{name}.achieved_rps", load.rps, "req/s", load.requests, params),
+        Figure(f"{name}.cpu_us", cpu_s / answered * 1e6, "µs/req", load.requests, params),
+    ]
+
+
 def parse_hey(output: str) -> LoadRun:
     """The figures of hey's summary: total time, latency distribution, status codes, errors."""
 

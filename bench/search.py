@@ -38,7 +38,7 @@ import httpx
 
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.reads import HEY, LoadRun, offer
+from bench.reads import HEY, LoadRun, load_figures, offer
 from bench.system import (
     BenchSystem,
     bench_system,
@@ -266,7 +266,6 @@ async def measure(
         else:
             load = await _sequential(http, url, token)
         cpu_s = service_cpu_s(system, "canopy_analytics") - cpu_before
-    answered = max(load.requests, 1)
     name = f"search.{query.name}"
     params: dict[str, JSONScalar] = {
         **started(system),
@@ -279,12 +278,7 @@ async def measure(
         "errors": load.errors,
         "non_2xx": load.non_2xx,
     }
-    figures = [
-        Figure(f"{name}.p50_ms", load.p50_ms, "ms", load.requests, params),
-        Figure(f"{name}.p99_ms", load.p99_ms, "ms", load.requests, params),
-        Figure(f"{name}.achieved_rps", load.rps, "req/s", load.requests, params),
-        Figure(f"{name}.cpu_us", cpu_s / answered * 1e6, "µs/req", load.requests, params),
-    ]
+    figures = load_figures(name, load, cpu_s, params)
     matches = await _matches(system, tenant, query)
     if matches is not None:
         figures.append(Figure(f"{name}.matches", matches, "posts", 1, params))

@@ -31,7 +31,7 @@ import httpx
 
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.reads import HEY, offer
+from bench.reads import HEY, load_figures, offer
 from bench.system import (
     BenchSystem,
     bench_system,
@@ -234,7 +234,6 @@ async def measure(
             url, token, rate_rps=RATE_RPS, duration_s=DURATION_S, workers=HEY_WORKERS
         )
         cpu_s = service_cpu_s(system, "canopy_analytics") - cpu_before
-    answered = max(load.requests, 1)
     params: dict[str, JSONScalar] = {
         **started(system),
         "query": urlencode(query),
@@ -245,12 +244,7 @@ async def measure(
         "errors": load.errors,
         "non_2xx": load.non_2xx,
     }
-    return [
-        Figure(f"{name}.p50_ms", load.p50_ms, "ms", load.requests, params),
-        Figure(f"{name}.p99_ms", load.p99_ms, "ms", load.requests, params),
-        Figure(f"{name}.achieved_rps", load.rps, "req/s", load.requests, params),
-        Figure(f"{name}.cpu_us", cpu_s / answered * 1e6, "µs/req", load.requests, params),
-    ]
+    return load_figures(name, load, cpu_s, params)
 
 
 BENCHMARK = Benchmark(

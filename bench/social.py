@@ -31,7 +31,7 @@ import httpx
 
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.reads import HEY, offer
+from bench.reads import HEY, load_figures, offer
 from bench.system import BenchSystem, bench_system, progress, service_cpu_s, started
 
 SERVICES: Final = ("ingestion",)
@@ -197,11 +197,8 @@ async def measure(system: BenchSystem, read: Read, token: str, setup_s: float) -
         "non_2xx": load.non_2xx,
     }
     return [
-        Figure(f"{name}.p50_ms", load.p50_ms, "ms", load.requests, params),
-        Figure(f"{name}.p99_ms", load.p99_ms, "ms", load.requests, params),
-        Figure(f"{name}.achieved_rps", load.rps, "req/s", load.requests, params),
+        *load_figures(name, load, cpu_s, params),
         Figure(f"{name}.statements", statements / answered, "SQL/req", load.requests, params),
-        Figure(f"{name}.cpu_us", cpu_s / answered * 1e6, "µs/req", load.requests, params),
     ]
 
 
