@@ -101,4 +101,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$pom_sum" ] || ! compgen -G "$kafka_dir/l
   echo "$pom_sum" > "$stamp"
 fi
 log "Apache Kafka $(basename "$kafka_dir"/libs/kafka_2.13-*.jar .jar | sed 's/kafka_2.13-//') in $kafka_dir/libs ($(java -version 2>&1 | head -1))"
+
+# The web client's front-end packages, from the npm registry (services/web/package.json and its
+# lock): htmx, which the pages load from the web client itself (never a CDN), and axe-core, which
+# the browser tests run on every page.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+log "npm ci (services/web: front-end packages)"
+npm ci --prefix services/web --no-audit --no-fund --loglevel=error
+# Debian's Chromium for the browser tests and the page-load bench: Playwright drives this one
+# (never a browser download).
+apt_install chromium
+
 log "done. Next: make test  (or: make up)"

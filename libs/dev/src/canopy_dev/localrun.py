@@ -31,7 +31,7 @@ from canopy_dev.devstack.processes import (
     terminate,
 )
 from canopy_dev.devstack.stack import LocalStack, StackEndpoints, default_run_dir
-from canopy_dev.ports import service_ports
+from canopy_dev.ports import service_ports, web_environment
 from canopy_dev.supervision import (
     CONFIG_FILE,
     STOP_WAIT_S,
@@ -124,6 +124,9 @@ class LocalSystem:
             print(f"services already running (supervisord pid {previous.pid})")
         else:
             os.environ.update(stack_environment(endpoints))
+            for name, value in web_environment(service_ports()).items():
+                os.environ.setdefault(name, value)
+            os.environ.setdefault("CANOPY_WEB_DEV_PEOPLE", ",".join(demo_guide_people()))
             log_path = self.run_dir / LOG_FILE
             programs = read_procfile(self.repo_root / "Procfile")
             if services is not None:
@@ -168,6 +171,15 @@ class LocalSystem:
             print(f"{supervised}  http://127.0.0.1:{port} readyz={readiness(port)}")
         if record and states:
             print(f"supervisord pid {record.pid}, log: {self.run_dir / LOG_FILE}")
+
+
+def demo_guide_people() -> list[str]:
+    """The demo people the web client's local sign-in offers first (the guide's reader first:
+    the directory is read as them)."""
+    from canopy_dev.demo.company import build_company  # the company only when starting
+
+    company = build_company()
+    return [company.reader_id, company.analyst_id, company.admin_id]
 
 
 def _repo_root() -> Path:

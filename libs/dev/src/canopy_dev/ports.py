@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import os
 
-SERVICE_PORTS = {"ingestion": 8001, "fanout": 8002, "notify": 8003, "analytics": 8004}
+SERVICE_PORTS = {"ingestion": 8001, "fanout": 8002, "notify": 8003, "analytics": 8004, "web": 8080}
+# The services whose APIs the web client calls (every service but the web client itself).
+API_SERVICES = ("ingestion", "fanout", "notify", "analytics")
+
+
+def web_environment(ports: dict[str, int]) -> dict[str, str]:
+    """The settings that point the web client at the other services of this run."""
+    env = {
+        f"CANOPY_WEB_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}"
+        for name in API_SERVICES
+        if name in ports
+    }
+    if "web" in ports:
+        env["CANOPY_WEB_PUBLIC_URL"] = f"http://127.0.0.1:{ports['web']}"
+    return env
 
 
 def service_ports() -> dict[str, int]:

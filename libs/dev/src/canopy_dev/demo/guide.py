@@ -44,6 +44,15 @@ def guide(company: Company, ports: Mapping[str, int]) -> str:
     lines = [
         f"Demo tenant {company.tenant}: {len(company.people)} people, {len(company.groups)} "
         f"groups, {posts} posts, replies and answers, {len(company.tasks)} tasks falling due.",
+        "",
+        "# In a browser: pick anyone at the sign-in page, or go straight in",
+        *(
+            f"  {who:<8} http://127.0.0.1:{ports['web']}/auth/dev?user={quote(person.id)}"
+            f"  ({person.display_name})"
+            for who, person in (("reader", reader), ("analyst", analyst), ("admin", admin))
+            if "web" in ports
+        ),
+        "",
         f"A token for anyone: make token TENANT={company.tenant} USER=<user id> "
         "ROLES=member[,analyst,...]",
         "",

@@ -1,0 +1,111 @@
+"""``create_app(settings)``: the web client's pages, assets and health routes, with a lifespan
+that builds the HTTP client, the Redis connection and the session store, and closes them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from canopy_web.deps import WebState
+from canopy_web.errors import install_error_pages
+from canopy_web.pages import auth, home
+from canopy_web.people import People
+from canopy_web.rendering import build_templates
+from canopy_web.sessions import SessionStore
+from canopy_web.settings import Settings
+from canopy_web.tokens import TokenMinter
+
+STATIC = Path(__file__).parent / "static"
+# The npm packages a page loads, by the path it loads them from (services/web/package.json).
+VENDOR_DIRS = {"htmx": "htmx.org/dist"}
+# Pages are private to their reader; assets are versioned by the npm lock and may be cached.
+_ASSET_CACHE = "public, max-age=3600"
+
+
+def _security_headers(response: Response) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    # Scripts and styles only from this origin: injected markup could not run anything.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' "
+        "http: https:",
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The web client as an ASGI app."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = aioredis.Redis.from_url(
+            settings.redis.url, max_connections=settings.redis.max_connections
+        )
+        async with httpx.AsyncClient(timeout=settings.api_timeout_s) as http:
+            sessions = SessionStore(
+                redis, idle_s=settings.session_idle_s, max_s=settings.session_max_s
+            )
+            minter = TokenMinter(settings.auth, ttl_s=settings.token_ttl_s)
+            people = People(settings=settings, http=http, minter=minter, sessions=sessions)
+            app.state.web = WebState(settings=settings, sessions=sessions, people=people)
+            app.state.redis = redis
+            try:
+                yield
+            finally:
+                await redis.aclose()
+
+    app = FastAPI(
+        title="Canopy web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.templates = build_templates()
+    install_error_pages(app)
+
+    @app.middleware("http")
+    async def headers(request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        _security_headers(response)
+        if request.url.path.startswith(("/static/", "/assets/")):
+            response.headers["Cache-Control"] = _ASSET_CACHE
+        else:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            await app.state.redis.ping()
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "unavailable", "checks": {"redis": repr(exc)}},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ready", "checks": {"redis": "ok"}})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for name, relative in VENDOR_DIRS.items():
+        app.mount(f"/assets/{name}", StaticFiles(directory=_vendor_dir(settings, relative)))
+    app.include_router(auth.router)
+    app.include_router(home.router)
+    return app
+
+
+def _vendor_dir(settings: Settings, relative: str) -> Path:
+    """A folder of an npm package installed by ``make setup``; without it no page can work."""
+    folder = settings.assets_dir / relative
+    if not folder.is_dir():
+        raise RuntimeError(f"{folder} is missing: run `make setup` (npm ci in services/web)")
+    return folder
