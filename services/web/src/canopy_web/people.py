@@ -79,29 +79,31 @@ class People:
         """The services as the holder of ``token``."""
         return Api(self._http, self.urls, token)
 
-    async def standing(self, user_id: str) -> Standing:
-        """The person ``user_id`` of the tenant, as the directory knows them now.
+    async def standing(self, user_id: str, tenant: str) -> Standing:
+        """The person ``user_id`` of ``tenant``, as the directory knows them now.
 
         The lookup runs with a guest token of that person (the least a token can grant): the
         services accept it only for an active, provisioned person."""
-        token, _ = self._minter.mint(tenant=self._settings.tenant, user=user_id, roles=["guest"])
+        token, _ = self._minter.mint(tenant=tenant, user=user_id, roles=["guest"])
         try:
             profile = await self.api(token).get(Service.INGESTION, "/v1/users/me")
         except (SignInRequired, ApiError) as exc:
             if isinstance(exc, ApiError) and exc.status not in (403, 404):
                 raise
-            raise NotAPerson(user_id, self._settings.tenant) from exc
+            raise NotAPerson(user_id, tenant) from exc
         if not profile.get("active", True):
-            raise NotAPerson(user_id, self._settings.tenant)
+            raise NotAPerson(user_id, tenant)
         name = str(profile.get("display_name") or user_id)
         return Standing(user_id=user_id, name=name, roles=roles_of(profile))
 
-    async def sign_in(self, user_id: str, *, method: str, id_token: str = "") -> Session:
-        """A new session for ``user_id``, whose identity the caller has established."""
-        person = await self.standing(user_id)
+    async def sign_in(
+        self, user_id: str, *, tenant: str, method: str, id_token: str = ""
+    ) -> Session:
+        """A new session for ``user_id`` of ``tenant``, whose identity the caller established."""
+        person = await self.standing(user_id, tenant)
         session = await self._sessions.start(
             user_id=person.user_id,
-            tenant=self._settings.tenant,
+            tenant=tenant,
             name=person.name,
             roles=person.roles,
             method=method,
@@ -116,7 +118,7 @@ class People:
         if session.token and session.token_expires_at - time.time() > _RENEW_BEFORE_S:
             return session
         try:
-            person = await self.standing(session.user_id)
+            person = await self.standing(session.user_id, session.tenant)
         except NotAPerson:
             await self._sessions.end(session.id)
             raise SignInRequired from None

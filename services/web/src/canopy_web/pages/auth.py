@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from canopy_common.principal import TENANT_ID_PATTERN
 from canopy_web.api import ApiError, Service, ServiceDown, SignInRequired
 from canopy_web.deps import OptionalSession, csrf_protected, session_cookie, web_state
 from canopy_web.errors import error_page
@@ -19,6 +20,7 @@ from canopy_web.strings import t
 router = APIRouter(dependencies=[Depends(csrf_protected)])
 
 UserId = Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^\s/]+$")]
+TenantId = Annotated[str | None, Query(pattern=TENANT_ID_PATTERN)]
 
 
 def local_target(next_: str | None) -> str:
@@ -95,13 +97,17 @@ async def dev_sign_in(
     request: Request,
     user: UserId,
     next_: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+    tenant: TenantId = None,
 ) -> Response:
-    """Sign in as ``user`` with no password: local runs and tests only."""
+    """Sign in as ``user`` with no password: local runs and tests only. ``tenant`` (default:
+    the client's) lets tests sign in to tenants of their own."""
     if not dev_allowed(request):
         return await error_page(request, 403, detail=t("signin.dev_refused"))
     state = web_state(request)
     try:
-        session = await state.people.sign_in(user, method="dev")
+        session = await state.people.sign_in(
+            user, tenant=tenant or state.settings.tenant, method="dev"
+        )
     except NotAPerson as exc:
         detail = t("signin.not_a_person", user=exc.user_id, tenant=exc.tenant)
         return await error_page(request, 403, detail=detail)
