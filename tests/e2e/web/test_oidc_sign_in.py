@@ -80,7 +80,7 @@ def sso_web(
     }
     log_path = tmp_path_factory.mktemp("sso-web") / "web.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+        process = subprocess.Popen(
             [sys.executable, "-m", "canopy_web"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
@@ -159,7 +159,8 @@ async def test_people_sign_in_with_their_company_account_and_sign_out(
     query = parse_qs(urlsplit(authorizations[0]).query)
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["code_challenge"][0]) == 43  # base64url of a SHA-256 digest
-    assert query["state"][0] and query["nonce"][0]
+    assert query["state"][0]
+    assert query["nonce"][0]
     assert query["redirect_uri"] == [f"{sso_web}/auth/callback"]
     cookies = {c["name"]: c for c in await page.context.cookies()}
     assert cookies["canopy_session"]["httpOnly"]
@@ -171,7 +172,8 @@ async def test_people_sign_in_with_their_company_account_and_sign_out(
     assert page.url.startswith(f"{sso_web}/auth/signin")
 
     dev = await page.goto(f"{sso_web}/auth/dev?user=nadia.sso&tenant={sso_tenant}")
-    assert dev is not None and dev.status == 403
+    assert dev is not None
+    assert dev.status == 403
 
 
 async def test_a_person_the_provider_knows_but_canopy_does_not_is_refused(
@@ -224,4 +226,3 @@ async def test_a_callback_with_a_wrong_state_or_from_another_browser_is_refused(
         )
         assert denied.status_code == 403
         assert "Sign-in failed: your company&#39;s sign-in service said: no" in denied.text
-

@@ -128,7 +128,7 @@ def dex(
     )
     log_path = run_dir / "dex.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own build, our own arguments
+        process = subprocess.Popen(
             [str(DEX), "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
         )
     try:
