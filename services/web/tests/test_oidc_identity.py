@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from canopy_web.oidc import ProviderDown, SignInRefused, person_of, provider_of
 from canopy_web.settings import Settings
@@ -91,13 +91,15 @@ def test_client_secret_post_is_used_only_when_basic_is_not_offered() -> None:
 def test_company_sign_in_needs_issuer_client_id_and_secret_together() -> None:
     with pytest.raises(ValidationError, match="CANOPY_WEB_OIDC_CLIENT_SECRET as well"):
         Settings(oidc_issuer=ISSUER, oidc_client_id="canopy")
-    settings = Settings(oidc_issuer=ISSUER, oidc_client_id="canopy", oidc_client_secret="s3cret")
+    settings = Settings(
+        oidc_issuer=ISSUER, oidc_client_id="canopy", oidc_client_secret=SecretStr("s3cret")
+    )
     assert settings.oidc_configured
     assert "s3cret" not in repr(settings)
 
 
 def test_production_needs_company_sign_in_a_signing_key_and_no_local_sign_in() -> None:
-    errors = "\n".join(Settings(env="production").production_errors())
+    errors = "\n".join(Settings.model_validate({"CANOPY_ENV": "production"}).production_errors())
     assert "CANOPY_WEB_OIDC_ISSUER, CANOPY_WEB_OIDC_CLIENT_ID and" in errors
     assert "CANOPY_WEB_SIGNING_KEY_FILE must be set" in errors
     assert "CANOPY_WEB_DEV_SIGN_IN must be false" in errors

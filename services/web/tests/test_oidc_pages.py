@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 
 from canopy_testing.http import free_port, serve
 from canopy_web.app import create_app
@@ -21,7 +22,7 @@ def oidc_settings(issuer: str) -> Settings:
         dev_sign_in=False,
         oidc_issuer=issuer,
         oidc_client_id="canopy",
-        oidc_client_secret="s3cret",
+        oidc_client_secret=SecretStr("s3cret"),
     )
 
 
