@@ -151,5 +151,6 @@ async def sign_out(request: Request) -> Response:
             after = state.settings.public_url.rstrip("/") + target
             target = await state.oidc.end_session_url(session.id_token, after=after) or target
     response = RedirectResponse(target, status_code=303)
-    response.delete_cookie(cookie, path="/")
+    # With the attributes it was set with: a browser ignores a __Host- cookie without Secure.
+    response.delete_cookie(cookie, path="/", secure=state.settings.secure_cookies, httponly=True)
     return response

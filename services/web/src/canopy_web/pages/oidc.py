@@ -93,7 +93,10 @@ async def callback(
         error=error,
         error_description=error_description,
     )
-    response.delete_cookie(flow_cookie(settings), path="/")
+    # With the attributes it was set with: a browser ignores a __Host- cookie without Secure.
+    response.delete_cookie(
+        flow_cookie(settings), path="/", secure=settings.secure_cookies, httponly=True
+    )
     return response
 
 
