@@ -13,12 +13,24 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def parse(markup: str) -> ET.Element:
     # The markup is inline HTML (no xmlns): give it one so ElementTree parses it as SVG.
-    return ET.fromstring(str(markup).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
+    return ET.fromstring(
+        str(markup).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "top"),
-    [(0, 1), (-3, 1), (float("nan"), 1), (0.3, 0.5), (1, 1), (7, 10), (12, 20), (40, 50), (501, 1000)],
+    [
+        (0, 1),
+        (-3, 1),
+        (float("nan"), 1),
+        (0.3, 0.5),
+        (1, 1),
+        (7, 10),
+        (12, 20),
+        (40, 50),
+        (501, 1000),
+    ],
 )
 def test_an_axis_tops_out_at_a_round_number_at_or_above_the_largest_value(
     value: float, top: float

@@ -44,7 +44,7 @@ def plain(value: float) -> str:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 5 × 10ⁿ at or above ``value`` (1 for nothing): a round top for
+    """The smallest of 1, 2, 5 * 10^n at or above ``value`` (1 for nothing): a round top for
     an axis, so its label reads well."""
     if not math.isfinite(value) or value <= 0:
         return 1.0
@@ -52,7 +52,7 @@ def nice_ceiling(value: float) -> float:
     for step in (1.0, 2.0, 5.0, 10.0):
         if value <= step * power * (1 + 1e-9):
             return step * power
-    return 10.0 * power  # pragma: no cover - the loop ends at 10 × power
+    return 10.0 * power  # pragma: no cover - the loop ends at 10 * power
 
 
 def _num(value: float) -> str:
