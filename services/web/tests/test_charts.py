@@ -92,3 +92,10 @@ def test_text_from_people_is_escaped_in_a_chart() -> None:
 def test_values_read_as_counts_or_two_decimals() -> None:
     assert plain(1234) == "1,234"
     assert plain(0.256) == "0.26"
+
+
+def test_a_long_bar_label_is_cut_to_fit_its_column() -> None:
+    svg = parse(bar_chart([Datum("x" * 40, 1)], chart_id="l", title="t", desc="d"))
+    label = next(svg.iter(f"{SVG}text")).text or ""
+    assert len(label) == 16
+    assert label.endswith("…")

@@ -132,6 +132,10 @@ async def test_a_tenant_admin_gives_roles_deactivates_a_person_and_sets_the_cont
         signed_in(browser, web_url, "ada", tenant=t) as page,
     ):
         await page.get_by_role("link", name="Admin").click()
+        people = page.locator("table tbody tr")
+        await expect(people).to_have_count(3)
+        await assert_page_quality(page)
+        await screenshot(page, "admin")
         await page.get_by_label("Find people").fill("mate")
         await page.get_by_role("button", name="Find").click()
         await page.get_by_role("link", name="Mateo").click()
@@ -152,7 +156,6 @@ async def test_a_tenant_admin_gives_roles_deactivates_a_person_and_sets_the_cont
         await page.get_by_role("button", name="Yes, deactivate").click()
         await expect(page.get_by_role("status")).to_have_text("Nadia is deactivated.")
         await expect(page.locator("#standing")).to_contain_text("Deactivated")
-        await screenshot(page, "admin")
 
         async def signed_out() -> bool:
             await leaver.goto(f"{web_url}/")

@@ -18,12 +18,13 @@ from markupsafe import Markup, escape
 # The drawing's own coordinates; the SVG scales to its box (CSS width 100 %).
 WIDTH = 640
 LINE_HEIGHT = 220
-BAR_ROW = 26  # one horizontal bar and its gap
-_LEFT = 48  # room for the y-axis labels
+BAR_ROW = 32  # one horizontal bar and its gap
+_LEFT = 64  # room for the y-axis labels
 _RIGHT = 12
 _TOP = 12
-_BOTTOM = 28  # room for the x-axis labels
-_LABEL_W = 150  # a bar chart's label column
+_BOTTOM = 34  # room for the x-axis labels
+_LABEL_W = 200  # a bar chart's label column
+LABEL_CHARS = 16  # a longer bar label is cut (the table beside the chart has it whole)
 
 Format = Callable[[float], str]
 
@@ -53,6 +54,10 @@ def nice_ceiling(value: float) -> float:
         if value <= step * power * (1 + 1e-9):
             return step * power
     return 10.0 * power  # pragma: no cover - the loop ends at 10 * power
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 def _num(value: float) -> str:
@@ -100,8 +105,8 @@ def line_chart(
         f'<line class="chart-axis" x1="{_LEFT}" y1="{_num(base)}" x2="{WIDTH - _RIGHT}" '
         f'y2="{_num(base)}"/>',
         f'<line class="chart-grid" x1="{_LEFT}" y1="{_TOP}" x2="{WIDTH - _RIGHT}" y2="{_TOP}"/>',
-        _text(_LEFT - 6, _TOP + 4, fmt(top), "end"),
-        _text(_LEFT - 6, base + 4, fmt(0), "end"),
+        _text(_LEFT - 6, _TOP + 7, fmt(top), "end"),
+        _text(_LEFT - 6, base + 7, fmt(0), "end"),
     ]
     runs: list[list[str]] = [[]]
     for i, d in enumerate(data):
@@ -127,13 +132,13 @@ def bar_chart(
     """Horizontal bars, one row each, labelled on the left and valued at their end; the
     longest reaches a round top. A missing value draws no bar."""
     height = _TOP + BAR_ROW * max(len(data), 1) + 4
-    value_w = 64
+    value_w = 80
     plot_w = WIDTH - _LABEL_W - _RIGHT - value_w
     top = nice_ceiling(max((d.value for d in data if d.value is not None), default=0.0))
     body: list[str] = []
     for i, d in enumerate(data):
         y = _TOP + i * BAR_ROW
-        body.append(_text(_LABEL_W - 8, y + 15, d.label, "end"))
+        body.append(_text(_LABEL_W - 8, y + 20, _cut(d.label), "end"))
         if d.value is None:
             continue
         w = max(d.value, 0.0) / top * plot_w
@@ -141,5 +146,5 @@ def bar_chart(
             f'<rect class="chart-bar" x="{_LABEL_W}" y="{y + 2}" width="{_num(w)}" '
             f'height="{BAR_ROW - 8}"/>'
         )
-        body.append(_text(_LABEL_W + w + 6, y + 15, fmt(d.value)))
+        body.append(_text(_LABEL_W + w + 6, y + 20, fmt(d.value)))
     return _frame(chart_id, title, desc, height, body)
