@@ -37,13 +37,17 @@ async def test_an_analyst_sees_figures_charts_and_tables_and_downloads_csv_other
     await give_roles(canopy, t, "zoe", "analyst")
     await canopy.post(t, "nadia", "How do we rotate the #release keys?", kind="question")
     await canopy.post(t, "mateo", "Shipping the #release today")
+    group = await canopy.create_group(t, "mateo", "Platform", "public")
 
     async def counted() -> bool:
         summary = await canopy.call(
             "analytics", "GET", "/v1/analytics/summary", t, "zoe", "analyst",
             params={"period": "7d"},
         )  # fmt: skip
-        return bool(summary["qa"]["questions"] == 1 and summary["posts"] == 2)
+        report = await canopy.request(
+            "analytics", "GET", f"/v1/analytics/groups/{group['id']}", t, "zoe", "analyst"
+        )
+        return summary["qa"]["questions"] == 1 and summary["posts"] == 2 and report.is_success
 
     await eventually(counted, what="the question and the post counted by analytics")
     async with signed_in(browser, web_url, "zoe", tenant=t) as page:
@@ -63,6 +67,12 @@ async def test_an_analyst_sees_figures_charts_and_tables_and_downloads_csv_other
         await page.get_by_role("button", name="Show").first.click()
         await page.wait_for_url("**/analytics?period=30d")
         assert await posts.locator("tbody tr").count() == 30
+        await page.select_option("#group", group["id"])
+        await page.locator("form", has=page.locator("#group")).get_by_role("button").click()
+        await expect(page.get_by_role("heading", name="Platform")).to_be_visible()
+        assert "period=30d" in page.url
+        figures = page.locator("section", has=page.get_by_role("heading", name="A group"))
+        await expect(figures.locator(".figure").first).to_contain_text("Members1")
         await assert_page_quality(page)
         await screenshot(page, "analytics")
         link = page.get_by_role("link", name="Download Posts as CSV")
