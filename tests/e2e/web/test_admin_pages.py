@@ -174,6 +174,12 @@ async def test_a_tenant_admin_gives_roles_deactivates_a_person_and_sets_the_cont
         await eventually(signed_out, what="nadia's next page asking her to sign in again")
         assert "expired=1" in leaver.url
 
+        sections = page.get_by_role("navigation", name="Admin sections")
+        await sections.get_by_role("link", name="People").click()
+        await page.get_by_label("Former colleagues (deactivated)").check()
+        await page.get_by_role("button", name="Find").click()
+        await expect(page.locator("table tbody tr")).to_have_count(1)
+        await page.get_by_role("link", name="Nadia").click()
         await page.get_by_role("link", name="Reactivate…").click()
         await page.get_by_role("button", name="Yes, reactivate").click()
         await expect(page.get_by_role("status")).to_have_text("Nadia is active again.")

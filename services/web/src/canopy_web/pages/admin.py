@@ -78,11 +78,19 @@ async def people(
     api: CurrentApi,
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Cursor = None,
+    former: bool = False,
 ) -> Response:
     # The content policy is the tenant admin's own route: anyone else gets its 403 here,
     # not a people search every member may run.
     await api.get(Service.INGESTION, POLICY)
-    page = await api.page(Service.INGESTION, "/v1/users", q=q, cursor=cursor, limit=PEOPLE_PAGE)
+    page = await api.page(
+        Service.INGESTION,
+        "/v1/users",
+        q=q,
+        cursor=cursor,
+        limit=PEOPLE_PAGE,
+        former="true" if former else None,
+    )
     return await render(
         request,
         "admin/people.html",
@@ -92,13 +100,14 @@ async def people(
         page=page,
         q=q or "",
         cursor=cursor,
+        former=former,
         admin_path=_admin_path,
     )
 
 
 @router.get("/admin/person", include_in_schema=False)
 async def open_person(user: Annotated[str, Query(min_length=1, max_length=300)]) -> Response:
-    """The open-by-id form: a person search never lists deactivated people."""
+    """The open-by-id form: any person, whether or not a search finds them."""
     return RedirectResponse(_admin_path(user.strip()), status_code=303)
 
 
