@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
 from canopy_web.oidc import OpenIdClient
-from canopy_web.pages import auth, home, oidc, service_keys
+from canopy_web.pages import admin, analytics, auth, home, moderation, oidc, service_keys
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
@@ -115,6 +115,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(service_keys.router)
     app.include_router(home.router)
+    app.include_router(analytics.router)
+    app.include_router(moderation.router)
+    app.include_router(admin.router)
     return app
 
 
