@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
-from canopy_web.pages import auth, home
+from canopy_web.pages import auth, bookmarks, compose, home, threads
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
@@ -100,6 +100,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.mount(f"/assets/{name}", StaticFiles(directory=_vendor_dir(settings, relative)))
     app.include_router(auth.router)
     app.include_router(home.router)
+    app.include_router(compose.router)
+    app.include_router(threads.router)
+    app.include_router(bookmarks.router)
     return app
 
 
