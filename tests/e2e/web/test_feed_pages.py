@@ -63,7 +63,8 @@ async def test_compose_completes_a_mention_and_a_tag_from_the_keyboard_and_posts
         await expect(text).to_have_value("")  # emptied for the next post
         await expect(page.locator("[data-empty-for=feed-list]")).to_be_hidden()
         post_id = await card.get_attribute("data-post-id")
-        assert post_id and post_id.startswith("urn:uuid:")
+        assert post_id
+        assert post_id.startswith("urn:uuid:")
         await eventually(partial(_mentioned, canopy, t, "mateo", post_id), what="mateo told")
         await eventually(
             partial(canopy.feed_holds, "/v1/feeds/home", t, "nadia", post_id),
@@ -129,9 +130,7 @@ async def test_a_question_thread_answer_accept_react_bookmark_share_and_report(
         await expect(page.locator(".empty")).to_contain_text("No bookmarks yet")
         await page.goto(thread_url)
         await expect(page.get_by_text("No answers yet.")).to_be_visible()
-        await page.get_by_label("Your answer or comment").fill(
-            "Run `make rotate-keys`. " + HOSTILE
-        )
+        await page.get_by_label("Your answer or comment").fill("Run `make rotate-keys`. " + HOSTILE)
         await page.get_by_role("button", name="Send").click()
         answer = page.locator("#replies article.post").first
         await expect(answer.locator(".badge")).to_have_text("Answer")

@@ -68,6 +68,6 @@ def reply_depths(post_id: str, descendants: Iterable[Mapping[str, Any]]) -> dict
     unknown)."""
     depths: dict[str, int] = {}
     for reply in descendants:  # thread order: a parent comes before its replies
-        parent = (reply.get("inReplyTo") or {}).get("id")
+        parent = str((reply.get("inReplyTo") or {}).get("id"))
         depths[str(reply["id"])] = 0 if parent == post_id else depths.get(parent, -1) + 1
     return depths
