@@ -152,13 +152,13 @@ async def test_a_question_thread_answer_accept_react_bookmark_share_and_report(
         )
         await asked.get_by_role("button", name="Share").click()
         await expect(asked.get_by_role("status")).to_have_text("Shared with your followers.")
-        await asked.get_by_text("Report").click()
+        await asked.get_by_text("Report", exact=True).click()
         await asked.get_by_label("Why should moderators look at it?").fill("Spam, I think")
         await asked.get_by_role("button", name="Send the report").click()
         await expect(asked.get_by_role("status")).to_have_text(
             "Reported. Moderators will look at it."
         )
-        await asked.get_by_text("Report").click()  # a second report while the first is open
+        await asked.get_by_text("Report", exact=True).click()  # a second report while the first is open
         await asked.get_by_label("Why should moderators look at it?").fill("Again")
         await asked.get_by_role("button", name="Send the report").click()
         await expect(asked.get_by_role("status")).to_contain_text("Not posted:")

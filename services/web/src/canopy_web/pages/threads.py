@@ -64,7 +64,7 @@ async def thread_page(
         ancestors=context.get("ancestors", []),
         descendants=descendants,
         depths=reply_depths(post["id"], descendants),
-        here=post_path(post["id"]),
+        thread_path=post_path(post["id"]),
         draft=draft or {},
         error=error,
     )
