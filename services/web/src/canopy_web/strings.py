@@ -108,6 +108,7 @@ STRINGS: dict[str, str] = {
     "visibility.followers": "My followers",
     "visibility.group": "The group's members",
     "visibility.direct": "Only the people I send it to",
+    "post.reply_one": "1 reply",
     "post.answer": "Answer",
     "post.accepted": "Accepted answer",
     "post.reactions": "{count} reactions",
