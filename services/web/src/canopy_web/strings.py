@@ -109,6 +109,7 @@ STRINGS: dict[str, str] = {
     "visibility.group": "The group's members",
     "visibility.direct": "Only the people I send it to",
     "post.reply_one": "1 reply",
+    "post.refused": "Not done: {detail}",
     "post.answer": "Answer",
     "post.accepted": "Accepted answer",
     "post.reactions": "{count} reactions",

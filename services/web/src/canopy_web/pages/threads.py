@@ -106,7 +106,7 @@ async def _act(
         if exc.status not in _SHOWN_ON_CARD or request.headers.get("HX-Request") != "true":
             raise
         return await _answer(
-            request, session, api, urn, back, t("compose.refused", detail=exc.detail or exc.title)
+            request, session, api, urn, back, t("post.refused", detail=exc.detail or exc.title)
         )
     return await _answer(request, session, api, urn, back, done)
 
