@@ -16,7 +16,18 @@ from fastapi.staticfiles import StaticFiles
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
 from canopy_web.oidc import OpenIdClient
-from canopy_web.pages import admin, analytics, auth, home, moderation, oidc, service_keys
+from canopy_web.pages import (
+    admin,
+    analytics,
+    auth,
+    bookmarks,
+    compose,
+    home,
+    moderation,
+    oidc,
+    service_keys,
+    threads,
+)
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
@@ -118,6 +129,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(moderation.router)
     app.include_router(admin.router)
+    app.include_router(compose.router)
+    app.include_router(threads.router)
+    app.include_router(bookmarks.router)
     return app
 
 
