@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from canopy_web.api import ApiError, Service, ServiceDown
-from canopy_web.pages.calls import optional, together
+from canopy_web.api import ApiError, Page, Service, ServiceDown
+from canopy_web.pages.calls import not_yet, optional, together
 from canopy_web.social import (
     JoinAction,
     count_label,
@@ -127,3 +127,15 @@ async def test_an_optional_call_is_none_when_its_service_is_down_or_refuses() ->
     assert await optional(down()) is None
     assert await optional(refused()) is None
     assert await optional(fine()) == 7
+
+
+async def test_a_feed_not_heard_of_yet_is_empty_but_other_refusals_stay_errors() -> None:
+    async def unknown() -> Page:
+        raise ApiError(404, "Not Found", "no such group")
+
+    async def forbidden() -> Page:
+        raise ApiError(403, "Forbidden", "")
+
+    assert await not_yet(unknown()) == Page(items=[], next_cursor=None)
+    with pytest.raises(ApiError):
+        await not_yet(forbidden())

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from canopy_web.api import ApiError, ServiceDown
+from canopy_web.api import ApiError, Page, ServiceDown
 
 T = TypeVar("T")
 
@@ -34,3 +34,15 @@ async def optional(call: Awaitable[T]) -> T | None:
         return await call
     except (ServiceDown, ApiError):
         return None
+
+
+async def not_yet(call: Awaitable[Page]) -> Page:
+    """A page of a service that learns of things from events (fanout's group and person
+    feeds): asked right after ingestion made the group or person, its 404 means it has not
+    heard of them yet — nothing to show yet, not a missing page (ingestion said yes first)."""
+    try:
+        return await call
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return Page(items=[], next_cursor=None)

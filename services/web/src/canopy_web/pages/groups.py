@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from canopy_web.api import Api, ApiError, Page, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
-from canopy_web.pages.calls import optional, together
+from canopy_web.pages.calls import not_yet, optional, together
 from canopy_web.rendering import group_path, render
 from canopy_web.sessions import Session
 from canopy_web.social import group_urn, is_group_admin, join_action
@@ -175,7 +175,11 @@ async def _group_page(
     group = await api.get(Service.INGESTION, path)
     admin = is_group_admin(group) or session.has_role("tenant_admin")
     feed, pins, members, requests = await together(
-        api.page(Service.FANOUT, f"/v1/feeds/groups/{_enc(gid)}", cursor=cursor, limit=FEED_PAGE),
+        not_yet(
+            api.page(
+                Service.FANOUT, f"/v1/feeds/groups/{_enc(gid)}", cursor=cursor, limit=FEED_PAGE
+            )
+        ),
         api.page(Service.INGESTION, f"{path}/pins") if not cursor else _empty(),
         api.page(Service.INGESTION, f"{path}/members", limit=MEMBERS_SHOWN),
         api.page(Service.INGESTION, f"{path}/join-requests") if admin else _empty(),

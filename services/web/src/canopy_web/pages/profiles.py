@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from canopy_web.api import Api, ApiError, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
 from canopy_web.pages.auth import local_target
-from canopy_web.pages.calls import optional, together
+from canopy_web.pages.calls import not_yet, optional, together
 from canopy_web.rendering import person_path, render
 from canopy_web.social import count_label, expertise_of, own_profile_patch
 
@@ -181,7 +181,7 @@ async def profile(
     followers, following, posts, relation = await together(
         api.page(Service.INGESTION, f"/v1/users/{who}/followers", limit=COUNTED),
         api.page(Service.INGESTION, f"/v1/users/{who}/following", limit=COUNTED),
-        api.page(Service.FANOUT, f"/v1/feeds/users/{who}", cursor=cursor, limit=FEED_PAGE),
+        not_yet(api.page(Service.FANOUT, f"/v1/feeds/users/{who}", cursor=cursor, limit=FEED_PAGE)),
         _relationship(api, person["id"]) if not mine else _none(),
     )
     expertise = await _expertise(api, person) if not cursor else []
