@@ -1,5 +1,5 @@
 """Groups and people in a real browser over the whole system: a group created, asked into,
-approved, posted to, pinned in and invited to; a private group hidden from others; following
+approved, posted to, pinned in, invited to and given an admin; a private group hidden from others; following
 someone from their profile; editing one's own profile; experts for a topic
 (docs/architecture.md §18)."""
 
@@ -97,6 +97,10 @@ async def test_a_group_is_created_asked_into_approved_posted_to_pinned_and_invit
         rows = olga.locator(".people-list li")
         assert await rows.count() == 2
         assert "Owner" in await rows.nth(0).inner_text()
+        await rows.nth(1).get_by_role("button", name="Make admin Pete").click()
+        await olga.wait_for_url("**/members?notice=updated")
+        assert "Admin" in await rows.nth(1).inner_text()
+        await assert_page_quality(olga)
 
         # The directory: hers, and found by name.
         await olga.goto(f"{web_url}/groups?mine=true")
@@ -124,12 +128,13 @@ async def _group_post(canopy: SystemClient, t: str, group_id: str, text: str) ->
     return None
 
 
-async def test_people_follow_from_a_profile_edit_ones_own_and_find_experts_on_a_topic(
+async def test_people_follow_from_a_profile_edit_their_own_find_experts_and_suggestions(
     canopy: SystemClient, browser: Browser, web_url: str, tenant_id: str
 ) -> None:
     t = tenant_id
-    await canopy.provision(t, "nadia", "mateo")
+    await canopy.provision(t, "nadia", "mateo", "lena")
     await canopy.post(t, "mateo", "How we run #kubernetes upgrades without downtime")
+    await canopy.follow(t, "lena", "nadia")
     async with signed_in(browser, web_url, "nadia", tenant=t) as nadia:
         # Follow from the profile: the button flips and the follower count moves.
         await nadia.goto(f"{web_url}/people/mateo")
@@ -149,6 +154,7 @@ async def test_people_follow_from_a_profile_edit_ones_own_and_find_experts_on_a_
         await nadia.goto(f"{web_url}/people/nadia")
         await nadia.get_by_role("link", name="Edit my profile").click()
         assert "ask HR" in await nadia.locator("#main").inner_text()
+        await assert_page_quality(nadia)
         await nadia.get_by_label("Pronouns").fill("she/her")
         await nadia.get_by_label("Skills").fill("Go, kubernetes, go")
         await nadia.get_by_label("About me").fill("Platform engineer.\nOn call on Tuesdays.")
@@ -170,9 +176,26 @@ async def test_people_follow_from_a_profile_edit_ones_own_and_find_experts_on_a_
         assert "1 posts" in await mateo.locator(".reason").inner_text()
         nadia_card = experts.locator("li", has_text="Nadia")  # her new skill counts too
         assert "lists it as a skill" in await nadia_card.locator(".reason").inner_text()
-        await nadia.goto(f"{web_url}/people")
         await assert_page_quality(nadia)
         await screenshot(nadia, "people")
+
+        # People she may know, with why; following one brings her back to the directory.
+        await eventually(partial(_suggested, canopy, t, "lena"), what="lena suggested to nadia")
+        await nadia.goto(f"{web_url}/people")
+        lena = nadia.locator("section[aria-labelledby=suggested-heading] li", has_text="Lena")
+        assert "follows you" in await lena.locator(".reason").inner_text()
+        async with nadia.expect_navigation():
+            await lena.get_by_role("button", name="Follow Lena").click()
+        assert nadia.url == f"{web_url}/people"
+        relations = await canopy.call(
+            "ingestion", "GET", "/v1/relationships", t, "nadia", params={"id": "lena"}
+        )
+        assert relations[0]["following"] is True
+
+
+async def _suggested(canopy: SystemClient, t: str, who: str) -> bool:
+    found = await canopy.call("analytics", "GET", "/v1/people/suggestions", t, "nadia")
+    return any(item["user_id"] == who for item in found["items"])
 
 
 async def _expert(canopy: SystemClient, t: str, topic: str, who: str) -> bool:

@@ -96,9 +96,13 @@ async def _directory(
 ) -> Response:
     q = (q or "").strip() or None
     groups = api.page(
-        Service.INGESTION, "/v1/groups", q=q, mine="true" if mine else None, cursor=cursor,
+        Service.INGESTION,
+        "/v1/groups",
+        q=q,
+        mine="true" if mine else None,
+        cursor=cursor,
         limit=DIRECTORY_PAGE,
-    )  # fmt: skip
+    )
     wanted = not (q or mine or cursor)
     suggested = api.get(Service.ANALYTICS, "/v1/groups/suggestions", limit=SUGGESTIONS)
     page, suggestions = await together(groups, optional(suggested) if wanted else _none())
@@ -173,7 +177,10 @@ async def _group_page(
     path = f"/v1/groups/{_enc(gid)}"
     # The group first: one the reader may not see is the API's 404, before anything else.
     group = await api.get(Service.INGESTION, path)
-    admin = is_group_admin(group) or session.has_role("tenant_admin")
+    # Its owners and admins pin and answer join requests; a tenant admin may edit and
+    # archive any group they see too (ingestion audits that).
+    manage = is_group_admin(group)
+    admin = manage or session.has_role("tenant_admin")
     feed, pins, members, requests = await together(
         not_yet(
             api.page(
@@ -182,7 +189,7 @@ async def _group_page(
         ),
         api.page(Service.INGESTION, f"{path}/pins") if not cursor else _empty(),
         api.page(Service.INGESTION, f"{path}/members", limit=MEMBERS_SHOWN),
-        api.page(Service.INGESTION, f"{path}/join-requests") if admin else _empty(),
+        api.page(Service.INGESTION, f"{path}/join-requests") if manage else _empty(),
     )
     pinned_ids = {item["post"]["id"] for item in pins.items}
     return await render(
@@ -198,7 +205,7 @@ async def _group_page(
         members=members,
         requests=requests,
         admin=admin,
-        manage=is_group_admin(group),
+        manage=manage,
         action=join_action(group),
         cursor=cursor,
         notice=notice if notice in NOTICES else None,
@@ -219,6 +226,7 @@ async def members_page(
     ref: GroupRef,
     role: Annotated[str | None, Query(pattern="^(owner|admin|member)$")] = None,
     cursor: Cursor = None,
+    notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     gid = group_urn(ref)
     path = f"/v1/groups/{_enc(gid)}"
@@ -238,6 +246,7 @@ async def members_page(
         role=role or "",
         cursor=cursor,
         manage=is_group_admin(group),
+        notice=notice == "updated",
     )
 
 
@@ -319,6 +328,24 @@ async def _inline(
         form=form,
         status_code=exc.status,
     )
+
+
+@router.post("/groups/{ref}/members", include_in_schema=False)
+async def manage_member(
+    request: Request, ref: GroupRef, session: CurrentSession, api: CurrentApi
+) -> Response:
+    """An admin makes a member an admin or a member again, or removes them (the API decides
+    who may: only owners touch owners)."""
+    gid = group_urn(ref)
+    form = await _form(request)
+    who = _enc(form.get("user_id", ""))
+    path = f"/v1/groups/{_enc(gid)}/members/{who}"
+    change = form.get("change", "")
+    if change == "remove":
+        await api.send("DELETE", Service.INGESTION, path)
+    elif change in ("admin", "member"):
+        await api.send("PUT", Service.INGESTION, path, json={"role": change})
+    return RedirectResponse(f"{group_path(gid)}/members?notice=updated", status_code=303)
 
 
 # --- posts and pins --------------------------------------------------------------------------
