@@ -1,7 +1,7 @@
 """Groups and people in a real browser over the whole system: a group created, asked into,
-approved, posted to, pinned in, invited to and given an admin; a private group hidden from others; following
-someone from their profile; editing one's own profile; experts for a topic
-(docs/architecture.md §18)."""
+approved, posted to, pinned in, invited to and given an admin; a private group hidden from
+others; following someone from their profile; editing one's own profile; experts for a topic;
+people suggested with why (docs/architecture.md §18)."""
 
 from __future__ import annotations
 
