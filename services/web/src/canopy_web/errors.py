@@ -40,7 +40,10 @@ def sign_in_again(request: Request) -> Response:
         response = Response(status_code=204, headers={"HX-Redirect": location})
     else:
         response = RedirectResponse(location, status_code=303)
-    response.delete_cookie(session_cookie(web_state(request).settings), path="/")
+    settings = web_state(request).settings
+    response.delete_cookie(
+        session_cookie(settings), path="/", secure=settings.secure_cookies, httponly=True
+    )
     return response
 
 

@@ -44,6 +44,18 @@ STRINGS: dict[str, str] = {
     "signin.expired": "Your session has ended. Sign in again.",
     "signin.signed_out": "You have signed out.",
     "signin.failed": "Sign-in failed: {reason}",
+    # Sign-in through the company's OpenID provider (pages/oidc.py)
+    "signin.oidc_state": (
+        "the sign-in took too long or was not started in this browser. Please try again."
+    ),
+    "signin.oidc_denied": "your company's sign-in service said: {error}",
+    "signin.oidc_invalid": "the answer from your company's sign-in service could not be verified.",
+    "signin.oidc_no_claim": (
+        "your company account does not say which Canopy person you are ({claim})."
+    ),
+    "signin.oidc_unverified": "your company account's e-mail address {email} is not verified.",
+    "signin.oidc_other_domain": "{email} is not an address of this company.",
+    "signin.provider_down": "Your company's sign-in service is not answering just now.",
     # Errors
     "error.title": "Something went wrong",
     "error.400": "That request was not valid.",
