@@ -28,6 +28,8 @@ from canopy_web.pages import (
     service_keys,
     threads,
 )
+from canopy_web.pages import groups as group_pages
+from canopy_web.pages import profiles as profile_pages
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
@@ -132,6 +134,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(compose.router)
     app.include_router(threads.router)
     app.include_router(bookmarks.router)
+    app.include_router(group_pages.router)
+    app.include_router(profile_pages.router)
     return app
 
 
