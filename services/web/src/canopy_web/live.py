@@ -46,6 +46,9 @@ _MAX_SEQ_DIGITS = 19
 _MAX_HEAD = 512
 # notify comments every 15 s: twice that in silence means the connection is gone.
 _UPSTREAM_IDLE_FACTOR = 2.5
+# notify ends a stream only when it stops; one that ends sooner is failing, and reconnecting at
+# once would spin: the stream ends and the browser retries after RETRY_MS instead.
+_SHORTEST_UPSTREAM_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ class _Notification:
 class _Closed:
     generation: int
     error: BaseException | None
+    lasted_s: float
 
 
 _Upstream = _Notification | _Closed
@@ -164,6 +168,8 @@ class LiveStream:
                         continue  # an upstream replaced on purpose
                     if item.error is not None:
                         raise item.error
+                    if item.lasted_s < _SHORTEST_UPSTREAM_S:  # closing at once: not well
+                        raise ServiceDown(Service.NOTIFY, "stream closed at once")
                     await self._renew()  # notify closed its end: resume with a fresh token
                     self._connect()
                     continue
@@ -218,6 +224,7 @@ class LiveStream:
     ) -> None:
         error: BaseException | None = None
         idle_s = self._settings.live_keepalive_s * _UPSTREAM_IDLE_FACTOR
+        started = time.monotonic()
         try:
             last = None if since is None else str(since)
             async with api.events(
@@ -236,7 +243,7 @@ class LiveStream:
         finally:
             await self._stop(previous)
         self._ready.set()
-        self._queue.put_nowait(_Closed(generation, error))
+        self._queue.put_nowait(_Closed(generation, error, time.monotonic() - started))
 
     @staticmethod
     async def _stop(task: asyncio.Task[None] | None) -> None:

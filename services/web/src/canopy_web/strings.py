@@ -118,6 +118,7 @@ STRINGS: dict[str, str] = {
     "notifications.digest.weekly": "Weekly",
     "notifications.save": "Save preferences",
     "notifications.saved_preferences": "Your preferences are saved.",
+    "notifications.saved_muted": "Muted: you are not told about it until you unmute it.",
     "notifications.saved_unmuted": "Unmuted.",
     "notifications.mutes": "Muted",
     "notifications.muted_thread": "Thread",

@@ -145,11 +145,11 @@ async def mute(
     api: CurrentApi,
     kind: MuteKind,
     target_id: TargetId,
-    back: Annotated[str, Form(max_length=300)] = "/notifications",
 ) -> Response:
+    """Silence what a notification came from; the settings page then shows it, to undo."""
     path = f"/v1/notification-mutes/{kind}/{quote(target_id, safe=':')}"
     await api.send("PUT", Service.NOTIFY, path)
-    return RedirectResponse(_local(back) + "#muted", status_code=303)
+    return RedirectResponse("/notifications/settings?saved=muted#mutes", status_code=303)
 
 
 @router.post("/notifications/unmute", include_in_schema=False)
@@ -170,7 +170,7 @@ async def settings_page(
     request: Request,
     session: CurrentSession,
     api: CurrentApi,
-    saved: Annotated[str | None, Query(pattern="^(preferences|unmuted)$")] = None,
+    saved: Annotated[str | None, Query(pattern="^(preferences|muted|unmuted)$")] = None,
 ) -> Response:
     return await _settings(request, session, api, saved=saved)
 
