@@ -95,14 +95,14 @@ async def test_a_mention_arrives_live_on_the_open_page_and_the_bell_follows_mark
         assert mutes["items"] == []
 
         # A preference changed in the form is saved, and only that one (sparse).
-        box = page.get_by_label("Mentions by Email")
+        box = page.get_by_label("Mentions: Email")
         await expect(box).to_be_checked()
         await box.uncheck()
         await page.get_by_label("Email digest").select_option("daily")
         await page.get_by_role("button", name="Save preferences").click()
         await expect(page.get_by_text("Your preferences are saved.")).to_be_visible()
-        await expect(page.get_by_label("Mentions by Email")).not_to_be_checked()
-        await expect(page.get_by_label("Mentions by In Canopy")).to_be_checked()
+        await expect(page.get_by_label("Mentions: Email")).not_to_be_checked()
+        await expect(page.get_by_label("Mentions: In Canopy")).to_be_checked()
         prefs = await canopy.call("notify", "GET", "/v1/notification-preferences", t, "mateo")
         assert prefs["categories"]["mention"]["email"]["enabled"] is False
         assert prefs["categories"]["mention"]["in_app"]["enabled"] is True

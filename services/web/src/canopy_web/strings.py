@@ -95,7 +95,7 @@ STRINGS: dict[str, str] = {
     "notifications.preferences": "Preferences",
     "notifications.preferences_caption": "What you are told, and where",
     "notifications.category": "About",
-    "notifications.setting": "{category} by {channel}",
+    "notifications.setting": "{category}: {channel}",
     "notifications.locked": "set by your company",
     "notifications.channel.in_app": "In Canopy",
     "notifications.channel.email": "Email",
