@@ -79,6 +79,8 @@ async def test_a_mention_arrives_live_on_the_open_page_and_the_bell_follows_mark
             "aria-label", "Notifications, none unread"
         )
         assert await canopy.notifications(t, "mateo", unread_only=True) == []
+        [told] = await canopy.notifications(t, "mateo")
+        assert told["thread_id"] == post["id"]  # what "Mute this thread" names
 
         # Mute her from the notification, then unmute her on the settings page.
         await page.locator("details.mute summary").first.click()
