@@ -4,7 +4,9 @@ change sent to notify."""
 
 from __future__ import annotations
 
-from canopy_web.live import Resume, feed_head
+from datetime import UTC, datetime
+
+from canopy_web.live import Head, Resume, feed_head, is_newer
 from canopy_web.pages.notifications import changes, link_of, mute_link, mutes_of
 
 POST = "urn:uuid:0b6a5c8e-8a7f-4c55-9d1e-2f3b4a5c6d7e"
@@ -26,10 +28,25 @@ def test_a_reconnect_resumes_where_the_stream_was_and_anything_else_starts_fresh
     assert Resume.parse("1/" + "x" * 513) == Resume(seq=1)  # longer than any id: no head
 
 
-def test_the_feed_head_is_the_first_items_id() -> None:
-    assert feed_head({"items": [{"id": "urn:uuid:a"}, {"id": "urn:uuid:b"}]}) == "urn:uuid:a"
+def test_the_feed_head_is_news_when_another_item_newer_than_the_known_one_leads() -> None:
+    page = {
+        "items": [
+            {"id": "urn:uuid:a", "published": "2026-12-04T10:00:00Z"},
+            {"id": "urn:uuid:b", "published": "2026-12-04T09:00:00Z"},
+        ]
+    }
+    at_ten = datetime(2026, 12, 4, 10, tzinfo=UTC)
+    assert feed_head(page) == Head("urn:uuid:a", at_ten)
+    assert feed_head({"items": [{"id": "urn:uuid:c"}]}) == Head("urn:uuid:c")
     assert feed_head({"items": []}) is None
     assert feed_head({}) is None
+    known = Head("urn:uuid:a", at_ten)
+    assert not is_newer(known, known)
+    assert is_newer(Head("urn:uuid:n", datetime(2026, 12, 4, 11, tzinfo=UTC)), known)
+    # The head post was removed: an older one leads now, which is no news.
+    assert not is_newer(Head("urn:uuid:b", datetime(2026, 12, 4, 9, tzinfo=UTC)), known)
+    assert is_newer(Head("urn:uuid:n"), Head("urn:uuid:a"))  # a reconnect knows no time
+    assert is_newer(Head("urn:uuid:n"), None)
 
 
 def test_a_notification_leads_to_its_post_person_or_group() -> None:
@@ -49,7 +66,7 @@ def test_what_a_notification_can_silence() -> None:
     grouped = {"thread_id": None, "group_id": None, "actors": [{"id": "ana"}, {"id": "bo"}]}
     assert mutes_of(grouped) == []  # "Ana and 3 others": no one person to mute
     assert mute_link("actor", "ana") == "/people/ana"
-    assert mute_link("thread", POST).startswith("/posts/")  # type: ignore[union-attr]
+    assert mute_link("thread", POST) == "/posts/0b6a5c8e-8a7f-4c55-9d1e-2f3b4a5c6d7e"
     assert mute_link("thread", "https://elsewhere/x") is None
 
 

@@ -25,6 +25,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -75,11 +76,37 @@ class Resume:
         return f"{'' if self.seq is None else self.seq}/{self.head or ''}"
 
 
-def feed_head(page: dict[str, Any]) -> str | None:
-    """The id of the first item of a feed page (None for an empty feed)."""
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The first item of a feed: its activity id and when it was published."""
+
+    id: str
+    published: datetime | None = None
+
+
+def feed_head(page: dict[str, Any]) -> Head | None:
+    """The first item of a feed page (None for an empty feed)."""
     items = page.get("items") or []
     first = items[0] if items and isinstance(items[0], dict) else None
-    return str(first["id"]) if first and first.get("id") else None
+    if not first or not first.get("id"):
+        return None
+    try:
+        published = datetime.fromisoformat(str(first.get("published")).replace("Z", "+00:00"))
+    except ValueError:
+        published = None
+    return Head(str(first["id"]), published)
+
+
+def is_newer(head: Head, known: Head | None) -> bool:
+    """Whether ``head`` is news to a page that knows ``known``: another item, not older (a
+    removed post makes an older item the head; that is no reason to invite a reload)."""
+    if known is None:
+        return True
+    if head.id == known.id:
+        return False
+    if head.published is None or known.published is None:
+        return True
+    return head.published >= known.published
 
 
 def event(kind: str, data: object, resume: Resume) -> ServerSentEvent:
@@ -126,6 +153,7 @@ class LiveStream:
         self._upstream: asyncio.Task[None] | None = None
         self._token = ""
         self._unread: int | None = None
+        self._head: Head | None = None
         # Set once notify's stream first answers (or fails): the page hears of the stream only
         # then, so nothing notify sends after the page saw "unread" can be missed.
         self._ready = asyncio.Event()
@@ -140,7 +168,10 @@ class LiveStream:
         resumed = self._resume.head is not None
         try:
             if not resumed:
-                self._resume = replace(self._resume, head=await self._feed_head())
+                self._head = await self._feed_head()
+                self._resume = replace(self._resume, head=self._head.id if self._head else None)
+            else:
+                self._head = Head(str(self._resume.head))  # its time unknown: any other is news
             self._connect()
             await self._ready.wait()
             yield ServerSentEvent(id=self._resume.event_id(), retry=RETRY_MS)
@@ -177,9 +208,12 @@ class LiveStream:
                 if now >= next_feed:
                     next_feed = now + settings.live_feed_check_s
                     head = await self._feed_head()
-                    if head is not None and head != self._resume.head:
-                        self._resume = replace(self._resume, head=head)
-                        yield event("feed", {"newest": head}, self._resume)
+                    if head is not None and head.id != self._resume.head:
+                        news = is_newer(head, self._head)
+                        self._head = head
+                        self._resume = replace(self._resume, head=head.id)
+                        if news:
+                            yield event("feed", {"newest": head.id}, self._resume)
                 if now >= next_tick:
                     next_tick = now + settings.live_keepalive_s
                     if not await self._session_stands():
@@ -265,9 +299,9 @@ class LiveStream:
         self._unread = count
         return event("unread", {"count": count}, self._resume)
 
-    async def _feed_head(self) -> str | None:
+    async def _feed_head(self) -> Head | None:
         try:
             page = await self._api.get(Service.FANOUT, "/v1/feeds/home", limit=1, seen="false")
         except ApiError:  # no feed to speak of (a guest, say): nothing to announce
-            return self._resume.head
+            return self._head
         return feed_head(page)

@@ -124,6 +124,8 @@ STRINGS: dict[str, str] = {
     "notifications.muted_thread": "Thread",
     "notifications.muted_group": "Group",
     "notifications.muted_actor": "Person",
+    "notifications.open_thread": "Open the thread",
+    "notifications.open_group": "Open the group",
     "notifications.until": "until",
     "notifications.unmute": "Unmute",
     "notifications.no_mutes": "You have muted nothing. Mute a thread, group or person from "
