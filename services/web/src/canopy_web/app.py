@@ -29,6 +29,8 @@ from canopy_web.pages import (
     threads,
 )
 from canopy_web.pages import groups as group_pages
+from canopy_web.pages import live as live_page
+from canopy_web.pages import notifications as notifications_page
 from canopy_web.pages import profiles as profile_pages
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
@@ -136,6 +138,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(bookmarks.router)
     app.include_router(group_pages.router)
     app.include_router(profile_pages.router)
+    app.include_router(live_page.router)
+    app.include_router(notifications_page.router)
     return app
 
 

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(
         default=300, ge=60, le=3_600, description="Lifetime of the tokens sent to the services"
     )
+    # Under the 30-60 s at which proxies and load balancers drop a silent connection.
+    live_keepalive_s: float = Field(
+        default=15.0, gt=0, description="Live stream (/live): keep-alive and session check interval"
+    )
+    # A new post need not show within seconds: the banner only invites a reload.
+    live_feed_check_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Live stream (/live): how often the home feed's head is read",
+    )
     dev_sign_in: bool = Field(
         default=True,
         description="Offer /auth/dev (sign in as anyone, no password); refused in production",
