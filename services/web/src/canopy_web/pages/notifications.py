@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from canopy_web.api import Api, ApiError, Service
@@ -257,3 +257,27 @@ async def save_settings(request: Request, session: CurrentSession, api: CurrentA
 
 def _local(path: str) -> str:
     return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
+# The links in notify's emails (canopy_notify.domain.emails, workers): the preferences page and
+# one notification. Signed-out readers go through sign-in and come back here.
+@router.get("/settings/notifications", include_in_schema=False)
+async def emailed_preferences(session: CurrentSession) -> Response:
+    return RedirectResponse("/notifications/settings", status_code=303)
+
+
+@router.get("/notifications/{notification_id}", include_in_schema=False)
+async def emailed_notification(
+    session: CurrentSession,
+    api: CurrentApi,
+    notification_id: Annotated[str, Path(pattern=r"^\d{1,19}$")],
+) -> Response:
+    """An emailed notification opens what it is about when it is among the newest (notify has
+    no route for one notification), else the list."""
+    page = await api.page(Service.NOTIFY, "/v1/notifications", limit=PAGE_SIZE)
+    for item in page.items:
+        if str(item.get("id")) == notification_id:
+            link = shown(item).get("link")
+            if link:
+                return RedirectResponse(str(link), status_code=303)
+    return RedirectResponse("/notifications", status_code=303)
