@@ -1,7 +1,9 @@
 """deploy/k8s: every manifest validates (strictly: no unknown field) against a pinned
-Kubernetes, offline; each service has its Deployment with health and readiness probes, Service,
-HorizontalPodAutoscaler and PodDisruptionBudget wired to the same pods; the ConfigMap and
-Secret are settings every service loads in production, with placeholder credentials only."""
+Kubernetes, offline; each service and the web client has its Deployment with health and
+readiness probes, Service, HorizontalPodAutoscaler and PodDisruptionBudget wired to the same
+pods (the services migrate first, the web client has nothing to migrate); the ConfigMap and
+Secret are settings every service and the web client load in production, with placeholder
+credentials only."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import pytest
 import yaml
 
 from canopy_common.settings import ServiceSettings
-from canopy_dev.ports import SERVICE_PORTS
+from canopy_dev.ports import API_SERVICES, SERVICE_PORTS
+from canopy_web.settings import Settings as WebSettings
 
 pytestmark = pytest.mark.deploy
 
@@ -25,6 +28,7 @@ K8S = REPO_ROOT / "deploy/k8s"
 KUBERNETES_VERSION = "1.33.0"
 PLACEHOLDER = "REPLACE-ME"
 SettingsLoader = Callable[[Mapping[str, str]], dict[str, ServiceSettings]]
+WebSettingsLoader = Callable[[Mapping[str, str]], WebSettings]
 
 
 def manifests() -> list[tuple[Path, dict[str, Any]]]:
@@ -77,19 +81,26 @@ def test_each_service_has_probes_scaling_and_a_disruption_budget_on_the_same_pod
     deployment = resource("Deployment", name)
     pod = deployment["spec"]["template"]
     (container,) = pod["spec"]["containers"]
-    (migrate,) = pod["spec"]["initContainers"]
+    # The services apply their migrations before serving; the web client has no database.
+    migrations = pod["spec"].get("initContainers", [])
     pod_labels = pod["metadata"]["labels"]
     hpa = resource("HorizontalPodAutoscaler", name)
     pdb = resource("PodDisruptionBudget", name)
     svc = resource("Service", name)
 
-    assert container["command"] == ["python", "-m", f"canopy_{service}", "all"]
-    assert migrate["command"] == ["python", "-m", f"canopy_{service}", "migrate"]
-    assert migrate["image"] == container["image"]
+    if service in API_SERVICES:
+        assert container["command"] == ["python", "-m", f"canopy_{service}", "all"]
+        assert [m["command"] for m in migrations] == [
+            ["python", "-m", f"canopy_{service}", "migrate"]
+        ]
+        assert [m["image"] for m in migrations] == [container["image"]]
+    else:
+        assert container["command"] == ["python", "-m", f"canopy_{service}"]
+        assert migrations == []
     assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    for spec in (container, migrate):
+    for spec in (container, *migrations):
         assert spec["envFrom"] == [
             {"configMapRef": {"name": "canopy-config"}},
             {"secretRef": {"name": "canopy-secrets"}},
@@ -137,6 +148,20 @@ def test_the_configuration_is_production_settings_every_service_loads(
         assert settings.env == "production", service
         assert settings.kafka.enable_idempotence is True, service
         assert settings.auth.algorithm != "HS256", service  # tokens from the identity provider
+
+
+def test_the_web_client_calls_the_services_by_their_kubernetes_names_in_production(
+    web_settings_from: WebSettingsLoader,
+) -> None:
+    settings = web_settings_from(configuration())
+
+    assert settings.env == "production"
+    assert settings.production_errors() == []  # https, no local sign-in, no shared secret
+    assert {name: getattr(settings, f"{name}_url") for name in API_SERVICES} == {
+        name: f"http://{resource('Service', f'canopy-{name}')['metadata']['name']}.canopy.svc:"
+        f"{resource('Service', f'canopy-{name}')['spec']['ports'][0]['port']}"
+        for name in API_SERVICES
+    }
 
 
 def test_the_secret_holds_placeholders_only() -> None:

@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from canopy_common.metrics import HttpMetrics, metrics_router
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
+from canopy_web.metrics import SERVICE, web_metrics
 from canopy_web.pages import auth, home
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
@@ -55,8 +57,12 @@ def create_app(settings: Settings) -> FastAPI:
                 redis, idle_s=settings.session_idle_s, max_s=settings.session_max_s
             )
             minter = TokenMinter(settings.auth, ttl_s=settings.token_ttl_s)
-            people = People(settings=settings, http=http, minter=minter, sessions=sessions)
-            app.state.web = WebState(settings=settings, sessions=sessions, people=people)
+            people = People(
+                settings=settings, http=http, minter=minter, sessions=sessions, metrics=metrics
+            )
+            app.state.web = WebState(
+                settings=settings, sessions=sessions, people=people, metrics=metrics
+            )
             app.state.redis = redis
             try:
                 yield
@@ -68,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.templates = build_templates()
     install_error_pages(app)
+    metrics = web_metrics()
 
     @app.middleware("http")
     async def headers(request, call_next):  # type: ignore[no-untyped-def]
@@ -78,6 +85,9 @@ def create_app(settings: Settings) -> FastAPI:
         else:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    # Pages by route template and status, and their latency, like every service (§10).
+    app.add_middleware(HttpMetrics, service=SERVICE)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -95,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return JSONResponse({"status": "ready", "checks": {"redis": "ok"}})
 
+    app.include_router(metrics_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for name, relative in VENDOR_DIRS.items():
         app.mount(f"/assets/{name}", StaticFiles(directory=_vendor_dir(settings, relative)))
