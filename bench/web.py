@@ -4,10 +4,9 @@ first feed item painted, and the bytes it took.
 The whole system runs as ``make up`` runs it (:func:`bench.system.bench_system`: the four
 services and the web client under supervisord), with the demo company (:mod:`canopy_dev.demo`)
 seeded into a tenant of its own through the same APIs ``make up`` seeds through, and left to
-finish what the seed set off (:func:`_quiet`: the services' CPU falls below a tenth of a
-core). Debian's
-Chromium (:func:`canopy_testing.browser.chromium`) signs in as the demo's reader, then loads
-``/`` :data:`LOADS` times, each a fresh navigation:
+finish what the seed set off (:func:`_quiet`: the services' CPU falls below a tenth of a core).
+Debian's Chromium (:func:`canopy_testing.browser.chromium`) signs in as the demo's reader, then
+loads ``/`` :data:`LOADS` times, each a fresh navigation:
 
 - **cold**: a new browser context each time (an empty cache, as a first visit), signed in
   with the session's cookie;
@@ -18,10 +17,9 @@ Per load: the time from navigation start (``performance.timeOrigin``) to the fir
 on screen: the frame after an ``article.post`` is in the document (a MutationObserver set
 before any of the page runs marks it, a ``requestAnimationFrame`` + task after it is that
 frame), or the first contentful paint when that is later (nothing is on screen before it); and
-the bytes
-transferred (``transferSize`` of the navigation and every resource, once ``load`` fired). The
-web process's CPU per load comes from ``/proc`` (:func:`bench.system.service_cpu_s`), as does
-the four services' CPU for the API calls it made.
+the bytes transferred (``transferSize`` of the navigation and every resource, once ``load``
+fired). The web process's CPU per load comes from ``/proc`` (:func:`bench.system.service_cpu_s`),
+as does the four services' CPU for the API calls it made.
 """
 
 from __future__ import annotations
