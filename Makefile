@@ -12,7 +12,7 @@ TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 ROLES ?= member
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate rebuild-feeds demo-traffic
+.PHONY: help setup up down status test unit lint fmt typecheck bench token migrate rebuild-feeds demo-traffic screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,7 +20,7 @@ help: ## list the targets
 setup: ## install everything: uv, Python deps, Apache Kafka (Maven Central), a JDK, Postgres, Redis when missing
 	@scripts/setup.sh
 
-up: ## start Postgres, Redis, the broker and the four services, seed the demo tenant (SEED=0: don't)
+up: ## start Postgres, Redis, the broker, the four services and the web client (:8080), seed the demo tenant (SEED=0: don't)
 	$(if $(SEED),CANOPY_DEMO_SEED=$(SEED) )$(RUN) python -m canopy_dev.localrun up
 
 down: ## stop exactly what `make up` started
@@ -53,6 +53,9 @@ typecheck: ## mypy strict over the common library, every service, the tests and 
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench
+
+screenshots: ## the web client's browser tests, writing a screenshot of each main page to docs/screenshots/
+	CANOPY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(RUN) pytest -q tests/e2e/web
 
 token: ## print a local JWT: make token TENANT=acme USER=alice ROLES=member,moderator
 	@$(RUN) python -m canopy_common.auth token --tenant $(TENANT) --user $(TOKEN_USER) --roles $(ROLES)

@@ -33,6 +33,7 @@ from bench import (
     search,
     similar,
     social,
+    web,
 )
 from bench.figures import Figure, render_table
 from bench.harness import (
@@ -65,6 +66,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     search.BENCHMARK,
     similar.BENCHMARK,
     embeddings.BENCHMARK,
+    web.BENCHMARK,
 )
 
 

@@ -46,6 +46,10 @@ TARGETS: Final = (
     Target("reads.home.1000rps.p99_ms", "<=", 10),
     Target("ingest.upstream.events_per_s", ">=", 10_000),
     Target("memory.timeline_full.bytes_per_entry", "<=", 24),
+    # The web client's home page (issue 19): under a second, under 300 KB.
+    Target("web.home.cold.first_post_p95_ms", "<=", 1_000),
+    Target("web.home.warm.first_post_p95_ms", "<=", 1_000),
+    Target("web.home.cold.kb_transferred", "<=", 300),
 )
 
 

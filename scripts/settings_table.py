@@ -5,8 +5,10 @@ from canopy_dev.settings_table import settings_table
 from canopy_fanout.settings import Settings as FanoutSettings
 from canopy_ingestion.settings import Settings as IngestionSettings
 from canopy_notify.settings import Settings as NotifySettings
+from canopy_web.settings import Settings as WebSettings
 
 SERVICES = (IngestionSettings, FanoutSettings, NotifySettings, AnalyticsSettings)
+CLIENTS = (WebSettings,)
 
 if __name__ == "__main__":
-    print(settings_table(SERVICES))
+    print(settings_table(SERVICES, CLIENTS))

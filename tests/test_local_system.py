@@ -1,6 +1,7 @@
-"""`make up` / `make down` as a newcomer uses them: the four services start under supervisord
-against the stack's servers, every /readyz answers 200, and `down` leaves nothing of ours
-running; a service killed meanwhile comes back by itself while the others keep serving."""
+"""`make up` / `make down` as a newcomer uses them: the four services and the web client start
+under supervisord against the stack's servers, every /readyz answers 200, and `down` leaves
+nothing of ours running; a service killed meanwhile comes back by itself while the others keep
+serving."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ def test_up_starts_every_service_ready_and_down_stops_them_all(
         ports
     )
     assert system.record() is None
+    # The four services' start-up line (the web client, no ServiceDefinition, logs none).
     assert (tmp_path / "run" / "services.log").read_text().count("service started") == 4
 
 

@@ -10,6 +10,7 @@ from canopy_dev.settings_table import settings_table
 from canopy_fanout.settings import Settings as FanoutSettings
 from canopy_ingestion.settings import Settings as IngestionSettings
 from canopy_notify.settings import Settings as NotifySettings
+from canopy_web.settings import Settings as WebSettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -21,6 +22,6 @@ def test_the_readme_settings_table_matches_the_settings_classes() -> None:
 
     assert found is not None, "README.md lost its settings-table markers"
     expected = settings_table(
-        (IngestionSettings, FanoutSettings, NotifySettings, AnalyticsSettings)
+        (IngestionSettings, FanoutSettings, NotifySettings, AnalyticsSettings), (WebSettings,)
     )
     assert found.group(1) == expected, "regenerate: uv run python scripts/settings_table.py"

@@ -21,17 +21,22 @@ from pydantic_settings import BaseSettings
 
 from canopy_analytics.settings import Settings as AnalyticsSettings
 from canopy_common.settings import ServiceSettings
+from canopy_dev.ports import SERVICE_PORTS
 from canopy_fanout.settings import Settings as FanoutSettings
 from canopy_ingestion.settings import Settings as IngestionSettings
 from canopy_notify.settings import Settings as NotifySettings
+from canopy_web.settings import Settings as WebSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The four services: Postgres, Kafka, Redis, migrations and consumers.
 SETTINGS: dict[str, type[ServiceSettings]] = {
     "ingestion": IngestionSettings,
     "fanout": FanoutSettings,
     "notify": NotifySettings,
     "analytics": AnalyticsSettings,
 }
+# The web client: Redis and the four services' APIs only (docs/architecture.md §18).
+WEB = "web"
 
 # Series Prometheus adds itself to every scrape.
 PROMETHEUS_SERIES = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped"})
@@ -142,19 +147,30 @@ def _calls(package: Path, name: str) -> bool:
     )
 
 
+def _mentions(package: Path, name: str) -> bool:
+    return any(
+        isinstance(node, ast.Name) and node.id == name
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+    )
+
+
 def _exports(scope: str, package: Path) -> bool:
     """Whether the service in ``package`` registers what ``scope`` of canopy_common does."""
+    if package.name == f"canopy_{WEB}":  # no ServiceDefinition: only what it wires itself
+        return _mentions(package, scope)
     if scope in {"HttpMetrics", "RateLimiter", "StatementCounter"}:
         return True
     return _has_consumers(package) or (scope == "partition_lag" and _calls(package, scope))
 
 
 def exported_series() -> frozenset[str]:
-    """Every series name the four services expose on /metrics, read from their source."""
+    """Every series name the services and the web client expose on /metrics, read from their
+    source."""
     packages = {
         p.name.removeprefix("canopy_"): p for p in REPO_ROOT.glob("services/*/src/canopy_*")
     }
-    assert sorted(packages) == sorted(SETTINGS), packages
+    assert sorted(packages) == sorted(SERVICE_PORTS), packages
     series: set[str] = set(PROMETHEUS_SERIES)
 
     def add(service: str, factory: str, noun: str) -> None:
@@ -250,11 +266,20 @@ def _env_names(settings: type[BaseSettings]) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def setting_names() -> frozenset[str]:
-    """Every ``CANOPY_*`` variable some service reads."""
-    return frozenset(name for cls in SETTINGS.values() for name in _env_names(cls))
+    """Every ``CANOPY_*`` variable some service or the web client reads."""
+    classes: list[type[BaseSettings]] = [*SETTINGS.values(), WebSettings]
+    return frozenset(name for cls in classes for name in _env_names(cls))
 
 
 SettingsLoader = Callable[[Mapping[str, str]], dict[str, ServiceSettings]]
+WebSettingsLoader = Callable[[Mapping[str, str]], WebSettings]
+
+
+def _only(monkeypatch: pytest.MonkeyPatch, environment: Mapping[str, str]) -> None:
+    for name in [n for n in os.environ if n.startswith("CANOPY_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -262,10 +287,18 @@ def settings_from(monkeypatch: pytest.MonkeyPatch) -> SettingsLoader:
     """Each service's settings as it loads them from exactly ``environment``."""
 
     def load(environment: Mapping[str, str]) -> dict[str, ServiceSettings]:
-        for name in [n for n in os.environ if n.startswith("CANOPY_")]:
-            monkeypatch.delenv(name)
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
+        _only(monkeypatch, environment)
         return {service: cls() for service, cls in SETTINGS.items()}
+
+    return load
+
+
+@pytest.fixture
+def web_settings_from(monkeypatch: pytest.MonkeyPatch) -> WebSettingsLoader:
+    """The web client's settings as it loads them from exactly ``environment``."""
+
+    def load(environment: Mapping[str, str]) -> WebSettings:
+        _only(monkeypatch, environment)
+        return WebSettings()
 
     return load

@@ -1,7 +1,7 @@
 """deploy/prometheus against the running system: a real Prometheus with the repository's scrape
 config and alert rules (only the targets' ports and the intervals changed) scrapes all four
-services, finds every target up, holds the series the alerts and the dashboard rely on, and
-evaluates every alert rule without an error.
+services and the web client, finds every target up, holds the series the alerts and the
+dashboard rely on, and evaluates every alert rule without an error.
 
 Prometheus is Debian's ``prometheus`` package (``scripts/setup.sh`` installs it): missing, the
 test is skipped on a developer's machine and fails in CI (``CI`` set), as ``tests/deploy`` does.
@@ -37,9 +37,10 @@ NEVER = "0001-01-01"  # the lastEvaluation of a rule not evaluated yet
 # What the alerts and the dashboard watch: after a little traffic, each series is there for
 # every service named (analytics counts its records as a stream, not as a consumer).
 SERVICES = ("ingestion", "fanout", "notify", "analytics")
+TARGETS = (*SERVICES, "web")  # the web client: no consumers, no topics
 KEY_SERIES = {
-    'up{job="canopy"} == 1': SERVICES,
-    "{__name__=~'canopy_.+_http_request_duration_seconds_count'}": SERVICES,
+    'up{job="canopy"} == 1': TARGETS,
+    "{__name__=~'canopy_.+_http_request_duration_seconds_count'}": TARGETS,
     "{__name__=~'canopy_.+_consumer_lag_records'}": SERVICES,
     "{__name__=~'canopy_.+_consumer_records_total'}": ("ingestion", "fanout", "notify"),
     "canopy_analytics_stream_records_total": ("analytics",),
@@ -51,6 +52,7 @@ KEY_SERIES = {
     "canopy_fanout_feed_reads_total": ("fanout",),
     "canopy_notify_notifications_created_total": ("notify",),
     "canopy_notify_stream_connections": ("notify",),
+    "canopy_web_live_streams_open": ("web",),
 }
 
 
@@ -167,10 +169,10 @@ async def test_prometheus_scrapes_every_service_up_with_the_key_series(
     async def all_up() -> list[dict[str, Any]] | None:
         targets = (await api.get("/api/v1/targets")).json()["data"]["activeTargets"]
         up = [target for target in targets if target["health"] == "up"]
-        return targets if len(up) == len(targets) == len(SERVICES) else None
+        return targets if len(up) == len(targets) == len(TARGETS) else None
 
     targets = await eventually(all_up, what="every target up", timeout_s=30)
-    assert sorted(t["labels"]["service"] for t in targets) == sorted(SERVICES)
+    assert sorted(t["labels"]["service"] for t in targets) == sorted(TARGETS)
     assert {t["labels"]["job"] for t in targets} == {"canopy"}
 
     async def present(expr: str, services: tuple[str, ...]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+from canopy_dev.ports import SERVICE_PORTS
 from canopy_dev.supervision import Program, read_procfile, render_config, restart_counts
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +43,7 @@ def test_every_procfile_service_restarts_and_runs_this_interpreter(tmp_path: Pat
     config.read_string(render_config(programs, tmp_path, REPO_ROOT, tmp_path / "services.log"))
 
     names = [p.name for p in programs]
-    assert names == ["ingestion", "fanout", "notify", "analytics"]
+    assert names == list(SERVICE_PORTS)  # the four services, then the web client
     for program in programs:
         section = config[f"program:{program.name}"]
         assert section["autorestart"] == "true"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from canopy_common.settings import (
@@ -43,6 +45,8 @@ TOOLING = (
         "Tests: `1` fails the run when the corpus is missing (CI sets it)",
     ),
 )
+# Defaults that are paths in the checkout (the web client's npm packages) show relative to it.
+_CHECKOUT = Path(__file__).resolve().parents[4]
 _NESTED = frozenset({"kafka", "postgres", "redis", "auth", "rate_limits"})
 
 
@@ -54,6 +58,17 @@ def _cell(value: object) -> str:
     )
 
 
+def _default(info: FieldInfo) -> object:
+    """A field's default (an empty list: none); a path inside this checkout is shown relative
+    to it."""
+    value = info.get_default(call_default_factory=True)
+    if value == []:
+        return None
+    if isinstance(value, Path) and value.is_relative_to(_CHECKOUT):
+        return f"{value.relative_to(_CHECKOUT)}/"
+    return value
+
+
 def _env_name(settings: type[BaseSettings], field: str) -> str:
     info = settings.model_fields[field]
     if isinstance(info.validation_alias, str):
@@ -61,11 +76,16 @@ def _env_name(settings: type[BaseSettings], field: str) -> str:
     return f"{settings.model_config.get('env_prefix', '')}{field}".upper()
 
 
-def settings_table(services: Sequence[type[ServiceSettings]]) -> str:
+def settings_table(
+    services: Sequence[type[ServiceSettings]], clients: Sequence[type[BaseSettings]] = ()
+) -> str:
     """A Markdown table of every ``CANOPY_*`` variable, its default and what it does.
 
     ``<SVC>`` stands for each service's prefix: INGESTION, FANOUT, NOTIFY, ANALYTICS. Settings
-    only one service has follow, under that service's prefix.
+    only one service has follow, under that service's prefix. ``clients`` are settings classes
+    that are no :class:`ServiceSettings` (the web client, ``CANOPY_WEB_*``): each of their
+    settings follows under its own name, but for those already in the table (``CANOPY_ENV``,
+    the shared groups such as ``CANOPY_REDIS_*``).
     """
     rows = ["| variable | default | what it sets |", "|---|---|---|"]
     shared: list[tuple[type[BaseSettings], str]] = [
@@ -107,6 +127,22 @@ def settings_table(services: Sequence[type[ServiceSettings]]) -> str:
                 continue
             name = _env_name(service, field)
             rows.append(f"| `{name}` | {_cell(info.default)} | {info.description} |")
+    for client in clients:
+        listed = {row.split("`")[1] for row in rows[2:]}
+        for field, info in client.model_fields.items():
+            group = info.annotation
+            if isinstance(group, type) and issubclass(group, BaseSettings):
+                if group in SHARED_GROUPS:
+                    continue
+                for inner, inner_info in group.model_fields.items():
+                    name = _env_name(group, inner)
+                    rows.append(
+                        f"| `{name}` | {_cell(inner_info.default)} | {inner_info.description} |"
+                    )
+                continue
+            name = _env_name(client, field)
+            if name not in listed:
+                rows.append(f"| `{name}` | {_cell(_default(info))} | {info.description} |")
     for name, default, description in TOOLING:
         rows.append(f"| `{name}` | {default} | {description} |")
     return "\n".join(rows)

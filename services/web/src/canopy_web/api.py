@@ -8,6 +8,7 @@ refused connection becomes :class:`ServiceDown` (a 503 page with Retry-After).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 
 import httpx
 from httpx_sse import EventSource, aconnect_sse
+
+from canopy_web.metrics import Outcome, WebMetrics
 
 # Seconds a browser is told to wait before trying again when a service is down.
 RETRY_AFTER_S = 5
@@ -75,13 +78,32 @@ def _problem(response: httpx.Response) -> ApiError:
     return ApiError(response.status_code, title, detail)
 
 
+def outcome_of(status: int) -> Outcome:
+    """How an answer with ``status`` ends a call, as :meth:`Api.request` maps it."""
+    if status == 401:
+        return Outcome.SIGNED_OUT
+    if status >= 500 or status == 429:
+        return Outcome.DOWN
+    if status >= 400:
+        return Outcome.REFUSED
+    return Outcome.OK
+
+
 class Api:
     """The four services, as one signed-in person."""
 
-    def __init__(self, http: httpx.AsyncClient, urls: Mapping[Service, str], token: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        urls: Mapping[Service, str],
+        token: str,
+        *,
+        metrics: WebMetrics,
+    ) -> None:
         self._http = http
         self._urls = urls
         self._token = token
+        self._metrics = metrics
 
     def url(self, service: Service, path: str) -> str:
         """The absolute URL of ``path`` on ``service``."""
@@ -104,6 +126,7 @@ class Api:
     ) -> httpx.Response:
         """The service's answer when it is a 2xx; every other outcome raised as above."""
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        started = time.perf_counter()
         try:
             response = await self._http.request(
                 method,
@@ -113,7 +136,11 @@ class Api:
                 headers={**self.headers, "Accept": accept},
             )
         except httpx.TransportError as exc:  # timeouts, refused connections, resets
+            self._metrics.api_call(service, Outcome.UNREACHABLE, time.perf_counter() - started)
             raise ServiceDown(service, type(exc).__name__) from exc
+        self._metrics.api_call(
+            service, outcome_of(response.status_code), time.perf_counter() - started
+        )
         _raise_for(service, response)
         return response
 
@@ -169,14 +196,15 @@ class Api:
 
 def _raise_for(service: Service, response: httpx.Response) -> None:
     """The one mapping of a non-2xx answer to the exceptions above."""
-    if response.status_code == 401:
+    outcome = outcome_of(response.status_code)
+    if outcome is Outcome.SIGNED_OUT:
         raise SignInRequired
-    if response.status_code >= 500 or response.status_code == 429:
+    if outcome is Outcome.DOWN:
         retry = response.headers.get("Retry-After", "")
         raise ServiceDown(
             service,
             f"HTTP {response.status_code}",
             int(retry) if retry.isdigit() else RETRY_AFTER_S,
         )
-    if response.status_code >= 400:
+    if outcome is Outcome.REFUSED:
         raise _problem(response)

@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from canopy_common.metrics import HttpMetrics, metrics_router
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
+from canopy_web.metrics import SERVICE, web_metrics
 from canopy_web.oidc import OpenIdClient
 from canopy_web.pages import (
     admin,
@@ -78,12 +80,14 @@ def create_app(settings: Settings) -> FastAPI:
                 signing_key=signing_key,
                 issuer=settings.public_url.rstrip("/") if signing_key else "",
             )
-            people = People(settings=settings, http=http, minter=minter, sessions=sessions)
+            people = People(
+                settings=settings, http=http, minter=minter, sessions=sessions, metrics=metrics
+            )
             openid = (
                 OpenIdClient(settings, http=http, redis=redis) if settings.oidc_configured else None
             )
             app.state.web = WebState(
-                settings=settings, sessions=sessions, people=people, oidc=openid
+                settings=settings, sessions=sessions, people=people, metrics=metrics, oidc=openid
             )
             app.state.redis = redis
             try:
@@ -96,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.templates = build_templates()
     install_error_pages(app)
+    metrics = web_metrics()
 
     @app.middleware("http")
     async def headers(request, call_next):  # type: ignore[no-untyped-def]
@@ -106,6 +111,9 @@ def create_app(settings: Settings) -> FastAPI:
         else:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    # Pages by route template and status, and their latency, like every service (§10).
+    app.add_middleware(HttpMetrics, service=SERVICE)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -123,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return JSONResponse({"status": "ready", "checks": {"redis": "ok"}})
 
+    app.include_router(metrics_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for name, relative in VENDOR_DIRS.items():
         app.mount(f"/assets/{name}", StaticFiles(directory=_vendor_dir(settings, relative)))

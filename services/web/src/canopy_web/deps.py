@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from canopy_web.api import Api, SignInRequired
+from canopy_web.metrics import WebMetrics
 from canopy_web.oidc import OpenIdClient
 from canopy_web.people import People
 from canopy_web.sessions import Session, SessionStore
@@ -28,6 +29,7 @@ class WebState:
     settings: Settings
     sessions: SessionStore
     people: People
+    metrics: WebMetrics  # the live stream counts itself open with `metrics.live_stream()`
     # The company's OpenID provider, when people sign in through it.
     oidc: OpenIdClient | None = None
 

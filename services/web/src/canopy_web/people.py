@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from canopy_web.api import Api, ApiError, Service, SignInRequired
+from canopy_web.metrics import WebMetrics
 from canopy_web.sessions import Session, SessionStore
 from canopy_web.settings import Settings
 from canopy_web.tokens import TokenMinter
@@ -53,11 +54,13 @@ class People:
         http: httpx.AsyncClient,
         minter: TokenMinter,
         sessions: SessionStore,
+        metrics: WebMetrics,
     ) -> None:
         self._settings = settings
         self._http = http
         self._minter = minter
         self._sessions = sessions
+        self._metrics = metrics
 
     @property
     def minter(self) -> TokenMinter:
@@ -77,7 +80,7 @@ class People:
 
     def api(self, token: str) -> Api:
         """The services as the holder of ``token``."""
-        return Api(self._http, self.urls, token)
+        return Api(self._http, self.urls, token, metrics=self._metrics)
 
     async def standing(self, user_id: str, tenant: str) -> Standing:
         """The person ``user_id`` of ``tenant``, as the directory knows them now.
@@ -109,6 +112,7 @@ class People:
             method=method,
             id_token=id_token,
         )
+        self._metrics.sign_ins.labels(method).inc()
         return await self.fresh(session)
 
     async def fresh(self, session: Session) -> Session:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -38,8 +39,14 @@ async def live(
         session=session,
         resume=Resume.parse(last_event_id),
     )
+
+    async def counted() -> AsyncIterator[Any]:
+        with state.metrics.live_stream():
+            async for event in stream.events():
+                yield event
+
     return EventSourceResponse(
-        stream.events(),
+        counted(),
         ping=_NO_PING_S,
         send_timeout=30,
         headers={"X-Accel-Buffering": "no"},  # a buffering proxy would hold events back
