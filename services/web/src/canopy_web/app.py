@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
 from canopy_web.pages import auth, home
+from canopy_web.pages import questions as question_pages
+from canopy_web.pages import search as search_pages
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
@@ -100,6 +102,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.mount(f"/assets/{name}", StaticFiles(directory=_vendor_dir(settings, relative)))
     app.include_router(auth.router)
     app.include_router(home.router)
+    app.include_router(question_pages.router)
+    app.include_router(search_pages.router)
     return app
 
 
