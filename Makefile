@@ -49,6 +49,7 @@ typecheck: ## mypy strict over the common library, every service, the tests and 
 	$(RUN) mypy services/fanout/tests  # a run of its own: every service's tests have a conftest
 	$(RUN) mypy services/notification/tests
 	$(RUN) mypy services/analytics/tests
+	$(RUN) mypy services/web/tests
 
 bench: ## run the benchmarks; figures printed and written to bench/results.json
 	$(RUN) python -m bench
