@@ -110,8 +110,11 @@ STRINGS: dict[str, str] = {
     # Search (/search)
     "search.title": "Search",
     "search.title_for": "Search: {q}",
-    "search.prompt": "Type words to find posts, people and groups. "
-    '"A phrase" finds those words together, -word leaves a word out, and word or word finds either.',
+    "search.prompt": (
+        "Type words to find posts, people and groups. "
+        '"A phrase" finds those words together, -word leaves a word out, '
+        "and word or word finds either."
+    ),
     "search.types": "What to find",
     "search.type.posts": "Posts",
     "search.type.people": "People",

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from canopy_common.visibility import GroupVisibility
 from canopy_common.vocabulary.post_kinds import AS2_TYPE
 from canopy_web.api import ApiError, Page, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
@@ -22,7 +21,6 @@ router = APIRouter(dependencies=[Depends(csrf_protected)])
 SEARCH_PAGE = 20
 # The kinds of post a search may be narrowed to: every kind analytics indexes.
 POST_KINDS = tuple(AS2_TYPE)
-VISIBILITIES = tuple(v.value for v in GroupVisibility)
 Cursor = Annotated[str | None, Query(max_length=512)]
 # Longer than analytics takes (500): its 422 says how long a query may be.
 Text = Annotated[str, Query(max_length=2_000)]
@@ -99,7 +97,6 @@ async def search(
         type=type,
         types=list(SearchType),
         kinds=POST_KINDS,
-        visibilities=VISIBILITIES,
         shown=shown,
         page=page,
         cursor=cursor,
