@@ -101,7 +101,10 @@ async def test_search_marks_stemmed_matches_shows_markup_as_text_and_finds_peopl
     t = tenant_id
     await canopy.provision(t, "nadia", "mateo")
     await canopy.post(t, "mateo", "Deploying the billing service needs two approvals.")
-    await canopy.post(t, "mateo", "Our <script>alert(1)</script> <b>deployment</b> runbook.")
+    await canopy.post(
+        t, "mateo", "Deployment steps: go when 1 < 2 & 3 > 2 hold.",
+        kind="question", name="<script>window.__pwned = 1</script> <b>Deployment</b> runbook",
+    )  # fmt: skip
     group = await canopy.create_group(t, "mateo", "Deployment guild", "internal")
 
     async def found(type_: str, count: int) -> list[dict[str, Any]]:
@@ -122,17 +125,30 @@ async def test_search_marks_stemmed_matches_shows_markup_as_text_and_finds_peopl
         assert await page.get_by_role("searchbox", name="Search Canopy").input_value() == "deploy"
         results = page.locator("ol.results")
         await expect(results.locator("article")).to_have_count(2)
+        await expect(page.get_by_role("status")).to_have_text("2 found")
         marks = results.locator("mark")
         assert {(await m.inner_text()).lower() for m in await marks.all()} >= {
             "deploying",
             "deployment",
         }
         hostile = results.locator("article", has_text="runbook")
-        assert "<script>alert(1)</script> <b>" in await hostile.locator(".snippet").inner_text()
+        # Analytics indexes posts without their markup; whatever it sends, none becomes markup.
+        await expect(hostile.get_by_role("heading")).to_contain_text("Deployment")
+        # The snippet's escaped text is shown once as text: neither markup nor "&lt;".
+        assert "1 < 2 & 3 > 2" in await hostile.locator(".snippet").inner_text()
         assert await results.locator("script, b, img").count() == 0
+        assert await page.evaluate("window.__pwned") is None
         assert await results.locator(".snippet *:not(mark)").count() == 0
         await assert_page_quality(page)
         await screenshot(page, "search")
+
+        # Narrowed to questions: the filters form keeps the query.
+        await page.get_by_text("Narrow posts").click()
+        await page.get_by_label("Kind").select_option("question")
+        await page.get_by_role("button", name="Apply").click()
+        await page.wait_for_url("**kind=question**")
+        await expect(results.locator("article")).to_have_count(1)
+        await expect(results.locator("article")).to_contain_text("runbook")
 
         # People and groups: tabs are links, reachable by keyboard.
         tabs = page.get_by_role("navigation", name="What to find")
@@ -151,5 +167,5 @@ async def test_search_marks_stemmed_matches_shows_markup_as_text_and_finds_peopl
         await page.goto(f"{web_url}/search?q=zebra")
         await expect(page.get_by_text("No results for zebra.")).to_be_visible()
         await page.goto(f"{web_url}/search?q=")
-        await expect(page.locator(".notice")).to_contain_text("Type words to find")
+        await expect(page.locator(".notice")).to_contain_text("Type words in the search box")
         await assert_page_quality(page)

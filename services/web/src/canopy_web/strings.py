@@ -111,7 +111,7 @@ STRINGS: dict[str, str] = {
     "search.title": "Search",
     "search.title_for": "Search: {q}",
     "search.prompt": (
-        "Type words to find posts, people and groups. "
+        "Type words in the search box above to find posts, people and groups. "
         '"A phrase" finds those words together, -word leaves a word out, '
         "and word or word finds either."
     ),
@@ -127,6 +127,8 @@ STRINGS: dict[str, str] = {
     "search.none": "No results for {q}.",
     "search.refused": "This search did not work: {detail}",
     "search.filters": "Narrow posts",
+    "search.apply": "Apply",
+    "search.bad_day": "Give days as YYYY-MM-DD.",
     "search.kind": "Kind",
     "search.kind_any": "Any kind",
     "search.kind.note": "Post",

@@ -15,6 +15,7 @@ from canopy_common.vocabulary.post_kinds import AS2_TYPE
 from canopy_web.api import ApiError, Page, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
 from canopy_web.rendering import render
+from canopy_web.strings import t
 
 router = APIRouter(dependencies=[Depends(csrf_protected)])
 
@@ -32,11 +33,13 @@ class SearchType(StrEnum):
     GROUPS = "groups"
 
 
-def _day(value: date | None, *, end: bool = False) -> str | None:
-    """A day from the form as the instant analytics compares with: its start (``until``: the
-    next day's start, so the day itself is included)."""
-    if value is None:
+def _day(given: str, *, end: bool = False) -> str | None:
+    """A day from the form (``YYYY-MM-DD``; a browser sends an empty field as "") as the
+    instant analytics compares with: its start (``until``: the next day's start, so the day
+    itself counts). Not a day: ValueError."""
+    if not given.strip():
         return None
+    value = date.fromisoformat(given.strip())
     if end:
         value = date.fromordinal(value.toordinal() + 1)
     return f"{value.isoformat()}T00:00:00Z"
@@ -51,26 +54,27 @@ async def search(
     type: SearchType = SearchType.POSTS,
     kind: Annotated[str, Query(max_length=40)] = "",
     tag: Annotated[str, Query(max_length=100)] = "",
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
     cursor: Cursor = None,
 ) -> Response:
     query = q.strip()
     posts = type is SearchType.POSTS
-    filters: dict[str, Any] = (
-        {
-            "kind": kind or None,
-            "tag": tag.strip() or None,
-            "since": _day(since),
-            "until": _day(until, end=True),
-        }
-        if posts
-        else {}
-    )
-    shown = {"kind": kind, "tag": tag, "since": since or "", "until": until or ""}
+    shown = {"kind": kind, "tag": tag, "since": since, "until": until}
     page: Page | None = None
     error = ""
-    if query:
+    filters: dict[str, Any] = {}
+    if posts:
+        try:
+            filters = {
+                "kind": kind or None,
+                "tag": tag.strip() or None,
+                "since": _day(since),
+                "until": _day(until, end=True),
+            }
+        except ValueError:
+            error = t("search.bad_day")
+    if query and not error:
         try:
             page = await api.page(
                 Service.ANALYTICS,
