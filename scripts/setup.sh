@@ -112,4 +112,8 @@ npm ci --prefix services/web --no-audit --no-fund --loglevel=error
 # (never a browser download).
 apt_install chromium
 
+# Dex, the OpenID Connect provider the sign-in tests run against: built once from source through
+# the Go module proxy (needs Go 1.25+ on PATH).
+scripts/build-dex.sh
+
 log "done. Next: make test  (or: make up)"

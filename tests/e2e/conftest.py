@@ -16,6 +16,9 @@ from canopy_dev.devstack import StackEndpoints
 from canopy_testing.system import RunningSystem, SystemClient, running_system
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The web's live stream reads the feed head and checks the session every 15 s; tests need
+# not wait that long.
+SYSTEM_ENV = {"CANOPY_WEB_LIVE_FEED_CHECK_S": "1", "CANOPY_WEB_LIVE_KEEPALIVE_S": "2"}
 # Long enough for a live stream between keep-alives (15 s) and a slow first request.
 HTTP_TIMEOUT_S = 30.0
 
@@ -24,7 +27,9 @@ HTTP_TIMEOUT_S = 30.0
 def system(
     stack: StackEndpoints, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSystem]:
-    with running_system(REPO_ROOT, tmp_path_factory.mktemp("e2e-run"), stack.pg_dsn) as running:
+    with running_system(
+        REPO_ROOT, tmp_path_factory.mktemp("e2e-run"), stack.pg_dsn, extra_env=SYSTEM_ENV
+    ) as running:
         yield running
 
 

@@ -316,6 +316,10 @@ async def test_feed_reads_publish_impressions(fanout: Fanout) -> None:
     ada = f.user("ada")
     post = f.post(ada, "Seen by its author")
     await fanout.send(ada, post)
+    headers = fanout.headers(f.tenant_id, uid(ada))
+    # A check for news (seen=false) shows nothing to anyone: it counts no impression.
+    peek = await fanout.client.get(HOME, headers=headers, params={"limit": 1, "seen": "false"})
+    assert [item["id"] for item in peek.json()["items"]] == [post.id]
     await fanout.feed(HOME, f.tenant_id, uid(ada))
     topic = fanout.settings.kafka.topic_impressions
 

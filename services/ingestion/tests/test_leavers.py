@@ -89,6 +89,12 @@ async def test_a_deactivated_leaver_cannot_act_leaves_search_and_their_post_stay
     assert read.json()["attributedTo"]["active"] is False  # a former colleague's answer
     found = await api.client.get("/v1/users", params={"q": "mat"}, headers=nadia)
     assert found.json()["items"] == []
+    former = {"former": "true"}
+    listed = await api.client.get("/v1/users", params=former, headers=admin(api, tenant))
+    assert [p["id"] for p in listed.json()["items"]] == ["mateo"]  # to reactivate him
+    refused = await api.client.get("/v1/users", params=former, headers=nadia)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == PROBLEM
     profile = await api.client.get("/v1/users/mateo", headers=nadia)
     assert (profile.status_code, profile.json()["active"]) == (200, False)
     mention = await api.client.post(
@@ -106,6 +112,8 @@ async def test_a_deactivated_leaver_cannot_act_leaves_search_and_their_post_stay
     assert (await api.client.get("/v1/users/nadia", headers=mateo)).status_code == 200
     found = await api.client.get("/v1/users", params={"q": "mat"}, headers=nadia)
     assert [p["id"] for p in found.json()["items"]] == ["mateo"]
+    listed = await api.client.get("/v1/users", params=former, headers=admin(api, tenant))
+    assert listed.json()["items"] == []
     read = await api.client.get(f"/v1/posts/{answer.json()['id']}", headers=nadia)
     assert "active" not in read.json()["attributedTo"]
 

@@ -94,6 +94,8 @@ def view(row: dict[str, object]) -> dict[str, object]:
         "actor_count": row["actor_count"],
         "object": obj,
         "group_id": row.get("group_id"),
+        # What a mute of the thread names (PUT /v1/notification-mutes/thread/{thread_id}).
+        "thread_id": row.get("thread_id"),
         "urgent": row["urgent"],
         "read": row["read_at"] is not None,
         "created_at": _iso(row["created_at"]),

@@ -8,12 +8,14 @@ refused connection becomes :class:`ServiceDown` (a 503 page with Retry-After).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, aconnect_sse
 
 # Seconds a browser is told to wait before trying again when a service is down.
 RETRY_AFTER_S = 5
@@ -112,17 +114,7 @@ class Api:
             )
         except httpx.TransportError as exc:  # timeouts, refused connections, resets
             raise ServiceDown(service, type(exc).__name__) from exc
-        if response.status_code == 401:
-            raise SignInRequired
-        if response.status_code >= 500 or response.status_code == 429:
-            retry = response.headers.get("Retry-After", "")
-            raise ServiceDown(
-                service,
-                f"HTTP {response.status_code}",
-                int(retry) if retry.isdigit() else RETRY_AFTER_S,
-            )
-        if response.status_code >= 400:
-            raise _problem(response)
+        _raise_for(service, response)
         return response
 
     async def get(self, service: Service, path: str, **params: Any) -> Any:
@@ -151,3 +143,40 @@ class Api:
         if not response.content:
             return None
         return response.json()
+
+    @asynccontextmanager
+    async def events(
+        self, service: Service, path: str, *, last_event_id: str | None, idle_s: float
+    ) -> AsyncIterator[EventSource]:
+        """A Server-Sent Events stream of ``service`` (``Last-Event-ID`` resumes it), mapped as
+        every other answer; a stream silent for ``idle_s`` is taken as broken (ServiceDown)."""
+        headers = {"Authorization": f"Bearer {self._token}"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        timeout = httpx.Timeout(self._http.timeout.connect, read=idle_s)
+        try:
+            async with aconnect_sse(
+                self._http, "GET", self.url(service, path), headers=headers, timeout=timeout
+            ) as source:
+                response = source.response
+                if response.status_code != 200:
+                    await response.aread()
+                    _raise_for(service, response)
+                yield source
+        except httpx.TransportError as exc:  # refused, reset, or silent past idle_s
+            raise ServiceDown(service, type(exc).__name__) from exc
+
+
+def _raise_for(service: Service, response: httpx.Response) -> None:
+    """The one mapping of a non-2xx answer to the exceptions above."""
+    if response.status_code == 401:
+        raise SignInRequired
+    if response.status_code >= 500 or response.status_code == 429:
+        retry = response.headers.get("Retry-After", "")
+        raise ServiceDown(
+            service,
+            f"HTTP {response.status_code}",
+            int(retry) if retry.isdigit() else RETRY_AFTER_S,
+        )
+    if response.status_code >= 400:
+        raise _problem(response)

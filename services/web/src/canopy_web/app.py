@@ -15,14 +15,30 @@ from fastapi.staticfiles import StaticFiles
 
 from canopy_web.deps import WebState
 from canopy_web.errors import install_error_pages
-from canopy_web.pages import auth, home
+from canopy_web.oidc import OpenIdClient
+from canopy_web.pages import (
+    admin,
+    analytics,
+    auth,
+    bookmarks,
+    compose,
+    home,
+    moderation,
+    oidc,
+    service_keys,
+    threads,
+)
+from canopy_web.pages import groups as group_pages
+from canopy_web.pages import live as live_page
+from canopy_web.pages import notifications as notifications_page
+from canopy_web.pages import profiles as profile_pages
 from canopy_web.pages import questions as question_pages
 from canopy_web.pages import search as search_pages
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
 from canopy_web.settings import Settings
-from canopy_web.tokens import TokenMinter
+from canopy_web.tokens import TokenMinter, load_signing_key
 
 STATIC = Path(__file__).parent / "static"
 # The npm packages a page loads, by the path it loads them from (services/web/package.json).
@@ -49,6 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        key_file = settings.signing_key_file
+        signing_key = load_signing_key(key_file) if key_file is not None else None
         redis = aioredis.Redis.from_url(
             settings.redis.url, max_connections=settings.redis.max_connections
         )
@@ -56,9 +74,19 @@ def create_app(settings: Settings) -> FastAPI:
             sessions = SessionStore(
                 redis, idle_s=settings.session_idle_s, max_s=settings.session_max_s
             )
-            minter = TokenMinter(settings.auth, ttl_s=settings.token_ttl_s)
+            minter = TokenMinter(
+                settings.auth,
+                ttl_s=settings.token_ttl_s,
+                signing_key=signing_key,
+                issuer=settings.public_url.rstrip("/") if signing_key else "",
+            )
             people = People(settings=settings, http=http, minter=minter, sessions=sessions)
-            app.state.web = WebState(settings=settings, sessions=sessions, people=people)
+            openid = (
+                OpenIdClient(settings, http=http, redis=redis) if settings.oidc_configured else None
+            )
+            app.state.web = WebState(
+                settings=settings, sessions=sessions, people=people, oidc=openid
+            )
             app.state.redis = redis
             try:
                 yield
@@ -101,7 +129,19 @@ def create_app(settings: Settings) -> FastAPI:
     for name, relative in VENDOR_DIRS.items():
         app.mount(f"/assets/{name}", StaticFiles(directory=_vendor_dir(settings, relative)))
     app.include_router(auth.router)
+    app.include_router(oidc.router)
+    app.include_router(service_keys.router)
     app.include_router(home.router)
+    app.include_router(analytics.router)
+    app.include_router(moderation.router)
+    app.include_router(admin.router)
+    app.include_router(compose.router)
+    app.include_router(threads.router)
+    app.include_router(bookmarks.router)
+    app.include_router(group_pages.router)
+    app.include_router(profile_pages.router)
+    app.include_router(live_page.router)
+    app.include_router(notifications_page.router)
     app.include_router(question_pages.router)
     app.include_router(search_pages.router)
     return app

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from canopy_web.api import Api, SignInRequired
+from canopy_web.oidc import OpenIdClient
 from canopy_web.people import People
 from canopy_web.sessions import Session, SessionStore
 from canopy_web.settings import Settings
@@ -27,11 +28,13 @@ class WebState:
     settings: Settings
     sessions: SessionStore
     people: People
+    # The company's OpenID provider, when people sign in through it.
+    oidc: OpenIdClient | None = None
 
     @property
     def oidc_enabled(self) -> bool:
         """Whether people sign in through the company's OpenID provider."""
-        return False
+        return self.oidc is not None
 
 
 def web_state(request: Request) -> WebState:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from canopy_web.api import ApiError, ServiceDown, SignInRequired
 from canopy_web.deps import CsrfRefused, session_cookie, web_state
+from canopy_web.people import NotAPerson
 from canopy_web.rendering import render
 from canopy_web.strings import STRINGS, t
 
@@ -40,7 +41,10 @@ def sign_in_again(request: Request) -> Response:
         response = Response(status_code=204, headers={"HX-Redirect": location})
     else:
         response = RedirectResponse(location, status_code=303)
-    response.delete_cookie(session_cookie(web_state(request).settings), path="/")
+    settings = web_state(request).settings
+    response.delete_cookie(
+        session_cookie(settings), path="/", secure=settings.secure_cookies, httponly=True
+    )
     return response
 
 
@@ -67,6 +71,23 @@ async def error_page(
     )
 
 
+async def _no_longer_a_person(request: Request) -> bool:
+    """Whether a 403 came because the signed-in person was deactivated since their token was
+    minted (the services refuse such a person everywhere): then the session ends here."""
+    session = getattr(request.state, "session", None)
+    if session is None:
+        return False
+    state = web_state(request)
+    try:
+        await state.people.standing(session.user_id, session.tenant)
+    except NotAPerson:
+        await state.sessions.end(session.id)
+        return True
+    except Exception:  # the directory cannot say just now: show the 403 as it is
+        return False
+    return False
+
+
 def install_error_pages(app: FastAPI) -> None:
     """Register the one rendering of each failure."""
 
@@ -75,6 +96,8 @@ def install_error_pages(app: FastAPI) -> None:
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
+        if exc.status == 403 and await _no_longer_a_person(request):
+            return sign_in_again(request)
         detail = t("error.from_service", detail=exc.detail) if exc.detail else ""
         return await error_page(request, exc.status, detail=detail)
 

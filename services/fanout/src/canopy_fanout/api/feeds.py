@@ -61,6 +61,7 @@ async def _serve(
     limit: int | None,
     *,
     pinned_first: bool = False,
+    seen: bool = True,
 ) -> Response:
     settings = reads.settings
     size = limit or settings.default_page_size
@@ -80,7 +81,8 @@ async def _serve(
         limit=size,
         pinned_first=pinned_first,
     )
-    impressions.add(principal.tenant_id, principal.user_id, feed.kind.value, page.seen)
+    if seen:
+        impressions.add(principal.tenant_id, principal.user_id, feed.kind.value, page.seen)
     return _response(request, page, size)
 
 
@@ -140,9 +142,16 @@ async def home(
     impressions: Impressions,
     cursor: CursorParam = None,
     limit: LimitParam = None,
+    seen: Annotated[
+        bool,
+        Query(
+            description="`false`: a check for news (the web client's live stream reads the "
+            "head every 15 s), not a page shown: no impression is counted"
+        ),
+    ] = True,
 ) -> Response:
     feed = FeedRef(FeedKind.HOME, principal.user_id)
-    return await _serve(request, principal, reads, impressions, feed, cursor, limit)
+    return await _serve(request, principal, reads, impressions, feed, cursor, limit, seen=seen)
 
 
 @router.get(

@@ -410,14 +410,17 @@ async def search_users(
     limit: int,
     after: tuple[str, str] | None,
     guest_id: str | None,
+    former: bool = False,
 ) -> list[tuple[User, tuple[str, str]]]:
-    """Active people matching ``text`` (handle, name, title, department; any case) and
+    """Active people (``former``: deactivated ones, never erased) matching ``text`` (handle,
+    name, title, department; any case) and
     ``skill`` (exact, any case), by name then id, after the ``after`` sort key.
 
     ``guest_id``: the searcher is this guest, who finds themselves and the people they share
     a group with. Returns each person with their sort key (for the next page's cursor).
     """
-    conditions = ["u.tenant_id = $1", "u.active"]
+    standing = "NOT u.active AND NOT u.erased" if former else "u.active"
+    conditions = ["u.tenant_id = $1", standing]
     args: list[Any] = [tenant_id]
 
     def arg(value: Any) -> str:

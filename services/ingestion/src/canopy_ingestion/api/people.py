@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from canopy_common.auth import Principal, Role, require_roles
+from canopy_common.auth import CurrentPrincipal, Principal, Role, require_roles
+from canopy_common.errors import Forbidden
 from canopy_common.openapi import problems
 from canopy_ingestion.api.deps import (
     CURSOR_MAX_LENGTH,
@@ -401,12 +402,15 @@ async def edit_own_profile(
     summary="Search people in the tenant",
     description="Active people (never a deactivated one) whose handle, name, title or "
     "department contains `q`, and who list `skill` (both ignore case), ordered by name. "
-    "Guests find only the people they share a group with.",
+    "Guests find only the people they share a group with. `former=true` (tenant admins only, "
+    "403 for others): the deactivated people instead, never erased ones, so they can be found "
+    "to reactivate.",
     response_model=PeoplePageOut,
     responses=problems(403, 422),
 )
 async def search_users(
     actor: CurrentActor,
+    principal: CurrentPrincipal,
     runtime: CurrentRuntime,
     q: Annotated[
         str | None,
@@ -421,8 +425,14 @@ async def search_users(
         str | None,
         Query(max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of the last page"),
     ] = None,
+    former: Annotated[
+        bool,
+        Query(description="Tenant admins: deactivated people (former colleagues) instead"),
+    ] = False,
 ) -> PeoplePageOut:
-    query = SearchPeople(text=q, skill=skill, limit=limit, cursor=cursor)
+    if former and not principal.has_role(Role.TENANT_ADMIN):
+        raise Forbidden("former: only tenant admins list deactivated people")
+    query = SearchPeople(text=q, skill=skill, limit=limit, cursor=cursor, former=former)
     async with transaction(runtime, actor.tenant_id) as conn:
         page = await handle_search_people(query, conn=conn, viewer=actor)
     return PeoplePageOut(

@@ -356,6 +356,7 @@ class SearchPeople:
     skill: str | None = None
     limit: int = 20
     cursor: str | None = None
+    former: bool = False  # deactivated people instead of active ones (tenant admins)
 
 
 @dataclass(frozen=True)
@@ -367,8 +368,9 @@ class PeoplePage:
 async def handle_search_people(
     query: SearchPeople, *, conn: Connection, viewer: User
 ) -> PeoplePage:
-    """Active people of the viewer's tenant by text and skill, by name; guests find only the
-    people they share a group with (and themselves)."""
+    """Active people (``former``: deactivated, not erased ones) of the viewer's tenant by text
+    and skill, by name; guests find only the people they share a group with (and
+    themselves)."""
     found = await people.search_users(
         conn,
         viewer.tenant_id,
@@ -377,6 +379,7 @@ async def handle_search_people(
         limit=query.limit + 1,
         after=decode_cursor(query.cursor) if query.cursor else None,
         guest_id=viewer.id if viewer.is_guest else None,
+        former=query.former,
     )
     page = found[: query.limit]
     more = len(found) > query.limit

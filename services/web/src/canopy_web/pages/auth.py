@@ -1,5 +1,5 @@
 """Signing in and out: the sign-in page, local sign-in as anyone (``/auth/dev``, never in
-production) and sign-out. OpenID Connect sign-in lives in :mod:`canopy_web.oidc`."""
+production) and sign-out. OpenID Connect sign-in lives in :mod:`canopy_web.pages.oidc`."""
 
 from __future__ import annotations
 
@@ -61,6 +61,27 @@ async def sign_in_page(
     expired: bool = False,
     signed_out: bool = False,
 ) -> Response:
+    notice = t("signin.expired") if expired else t("signin.signed_out") if signed_out else ""
+    return await _sign_in(request, session, next_=next_, q=q, notice=notice)
+
+
+async def sign_in_failed(
+    request: Request, reason: str, *, status: int, next_: str | None = None
+) -> Response:
+    """The sign-in page saying why signing in failed (``signin.failed``), with ``status``."""
+    return await _sign_in(request, None, next_=next_, failure=reason, status=status)
+
+
+async def _sign_in(
+    request: Request,
+    session: Session | None,
+    *,
+    next_: str | None,
+    q: str | None = None,
+    notice: str = "",
+    failure: str = "",
+    status: int = 200,
+) -> Response:
     state = web_state(request)
     people: list[dict[str, object]] = []
     if dev_allowed(request) and state.settings.dev_people:
@@ -82,13 +103,15 @@ async def sign_in_page(
         request,
         "signin.html",
         session=session,
+        status_code=status,
         next=local_target(next_),
         q=q or "",
         dev=dev_allowed(request),
         sso=state.oidc_enabled,
         people=people,
         tenant=state.settings.tenant,
-        notice=t("signin.expired") if expired else t("signin.signed_out") if signed_out else "",
+        notice=notice,
+        failure=t("signin.failed", reason=failure) if failure else "",
     )
 
 
@@ -116,9 +139,18 @@ async def dev_sign_in(
 
 @router.post("/auth/signout", include_in_schema=False)
 async def sign_out(request: Request) -> Response:
+    """End the session; one begun at the company's provider ends there too when the provider
+    offers that (RP-Initiated Logout), which then sends the browser back to sign-in."""
     state = web_state(request)
     cookie = session_cookie(state.settings)
-    await state.sessions.end(request.cookies.get(cookie, ""))
-    response = RedirectResponse("/auth/signin?signed_out=1", status_code=303)
-    response.delete_cookie(cookie, path="/")
+    session = await state.sessions.find(request.cookies.get(cookie, ""))
+    target = "/auth/signin?signed_out=1"
+    if session is not None:
+        await state.sessions.end(session.id)
+        if session.method == "oidc" and state.oidc is not None:
+            after = state.settings.public_url.rstrip("/") + target
+            target = await state.oidc.end_session_url(session.id_token, after=after) or target
+    response = RedirectResponse(target, status_code=303)
+    # With the attributes it was set with: a browser ignores a __Host- cookie without Secure.
+    response.delete_cookie(cookie, path="/", secure=state.settings.secure_cookies, httponly=True)
     return response
