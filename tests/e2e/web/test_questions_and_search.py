@@ -75,7 +75,11 @@ async def test_asking_shows_similar_answered_questions_and_lands_on_the_new_thre
 
         # Asking (a mention as plain text): the new thread, and it is in "Mine".
         await page.get_by_label("Title (optional)").fill("Pre-prod credentials")
-        await page.get_by_label("Your question").fill(ASKED_AGAIN + " @cy")
+        await page.get_by_label("Your question").fill(ASKED_AGAIN + " @c")
+        await page.get_by_label("Your question").press_sequentially("y")
+        # @-completion as in the compose form: Cy is offered.
+        await expect(page.locator("#ask-suggestions")).to_contain_text("Cy")
+        await page.get_by_label("Your question").press("Escape")
         await page.get_by_role("button", name="Ask", exact=True).click()
         await page.wait_for_url("**/posts/*")
         asked_path = page.url.removeprefix(web_url)
