@@ -52,7 +52,8 @@ async def test_asking_shows_similar_answered_questions_and_lands_on_the_new_thre
         await page.get_by_role("link", name="Accepted", exact=True).click()
         await page.wait_for_url("**/questions?tab=accepted")
         await expect(listed.filter(has_text=TWIN)).to_have_count(1)
-        await expect(page.locator("ol.questions .badge.accepted")).to_have_count(1)
+        await expect(page.locator("ol.questions .badge.done")).to_have_count(1)
+        await expect(page.locator("ol.questions .question-state")).to_have_count(0)
 
         # Typing a paraphrase: the twin shows under the box, in a polite live region.
         region = page.locator("#similar")

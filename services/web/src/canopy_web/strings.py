@@ -118,7 +118,6 @@ STRINGS: dict[str, str] = {
     "questions.unanswered": "Unanswered",
     "questions.answered": "Answered",
     "questions.accepted": "Accepted answer",
-    "questions.replies": "{count} replies",
     # Search (/search)
     "search.title": "Search",
     "search.title_for": "Search: {q}",
