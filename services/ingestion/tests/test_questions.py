@@ -1,4 +1,4 @@
-"""GET /v1/questions: by status, group and hashtag, newest first, in pages, and only the
+"""GET /v1/questions: by status, group, hashtag and author, newest first, in pages, and only the
 questions the caller may see (docs/architecture.md §16)."""
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ async def test_questions_by_status_newest_first(acme: Company) -> None:
     assert await listed(acme, "linus", status="unanswered") == [withdrawn, open_]
     assert await listed(acme, "linus", status="answered") == [answered]
     assert await listed(acme, "linus", status="accepted") == [solved]
+    mine = await acme.posted("linus", content="Who runs the canteen?", kind="question")
+    assert await listed(acme, "linus", author="linus") == [mine]
+    assert await listed(acme, "grace", author="ada", status="answered") == [answered]
+    assert await listed(acme, "grace", author="nobody") == []
     [doc] = (await questions(acme, "linus", status="accepted")).json()["items"]
     assert (doc["acceptedAnswer"], doc["replies_count"]) == (answer, 1)
 

@@ -34,6 +34,8 @@ from canopy_web.pages import groups as group_pages
 from canopy_web.pages import live as live_page
 from canopy_web.pages import notifications as notifications_page
 from canopy_web.pages import profiles as profile_pages
+from canopy_web.pages import questions as question_pages
+from canopy_web.pages import search as search_pages
 from canopy_web.people import People
 from canopy_web.rendering import build_templates
 from canopy_web.sessions import SessionStore
@@ -149,6 +151,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(profile_pages.router)
     app.include_router(live_page.router)
     app.include_router(notifications_page.router)
+    app.include_router(question_pages.router)
+    app.include_router(search_pages.router)
     return app
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from canopy_web.api import Api, ApiError, Service, ServiceDown
 from canopy_web.sessions import Session
+from canopy_web.snippets import snippet_html
 from canopy_web.strings import t
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,6 +68,7 @@ def build_templates() -> Jinja2Templates:
         group_path=group_path,
     )
     env.filters["markdown"] = markdown
+    env.filters["snippet"] = snippet_html  # search snippets: the one place <mark> passes
     return templates
 
 

@@ -32,6 +32,7 @@ class QuestionQuery:
     criteria: tuple[bool, bool] | None = None
     group_id: str | None = None
     tag: str | None = None
+    author_id: str | None = None
     after: tuple[datetime, str] | None = None  # (created_at, id) of the last one seen
 
 
@@ -57,6 +58,8 @@ async def questions_page(
         conditions.append(f"p.group_id = {arg(query.group_id)}")
     if query.tag is not None:
         conditions.append(f"{arg(query.tag)} = ANY(p.hashtags)")
+    if query.author_id is not None:
+        conditions.append(f"p.author_id = {arg(query.author_id)}")
     if query.criteria is not None:
         answered, accepted = query.criteria
         conditions.append(f"{_ANSWERED} = {arg(answered)}")

@@ -51,10 +51,16 @@ async def get_questions(
             examples=["release"],
         ),
     ] = None,
+    author: Annotated[
+        str | None,
+        Query(max_length=ID_MAX_LENGTH, description="Questions asked by this person (user id)"),
+    ] = None,
     limit: Limit = PAGE_DEFAULT,
     cursor: CursorParam = None,
 ) -> Response:
-    query = ListQuestions(status=status, group_id=group_id, tag=tag, limit=limit, cursor=cursor)
+    query = ListQuestions(
+        status=status, group_id=group_id, tag=tag, author=author, limit=limit, cursor=cursor
+    )
     async with caller_transaction(runtime, principal) as (conn, actor):
         page = await list_questions(query, conn=conn, actor=actor)
     return page_response(request, page, limit)

@@ -1,5 +1,5 @@
 """``GET /v1/questions``: the questions the caller may see, newest first, by status, group
-and hashtag (docs/architecture.md §16)."""
+hashtag and author (docs/architecture.md §16)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class ListQuestions:
     status: QuestionStatus | None = None
     group_id: str | None = None
     tag: str | None = None  # with or without '#', any case
+    author: str | None = None  # a user id
     limit: int = 20
     cursor: str | None = None
 
@@ -49,6 +50,7 @@ async def list_questions(
             criteria=criteria(query.status) if query.status else None,
             group_id=query.group_id,
             tag=validate_hashtag(query.tag) if query.tag is not None else None,
+            author_id=query.author,
             after=(after[0], after[1]) if after else None,
         ),
         limit=query.limit + 1,
