@@ -170,6 +170,8 @@ async def test_people_follow_from_a_profile_edit_their_own_find_experts_and_sugg
 
         # Who knows about a topic: the person who wrote about it, with why.
         await eventually(partial(_expert, canopy, t, "kubernetes", "mateo"), what="mateo an expert")
+        # Her profile change reaches analytics through the stream, a moment after it is saved.
+        await eventually(partial(_expert, canopy, t, "kubernetes", "nadia"), what="nadia an expert")
         await nadia.goto(f"{web_url}/people?topic=%23Kubernetes")
         experts = nadia.locator("section[aria-labelledby=experts-heading]")
         mateo = experts.locator("li", has_text="Mateo")
