@@ -55,7 +55,7 @@ async def test_nadia_asks_mateo_answers_live_nadia_accepts_and_zoe_counts_it(
         # Nadia reads her feed...
         await expect(nadia.locator(f'article.post[data-post-id="{news["id"]}"]')).to_be_visible()
         await assert_page_quality(nadia)
-        await screenshot(nadia, "journey-home")
+        await screenshot(nadia, "home")
 
         # ...and asks a question that mentions Mateo.
         await nadia.goto(f"{web_url}/questions")

@@ -140,3 +140,34 @@ async def test_live_is_no_stream_without_a_session_and_ends_with_the_session(
         assert "unread" in seen  # and the loop ended: the server closed the stream
         again = await http.get("/live")
         assert again.status_code == 401
+
+
+async def _notify_streams(canopy: SystemClient) -> float:
+    metrics = (await canopy.http.get(canopy.system.url("notify", "/metrics"))).text
+    found = re.search(r"^canopy_notify_stream_connections (\S+)$", metrics, re.M)
+    assert found is not None, "notify no longer reports its open streams"
+    return float(found.group(1))
+
+
+async def test_pages_left_behind_leave_no_stream_open_at_notify(
+    canopy: SystemClient, browser: Browser, web_url: str, tenant_id: str
+) -> None:
+    t = tenant_id
+    await canopy.provision(t, "nadia")
+    before = await _notify_streams(canopy)
+    async with signed_in(browser, web_url, "nadia", tenant=t) as page:
+        # More pages than notify lets one person hold streams (10): each page's stream must
+        # end with its page, or the bell of the twelfth would get a 429 and stop.
+        for _ in range(12):
+            async with page.expect_response(re.compile(r"/live$")):
+                await page.goto(f"{web_url}/notifications")
+
+        async def only_this_page() -> bool:
+            return await _notify_streams(canopy) <= before + 1
+
+        await eventually(only_this_page, what="the streams of the pages left ended at notify")
+
+    async def none_left() -> bool:
+        return await _notify_streams(canopy) <= before
+
+    await eventually(none_left, what="the last page's stream ended at notify with its page")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser
 
-from canopy_testing.browser import assert_page_quality, screenshot, signed_in
+from canopy_testing.browser import assert_page_quality, signed_in
 from canopy_testing.polling import eventually
 from canopy_testing.system import SystemClient
 
@@ -41,7 +41,6 @@ async def test_home_feed_shows_a_followed_post_and_user_markup_only_as_text(
         assert await page.evaluate("window.__pwned") is None
         assert await page.locator("time").first.inner_text() != post["published"]  # localised
         await assert_page_quality(page)
-        await screenshot(page, "home")
 
 
 async def test_without_a_session_every_page_goes_to_sign_in_and_back_after(

@@ -182,9 +182,13 @@ class Api:
             headers["Last-Event-ID"] = last_event_id
         timeout = httpx.Timeout(self._http.timeout.connect, read=idle_s)
         try:
-            async with aconnect_sse(
-                self._http, "GET", self.url(service, path), headers=headers, timeout=timeout
-            ) as source:
+            # A client of its own: closing it surely closes the socket, so the service sees the
+            # stream end at once (a stream cancelled on the shared client kept its connection
+            # open, and notify kept a stream, with its Redis connection, for every page left).
+            async with (
+                httpx.AsyncClient(timeout=timeout) as client,
+                aconnect_sse(client, "GET", self.url(service, path), headers=headers) as source,
+            ):
                 response = source.response
                 if response.status_code != 200:
                     await response.aread()

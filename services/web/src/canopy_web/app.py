@@ -10,8 +10,10 @@ from pathlib import Path
 import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from canopy_common.metrics import HttpMetrics, metrics_router
 from canopy_web.deps import WebState
@@ -49,17 +51,46 @@ VENDOR_DIRS = {"htmx": "htmx.org/dist"}
 _ASSET_CACHE = "public, max-age=3600"
 
 
-def _security_headers(response: Response) -> None:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    # Scripts and styles only from this origin: injected markup could not run anything.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' "
-        "http: https:",
-    )
+# Scripts and styles only from this origin: injected markup could not run anything.
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' "
+    "http: https:"
+)
+_SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "content-security-policy": _CSP,
+}
+
+
+class SecurityHeaders:
+    """Adds the security and caching headers to every response. Plain ASGI, not Starlette's
+    BaseHTTPMiddleware: that one hides the browser's disconnect from a streaming response, and
+    every /live stream (with its connection to notify) would outlive its page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        asset = str(scope["path"]).startswith(("/static/", "/assets/"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if asset:
+                    headers["cache-control"] = _ASSET_CACHE
+                else:
+                    headers.setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -104,15 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_pages(app)
     metrics = web_metrics()
 
-    @app.middleware("http")
-    async def headers(request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        _security_headers(response)
-        if request.url.path.startswith(("/static/", "/assets/")):
-            response.headers["Cache-Control"] = _ASSET_CACHE
-        else:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     # Pages by route template and status, and their latency, like every service (§10).
     app.add_middleware(HttpMetrics, service=SERVICE)

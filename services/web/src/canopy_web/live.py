@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -162,7 +162,7 @@ class LiveStream:
     def _api(self) -> Api:
         return self._people.api(self._session.token)
 
-    async def events(self) -> AsyncIterator[ServerSentEvent]:
+    async def events(self) -> AsyncGenerator[ServerSentEvent, None]:
         """The stream; it ends (cleanly) when the session ends or a service fails."""
         settings = self._settings
         resumed = self._resume.head is not None

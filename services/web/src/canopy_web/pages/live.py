@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -41,9 +42,12 @@ async def live(
     )
 
     async def counted() -> AsyncIterator[Any]:
+        # aclosing: when the browser goes, the stream (and its upstream to notify) ends now,
+        # not whenever the garbage collector finalises it.
         with state.metrics.live_stream():
-            async for event in stream.events():
-                yield event
+            async with aclosing(stream.events()) as events:
+                async for event in events:
+                    yield event
 
     return EventSourceResponse(
         counted(),
