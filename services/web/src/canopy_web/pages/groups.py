@@ -103,9 +103,13 @@ async def _directory(
         cursor=cursor,
         limit=DIRECTORY_PAGE,
     )
-    wanted = not (q or mine or cursor)
-    suggested = api.get(Service.ANALYTICS, "/v1/groups/suggestions", limit=SUGGESTIONS)
-    page, suggestions = await together(groups, optional(suggested) if wanted else _none())
+    wanted = not (q or mine or cursor)  # suggestions only on the directory's first page
+    suggested = (
+        optional(api.get(Service.ANALYTICS, "/v1/groups/suggestions", limit=SUGGESTIONS))
+        if wanted
+        else _none()
+    )
+    page, suggestions = await together(groups, suggested)
     return await render(
         request,
         "groups/index.html",
