@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             ports = system.up()
             print("\nCanopy is up:")
             for name, port in ports.items():
-                print(f"  {name:<10} http://127.0.0.1:{port}  (docs: /docs, ready: /readyz)")
+                what = "open it in a browser" if name == "web" else "docs: /docs, ready: /readyz"
+                print(f"  {name:<10} http://127.0.0.1:{port}  ({what})")
             from canopy_dev.demo import cli as demo  # httpx: only when seeding
 
             if demo.seeding_enabled():
