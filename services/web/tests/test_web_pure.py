@@ -10,7 +10,7 @@ import pytest
 
 from canopy_web.pages.auth import local_target
 from canopy_web.people import roles_of
-from canopy_web.rendering import TEMPLATES, markdown, person_path, post_path
+from canopy_web.rendering import TEMPLATES, build_templates, markdown, person_path, post_path
 from canopy_web.strings import STRINGS, t
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "canopy_web"
@@ -79,3 +79,18 @@ def test_every_string_asked_for_exists() -> None:
 
 def test_strings_fill_in_values() -> None:
     assert t("nav.signed_in_as", name="Ada") == "Signed in as Ada"
+
+
+def test_the_pager_links_to_the_first_page_and_the_next_keeping_the_filters() -> None:
+    env = build_templates().env
+    pager = env.from_string(
+        '{% from "partials/pager.html" import pager with context %}'
+        "{{ pager('Posts', base, cursor, next_cursor) }}"
+    )
+    later = pager.render(base="/people?q=a b&skill=go", cursor="c1", next_cursor="n/2")
+    assert 'href="/people?q=a b&amp;skill=go"' in later
+    assert 'href="/people?q=a b&amp;skill=go&amp;cursor=n/2" rel="next"' in later
+    first = pager.render(base="/bookmarks", cursor=None, next_cursor="x")
+    assert 'href="/bookmarks?cursor=x"' in first
+    assert "Newer" not in first  # no way back from the first page
+    assert 'aria-label="Posts"' in first
