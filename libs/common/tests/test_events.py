@@ -301,8 +301,9 @@ def test_the_public_view_drops_bto_and_bcc_at_every_depth() -> None:
     assert public.object.content == "Hi"
     assert (public.to, public.cc) == (activity.to, activity.cc)
     assert isinstance(public, StrictActivity)
-    assert b"bto" not in encode(public)
-    assert b"bcc" not in encode(public)
+    # As keys: a random activity id may hold "bcc" (urn:uuid:01a2436a-2bcc-...).
+    assert b'"bto"' not in encode(public)
+    assert b'"bcc"' not in encode(public)
     assert activity.bto == ["https://a.example/dave"]  # the original still has them
 
 
