@@ -317,14 +317,12 @@ class AuthSettings(BaseSettings):
         return errors
 
 
-class ServiceSettings(BaseSettings):
-    """Base of every service's settings: its HTTP address plus the shared groups above.
+class ProcessSettings(BaseSettings):
+    """What every Canopy process reads under the same names whatever its own prefix: where it
+    runs (``CANOPY_ENV``) and how it logs (``CANOPY_LOG_*``). Base of :class:`ServiceSettings`
+    and of the web client's settings."""
 
-    Subclasses set ``model_config = SettingsConfigDict(env_prefix="CANOPY_<SVC>_")`` and the
-    defaults of ``service_name``, ``port`` and ``consumer_group``.
-    """
-
-    model_config = SettingsConfigDict(env_prefix="CANOPY_SERVICE_", extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore")
 
     env: Literal["local", "test", "production"] = Field(
         default="local",
@@ -339,6 +337,16 @@ class ServiceSettings(BaseSettings):
         validation_alias="CANOPY_LOG_JSON",
         description="JSON log lines (false: human-readable console)",
     )
+
+
+class ServiceSettings(ProcessSettings):
+    """Base of every service's settings: its HTTP address plus the shared groups above.
+
+    Subclasses set ``model_config = SettingsConfigDict(env_prefix="CANOPY_<SVC>_")`` and the
+    defaults of ``service_name``, ``port`` and ``consumer_group``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CANOPY_SERVICE_", extra="ignore")
 
     service_name: str = _setting("canopy", "Name in logs and metric names")
     host: str = _setting("127.0.0.1", "HTTP listen address")

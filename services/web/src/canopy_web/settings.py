@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from canopy_common.principal import TENANT_ID_PATTERN
-from canopy_common.settings import DEFAULT_JWT_SECRET, AuthSettings, RedisSettings
+from canopy_common.settings import DEFAULT_JWT_SECRET, AuthSettings, ProcessSettings, RedisSettings
 from canopy_web.tokens import SigningKeyError, load_signing_key
 
 HOUR_S = 3_600
@@ -19,22 +19,9 @@ HOUR_S = 3_600
 _NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 
 
-class Settings(BaseSettings):
+class Settings(ProcessSettings):
     model_config = SettingsConfigDict(env_prefix="CANOPY_WEB_", extra="ignore")
 
-    env: Literal["local", "test", "production"] = Field(
-        default="local",
-        validation_alias="CANOPY_ENV",
-        description="local, test or production (production refuses HS256 and a JWT secret)",
-    )
-    log_level: str = Field(
-        default="INFO", validation_alias="CANOPY_LOG_LEVEL", description="Log level"
-    )
-    log_json: bool = Field(
-        default=True,
-        validation_alias="CANOPY_LOG_JSON",
-        description="JSON log lines (false: human-readable console)",
-    )
     service_name: str = Field(default="web", description="Name in logs and metric names")
     host: str = Field(default="127.0.0.1", description="HTTP listen address")
     port: int = Field(default=8080, ge=1, le=65_535, description="HTTP port")
