@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from asyncpg import Record
 from notify_harness import Notify
 
 from canopy_notify.adapters.deliveries import digest_due
@@ -16,6 +17,7 @@ from canopy_notify.handlers import Notifier
 from canopy_notify.metrics import notify_metrics
 from canopy_notify.workers import dispatch_deliveries
 from canopy_testing.factories import ActivityFactory, subject_id, user_id_of_subject
+from canopy_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -50,9 +52,17 @@ async def test_a_leaver_is_told_nothing_and_their_waiting_digest_is_dropped(
     after_digest = digest_due(Digest.DAILY, datetime.now(UTC)) + timedelta(seconds=1)
     await dispatch_deliveries(notify.pool, after_digest, notifier=notifier, send=send)
     assert [d for d in sent if d["tenant"] == tenant] == []
-    dropped = await notify.pool.fetch(
-        "SELECT channel, outcome, notification_id FROM deliveries WHERE tenant_id = $1", tenant
-    )
+
+    async def decided() -> list[Record] | None:
+        # The service's own delivery worker may have claimed a delivery before this dispatch
+        # did (SKIP LOCKED): wait until it has written the outcome too.
+        rows = await notify.pool.fetch(
+            "SELECT channel, outcome, notification_id FROM deliveries WHERE tenant_id = $1",
+            tenant,
+        )
+        return rows if rows and all(row["outcome"] is not None for row in rows) else None
+
+    dropped = await eventually(decided, what="every delivery of the leaver decided")
     # The first mention's e-mail (held for the digest) and push; nothing of the second.
     assert sorted((row["channel"], row["outcome"]) for row in dropped) == [
         ("email", "inactive"),
