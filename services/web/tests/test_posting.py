@@ -3,7 +3,8 @@ completion and reply depths."""
 
 from __future__ import annotations
 
-from canopy_web.posting import local_path, matching_tags, new_post_body, post_urn, reply_depths
+from canopy_web.posting import matching_tags, new_post_body, post_urn, reply_depths
+from canopy_web.rendering import local_path
 
 UUID = "01968a4e-3b5c-7d2e-9f10-2a3b4c5d6e7f"
 

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from canopy_web.pages.auth import local_target
 from canopy_web.people import roles_of
-from canopy_web.rendering import TEMPLATES, build_templates, markdown, person_path, post_path
+from canopy_web.rendering import (
+    TEMPLATES,
+    build_templates,
+    local_path,
+    markdown,
+    person_path,
+    post_path,
+)
 from canopy_web.strings import STRINGS, t
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "canopy_web"
@@ -30,7 +36,7 @@ _KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
     ],
 )
 def test_sign_in_sends_people_only_to_pages_of_this_site(wanted: str | None, goes_to: str) -> None:
-    assert local_target(wanted) == goes_to
+    assert local_path(wanted) == goes_to
 
 
 def test_a_token_carries_the_persons_kind_and_directory_roles() -> None:

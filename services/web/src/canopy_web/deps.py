@@ -65,16 +65,17 @@ async def optional_session(request: Request) -> Session | None:
     return session
 
 
-async def current_session(request: Request) -> Session:
+OptionalSession = Annotated[Session | None, Depends(optional_session)]
+
+
+async def current_session(session: OptionalSession) -> Session:
     """The signed-in person's session; without one, back to sign-in."""
-    session = await optional_session(request)
     if session is None:
         raise SignInRequired
     return session
 
 
 CurrentSession = Annotated[Session, Depends(current_session)]
-OptionalSession = Annotated[Session | None, Depends(optional_session)]
 
 
 def current_api(request: Request, session: CurrentSession) -> Api:
@@ -85,9 +86,10 @@ def current_api(request: Request, session: CurrentSession) -> Api:
 CurrentApi = Annotated[Api, Depends(current_api)]
 
 
-async def csrf_protected(request: Request) -> None:
+async def csrf_protected(request: Request, session: OptionalSession) -> None:
     """Every POST, PUT, PATCH and DELETE must come from our own pages: the same origin, and
-    the session's CSRF token in the ``X-CSRF-Token`` header (htmx) or the ``csrf`` form field."""
+    the session's CSRF token in the ``X-CSRF-Token`` header (htmx) or the ``csrf`` form field.
+    The session is the request's one lookup (FastAPI caches ``optional_session``)."""
     if request.method in _SAFE_METHODS:
         return
     state = web_state(request)
@@ -98,7 +100,6 @@ async def csrf_protected(request: Request) -> None:
     }
     if origin is not None and origin not in own:
         raise CsrfRefused
-    session = await state.sessions.find(request.cookies.get(session_cookie(state.settings), ""))
     if session is None:
         raise SignInRequired
     sent = request.headers.get(CSRF_HEADER)

@@ -20,24 +20,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from canopy_web.api import ApiError, ServiceDown, SignInRequired
 from canopy_web.deps import CsrfRefused, session_cookie, web_state
 from canopy_web.people import NotAPerson
-from canopy_web.rendering import render
+from canopy_web.rendering import is_htmx, render
 from canopy_web.strings import STRINGS, t
 
 log = structlog.get_logger(__name__)
 
 
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def sign_in_again(request: Request) -> Response:
     """Back to sign-in, then to where the person was going."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method != "GET" or _is_htmx(request):
+    if request.method != "GET" or is_htmx(request):
         target = request.headers.get("HX-Current-URL") or "/"
     location = "/auth/signin?expired=1&next=" + quote(target, safe="")
     response: Response
-    if _is_htmx(request):
+    if is_htmx(request):
         response = Response(status_code=204, headers={"HX-Redirect": location})
     else:
         response = RedirectResponse(location, status_code=303)
@@ -61,7 +57,7 @@ async def error_page(
     session = getattr(request.state, "session", None)
     return await render(
         request,
-        "partials/error.html" if _is_htmx(request) else "error.html",
+        "partials/error.html" if is_htmx(request) else "error.html",
         session=session,
         status_code=status,
         headers=headers,

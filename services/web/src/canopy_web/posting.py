@@ -26,13 +26,6 @@ def post_urn(uuid: str) -> str | None:
     return _URN + str(parsed)
 
 
-def local_path(value: str | None, default: str = "/") -> str:
-    """Where a form sends the browser back to: a path of this site, never another origin."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return default
-    return value
-
-
 def new_post_body(form: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON for POST /v1/posts from a compose or reply form; empty fields are left out so
     the service applies its defaults (visibility from the group, kind ``note``)."""

@@ -31,6 +31,19 @@ def markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes (html off)
 
 
+def local_path(value: str | None, default: str = "/") -> str:
+    """Where a form or a sign-in sends the browser next: a path of this site, never another
+    origin (``//host``, backslashes, schemes fall back to ``default``)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx sent the request (it wants a fragment, not a page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def post_path(post_id: str) -> str:
     """The page of a post: ``/posts/<uuid>`` for ``urn:uuid:<uuid>``."""
     return "/posts/" + quote(post_id.removeprefix(_UUID_URN), safe="")
@@ -94,7 +107,7 @@ async def render(
     """``template`` as a page; partial templates (htmx swaps) skip the bell's lookup."""
     templates: Jinja2Templates = request.app.state.templates
     unread = None
-    if session is not None and api is not None and not request.headers.get("HX-Request"):
+    if session is not None and api is not None and not is_htmx(request):
         unread = await unread_count(api)
     return templates.TemplateResponse(
         request,

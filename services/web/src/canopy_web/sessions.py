@@ -88,7 +88,8 @@ class SessionStore:
         raw = await self._redis.get(key(session_id))
         if raw is None:
             return None
-        session = Session(**{**orjson.loads(raw), "roles": tuple(orjson.loads(raw)["roles"])})
+        stored = orjson.loads(raw)
+        session = Session(**{**stored, "roles": tuple(stored["roles"])})
         ttl = self._ttl(session)
         if ttl <= 0:
             await self.end(session_id)

@@ -13,7 +13,7 @@ from canopy_web.api import ApiError, Service, ServiceDown, SignInRequired
 from canopy_web.deps import OptionalSession, csrf_protected, session_cookie, web_state
 from canopy_web.errors import error_page
 from canopy_web.people import NotAPerson
-from canopy_web.rendering import render
+from canopy_web.rendering import local_path, render
 from canopy_web.sessions import Session
 from canopy_web.strings import t
 
@@ -23,17 +23,10 @@ UserId = Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^\s/]+$"
 TenantId = Annotated[str | None, Query(pattern=TENANT_ID_PATTERN)]
 
 
-def local_target(next_: str | None) -> str:
-    """Where to go after signing in: a path of this site, never another origin."""
-    if next_ and next_.startswith("/") and not next_.startswith(("//", "/\\")):
-        return next_
-    return "/"
-
-
 def signed_in(request: Request, session: Session, next_: str | None) -> Response:
     """The redirect that completes a sign-in: the session cookie, then the page wanted."""
     settings = web_state(request).settings
-    response = RedirectResponse(local_target(next_), status_code=303)
+    response = RedirectResponse(local_path(next_), status_code=303)
     response.set_cookie(
         session_cookie(settings),
         session.id,
@@ -104,7 +97,7 @@ async def _sign_in(
         "signin.html",
         session=session,
         status_code=status,
-        next=local_target(next_),
+        next=local_path(next_),
         q=q or "",
         dev=dev_allowed(request),
         sso=state.oidc_enabled,

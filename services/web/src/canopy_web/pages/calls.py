@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from canopy_web.api import ApiError, Page, ServiceDown
 
@@ -34,6 +35,16 @@ async def optional(call: Awaitable[T]) -> T | None:
         return await call
     except (ServiceDown, ApiError):
         return None
+
+
+async def nothing() -> None:
+    """A call a page makes only sometimes, in its place among ``together``'s calls."""
+    return None
+
+
+def segment(value: str) -> str:
+    """An id as one segment of an API path (``urn:uuid:`` ids keep their colons)."""
+    return quote(value, safe=":")
 
 
 async def not_yet(call: Awaitable[Page]) -> Page:

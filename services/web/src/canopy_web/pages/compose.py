@@ -16,8 +16,8 @@ from canopy_web.api import Api, ApiError, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
 from canopy_web.pages.home import home_page
 from canopy_web.pages.threads import thread_page
-from canopy_web.posting import COMPLETIONS, local_path, matching_tags, new_post_body
-from canopy_web.rendering import post_path, render
+from canopy_web.posting import COMPLETIONS, matching_tags, new_post_body
+from canopy_web.rendering import is_htmx, local_path, post_path, render
 from canopy_web.sessions import Session
 from canopy_web.strings import t
 
@@ -33,7 +33,7 @@ async def publish(request: Request, session: CurrentSession, api: CurrentApi) ->
     form = await request.form()
     body = new_post_body(form)
     back = local_path(str(form.get("next") or ""), "/")
-    htmx = request.headers.get("HX-Request") == "true"
+    htmx = is_htmx(request)
     try:
         post = await api.send("POST", Service.INGESTION, "/v1/posts", json=body)
     except ApiError as exc:

@@ -11,14 +11,13 @@ may not see their 404 page.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from canopy_web.api import Api, ApiError, Page, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
-from canopy_web.pages.calls import not_yet, optional, together
+from canopy_web.pages.calls import not_yet, nothing, optional, segment, together
 from canopy_web.rendering import group_path, render
 from canopy_web.sessions import Session
 from canopy_web.social import group_urn, is_group_admin, join_action
@@ -56,10 +55,6 @@ NOTICES = frozenset(
 def _back(group_id: str, notice: str, anchor: str = "") -> RedirectResponse:
     url = f"{group_path(group_id)}?notice={notice}" + (f"#{anchor}" if anchor else "")
     return RedirectResponse(url, status_code=303)
-
-
-def _enc(value: str) -> str:
-    return quote(value, safe=":")
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -107,7 +102,7 @@ async def _directory(
     suggested = (
         optional(api.get(Service.ANALYTICS, "/v1/groups/suggestions", limit=SUGGESTIONS))
         if wanted
-        else _none()
+        else nothing()
     )
     page, suggestions = await together(groups, suggested)
     return await render(
@@ -124,10 +119,6 @@ async def _directory(
         form=form or {},
         error=error,
     )
-
-
-async def _none() -> None:
-    return None
 
 
 @router.post("/groups", include_in_schema=False)
@@ -178,7 +169,7 @@ async def _group_page(
     status_code: int = 200,
 ) -> Response:
     gid = group_urn(ref)
-    path = f"/v1/groups/{_enc(gid)}"
+    path = f"/v1/groups/{segment(gid)}"
     # The group first: one the reader may not see is the API's 404, before anything else.
     group = await api.get(Service.INGESTION, path)
     # Its owners and admins pin and answer join requests; a tenant admin may edit and
@@ -188,7 +179,7 @@ async def _group_page(
     feed, pins, members, requests = await together(
         not_yet(
             api.page(
-                Service.FANOUT, f"/v1/feeds/groups/{_enc(gid)}", cursor=cursor, limit=FEED_PAGE
+                Service.FANOUT, f"/v1/feeds/groups/{segment(gid)}", cursor=cursor, limit=FEED_PAGE
             )
         ),
         api.page(Service.INGESTION, f"{path}/pins") if not cursor else _empty(),
@@ -233,7 +224,7 @@ async def members_page(
     notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     gid = group_urn(ref)
-    path = f"/v1/groups/{_enc(gid)}"
+    path = f"/v1/groups/{segment(gid)}"
     group, members = await together(
         api.get(Service.INGESTION, path),
         api.page(
@@ -260,8 +251,8 @@ async def members_page(
 @router.post("/groups/{ref}/join", include_in_schema=False)
 async def join(ref: GroupRef, session: CurrentSession, api: CurrentApi) -> Response:
     gid = group_urn(ref)
-    me = _enc(session.user_id)
-    answer = await api.send("PUT", Service.INGESTION, f"/v1/groups/{_enc(gid)}/members/{me}")
+    me = segment(session.user_id)
+    answer = await api.send("PUT", Service.INGESTION, f"/v1/groups/{segment(gid)}/members/{me}")
     asked = isinstance(answer, dict) and answer.get("status") == "pending"
     return _back(gid, "requested" if asked else "joined")
 
@@ -269,16 +260,16 @@ async def join(ref: GroupRef, session: CurrentSession, api: CurrentApi) -> Respo
 @router.post("/groups/{ref}/leave", include_in_schema=False)
 async def leave(ref: GroupRef, session: CurrentSession, api: CurrentApi) -> Response:
     gid = group_urn(ref)
-    me = _enc(session.user_id)
-    await api.send("DELETE", Service.INGESTION, f"/v1/groups/{_enc(gid)}/members/{me}")
+    me = segment(session.user_id)
+    await api.send("DELETE", Service.INGESTION, f"/v1/groups/{segment(gid)}/members/{me}")
     return _back(gid, "left")
 
 
 @router.post("/groups/{ref}/withdraw", include_in_schema=False)
 async def withdraw(ref: GroupRef, session: CurrentSession, api: CurrentApi) -> Response:
     gid = group_urn(ref)
-    me = _enc(session.user_id)
-    await api.send("DELETE", Service.INGESTION, f"/v1/groups/{_enc(gid)}/join-requests/{me}")
+    me = segment(session.user_id)
+    await api.send("DELETE", Service.INGESTION, f"/v1/groups/{segment(gid)}/join-requests/{me}")
     return _back(gid, "withdrawn")
 
 
@@ -289,11 +280,11 @@ async def answer_request(
     """An admin approves (adds the person) or declines a join request."""
     gid = group_urn(ref)
     form = await _form(request)
-    who = _enc(form.get("user_id", ""))
+    who = segment(form.get("user_id", ""))
     if form.get("decision") == "approve":
-        await api.send("PUT", Service.INGESTION, f"/v1/groups/{_enc(gid)}/members/{who}")
+        await api.send("PUT", Service.INGESTION, f"/v1/groups/{segment(gid)}/members/{who}")
         return _back(gid, "approved", "requests")
-    await api.send("DELETE", Service.INGESTION, f"/v1/groups/{_enc(gid)}/join-requests/{who}")
+    await api.send("DELETE", Service.INGESTION, f"/v1/groups/{segment(gid)}/join-requests/{who}")
     return _back(gid, "declined", "requests")
 
 
@@ -305,7 +296,7 @@ async def invite(
     form = await _form(request)
     body = {"user_id": form.get("user_id", "").strip()}
     try:
-        await api.send("POST", Service.INGESTION, f"/v1/groups/{_enc(gid)}/invites", json=body)
+        await api.send("POST", Service.INGESTION, f"/v1/groups/{segment(gid)}/invites", json=body)
     except ApiError as exc:
         if exc.status not in (404, 409, 422):
             raise
@@ -342,8 +333,8 @@ async def manage_member(
     who may: only owners touch owners)."""
     gid = group_urn(ref)
     form = await _form(request)
-    who = _enc(form.get("user_id", ""))
-    path = f"/v1/groups/{_enc(gid)}/members/{who}"
+    who = segment(form.get("user_id", ""))
+    path = f"/v1/groups/{segment(gid)}/members/{who}"
     change = form.get("change", "")
     if change == "remove":
         await api.send("DELETE", Service.INGESTION, path)
@@ -377,10 +368,10 @@ async def pin(
 ) -> Response:
     gid = group_urn(ref)
     form = await _form(request)
-    post = _enc(form.get("post_id", ""))
+    post = segment(form.get("post_id", ""))
     pinning = form.get("pin") != "off"
     method = "PUT" if pinning else "DELETE"
-    await api.send(method, Service.INGESTION, f"/v1/groups/{_enc(gid)}/pins/{post}")
+    await api.send(method, Service.INGESTION, f"/v1/groups/{segment(gid)}/pins/{post}")
     return _back(gid, "pinned" if pinning else "unpinned", "pins-heading")
 
 
@@ -400,7 +391,7 @@ async def settings(
     if form.get("join_policy") in ("open", "request"):
         body["join_policy"] = form["join_policy"]
     try:
-        await api.send("PATCH", Service.INGESTION, f"/v1/groups/{_enc(gid)}", json=body)
+        await api.send("PATCH", Service.INGESTION, f"/v1/groups/{segment(gid)}", json=body)
     except ApiError as exc:
         if exc.status not in (409, 422):
             raise
@@ -416,5 +407,5 @@ async def archive(
     form = await _form(request)
     archiving = form.get("archived") != "off"
     verb = "archive" if archiving else "unarchive"
-    await api.send("POST", Service.INGESTION, f"/v1/groups/{_enc(gid)}/{verb}")
+    await api.send("POST", Service.INGESTION, f"/v1/groups/{segment(gid)}/{verb}")
     return _back(gid, "archived" if archiving else "unarchived")

@@ -14,7 +14,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from canopy_web.api import Api, ApiError, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
-from canopy_web.rendering import group_path, person_path, post_path, render, unread_count
+from canopy_web.rendering import (
+    group_path,
+    is_htmx,
+    local_path,
+    person_path,
+    post_path,
+    render,
+    unread_count,
+)
 from canopy_web.strings import STRINGS, t
 
 router = APIRouter(dependencies=[Depends(csrf_protected)])
@@ -67,10 +75,6 @@ def mutes_of(notification: dict[str, Any]) -> list[tuple[str, str]]:
 def shown(notification: dict[str, Any]) -> dict[str, Any]:
     """A notification with what the page adds: its link and what can be muted from it."""
     return {**notification, "link": link_of(notification), "mutes": mutes_of(notification)}
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 async def _unread_trigger(api: Api) -> dict[str, str]:
@@ -134,9 +138,9 @@ async def mark_read(
         raise ApiError(400, t("error.400"), "id or up_to")
     body = {"ids": [id]} if id is not None else {"up_to": up_to}
     await api.send("POST", Service.NOTIFY, "/v1/notifications/read", json=body)
-    if _is_htmx(request):
+    if is_htmx(request):
         return Response(status_code=204, headers=await _unread_trigger(api))
-    return RedirectResponse(_local(back), status_code=303)
+    return RedirectResponse(local_path(back), status_code=303)
 
 
 @router.post("/notifications/mute", include_in_schema=False)
@@ -253,10 +257,6 @@ async def save_settings(request: Request, session: CurrentSession, api: CurrentA
         problem = t("error.from_service", detail=exc.detail)
         return await _settings(request, session, api, problem=problem, status_code=422)
     return RedirectResponse("/notifications/settings?saved=preferences", status_code=303)
-
-
-def _local(path: str) -> str:
-    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
 
 
 # The links in notify's emails (canopy_notify.domain.emails, workers): the preferences page and

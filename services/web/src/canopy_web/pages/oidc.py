@@ -13,8 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from canopy_web.deps import csrf_protected, web_state
 from canopy_web.errors import error_page
 from canopy_web.oidc import FLOW_TTL_S, Flow, OpenIdClient, ProviderDown, SignInRefused
-from canopy_web.pages.auth import local_target, sign_in_failed, signed_in
+from canopy_web.pages.auth import sign_in_failed, signed_in
 from canopy_web.people import NotAPerson
+from canopy_web.rendering import local_path
 from canopy_web.settings import Settings
 from canopy_web.strings import t
 
@@ -53,7 +54,7 @@ async def login(
     if client is None:
         return await error_page(request, 404)
     try:
-        flow_id, url = await client.start(local_target(next_))
+        flow_id, url = await client.start(local_path(next_))
     except ProviderDown as exc:
         return await _provider_down(request, exc)
     settings = web_state(request).settings

@@ -10,16 +10,14 @@ without them when analytics does not answer); posts are fanout's user feed.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from canopy_web.api import Api, ApiError, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
-from canopy_web.pages.auth import local_target
-from canopy_web.pages.calls import not_yet, optional, together
-from canopy_web.rendering import person_path, render
+from canopy_web.pages.calls import not_yet, nothing, optional, segment, together
+from canopy_web.rendering import local_path, person_path, render
 from canopy_web.social import count_label, expertise_of, own_profile_patch
 
 router = APIRouter(dependencies=[Depends(csrf_protected)])
@@ -38,10 +36,6 @@ EXPERTS_SEARCHED = 50
 Cursor = Annotated[str | None, Query(max_length=512)]
 PersonRef = Annotated[str, Path(min_length=1, max_length=255, pattern=r"^[^/\s]+$")]
 ME = "me"
-
-
-def _enc(value: str) -> str:
-    return quote(value, safe="")
 
 
 # --- the directory ---------------------------------------------------------------------------
@@ -63,10 +57,10 @@ async def directory(
         api.page(
             Service.INGESTION, "/v1/users", q=q, skill=skill, cursor=cursor, limit=DIRECTORY_PAGE
         ),
-        optional(_experts(api, topic)) if topic else _none(),
+        optional(_experts(api, topic)) if topic else nothing(),
         optional(api.get(Service.ANALYTICS, "/v1/people/suggestions", limit=SUGGESTIONS))
         if first and not topic
-        else _none(),
+        else nothing(),
     )
     return await render(
         request,
@@ -98,10 +92,6 @@ async def _experts(api: Api, topic: str) -> dict[str, Any]:
     return answer
 
 
-async def _none() -> None:
-    return None
-
-
 # --- following -------------------------------------------------------------------------------
 
 
@@ -113,9 +103,9 @@ async def follow(
     form = await request.form()
     following = form.get("follow") != "off"
     method = "PUT" if following else "DELETE"
-    await api.send(method, Service.INGESTION, f"/v1/follows/{_enc(ref)}")
+    await api.send(method, Service.INGESTION, f"/v1/follows/{segment(ref)}")
     back = form.get("next")
-    target = local_target(back if isinstance(back, str) else None)
+    target = local_path(back if isinstance(back, str) else None)
     if target == "/":
         target = person_path(ref)
     return RedirectResponse(target, status_code=303)
@@ -175,14 +165,14 @@ async def profile(
 ) -> Response:
     if ref == ME:
         return RedirectResponse(person_path(session.user_id), status_code=303)
-    who = _enc(ref)
+    who = segment(ref)
     person = await api.get(Service.INGESTION, f"/v1/users/{who}")
     mine = person["id"] == session.user_id
     followers, following, posts, relation = await together(
         api.page(Service.INGESTION, f"/v1/users/{who}/followers", limit=COUNTED),
         api.page(Service.INGESTION, f"/v1/users/{who}/following", limit=COUNTED),
         not_yet(api.page(Service.FANOUT, f"/v1/feeds/users/{who}", cursor=cursor, limit=FEED_PAGE)),
-        _relationship(api, person["id"]) if not mine else _none(),
+        _relationship(api, person["id"]) if not mine else nothing(),
     )
     expertise = await _expertise(api, person) if not cursor else []
     return await render(
@@ -242,7 +232,7 @@ async def connections(
     direction: Literal["followers", "following"],
     cursor: Cursor = None,
 ) -> Response:
-    who = _enc(ref)
+    who = segment(ref)
     person, page = await together(
         api.get(Service.INGESTION, f"/v1/users/{who}"),
         api.page(

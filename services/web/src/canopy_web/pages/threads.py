@@ -17,8 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from canopy_web.api import Api, ApiError, Service
 from canopy_web.deps import CurrentApi, CurrentSession, csrf_protected
-from canopy_web.posting import REACTION_KINDS, local_path, post_urn, reply_depths
-from canopy_web.rendering import post_path, render
+from canopy_web.posting import REACTION_KINDS, post_urn, reply_depths
+from canopy_web.rendering import is_htmx, local_path, post_path, render
 from canopy_web.sessions import Session
 from canopy_web.strings import t
 
@@ -87,7 +87,7 @@ async def _answer(
 ) -> Response:
     """After an action: the card again (htmx), or back to the page it came from."""
     back = local_path(back, post_path(urn))
-    if request.headers.get("HX-Request") != "true":
+    if not is_htmx(request):
         return RedirectResponse(back, status_code=303)
     post = await api.get(Service.INGESTION, f"/v1/posts/{urn}")
     return await render(
@@ -103,7 +103,7 @@ async def _act(
     try:
         await api.send(method, Service.INGESTION, path.format(id=urn), json=json)
     except ApiError as exc:
-        if exc.status not in _SHOWN_ON_CARD or request.headers.get("HX-Request") != "true":
+        if exc.status not in _SHOWN_ON_CARD or not is_htmx(request):
             raise
         return await _answer(
             request, session, api, urn, back, t("post.refused", detail=exc.detail or exc.title)
