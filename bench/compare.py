@@ -41,9 +41,16 @@ TARGETS: Final = (
     Target("compare.fanout_10k.canopy_over_sf", ">=", 13),
     Target("compare.fanout_1000x100.canopy_over_sf", ">=", 13),
     Target("fanout.10k.everywhere_p99_ms", "<=", 100),
+    # CPU per operation, every process of the system (issue 20): what the noise blurs least.
+    Target("fanout.10k.cpu_us_per_insert", "<=", 5),
+    Target("fanout.1000x100.cpu_us_per_insert", "<=", 5),
+    Target("e2e.500.answered_per_s", ">=", 480),
     Target("e2e.500.post_to_feeds_p99_ms", "<=", 150),
+    Target("e2e.500.cpu_us_per_post", "<=", 2_000),
     Target("reads.home.max_rps", ">=", 3_000),
     Target("reads.home.1000rps.p99_ms", "<=", 10),
+    Target("reads.home.max.cpu_us_per_page", "<=", 300),
+    Target("reads.home.1000rps.cpu_us_per_page", "<=", 300),
     Target("ingest.upstream.events_per_s", ">=", 10_000),
     Target("memory.timeline_full.bytes_per_entry", "<=", 24),
     # The web client's home page (issue 19): under a second, under 300 KB.

@@ -1,15 +1,20 @@
-"""CPU time spent on a measured run: this process's, and the local broker's.
+"""CPU time spent on a measured run: this process's, the local servers' and the services'.
 
-A rate says how fast; CPU per record says what it cost, which a busy 2-core machine blurs
-less. Linux only (``/proc``); where the broker is not a local process this can read, its
-share is left out (``None``).
+A rate says how fast; CPU per operation says what it cost, which a busy 2-core machine blurs
+less. Linux only (``/proc``); a server that is not a local process this can read has its
+share left out (``None``).
+
+:class:`CpuMeter` reads every part of a system at once — each service's processes, Postgres
+(the postmaster, its backends, and those that exited), Redis, the broker, and this process
+(the load generator) — and :func:`cost_figure` turns the difference over a measured run into
+one figure: the system's CPU µs per operation, with each part's share in its ``params``.
 """
 
 from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -63,6 +68,12 @@ def broker_pid(bootstrap_servers: str) -> int | None:
     """The pid of the local process listening on the first bootstrap server's port; ``None``
     for a remote broker, or one this user cannot see."""
     host, port = bootstrap_address(bootstrap_servers)
+    return listening_pid(host, port)
+
+
+def listening_pid(host: str, port: int) -> int | None:
+    """The pid of the local process listening on ``port``; ``None`` for a remote ``host``, or
+    a process this user cannot see."""
     if not is_local_host(host):
         return None
     inodes = _listening_inodes(port)
@@ -78,6 +89,35 @@ def broker_pid(bootstrap_servers: str) -> int | None:
         if links & {f"socket:[{inode}]" for inode in inodes}:
             return int(proc.name)
     return None
+
+
+def tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds of a process, its live descendants, and every descendant that exited and
+    was waited for (a Postgres backend that served one connection): ``None`` when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    # utime, stime, cutime, cstime: fields 14-17 of stat(5), 12-15 after the name.
+    spent = sum(int(f) for f in fields[11:15]) / CLOCK_TICKS
+    for child in _children(pid):
+        spent += tree_cpu_s(child) or 0.0
+    return spent
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def broker_cpu_s(pid: int | None) -> float | None:
@@ -102,6 +142,72 @@ def per_record(
         for side, cpu_s in spent_s.items()
         if cpu_s is not None
     ]
+
+
+# The parts of a system that are the system; "bench" (this process: the load generator, or
+# the service itself when a benchmark runs one in process) is reported beside them.
+BENCH_PART: Final = "bench"
+
+
+@dataclass(frozen=True)
+class CpuMeter:
+    """Readers of CPU seconds so far, by part name (``None``: that part cannot be read)."""
+
+    parts: Mapping[str, Callable[[], float | None]]
+
+    def read(self) -> dict[str, float | None]:
+        return {name: reader() for name, reader in self.parts.items()}
+
+    def since(self, earlier: Mapping[str, float | None]) -> dict[str, float]:
+        """CPU seconds each part spent since ``earlier`` (parts unreadable either time left
+        out)."""
+        now = self.read()
+        spent = {}
+        for name, value in now.items():
+            before = earlier.get(name)
+            if value is not None and before is not None:
+                spent[name] = max(value - before, 0.0)
+        return spent
+
+
+def server_parts(
+    *, postgres: tuple[str, int] | None, redis: tuple[str, int] | None, broker: str | None
+) -> dict[str, Callable[[], float | None]]:
+    """Readers for the local servers, found by the ports they listen on (host, port; the
+    broker by its bootstrap servers), and for this process."""
+    parts: dict[str, Callable[[], float | None]] = {BENCH_PART: own_cpu_s}
+    for name, address in (("postgres", postgres), ("redis", redis)):
+        if address is not None and (pid := listening_pid(*address)) is not None:
+            parts[name] = _tree_reader(pid)
+    if broker is not None and (pid := broker_pid(broker)) is not None:
+        parts["broker"] = _tree_reader(pid)
+    return parts
+
+
+def _tree_reader(pid: int) -> Callable[[], float | None]:
+    return lambda: tree_cpu_s(pid)
+
+
+def cost_figure(
+    name: str,
+    spent: Mapping[str, float],
+    operations: int,
+    params: Mapping[str, JSONScalar],
+    *,
+    in_system: frozenset[str] = frozenset(),
+    per: str = "op",
+) -> list[Figure]:
+    """``name``: the system's CPU µs per operation — every part but :data:`BENCH_PART`
+    (unless ``in_system`` names it) — with each part's µs per operation in ``params``
+    (``cpu.<part>``, the load generator's too)."""
+    if operations <= 0:
+        return []
+    system = sum(s for part, s in spent.items() if part != BENCH_PART or part in in_system)
+    shares: dict[str, JSONScalar] = {
+        f"cpu.{part}": round(s / operations * 1e6, 2) for part, s in sorted(spent.items())
+    }
+    unit = f"CPU µs/{per}"
+    return [Figure(name, system / operations * 1e6, unit, operations, {**params, **shares})]
 
 
 def _listening_inodes(port: int) -> set[str]:

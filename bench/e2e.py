@@ -15,6 +15,11 @@ millisecond (its ``published``, the timeline score, within one millisecond eithe
 rounding) in those timelines. A Lua script checks
 one follower of each pending post (up to :data:`WATCH_BATCH`, oldest first) every
 :data:`POLL_S`, and all 100 once that one holds it.
+
+Each rate also gives ``.answered_per_s`` (posts answered ÷ the time until the last answer)
+and ``.cpu_us_per_post`` (:mod:`bench.cpu`): the CPU of ingestion, fanout, Postgres, Redis
+and the broker from the first send until the last post was seen, ÷ the posts seen; each
+part's share (and this process's, the load generator's) in its ``params``.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from typing import Final
 import httpx
 from redis.commands.core import AsyncScript
 
+from bench.cpu import cost_figure
 from bench.figures import Figure, percentile
 from bench.harness import BenchContext, Benchmark
-from bench.system import BenchSystem, bench_system, progress, started, wait_consumed
+from bench.system import BenchSystem, bench_system, cpu_meter, progress, started, wait_consumed
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import score_of
 from canopy_fanout.domain.model import FeedKind, FeedRef
@@ -103,6 +109,7 @@ class Run:
     sent: int = 0
     sending_s: float = 0.0
     answered_s: float = 0.0  # from the first send until the last answer
+    cpu_s: dict[str, float] = field(default_factory=dict)  # by part, until the last was seen
 
 
 async def run(ctx: BenchContext) -> list[Figure]:
@@ -114,9 +121,12 @@ async def run(ctx: BenchContext) -> list[Figure]:
         progress(f"e2e: warm-up, {WARM_UP_RATE} posts/s")
         await _at_rate(system, tenant, seen, prefix, WARM_UP_RATE, WARM_UP_S)
         figures: list[Figure] = []
+        meter = cpu_meter(system, ctx)
         for rate in RATES:
             progress(f"e2e: {rate} posts/s for {DURATION_S:.0f} s")
+            before = meter.read()
             result = await _at_rate(system, tenant, seen, prefix, rate, DURATION_S)
+            result.cpu_s = meter.since(before)
             figures += _figures(system, result)
         return figures
 
@@ -256,12 +266,21 @@ def _figures(system: BenchSystem, result: Run) -> list[Figure]:
         "unseen": result.unseen,
     }
     name = f"e2e.{result.rate}.post_to_feeds"
+    answered = Figure(
+        f"e2e.{result.rate}.answered_per_s", float(params["answered_rate"]), "posts/s",
+        result.sent, params,
+    )  # fmt: skip
+    cost = cost_figure(
+        f"e2e.{result.rate}.cpu_us_per_post", result.cpu_s, len(ms), params, per="post"
+    )
     if not ms:
-        return [Figure(f"{name}_p50_ms", float("nan"), "ms", 0, params)]
+        return [answered, Figure(f"{name}_p50_ms", float("nan"), "ms", 0, params)]
     return [
+        answered,
         Figure(f"{name}_p50_ms", statistics.median(ms), "ms", len(ms), params),
         Figure(f"{name}_p95_ms", percentile(ms, 0.95), "ms", len(ms), params),
         Figure(f"{name}_p99_ms", percentile(ms, 0.99), "ms", len(ms), params),
+        *cost,
     ]
 
 

@@ -14,9 +14,15 @@ on ``canopy.activities.v1``, as ingestion would publish it:
 4. ``memory.timeline``: Redis ``MEMORY USAGE`` ÷ entries, over timelines at the feed cap (a
    prolific author's followers) and over the followers' timelines as the run left them.
 
-"In Redis" is checked by a Lua script over the expected timelines: a strided sample first (a
+"In Redis" is checked by a Lua script over the expected timelines (named in the script, so a
+check costs Redis only its lookups): a strided sample first (a
 cheap miss while the fan-out is under way), then every timeline; a time is taken only once
 every timeline was seen to hold the entry.
+
+Each rate comes with its CPU cost, ``.cpu_us_per_insert`` (:mod:`bench.cpu`): the CPU of the
+fanout processes, Postgres, Redis and the broker over the measured span, ÷ the inserts; each
+part's share is in its ``params``. Redis's share includes this benchmark's own checks (a
+strided sample of ~100 lookups a millisecond while a post is under way).
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from bench import workloads
+from bench.cpu import CpuMeter, cost_figure
 from bench.figures import Figure, JSONScalar, percentile, rate
 from bench.harness import BenchContext, Benchmark
-from bench.system import BenchSystem, bench_system, progress, started, wait_consumed
+from bench.system import BenchSystem, bench_system, cpu_meter, progress, started, wait_consumed
 from canopy_common.activities import user_id
 from canopy_common.events import StrictActivity, encode
 from canopy_common.iris import user_iri
@@ -51,33 +58,34 @@ MEMORY_SAMPLE: Final = 200  # of the followers' timelines
 POLL_S: Final = 0.001
 WAIT_LIMIT_S: Final = 120.0
 
-# KEYS[1]: a list of timeline names; ARGV: member, stride. -1 when a strided sample misses
-# the member, else how many timelines miss it (0: it is everywhere).
+# The followers' home timelines are named in the script (prefix .. string.format('f%05d', i),
+# as workloads.follower_ids names them): a check costs Redis only the lookups it makes.
+# ARGV: prefix, followers, member, stride. -1 when a strided sample misses the member, else
+# how many timelines miss it (0: it is everywhere).
 _MISSING_MEMBER = """
-local n = redis.call('LLEN', KEYS[1])
-local names = redis.call('LRANGE', KEYS[1], 0, -1)
-local stride = tonumber(ARGV[2])
-for i = 1, n, stride do
-  if not redis.call('ZSCORE', names[i], ARGV[1]) then return -1 end
+local prefix, n, member, stride = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local name = function(i) return prefix .. string.format('f%05d', i) end
+for i = 0, n - 1, stride do
+  if not redis.call('ZSCORE', name(i), member) then return -1 end
 end
 local missing = 0
-for i = 1, n do
-  if not redis.call('ZSCORE', names[i], ARGV[1]) then missing = missing + 1 end
+for i = 0, n - 1 do
+  if not redis.call('ZSCORE', name(i), member) then missing = missing + 1 end
 end
 return missing
 """
-# KEYS[1]: a list of timeline names; ARGV: min score, max score, entries expected in that
-# range. -1 when a strided sample falls short, else how many timelines fall short.
+# ARGV: prefix, followers, min score, max score, entries expected in that range, stride. -1
+# when a strided sample falls short, else how many timelines fall short.
 _SHORT_TIMELINES = """
-local names = redis.call('LRANGE', KEYS[1], 0, -1)
-local want = tonumber(ARGV[3])
-local stride = tonumber(ARGV[4])
-for i = 1, #names, stride do
-  if redis.call('ZCOUNT', names[i], ARGV[1], ARGV[2]) < want then return -1 end
+local prefix, n = ARGV[1], tonumber(ARGV[2])
+local low, high, want, stride = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local name = function(i) return prefix .. string.format('f%05d', i) end
+for i = 0, n - 1, stride do
+  if redis.call('ZCOUNT', name(i), low, high) < want then return -1 end
 end
 local short = 0
-for i = 1, #names do
-  if redis.call('ZCOUNT', names[i], ARGV[1], ARGV[2]) < want then short = short + 1 end
+for i = 0, n - 1 do
+  if redis.call('ZCOUNT', name(i), low, high) < want then short = short + 1 end
 end
 return short
 """
@@ -90,11 +98,15 @@ class World:
     factory: ActivityFactory
     followers: list[str]
     authors: list[str]
-    followers_list: str  # a Redis list holding every follower's home timeline name
 
     @property
     def tenant(self) -> str:
         return self.factory.tenant_id
+
+    @property
+    def home_prefix(self) -> str:
+        """The followers' home timelines are this and their ids."""
+        return timeline_key(self.tenant, FeedRef(FeedKind.HOME, ""))
 
     def iri(self, user: str) -> str:
         return user_iri(self.tenant, user)
@@ -104,12 +116,12 @@ async def run(ctx: BenchContext) -> list[Figure]:
     async with bench_system(ctx, ["fanout"]) as system:
         world = await _populate(system)
         progress("fan-out: 1,000 authors x 100 followers")
-        figures = await _many_authors(system, world)
+        meter = cpu_meter(system, ctx)
+        figures = await _many_authors(system, world, meter)
         progress("fan-out: one post to 10,000 followers, repeated")
-        figures += await _big_audience(system, world)
+        figures += await _big_audience(system, world, meter)
         progress("fan-out: timelines at the cap, memory")
         figures += await _memory(system, world)
-        await system.redis.delete(world.followers_list)
         return figures
 
 
@@ -120,7 +132,7 @@ async def _populate(system: BenchSystem) -> World:
     factory = ActivityFactory(new_tenant_id())
     followers = workloads.follower_ids(workloads.BIG_AUDIENCE)
     authors = workloads.author_ids()
-    world = World(factory, followers, authors, f"bench:{{{factory.tenant_id}}}:followers")
+    world = World(factory, followers, authors)
     people = [BIG_AUTHOR, PROLIFIC, *authors, *followers, *_full_feed_readers()]
     progress(f"set-up: {len(people):,} people")
     await _publish(system, [factory.user(handle=p, user_id=p) for p in people])
@@ -135,9 +147,8 @@ async def _populate(system: BenchSystem) -> World:
     await wait_consumed(system, "fanout", system.kafka.topic_activities)
     progress("set-up: a home-feed read by every follower")
     await _read_homes(system, world.tenant, [*followers, *_full_feed_readers()])
-    names = [timeline_key(world.tenant, FeedRef(FeedKind.HOME, f)) for f in followers]
-    await system.redis.delete(world.followers_list)
-    await system.redis.rpush(world.followers_list, *names)
+    if followers != workloads.follower_ids(len(followers)):
+        raise AssertionError("the checks name the followers as workloads.follower_ids does")
     return world
 
 
@@ -168,7 +179,7 @@ async def _read_homes(system: BenchSystem, tenant: str, readers: Sequence[str]) 
 # --- measurements -----------------------------------------------------------------------------
 
 
-async def _many_authors(system: BenchSystem, world: World) -> list[Figure]:
+async def _many_authors(system: BenchSystem, world: World, meter: CpuMeter) -> list[Figure]:
     posts = [world.factory.post(world.iri(a), f"Update from {a}") for a in world.authors]
     records = [
         (f"{world.tenant}:{a}", encode(p)) for a, p in zip(world.authors, posts, strict=True)
@@ -178,23 +189,33 @@ async def _many_authors(system: BenchSystem, world: World) -> list[Figure]:
     per_follower = workloads.AUTHORS * workloads.FOLLOWERS_EACH // len(world.followers)
     short = system.redis.register_script(_SHORT_TIMELINES)
     topic = system.kafka.topic_activities
+    before = meter.read()
     began = time.perf_counter()
     await asyncio.gather(*(system.producer.send(topic, v, key=k) for k, v in records))
     sent = time.perf_counter() - began
-    args = [min(scores), max(scores), per_follower, 97]
-    while await short(keys=[world.followers_list], args=args) != 0:
+    args: list[str | int | bytes] = [
+        world.home_prefix,
+        len(world.followers),
+        min(scores),
+        max(scores),
+        per_follower,
+        97,
+    ]
+    while await short(args=args) != 0:
         if time.perf_counter() - began > WAIT_LIMIT_S:
             raise TimeoutError("the 1,000 authors' posts did not reach every follower")
         await asyncio.sleep(0.01)
     elapsed = time.perf_counter() - began
+    spent = meter.since(before)
     inserts = workloads.AUTHORS * workloads.FOLLOWERS_EACH
     params = {**started(system), "authors": workloads.AUTHORS, "publish_s": round(sent, 3)}
     return [
         rate("fanout.1000x100.inserts_per_s", inserts, elapsed, "inserts/s", **params),
+        *cost_figure("fanout.1000x100.cpu_us_per_insert", spent, inserts, params, per="insert"),
     ]
 
 
-async def _big_audience(system: BenchSystem, world: World) -> list[Figure]:
+async def _big_audience(system: BenchSystem, world: World, meter: CpuMeter) -> list[Figure]:
     missing = system.redis.register_script(_MISSING_MEMBER)
     topic = system.kafka.topic_activities
     key = f"{world.tenant}:{BIG_AUTHOR}"
@@ -205,14 +226,17 @@ async def _big_audience(system: BenchSystem, world: World) -> list[Figure]:
         value = encode(post)
         began = time.perf_counter()
         await system.producer.send(topic, value, key=key)
-        while await missing(keys=[world.followers_list], args=[member, 101]) != 0:
+        args: list[str | int | bytes] = [world.home_prefix, len(world.followers), member, 101]
+        while await missing(args=args) != 0:
             if time.perf_counter() - began > WAIT_LIMIT_S:
                 raise TimeoutError(f"post {n} did not reach every follower")
             await asyncio.sleep(POLL_S)
         return time.perf_counter() - began
 
     await one_post(0)  # warm-up, not counted
+    before = meter.read()
     times = [await one_post(n) for n in range(1, workloads.BIG_REPEATS + 1)]
+    spent = meter.since(before)
     inserts = workloads.BIG_AUDIENCE * len(times)
     params = {**started(system), "followers": workloads.BIG_AUDIENCE, "posts": len(times)}
     ms = sorted(t * 1000 for t in times)
@@ -220,6 +244,7 @@ async def _big_audience(system: BenchSystem, world: World) -> list[Figure]:
         rate("fanout.10k.inserts_per_s", inserts, sum(times), "inserts/s", **params),
         Figure("fanout.10k.everywhere_p50_ms", statistics.median(ms), "ms", len(ms), params),
         Figure("fanout.10k.everywhere_p99_ms", percentile(ms, 0.99), "ms", len(ms), params),
+        *cost_figure("fanout.10k.cpu_us_per_insert", spent, inserts, params, per="insert"),
     ]
 
 

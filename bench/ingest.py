@@ -13,6 +13,9 @@ running service's does (see the comment there for why it matters).
   — validated, stored with its outbox row, relayed. ``.stored_per_s`` is the rate until every
   event is committed to Postgres, ``.backlog_zero`` when the outbox was empty as well (from
   the first record), ``.assignment`` the group join (left out of the rates).
+- ``ingest.upstream.cpu_us_per_event``: the CPU of this process (the worker, and the
+  benchmark's own light watching), Postgres and the broker from the worker's start until the
+  last activity was out, ÷ the events; each part's share in its ``params``.
 - ``ingest.http.posts`` (:mod:`bench.ingest_http`): the write API under load: requests/s,
   ``.p50`` and ``.p99`` latency.
 - ``ingest.outbox.relay``: the posts' outbox (api mode runs no relay), drained by one
@@ -29,11 +32,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 import asyncpg
 from prometheus_client import REGISTRY
 
 from bench import upstream_mix
+from bench.cpu import BENCH_PART, CpuMeter, cost_figure, server_parts
 from bench.figures import Figure, JSONScalar, rate
 from bench.harness import BenchContext, Benchmark
 from bench.ingest_http import EMPLOYEES, http_posts
@@ -188,6 +193,15 @@ async def upstream(
     )
     app = create_service_app(definition, settings, Mode.WORKER)
     progress = Progress(kafka.topic_upstream)
+    postgres = urlsplit(settings.postgres.dsn)
+    meter = CpuMeter(
+        server_parts(
+            postgres=(postgres.hostname or "127.0.0.1", postgres.port or 5432),
+            redis=None,
+            broker=kafka.bootstrap_servers,
+        )
+    )
+    before = meter.read()
     started = time.perf_counter()
     async with app.router.lifespan_context(app):
         runtime: Runtime[Settings] = app.state.runtime
@@ -196,6 +210,7 @@ async def upstream(
         if assigned_at is None:
             raise RuntimeError(f"the worker was not assigned within {ASSIGNMENT_TIMEOUT_S} s")
         await watch_upstream(pool, activities, events, reached, progress)
+    spent = meter.since(before)
     dead = len(await read_topic(kafka, kafka.topic_dlq))
     if dead:
         raise RuntimeError(f"{dead} upstream events were dead-lettered: the rates would lie")
@@ -237,6 +252,15 @@ async def upstream(
             params,
         ),
     ]
+    # The worker runs in this process: its CPU (BENCH_PART) is the service's.
+    figures += cost_figure(
+        "ingest.upstream.cpu_us_per_event",
+        spent,
+        events,
+        params,
+        in_system=frozenset({BENCH_PART}),
+        per="event",
+    )
     if reached.backlog_zero is not None:
         after_s = reached.backlog_zero - first
         figures.append(

@@ -15,8 +15,11 @@ reads, as for anyone who read within the active window).
   is per worker: :data:`HEY_WORKERS` workers at an equal share) as one reader: p50, p99 and the
   rate achieved. hey takes one set of headers, hence one reader.
 
-Errors and non-2xx answers are counted in every figure's ``params``; a run with any is
-visible there. The load generators share the two cores with the services they measure.
+Both come with ``.cpu_us_per_page`` (:mod:`bench.cpu`): the CPU of the fanout and ingestion
+processes, Postgres, Redis and the broker over the run, ÷ the pages answered (wrk and hey are
+left out: they are the readers). Errors and non-2xx answers are counted in every figure's
+``params``; a run with any is visible there. The load generators share the two cores with
+the services they measure.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from bench.cpu import cost_figure
 from bench.figures import Figure, JSONScalar
 from bench.harness import BenchContext, Benchmark
-from bench.system import BenchSystem, bench_system, progress, started
+from bench.system import BenchSystem, bench_system, cpu_meter, progress, started
 from canopy_testing.polling import eventually
 
 SERVICES: Final = ("ingestion", "fanout")
@@ -127,7 +131,12 @@ async def run(ctx: BenchContext) -> list[Figure]:
             script.write_text(_WRK_SCRIPT % {"tokens": _lua_strings(tokens), "path": PATH})
             progress("wrk: warm-up, then the most reads/s")
             await wrk(url, script, connections=WRK_CONNECTIONS[0], duration_s=WARMUP_S)
-            runs = {c: await wrk(url, script, connections=c) for c in WRK_CONNECTIONS}
+            meter = cpu_meter(system, ctx)
+            runs, spent = {}, {}
+            for connections in WRK_CONNECTIONS:
+                before = meter.read()
+                runs[connections] = await wrk(url, script, connections=connections)
+                spent[connections] = meter.since(before)
         best_connections, best = max(runs.items(), key=lambda found: found[1].rps)
         others = {f"rps_at_c{c}": round(r.rps, 1) for c, r in runs.items()}
         max_params = {
@@ -141,7 +150,9 @@ async def run(ctx: BenchContext) -> list[Figure]:
             **others,
         }
         progress(f"hey: {TARGET_RPS} reads/s")
+        before = meter.read()
         at_rate = await hey(url, tokens[0])
+        at_rate_spent = meter.since(before)
         rate_params = {
             **common,
             "tool": "hey",
@@ -159,6 +170,20 @@ async def run(ctx: BenchContext) -> list[Figure]:
         Figure("reads.home.1000rps.p99_ms", at_rate.p99_ms, "ms", at_rate.requests, rate_params),
         Figure(
             "reads.home.1000rps.achieved_rps", at_rate.rps, "req/s", at_rate.requests, rate_params
+        ),
+        *cost_figure(
+            "reads.home.max.cpu_us_per_page",
+            spent[best_connections],
+            best.requests,
+            max_params,
+            per="page",
+        ),
+        *cost_figure(
+            "reads.home.1000rps.cpu_us_per_page",
+            at_rate_spent,
+            at_rate.requests,
+            rate_params,
+            per="page",
         ),
     ]
 

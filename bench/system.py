@@ -15,17 +15,18 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
-from bench.cpu import process_cpu_s
+from bench.cpu import CpuMeter, process_cpu_s, server_parts
 from bench.harness import REPO_ROOT, BenchContext, run_dir
 from canopy_common.events import StrictActivity, encode
 from canopy_common.kafka import Producer
@@ -165,3 +166,24 @@ def service_cpu_s(system: BenchSystem, package: str | None = None) -> float:
         for pid, identity in system.running.processes().items()
         if "canopy_" in identity.command and (package is None or package in identity.command)
     )
+
+
+def cpu_meter(system: BenchSystem, ctx: BenchContext) -> CpuMeter:
+    """A :class:`~bench.cpu.CpuMeter` of the whole system: each started service's processes
+    (``fanout``, ...), Postgres, Redis, the broker, and this process (``bench``)."""
+    redis, postgres = urlsplit(RedisSettings().url), urlsplit(ctx.postgres.dsn)
+    parts = server_parts(
+        postgres=(postgres.hostname or "127.0.0.1", postgres.port or 5432),
+        redis=(redis.hostname or "127.0.0.1", redis.port or 6379),
+        broker=system.kafka.bootstrap_servers,
+    )
+    for service in system.services:
+        parts[service] = _service_reader(system, f"canopy_{_PACKAGES.get(service, service)}")
+    return CpuMeter(parts)
+
+
+_PACKAGES = {"notification": "notify"}
+
+
+def _service_reader(system: BenchSystem, package: str) -> Callable[[], float]:
+    return lambda: service_cpu_s(system, package)

@@ -17,7 +17,7 @@ import pytest
 
 from canopy_common.events import Visibility
 from canopy_common.visibility import may_see
-from canopy_fanout.domain.audience import delivers, resolve_audience
+from canopy_fanout.domain.audience import Cohort, delivers, resolve_audience
 from canopy_fanout.domain.model import Item, Reader, Ties
 
 TENANT = "acme"
@@ -365,35 +365,39 @@ def test_inactive_reader_sees_nothing_not_even_their_own_items() -> None:
 # --- resolve_audience -------------------------------------------------------------------------
 
 
-def test_resolve_audience_returns_delivered_readers_once_in_candidate_order() -> None:
+def test_resolve_audience_decides_each_cohort_and_each_named_reader() -> None:
     item = make_item(INTERNAL, hashtags=frozenset({"release"}))
     follows = Ties(follows=frozenset({AUTHOR}))
-    candidates = [
-        Reader("bob"),
-        Reader("nora"),  # no reason
-        Reader("hal"),
-        Reader("gus", guest=True),  # cannot see internal items
-        Reader("bob"),  # twice: once is enough
-        Reader("bea"),  # blocked
-        Reader("mo"),  # muted
-        Reader(AUTHOR),
+    cohorts = [
+        Cohort(["bob", "cy"], follows),
+        Cohort(["nora"]),  # no reason
+        Cohort(["hal"], Ties(follows_tag=True)),
+        Cohort(["gus"], follows, guest=True),  # cannot see internal items
+        Cohort(["bea"], replace(follows, blocked=True)),
+        Cohort(["mo"], replace(follows, muted=True)),
+        Cohort([AUTHOR], named=True),
     ]
-    ties = {
-        "bob": follows,
-        "hal": Ties(follows_tag=True),
-        "gus": follows,
-        "bea": replace(follows, blocked=True),
-        "mo": replace(follows, muted=True),
-    }
 
-    assert resolve_audience(item, candidates, ties) == ["bob", "hal", AUTHOR]
+    assert resolve_audience(item, cohorts) == ["bob", "cy", "hal", AUTHOR]
 
 
-def test_resolve_audience_treats_a_candidate_without_ties_as_having_none() -> None:
-    item = make_item(DIRECT, addressees=frozenset({"ada"}))
+def test_resolve_audience_decides_named_readers_one_by_one() -> None:
+    item = make_item(DIRECT, addressees=frozenset({"ada"}), mentions=frozenset({"gus"}))
 
-    assert resolve_audience(item, [Reader("ada"), Reader("nora")], {}) == ["ada"]
+    cohorts = [Cohort(["ada", "nora"], named=True), Cohort(["gus"], guest=True, named=True)]
+
+    assert resolve_audience(item, cohorts) == ["ada", "gus"]
+
+
+def test_a_cohort_decided_once_matches_deciding_each_reader() -> None:
+    item = make_item(FOLLOWERS)
+    for guest in (False, True):
+        for ties in (Ties(follows=frozenset({AUTHOR})), Ties(), Ties(member=True)):
+            readers = ["r1", "r2", "r3"]
+            one_by_one = [r for r in readers if delivers(Reader(r, guest=guest), item, ties)]
+            assert resolve_audience(item, [Cohort(readers, ties, guest)]) == one_by_one
 
 
 def test_resolve_audience_of_nobody_is_empty() -> None:
-    assert resolve_audience(make_item(PUBLIC), [], {}) == []
+    assert resolve_audience(make_item(PUBLIC), []) == []
+    assert resolve_audience(make_item(PUBLIC), [Cohort([])]) == []

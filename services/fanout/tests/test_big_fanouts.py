@@ -37,7 +37,7 @@ async def small(
 ) -> AsyncIterator[tuple[Fanout, Fanout]]:
     """Two fanout processes in one group (API+workers, and workers only), with chunks of 10
     recipients and feeds of 5 entries, so small tests show big-feed behaviour."""
-    settings = fanout_settings(kafka_settings, chunk_size=10, feed_cap=5)
+    settings = fanout_settings(kafka_settings, chunk_size=10, spread_over=10, feed_cap=5)
     async for first in start_fanout(settings, pg_pool, redis_client):
         async for second in start_fanout(settings, pg_pool, redis_client, Mode.WORKER):
             yield first, second

@@ -33,8 +33,8 @@ def home_feeds(readers: Iterable[str]) -> list[FeedRef]:
 
 
 async def distribute(conn: Connection, stored: StoredItem, *, fanout: Fanout) -> int:
-    """Push an item into its source feeds and its audience's home feeds; big audiences go out
-    as chunks on the work topic. Returns the number of readers chosen."""
+    """Push an item into its source feeds and its audience's home feeds; audiences over
+    ``spread_over`` go out as chunks on the work topic. Returns the number of readers chosen."""
     item, feeds, settings = stored.item, fanout.feeds, fanout.settings
     position = stored.position
     await feeds.push(item.tenant_id, source_feeds(item), [position])
@@ -46,9 +46,9 @@ async def distribute(conn: Connection, stored: StoredItem, *, fanout: Fanout) ->
         fanout.metrics.pulled.labels("person").inc()
     if found.group_pulled:
         fanout.metrics.pulled.labels("group").inc()
-    readers = resolve_audience(item, found.readers, found.ties)
+    readers = resolve_audience(item, found.cohorts)
     fanout.metrics.recipients.observe(len(readers))
-    if len(readers) > settings.chunk_size:
+    if len(readers) > settings.spread_over:
         await publish_chunks(item, position, readers, fanout=fanout)
     else:
         await feeds.push_homes(item.tenant_id, readers, [position])
@@ -70,7 +70,7 @@ async def audience_everyone(conn: Connection, item: Item, *, fanout: Fanout) -> 
     found = await graph.candidates(
         conn, item, push_limit=fanout.settings.push_limit, active_since=EVERYONE_SINCE
     )
-    return resolve_audience(item, found.readers, found.ties)
+    return resolve_audience(item, found.cohorts)
 
 
 async def backfill(

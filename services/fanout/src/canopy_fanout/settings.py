@@ -34,6 +34,13 @@ class Settings(ServiceSettings):
     # 1,000 recipients is one Redis round trip of a few milliseconds: small enough to spread
     # a big fan-out over every fanout worker, big enough that the work topic stays quiet.
     chunk_size: int = Field(default=1_000, ge=1, description="Recipients per fan-out work message")
+    # The pushes themselves run in Redis (one script call per 1,000 readers, ~3 ms of Redis
+    # each), so a push-limit audience is written by the worker that got the item: through the
+    # work topic it cost the broker and the workers more than the pushes did (make bench).
+    # Only bigger audiences (hashtag followers, a push limit raised) are spread.
+    spread_over: int = Field(
+        default=20_000, ge=0, description="Audiences above this go out as work-topic chunks"
+    )
     backfill: int = Field(
         default=200, ge=0, description="Recent items a follow or join copies into the home feed"
     )

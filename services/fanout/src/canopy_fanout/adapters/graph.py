@@ -15,10 +15,10 @@ from canopy_common.db import Connection
 from canopy_common.events import Visibility
 from canopy_common.members import PersonDirectory, ProjectedPeople
 from canopy_common.visibility import group_visibility_of
+from canopy_fanout.domain.audience import Cohort
 from canopy_fanout.domain.model import Item, Reader, ReaderGraph, Ties
 
 Relation = Literal["blocks", "mutes"]
-_INSIDERS = frozenset({"employee", "bot"})
 
 
 async def upsert_person(
@@ -295,13 +295,16 @@ async def reader_graph(
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Who could get an item pushed, with their ties to it; and whether its actor or group is
-    pulled instead of pushed."""
+    """Who could get an item pushed, in cohorts of like standing towards it; and whether its
+    actor or group is pulled instead of pushed."""
 
-    readers: list[Reader]
-    ties: dict[str, Ties]
+    cohorts: list[Cohort]
     actor_pulled: bool
     group_pulled: bool
+
+    @property
+    def size(self) -> int:
+        return sum(len(cohort.readers) for cohort in self.cohorts)
 
 
 async def candidates(
@@ -309,7 +312,7 @@ async def candidates(
 ) -> Candidates:
     """Everyone with a reason to get ``item`` who read recently — followers of its actor and
     members of its group unless those are pull sources, followers of its hashtags, the people
-    it names, its actor and author — with their ties to it. One round trip."""
+    it names, its actor and author — in cohorts by their ties to it. One round trip."""
     tenant = item.tenant_id
     sizes = await conn.fetchrow(
         "SELECT (SELECT follower_count FROM people WHERE tenant_id = $1 AND user_id = $2) AS f, "
@@ -323,6 +326,8 @@ async def candidates(
     group_pulled = item.group_id is not None and (sizes["m"] or 0) > push_limit
     named = sorted(item.people | item.mentions | item.addressees)
     people = sorted(item.people)
+    # Grouped in Postgres: 10,000 followers of one author come back as a few rows of
+    # (standing, ties, their ids), not 10,000 rows each made into Python objects.
     rows = await conn.fetch(
         """
         WITH candidate AS (
@@ -336,9 +341,11 @@ async def candidates(
         -- The ties come from one scan per relation of the item's people, group and tags,
         -- joined to the candidates: a probe per candidate and relation cost 10x more at
         -- 10,000 candidates.
-        SELECT c.uid, p.kind, COALESCE(f.follows, '{}') AS follows,
+        SELECT COALESCE(p.kind IN ('employee', 'bot'), false) AS insider,
+          COALESCE(f.follows, '{}') AS follows,
           m.user_id IS NOT NULL AS member, t.user_id IS NOT NULL AS follows_tag,
-          b.uid IS NOT NULL AS blocked, u.user_id IS NOT NULL AS muted
+          b.uid IS NOT NULL AS blocked, u.user_id IS NOT NULL AS muted,
+          c.uid = ANY($5::text[]) AS named, array_agg(c.uid) AS readers
         FROM candidate c
         JOIN people p ON p.tenant_id = $1 AND p.user_id = c.uid
         LEFT JOIN (SELECT follower_id, array_agg(followee_id) AS follows FROM follows
@@ -354,6 +361,7 @@ async def candidates(
         LEFT JOIN (SELECT DISTINCT user_id FROM mutes
                     WHERE tenant_id = $1 AND other_id = ANY($6::text[])) u ON u.user_id = c.uid
         WHERE p.active AND p.last_seen_at >= $7
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
         """,
         tenant,
         item.actor_id,
@@ -366,18 +374,16 @@ async def candidates(
         group_pulled,
     )
     # Someone whose profile has not arrived yet counts as a guest: they get the least.
-    # Thousands of rows share a handful of distinct ties: one Ties (and Reader kind) each.
-    shared: dict[tuple[object, ...], Ties] = {}
-    readers: list[Reader] = []
-    ties: dict[str, Ties] = {}
-    for uid, kind, follows, member, follows_tag, blocked, muted in rows:
-        readers.append(Reader(uid, guest=kind not in _INSIDERS))
-        shape = (tuple(follows), member, follows_tag, blocked, muted)
-        found = shared.get(shape)
-        if found is None:
-            found = shared[shape] = Ties(frozenset(follows), member, follows_tag, blocked, muted)
-        ties[uid] = found
-    return Candidates(readers, ties, actor_pulled, group_pulled)
+    cohorts = [
+        Cohort(
+            readers,
+            Ties(frozenset(follows), member, follows_tag, blocked, muted),
+            guest=not insider,
+            named=is_named,
+        )
+        for insider, follows, member, follows_tag, blocked, muted, is_named, readers in rows
+    ]
+    return Candidates(cohorts, actor_pulled, group_pulled)
 
 
 async def members_and_followers(
