@@ -127,14 +127,15 @@ async def create_pool(
     """Open a pool to ``settings.dsn`` whose connections work in ``schema``.
 
     ``search_path`` is set to the service's schema (then ``public``, where extensions live), so
-    queries name tables without a schema prefix; JSON and JSONB use orjson
+    queries name tables without a schema prefix, and ``random_page_cost`` to the setting's (see
+    :class:`~canopy_common.settings.PostgresSettings`); JSON and JSONB use orjson
     (:func:`register_json_codecs`); then ``init`` runs on each new connection (e.g.
     :func:`canopy_common.row_security.assume_app_role`). Close it with :func:`close_pool`.
 
     A connection goes back to the pool without asyncpg's session reset (see
     :func:`_keep_session`): Canopy keeps no session state on pooled connections.
     """
-    server_settings: dict[str, str] = {}
+    server_settings = {"random_page_cost": str(settings.random_page_cost)}
     if schema is not None:
         server_settings["search_path"] = f"{quote_schema(schema)}, public"
     pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
@@ -142,7 +143,7 @@ async def create_pool(
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         command_timeout=settings.command_timeout_s,
-        server_settings=server_settings or None,
+        server_settings=server_settings,
         init=register_json_codecs if init is None else _then(init),
         reset=_keep_session,
     )

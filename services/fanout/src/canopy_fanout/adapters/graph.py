@@ -313,77 +313,81 @@ async def candidates(
     """Everyone with a reason to get ``item`` who read recently — followers of its actor and
     members of its group unless those are pull sources, followers of its hashtags, the people
     it names, its actor and author — in cohorts by their ties to it. One round trip."""
-    tenant = item.tenant_id
-    sizes = await conn.fetchrow(
-        "SELECT (SELECT follower_count FROM people WHERE tenant_id = $1 AND user_id = $2) AS f, "
-        "(SELECT member_count FROM groups WHERE tenant_id = $1 AND group_id = $3) AS m",
-        tenant,
-        item.actor_id,
-        item.group_id,
-    )
-    assert sizes is not None
-    actor_pulled = (sizes["f"] or 0) > push_limit
-    group_pulled = item.group_id is not None and (sizes["m"] or 0) > push_limit
     named = sorted(item.people | item.mentions | item.addressees)
     people = sorted(item.people)
     # Grouped in Postgres: 10,000 followers of one author come back as a few rows of
-    # (standing, ties, their ids), not 10,000 rows each made into Python objects.
+    # (standing, ties, their ids), not 10,000 rows each made into Python objects. Every row
+    # says whether the actor and the group are pulled; with no candidate, one row says it.
     rows = await conn.fetch(
         """
-        WITH candidate AS (
+        WITH sizes AS (
+          SELECT COALESCE((SELECT follower_count FROM people
+                            WHERE tenant_id = $1 AND user_id = $2), 0) > $8 AS actor_pulled,
+                 COALESCE((SELECT member_count FROM groups
+                            WHERE tenant_id = $1 AND group_id = $3), 0) > $8 AS group_pulled
+        ), candidate AS (
           SELECT follower_id AS uid FROM follows
-           WHERE tenant_id = $1 AND followee_id = $2 AND NOT $8
+           WHERE tenant_id = $1 AND followee_id = $2 AND NOT (SELECT actor_pulled FROM sizes)
           UNION SELECT user_id FROM memberships
-           WHERE tenant_id = $1 AND group_id = $3 AND NOT $9
+           WHERE tenant_id = $1 AND group_id = $3 AND NOT (SELECT group_pulled FROM sizes)
           UNION SELECT user_id FROM tag_follows WHERE tenant_id = $1 AND tag = ANY($4::text[])
           UNION SELECT unnest($5::text[])
+        ), cohort AS (
+          -- The ties come from one scan per relation of the item's people, group and tags,
+          -- joined to the candidates: a probe per candidate and relation cost 10x more at
+          -- 10,000 candidates.
+          SELECT COALESCE(p.kind IN ('employee', 'bot'), false) AS insider,
+            COALESCE(f.follows, '{}') AS follows,
+            m.user_id IS NOT NULL AS member, t.user_id IS NOT NULL AS follows_tag,
+            b.uid IS NOT NULL AS blocked, u.user_id IS NOT NULL AS muted,
+            c.uid = ANY($5::text[]) AS named, array_agg(c.uid) AS readers
+          FROM candidate c
+          JOIN people p ON p.tenant_id = $1 AND p.user_id = c.uid
+          LEFT JOIN (SELECT follower_id, array_agg(followee_id) AS follows FROM follows
+                      WHERE tenant_id = $1 AND followee_id = ANY($6::text[])
+                      GROUP BY follower_id) f ON f.follower_id = c.uid
+          LEFT JOIN memberships m
+            ON m.tenant_id = $1 AND m.group_id = $3 AND m.user_id = c.uid
+          LEFT JOIN (SELECT DISTINCT user_id FROM tag_follows
+                      WHERE tenant_id = $1 AND tag = ANY($4::text[])) t ON t.user_id = c.uid
+          LEFT JOIN (SELECT user_id AS uid FROM blocks
+                      WHERE tenant_id = $1 AND other_id = ANY($6::text[])
+                     UNION SELECT other_id FROM blocks
+                      WHERE tenant_id = $1 AND user_id = ANY($6::text[])) b ON b.uid = c.uid
+          LEFT JOIN (SELECT DISTINCT user_id FROM mutes
+                      WHERE tenant_id = $1 AND other_id = ANY($6::text[])) u ON u.user_id = c.uid
+          WHERE p.active AND p.last_seen_at >= $7
+          GROUP BY 1, 2, 3, 4, 5, 6, 7
         )
-        -- The ties come from one scan per relation of the item's people, group and tags,
-        -- joined to the candidates: a probe per candidate and relation cost 10x more at
-        -- 10,000 candidates.
-        SELECT COALESCE(p.kind IN ('employee', 'bot'), false) AS insider,
-          COALESCE(f.follows, '{}') AS follows,
-          m.user_id IS NOT NULL AS member, t.user_id IS NOT NULL AS follows_tag,
-          b.uid IS NOT NULL AS blocked, u.user_id IS NOT NULL AS muted,
-          c.uid = ANY($5::text[]) AS named, array_agg(c.uid) AS readers
-        FROM candidate c
-        JOIN people p ON p.tenant_id = $1 AND p.user_id = c.uid
-        LEFT JOIN (SELECT follower_id, array_agg(followee_id) AS follows FROM follows
-                    WHERE tenant_id = $1 AND followee_id = ANY($6::text[])
-                    GROUP BY follower_id) f ON f.follower_id = c.uid
-        LEFT JOIN memberships m ON m.tenant_id = $1 AND m.group_id = $3 AND m.user_id = c.uid
-        LEFT JOIN (SELECT DISTINCT user_id FROM tag_follows
-                    WHERE tenant_id = $1 AND tag = ANY($4::text[])) t ON t.user_id = c.uid
-        LEFT JOIN (SELECT user_id AS uid FROM blocks
-                    WHERE tenant_id = $1 AND other_id = ANY($6::text[])
-                   UNION SELECT other_id FROM blocks
-                    WHERE tenant_id = $1 AND user_id = ANY($6::text[])) b ON b.uid = c.uid
-        LEFT JOIN (SELECT DISTINCT user_id FROM mutes
-                    WHERE tenant_id = $1 AND other_id = ANY($6::text[])) u ON u.user_id = c.uid
-        WHERE p.active AND p.last_seen_at >= $7
-        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        SELECT s.actor_pulled, s.group_pulled, c.* FROM sizes s LEFT JOIN cohort c ON true
         """,
-        tenant,
+        item.tenant_id,
         item.actor_id,
         item.group_id,
         sorted(item.hashtags),
         named,
         people,
         active_since,
-        actor_pulled,
-        group_pulled,
+        push_limit,
     )
     # Someone whose profile has not arrived yet counts as a guest: they get the least.
     cohorts = [
         Cohort(
-            readers,
-            Ties(frozenset(follows), member, follows_tag, blocked, muted),
-            guest=not insider,
-            named=is_named,
+            row["readers"],
+            Ties(
+                frozenset(row["follows"]),
+                row["member"],
+                row["follows_tag"],
+                row["blocked"],
+                row["muted"],
+            ),
+            guest=not row["insider"],
+            named=row["named"],
         )
-        for insider, follows, member, follows_tag, blocked, muted, is_named, readers in rows
+        for row in rows
+        if row["readers"] is not None
     ]
-    return Candidates(cohorts, actor_pulled, group_pulled)
+    return Candidates(cohorts, rows[0]["actor_pulled"], rows[0]["group_pulled"])  # fmt: skip
 
 
 async def members_and_followers(
