@@ -4,10 +4,10 @@ feeds, at a steady rate of posts.
 Ingestion and fanout run as ``make up`` runs them (:mod:`bench.system`). Set-up, through the
 HTTP APIs only: :data:`AUTHORS` authors, each with 100 followers of their own; every
 follower reads their home feed once, which makes them an active reader with a built
-timeline. Then, for each rate, an open-loop load generator (this process) sends posts on a
-fixed schedule, round-robin over the authors, for :data:`DURATION_S`; a post's latency runs
-from its 201 until it is in all 100 of its author's followers' home timelines in Redis. A
-late answer does not delay the next send (the schedule is the clock), so a system that falls
+timeline. Then, for each rate, an open-loop load generator (this process, with the lean client
+of :mod:`bench.lean_http`) sends posts on a fixed schedule, round-robin over the authors, for
+:data:`DURATION_S`; a post's latency runs from its 201 until it is in all 100 of its author's
+followers' home timelines in Redis. A late answer does not delay the next send (the schedule is the clock), so a system that falls
 behind shows it in the percentiles.
 
 Detection: a follower follows one author only, so the post is the one entry of its
@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-import httpx
+import orjson
 from redis.commands.core import AsyncScript
 
 from bench.cpu import cost_figure
 from bench.figures import Figure, percentile
 from bench.harness import BenchContext, Benchmark
+from bench.lean_http import LeanHttpError, LeanPool
 from bench.system import BenchSystem, bench_system, cpu_meter, progress, started, wait_consumed
 from canopy_fanout.adapters.feed_store import timeline_key
 from canopy_fanout.domain.entries import score_of
@@ -52,9 +53,13 @@ WARM_UP_S: Final = 2.0
 AUTHORS: Final = 20  # 500 posts/s is 25 a second per author: distinct milliseconds
 FOLLOWERS: Final = 100
 SETUP_CONCURRENCY: Final = 32
-POLL_S: Final = 0.002
+# Posts in flight at most: the load generator's connections (bench.lean_http: httpx cost
+# this process more CPU per post than the services spent on it).
+CONNECTIONS: Final = 200
+HTTP_TIMEOUT_S: Final = 30.0
+POLL_S: Final = 0.005  # a check costs Redis ~1 µs per pending post: at 2 ms it was a fifth of Redis
 ANSWER_LIMIT_S: Final = 20.0  # after the last send, how long the last answers may take
-WATCH_BATCH: Final = 200  # pending posts checked per round
+WATCH_BATCH: Final = 100  # pending posts checked per round
 # After the last send, how long the posts still pending may take before they count as
 # never seen.
 DRAIN_LIMIT_S: Final = 30.0
@@ -113,7 +118,7 @@ class Run:
 
 
 async def run(ctx: BenchContext) -> list[Figure]:
-    async with bench_system(ctx, ["ingestion", "fanout"], http_connections=200) as system:
+    async with bench_system(ctx, ["ingestion", "fanout"]) as system:
         tenant = new_tenant_id()
         await _populate(system, tenant)
         seen = system.redis.register_script(_SEEN)
@@ -171,24 +176,29 @@ async def _at_rate(
     system: BenchSystem, tenant: str, seen: AsyncScript, prefix: str, rate: int, duration: float
 ) -> Run:
     result = Run(rate)
-    headers = [system.client.headers(tenant, author_id(a)) for a in range(AUTHORS)]
-    url = system.url("ingestion", "/v1/posts")
+    headers = [
+        {**system.client.headers(tenant, author_id(a)), "Content-Type": "application/json"}
+        for a in range(AUTHORS)
+    ]
+    pool = LeanPool(system.url("ingestion"), CONNECTIONS)
     watcher = asyncio.create_task(_watch(result, seen, prefix))
     sends: list[asyncio.Task[None]] = []
 
     async def send(n: int) -> None:
         author = n % AUTHORS
-        body = {"content": f"Post {n} at {rate}/s"}
+        body = orjson.dumps({"content": f"Post {n} at {rate}/s"})
         try:
-            response = await system.client.http.post(url, json=body, headers=headers[author])
-        except httpx.HTTPError:  # a timeout: the system could not keep up
+            answer = await pool.request(
+                "POST", "/v1/posts", body, headers[author], timeout_s=HTTP_TIMEOUT_S
+            )
+        except (LeanHttpError, TimeoutError):  # the system could not keep up
             result.failed += 1
             return
         accepted = time.perf_counter()
-        if response.status_code != 201:
+        if answer.status != 201:
             result.refused += 1
             return
-        published = datetime.fromisoformat(response.json()["published"])
+        published = datetime.fromisoformat(orjson.loads(answer.body)["published"])
         result.pending.append(Pending(author, score_of(published), accepted))
 
     began = time.perf_counter()
@@ -209,6 +219,7 @@ async def _at_rate(
     result.failed += len(unanswered)
     result.answered_s = time.perf_counter() - began
     result.sent = len(sends)
+    await pool.close()
     progress(
         f"e2e: {len(sends)} sent in {result.sending_s:.1f} s, answered after "
         f"{time.perf_counter() - began:.1f} s; {len(result.latencies)} seen, "
