@@ -7,8 +7,8 @@ follower reads their home feed once, which makes them an active reader with a bu
 timeline. Then, for each rate, an open-loop load generator (this process, with the lean client
 of :mod:`bench.lean_http`) sends posts on a fixed schedule, round-robin over the authors, for
 :data:`DURATION_S`; a post's latency runs from its 201 until it is in all 100 of its author's
-followers' home timelines in Redis. A late answer does not delay the next send (the schedule is the clock), so a system that falls
-behind shows it in the percentiles.
+followers' home timelines in Redis. A late answer does not delay the next send (the schedule
+is the clock), so a system that falls behind shows it in the percentiles.
 
 Detection: a follower follows one author only, so the post is the one entry of its
 millisecond (its ``published``, the timeline score, within one millisecond either side for
@@ -57,7 +57,8 @@ SETUP_CONCURRENCY: Final = 32
 # this process more CPU per post than the services spent on it).
 CONNECTIONS: Final = 200
 HTTP_TIMEOUT_S: Final = 30.0
-POLL_S: Final = 0.005  # a check costs Redis ~1 µs per pending post: at 2 ms it was a fifth of Redis
+# A check costs Redis ~1 µs per pending post: polled every 2 ms, it took a fifth of Redis.
+POLL_S: Final = 0.005
 ANSWER_LIMIT_S: Final = 20.0  # after the last send, how long the last answers may take
 WATCH_BATCH: Final = 100  # pending posts checked per round
 # After the last send, how long the posts still pending may take before they count as
