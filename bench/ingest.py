@@ -205,7 +205,8 @@ async def upstream(
     started = time.perf_counter()
     async with app.router.lifespan_context(app):
         runtime: Runtime[Settings] = app.state.runtime
-        [consumer] = runtime.consumers
+        # The upstream one; the others (audit, export parts) have nothing to do here.
+        consumer = runtime.consumers[[spec.name for spec in DEFINITION.consumers].index("upstream")]
         assigned_at = await wait_until(lambda: consumer.assigned, ASSIGNMENT_TIMEOUT_S)
         if assigned_at is None:
             raise RuntimeError(f"the worker was not assigned within {ASSIGNMENT_TIMEOUT_S} s")
