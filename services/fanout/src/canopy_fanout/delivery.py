@@ -5,7 +5,6 @@ idempotent (ZADD of the same member and score, ZREM), so any of these may run ag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
 
 from canopy_common.db import Connection
 from canopy_fanout.adapters import graph, items
@@ -14,8 +13,6 @@ from canopy_fanout.chunks import observe_latency, publish_chunks
 from canopy_fanout.domain.audience import delivers, resolve_audience
 from canopy_fanout.domain.model import FeedKind, FeedRef, Item
 from canopy_fanout.write_path import Fanout
-
-EVERYONE_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def source_feeds(item: Item) -> list[FeedRef]:
@@ -38,10 +35,7 @@ async def distribute(conn: Connection, stored: StoredItem, *, fanout: Fanout) ->
     item, feeds, settings = stored.item, fanout.feeds, fanout.settings
     position = stored.position
     await feeds.push(item.tenant_id, source_feeds(item), [position])
-    active_since = datetime.now(UTC) - timedelta(seconds=settings.active_window_s)
-    found = await graph.candidates(
-        conn, item, push_limit=settings.push_limit, active_since=active_since
-    )
+    found = await graph.candidates(conn, item, push_limit=settings.push_limit)
     if found.actor_pulled:
         fanout.metrics.pulled.labels("person").inc()
     if found.group_pulled:
@@ -66,10 +60,8 @@ async def withdraw(conn: Connection, stored: StoredItem, *, fanout: Fanout) -> N
 
 
 async def audience_everyone(conn: Connection, item: Item, *, fanout: Fanout) -> list[str]:
-    """Whoever the item goes to, active or not (pushes reached only the active)."""
-    found = await graph.candidates(
-        conn, item, push_limit=fanout.settings.push_limit, active_since=EVERYONE_SINCE
-    )
+    """Whoever the item goes to (pushes reached only those with a timeline)."""
+    found = await graph.candidates(conn, item, push_limit=fanout.settings.push_limit)
     return resolve_audience(item, found.cohorts)
 
 

@@ -307,24 +307,30 @@ class Candidates:
         return sum(len(cohort.readers) for cohort in self.cohorts)
 
 
-async def candidates(
-    conn: Connection, item: Item, *, push_limit: int, active_since: datetime
-) -> Candidates:
-    """Everyone with a reason to get ``item`` who read recently — followers of its actor and
-    members of its group unless those are pull sources, followers of its hashtags, the people
-    it names, its actor and author — in cohorts by their ties to it. One round trip."""
+async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candidates:
+    """Everyone with a reason to get ``item`` — followers of its actor and members of its
+    group unless those are pull sources, followers of its hashtags, the people it names, its
+    actor and author — in cohorts by their ties to it, former colleagues left out. One round
+    trip.
+
+    Who read recently is not asked here: a home timeline exists in Redis only while its
+    reader reads (its expiry is the active window), and pushes write only timelines that
+    exist (:meth:`~canopy_fanout.adapters.feed_store.FeedStore.push_homes`).
+    """
     named = sorted(item.people | item.mentions | item.addressees)
     people = sorted(item.people)
     # Grouped in Postgres: 10,000 followers of one author come back as a few rows of
-    # (standing, ties, their ids), not 10,000 rows each made into Python objects. Every row
-    # says whether the actor and the group are pulled; with no candidate, one row says it.
+    # (standing, ties, their ids), not 10,000 rows each made into Python objects. Only the
+    # few candidates who are no active employee or bot are looked up (people_not_insiders):
+    # joining every candidate with its person cost most of the query. Every row says whether
+    # the actor and the group are pulled; with no candidate, one row says it.
     rows = await conn.fetch(
         """
         WITH sizes AS (
           SELECT COALESCE((SELECT follower_count FROM people
-                            WHERE tenant_id = $1 AND user_id = $2), 0) > $8 AS actor_pulled,
+                            WHERE tenant_id = $1 AND user_id = $2), 0) > $7 AS actor_pulled,
                  COALESCE((SELECT member_count FROM groups
-                            WHERE tenant_id = $1 AND group_id = $3), 0) > $8 AS group_pulled
+                            WHERE tenant_id = $1 AND group_id = $3), 0) > $7 AS group_pulled
         ), candidate AS (
           SELECT follower_id AS uid FROM follows
            WHERE tenant_id = $1 AND followee_id = $2 AND NOT (SELECT actor_pulled FROM sizes)
@@ -336,13 +342,16 @@ async def candidates(
           -- The ties come from one scan per relation of the item's people, group and tags,
           -- joined to the candidates: a probe per candidate and relation cost 10x more at
           -- 10,000 candidates.
-          SELECT COALESCE(p.kind IN ('employee', 'bot'), false) AS insider,
+          SELECT o.user_id IS NULL AS insider,
             COALESCE(f.follows, '{}') AS follows,
             m.user_id IS NOT NULL AS member, t.user_id IS NOT NULL AS follows_tag,
             b.uid IS NOT NULL AS blocked, u.user_id IS NOT NULL AS muted,
             c.uid = ANY($5::text[]) AS named, array_agg(c.uid) AS readers
           FROM candidate c
-          JOIN people p ON p.tenant_id = $1 AND p.user_id = c.uid
+          LEFT JOIN (SELECT user_id, active FROM people
+                      WHERE tenant_id = $1
+                        AND NOT (active AND COALESCE(kind IN ('employee', 'bot'), false))
+                    ) o ON o.user_id = c.uid
           LEFT JOIN (SELECT follower_id, array_agg(followee_id) AS follows FROM follows
                       WHERE tenant_id = $1 AND followee_id = ANY($6::text[])
                       GROUP BY follower_id) f ON f.follower_id = c.uid
@@ -356,7 +365,7 @@ async def candidates(
                       WHERE tenant_id = $1 AND user_id = ANY($6::text[])) b ON b.uid = c.uid
           LEFT JOIN (SELECT DISTINCT user_id FROM mutes
                       WHERE tenant_id = $1 AND other_id = ANY($6::text[])) u ON u.user_id = c.uid
-          WHERE p.active AND p.last_seen_at >= $7
+          WHERE o.active IS NOT false
           GROUP BY 1, 2, 3, 4, 5, 6, 7
         )
         SELECT s.actor_pulled, s.group_pulled, c.* FROM sizes s LEFT JOIN cohort c ON true
@@ -367,7 +376,6 @@ async def candidates(
         sorted(item.hashtags),
         named,
         people,
-        active_since,
         push_limit,
     )
     # Someone whose profile has not arrived yet counts as a guest: they get the least.
