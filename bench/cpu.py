@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from redis import Redis as SyncRedis
+from redis.exceptions import RedisError
 
 from bench.figures import Figure, JSONScalar
 from canopy_dev.devstack.probes import bootstrap_address, is_local_host
@@ -147,6 +150,7 @@ def per_record(
 # The parts of a system that are the system; "bench" (this process: the load generator, or
 # the service itself when a benchmark runs one in process) is reported beside them.
 BENCH_PART: Final = "bench"
+CHECKS_PART: Final = "bench_redis_checks"  # Redis's time in the benchmark's own checks
 
 
 @dataclass(frozen=True)
@@ -171,17 +175,60 @@ class CpuMeter:
 
 
 def server_parts(
-    *, postgres: tuple[str, int] | None, redis: tuple[str, int] | None, broker: str | None
+    *,
+    postgres: tuple[str, int] | None,
+    redis: tuple[str, int] | None,
+    broker: str | None,
+    bench_commands: Sequence[str] = (),
 ) -> dict[str, Callable[[], float | None]]:
     """Readers for the local servers, found by the ports they listen on (host, port; the
-    broker by its bootstrap servers), and for this process."""
+    broker by its bootstrap servers), and for this process.
+
+    ``bench_commands``: Redis commands only the benchmark sends (its checks that an entry
+    arrived, e.g. ``zscore``): their time (Redis's own count, ``INFO commandstats``) is taken
+    out of Redis's share and shown as :data:`CHECKS_PART`, beside the load generator's.
+    """
     parts: dict[str, Callable[[], float | None]] = {BENCH_PART: own_cpu_s}
-    for name, address in (("postgres", postgres), ("redis", redis)):
-        if address is not None and (pid := listening_pid(*address)) is not None:
-            parts[name] = _tree_reader(pid)
+    if postgres is not None and (pid := listening_pid(*postgres)) is not None:
+        parts["postgres"] = _tree_reader(pid)
+    if redis is not None and (pid := listening_pid(*redis)) is not None:
+        checks = _command_seconds(redis, bench_commands)
+        parts["redis"] = _less(_tree_reader(pid), checks)
+        if bench_commands:
+            parts[CHECKS_PART] = checks
     if broker is not None and (pid := broker_pid(broker)) is not None:
         parts["broker"] = _tree_reader(pid)
     return parts
+
+
+def _command_seconds(
+    address: tuple[str, int], commands: Sequence[str]
+) -> Callable[[], float | None]:
+    """A reader of the seconds Redis spent in ``commands`` so far (``INFO commandstats``)."""
+
+    def read() -> float | None:
+        if not commands:
+            return 0.0
+        client = SyncRedis(host=address[0], port=address[1], socket_timeout=5)
+        try:
+            stats = client.info("commandstats")
+        except RedisError:
+            return None
+        finally:
+            client.close()
+        return sum(int(stats.get(f"cmdstat_{c}", {}).get("usec", 0)) for c in commands) / 1e6
+
+    return read
+
+
+def _less(
+    whole: Callable[[], float | None], part: Callable[[], float | None]
+) -> Callable[[], float | None]:
+    def read() -> float | None:
+        total, taken = whole(), part()
+        return None if total is None or taken is None else total - taken
+
+    return read
 
 
 def _tree_reader(pid: int) -> Callable[[], float | None]:
@@ -197,12 +244,13 @@ def cost_figure(
     in_system: frozenset[str] = frozenset(),
     per: str = "op",
 ) -> list[Figure]:
-    """``name``: the system's CPU µs per operation — every part but :data:`BENCH_PART`
-    (unless ``in_system`` names it) — with each part's µs per operation in ``params``
-    (``cpu.<part>``, the load generator's too)."""
+    """``name``: the system's CPU µs per operation — every part but :data:`BENCH_PART` and
+    :data:`CHECKS_PART` (unless ``in_system`` names it) — with each part's µs per operation in
+    ``params`` (``cpu.<part>``, the load generator's and its checks' too)."""
     if operations <= 0:
         return []
-    system = sum(s for part, s in spent.items() if part != BENCH_PART or part in in_system)
+    outside = {BENCH_PART, CHECKS_PART} - in_system
+    system = sum(s for part, s in spent.items() if part not in outside)
     shares: dict[str, JSONScalar] = {
         f"cpu.{part}": round(s / operations * 1e6, 2) for part, s in sorted(spent.items())
     }

@@ -95,6 +95,10 @@ def follower_id(author: int, index: int) -> str:
     return f"e{author:03d}{index:03d}"
 
 
+# The Redis commands of this benchmark's checks (never the services'): see bench.cpu.
+CHECK_COMMANDS: Final = ("zcount",)
+
+
 @dataclass
 class Pending:
     author: int
@@ -127,7 +131,7 @@ async def run(ctx: BenchContext) -> list[Figure]:
         progress(f"e2e: warm-up, {WARM_UP_RATE} posts/s")
         await _at_rate(system, tenant, seen, prefix, WARM_UP_RATE, WARM_UP_S)
         figures: list[Figure] = []
-        meter = cpu_meter(system, ctx)
+        meter = cpu_meter(system, ctx, CHECK_COMMANDS)
         for rate in RATES:
             progress(f"e2e: {rate} posts/s for {DURATION_S:.0f} s")
             before = meter.read()

@@ -168,14 +168,19 @@ def service_cpu_s(system: BenchSystem, package: str | None = None) -> float:
     )
 
 
-def cpu_meter(system: BenchSystem, ctx: BenchContext) -> CpuMeter:
+def cpu_meter(
+    system: BenchSystem, ctx: BenchContext, bench_commands: Sequence[str] = ()
+) -> CpuMeter:
     """A :class:`~bench.cpu.CpuMeter` of the whole system: each started service's processes
-    (``fanout``, ...), Postgres, Redis, the broker, and this process (``bench``)."""
+    (``fanout``, ...), Postgres, Redis, the broker, and this process (``bench``);
+    ``bench_commands`` are the Redis commands only the benchmark's checks send (see
+    :func:`~bench.cpu.server_parts`)."""
     redis, postgres = urlsplit(RedisSettings().url), urlsplit(ctx.postgres.dsn)
     parts = server_parts(
         postgres=(postgres.hostname or "127.0.0.1", postgres.port or 5432),
         redis=(redis.hostname or "127.0.0.1", redis.port or 6379),
         broker=system.kafka.bootstrap_servers,
+        bench_commands=bench_commands,
     )
     for service in system.services:
         parts[service] = _service_reader(system, f"canopy_{_PACKAGES.get(service, service)}")
