@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import itertools
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -123,6 +123,7 @@ async def create_pool(
     *,
     schema: str | None = None,
     init: Callable[[asyncpg.Connection[asyncpg.Record]], Awaitable[None]] | None = None,
+    session_settings: Mapping[str, str] | None = None,
 ) -> asyncpg.Pool[asyncpg.Record]:
     """Open a pool to ``settings.dsn`` whose connections work in ``schema``.
 
@@ -130,12 +131,14 @@ async def create_pool(
     queries name tables without a schema prefix, and ``random_page_cost`` to the setting's (see
     :class:`~canopy_common.settings.PostgresSettings`); JSON and JSONB use orjson
     (:func:`register_json_codecs`); then ``init`` runs on each new connection (e.g.
-    :func:`canopy_common.row_security.assume_app_role`). Close it with :func:`close_pool`.
+    :func:`canopy_common.row_security.assume_app_role`); ``session_settings`` are set on each
+    connection too. Close it with :func:`close_pool`.
 
     A connection goes back to the pool without asyncpg's session reset (see
     :func:`_keep_session`): Canopy keeps no session state on pooled connections.
     """
     server_settings = {"random_page_cost": str(settings.random_page_cost)}
+    server_settings.update(session_settings or {})
     if schema is not None:
         server_settings["search_path"] = f"{quote_schema(schema)}, public"
     pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(

@@ -135,6 +135,9 @@ class ServiceDefinition(Generic[SettingsT, CollaboratorsT]):
     # Queries run as canopy_common.row_security.APP_ROLE, so the policies its migrations put
     # on tenant-owned tables hold (docs/architecture.md §15).
     row_level_security: bool = False
+    # Postgres settings of the service's own connections (``SET`` at connect), beside those
+    # every service gets (canopy_common.db.create_pool).
+    session_settings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,13 @@ async def open_runtime(
     await _retrying("postgres", lambda: migrate(definition, settings))
     init = _connection_init(definition, settings)
     pool = await _retrying(
-        "postgres", lambda: create_pool(settings.postgres, schema=settings.db_schema, init=init)
+        "postgres",
+        lambda: create_pool(
+            settings.postgres,
+            schema=settings.db_schema,
+            init=init,
+            session_settings=definition.session_settings,
+        ),
     )
     redis = create_redis(settings.redis)
     producer = Producer(settings.kafka)

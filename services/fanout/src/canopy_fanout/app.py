@@ -39,6 +39,10 @@ DEFINITION = ServiceDefinition(
     consumers=CONSUMERS,
     api_workers=(_impressions,),
     on_start=(_compact_timelines,),
+    # Every fanout query is a tenant's keyed lookups, whose generic plan is the custom one;
+    # Postgres kept planning the audience query afresh for each post (0.65 ms of planning for
+    # 0.35 ms of work, make bench), judging a generic plan by its estimates.
+    session_settings={"plan_cache_mode": "force_generic_plan"},
 )
 
 

@@ -51,14 +51,15 @@ return written
 
 # The fan-out's hot path: the same, into the home timelines of readers named by id. ARGV:
 # the home timelines' prefix, cap, entries n, then n score/member pairs, then the readers'
-# ids; the names are made here, which costs Redis less than the client building and sending
-# 1,000 keys. Returns how many timelines were written.
+# ids in one newline-separated string. The names are made here: 1,000 keys built, sent and
+# parsed one by one cost the client more than the pushes cost Redis. Returns how many
+# timelines were written.
 _PUSH_HOMES = """
 local prefix, cap, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local last = 3 + 2 * n
 local written = 0
-for r = last + 1, #ARGV do
-  local timeline = prefix .. ARGV[r]
+for reader in string.gmatch(ARGV[last + 1], '[^\\n]+') do
+  local timeline = prefix .. reader
   if redis.call('EXISTS', timeline) == 1 then
     for i = 4, last, 2 do
       redis.call('ZADD', timeline, ARGV[i], ARGV[i + 1])
@@ -119,7 +120,12 @@ class FeedStore:
         written = 0
         for start in range(0, len(readers), PUSH_BATCH):
             batch = readers[start : start + PUSH_BATCH]
-            written += int(await self._push_homes(args=[*head, *batch]))
+            named = "\n".join(batch)
+            if named.count("\n") != len(batch) - 1 or "" in batch:  # an id no line can hold
+                homes = [FeedRef(FeedKind.HOME, reader) for reader in batch]
+                written += await self.push(tenant, homes, entries)
+                continue
+            written += int(await self._push_homes(args=[*head, named]))
         return written
 
     async def _push_into(self, names: Sequence[str], entries: Sequence[Position]) -> int:
