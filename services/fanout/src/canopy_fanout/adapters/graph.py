@@ -318,7 +318,6 @@ async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candid
     exist (:meth:`~canopy_fanout.adapters.feed_store.FeedStore.push_homes`).
     """
     named = sorted(item.people | item.mentions | item.addressees)
-    people = sorted(item.people)
     # Grouped in Postgres: 10,000 followers of one author come back as a few rows of
     # (standing, ties, their ids), not 10,000 rows each made into Python objects. Only the
     # few candidates who are no active employee or bot are looked up (people_not_insiders):
@@ -332,41 +331,47 @@ async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candid
                  COALESCE((SELECT member_count FROM groups
                             WHERE tenant_id = $1 AND group_id = $3), 0) > $7 AS group_pulled
         ), candidate AS (
+          -- UNION ALL: one reader from two sources has the same ties in both, so lands twice
+          -- in one cohort, and resolve_audience takes each reader once.
           SELECT follower_id AS uid FROM follows
            WHERE tenant_id = $1 AND followee_id = $2 AND NOT (SELECT actor_pulled FROM sizes)
-          UNION SELECT user_id FROM memberships
+          UNION ALL SELECT user_id FROM memberships
            WHERE tenant_id = $1 AND group_id = $3 AND NOT (SELECT group_pulled FROM sizes)
-          UNION SELECT user_id FROM tag_follows WHERE tenant_id = $1 AND tag = ANY($4::text[])
-          UNION SELECT unnest($5::text[])
+          UNION ALL SELECT user_id FROM tag_follows
+           WHERE tenant_id = $1 AND tag = ANY($4::text[])
+          UNION ALL SELECT unnest($5::text[])
+        ), odd AS MATERIALIZED (
+          -- The few who are no active employee or bot (people_not_insiders), hashed once.
+          SELECT user_id, active FROM people
+           WHERE tenant_id = $1 AND NOT (active AND COALESCE(kind IN ('employee', 'bot'), false))
         ), cohort AS (
           -- The ties come from one scan per relation of the item's people, group and tags,
           -- joined to the candidates: a probe per candidate and relation cost 10x more at
           -- 10,000 candidates.
           SELECT o.user_id IS NULL AS insider,
-            COALESCE(f.follows, '{}') AS follows,
+            fa.follower_id IS NOT NULL AS follows_actor,
+            fb.follower_id IS NOT NULL AS follows_author,
             m.user_id IS NOT NULL AS member, t.user_id IS NOT NULL AS follows_tag,
             b.uid IS NOT NULL AS blocked, u.user_id IS NOT NULL AS muted,
             c.uid = ANY($5::text[]) AS named, array_agg(c.uid) AS readers
           FROM candidate c
-          LEFT JOIN (SELECT user_id, active FROM people
-                      WHERE tenant_id = $1
-                        AND NOT (active AND COALESCE(kind IN ('employee', 'bot'), false))
-                    ) o ON o.user_id = c.uid
-          LEFT JOIN (SELECT follower_id, array_agg(followee_id) AS follows FROM follows
-                      WHERE tenant_id = $1 AND followee_id = ANY($6::text[])
-                      GROUP BY follower_id) f ON f.follower_id = c.uid
+          LEFT JOIN odd o ON o.user_id = c.uid
+          LEFT JOIN follows fa
+            ON fa.tenant_id = $1 AND fa.followee_id = $2 AND fa.follower_id = c.uid
+          LEFT JOIN follows fb
+            ON fb.tenant_id = $1 AND fb.followee_id = $6 AND $6 <> $2 AND fb.follower_id = c.uid
           LEFT JOIN memberships m
             ON m.tenant_id = $1 AND m.group_id = $3 AND m.user_id = c.uid
           LEFT JOIN (SELECT DISTINCT user_id FROM tag_follows
                       WHERE tenant_id = $1 AND tag = ANY($4::text[])) t ON t.user_id = c.uid
           LEFT JOIN (SELECT user_id AS uid FROM blocks
-                      WHERE tenant_id = $1 AND other_id = ANY($6::text[])
+                      WHERE tenant_id = $1 AND other_id IN ($2, $6)
                      UNION SELECT other_id FROM blocks
-                      WHERE tenant_id = $1 AND user_id = ANY($6::text[])) b ON b.uid = c.uid
+                      WHERE tenant_id = $1 AND user_id IN ($2, $6)) b ON b.uid = c.uid
           LEFT JOIN (SELECT DISTINCT user_id FROM mutes
-                      WHERE tenant_id = $1 AND other_id = ANY($6::text[])) u ON u.user_id = c.uid
+                      WHERE tenant_id = $1 AND other_id IN ($2, $6)) u ON u.user_id = c.uid
           WHERE o.active IS NOT false
-          GROUP BY 1, 2, 3, 4, 5, 6, 7
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
         )
         SELECT s.actor_pulled, s.group_pulled, c.* FROM sizes s LEFT JOIN cohort c ON true
         """,
@@ -375,7 +380,7 @@ async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candid
         item.group_id,
         sorted(item.hashtags),
         named,
-        people,
+        item.author_id,
         push_limit,
     )
     # Someone whose profile has not arrived yet counts as a guest: they get the least.
@@ -383,7 +388,7 @@ async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candid
         Cohort(
             row["readers"],
             Ties(
-                frozenset(row["follows"]),
+                _followed(item, row["follows_actor"], row["follows_author"]),
                 row["member"],
                 row["follows_tag"],
                 row["blocked"],
@@ -396,6 +401,13 @@ async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candid
         if row["readers"] is not None
     ]
     return Candidates(cohorts, rows[0]["actor_pulled"], rows[0]["group_pulled"])  # fmt: skip
+
+
+def _followed(item: Item, actor: bool, author: bool) -> frozenset[str]:
+    """Which of the item's people (its actor, its author) a cohort follows."""
+    return frozenset(
+        person for person, follows in ((item.actor_id, actor), (item.author_id, author)) if follows
+    )
 
 
 async def members_and_followers(
