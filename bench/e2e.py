@@ -29,11 +29,13 @@ import asyncio
 import contextlib
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Final
 
+import httpx
 import orjson
 from redis.commands.core import AsyncScript
 
@@ -54,6 +56,7 @@ WARM_UP_S: Final = 2.0
 AUTHORS: Final = 20  # 500 posts/s is 25 a second per author: distinct milliseconds
 FOLLOWERS: Final = 100
 SETUP_CONCURRENCY: Final = 32
+SETUP_ATTEMPTS: Final = 3
 # Posts in flight at most: the load generator's connections (bench.lean_http: httpx cost
 # this process more CPU per post than the services spent on it).
 CONNECTIONS: Final = 200
@@ -171,21 +174,29 @@ async def _populate(system: BenchSystem, tenant: str) -> None:
             json=profile,
         )  # fmt: skip
 
-    await _side_by_side([provision(u) for u in [*authors, *(f for _, f in followers)]])
-    await _side_by_side([client.follow(tenant, f, author_id(a)) for a, f in followers])
+    await _side_by_side([partial(provision, u) for u in [*authors, *(f for _, f in followers)]])
+    await _side_by_side([partial(client.follow, tenant, f, author_id(a)) for a, f in followers])
     await wait_consumed(system, "fanout", system.kafka.topic_activities)
     await _side_by_side(
-        [client.call("fanout", "GET", "/v1/feeds/home", tenant, f) for _, f in followers]
+        [partial(client.call, "fanout", "GET", "/v1/feeds/home", tenant, f) for _, f in followers]
     )
 
 
-async def _side_by_side(calls: Sequence[object]) -> None:
-    """Await ``calls`` (coroutines) with at most :data:`SETUP_CONCURRENCY` in flight."""
+async def _side_by_side(calls: Sequence[Callable[[], Awaitable[object]]]) -> None:
+    """Make ``calls`` (all idempotent) with at most :data:`SETUP_CONCURRENCY` in flight; one
+    whose connection broke is made again (a kept-alive connection the server has just closed
+    as idle is a race httpx may lose)."""
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)
 
-    async def gated(call: object) -> None:
+    async def gated(call: Callable[[], Awaitable[object]]) -> None:
         async with gate:
-            await call  # type: ignore[misc]
+            for attempt in range(SETUP_ATTEMPTS):
+                try:
+                    await call()
+                    return
+                except httpx.TransportError:
+                    if attempt == SETUP_ATTEMPTS - 1:
+                        raise
 
     await asyncio.gather(*(gated(c) for c in calls))
 
