@@ -31,8 +31,8 @@ async def build(redis: Redis, tenant: str, *readers: str) -> None:
 
 async def held(redis: Redis, tenant: str, reader: str) -> list[bytes]:
     name = timeline_key(tenant, FeedRef(FeedKind.HOME, reader))
-    members: list[bytes] = await redis.zrange(name, 0, -1)
-    return [m for m in members if m != SENTINEL]
+    found = await redis.zrange(name, 0, -1)
+    return [m for m in found if isinstance(m, bytes) and m != SENTINEL]
 
 
 async def test_a_push_writes_the_built_home_timelines_only(redis_client: Redis) -> None:
