@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    analytics_lag,
     ceiling,
     compare,
     e2e,
@@ -58,6 +59,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ingest.BENCHMARK,
     fanout.BENCHMARK,
     e2e.BENCHMARK,
+    analytics_lag.BENCHMARK,
     reads.BENCHMARK,
     peer.BENCHMARK,
     ceiling.BENCHMARK,
