@@ -33,7 +33,7 @@ from canopy_common.kafka import Producer
 from canopy_common.kafka_security import client_security
 from canopy_common.settings import KafkaSettings, RedisSettings
 from canopy_testing.services import record_key
-from canopy_testing.system import RunningSystem, SystemClient, running_system
+from canopy_testing.system import RunningSystem, SystemClient, client_limits, running_system
 
 HTTP_TIMEOUT_S = 30.0
 
@@ -78,7 +78,7 @@ async def bench_system(
     )
     running = await asyncio.to_thread(manager.__enter__)
     try:
-        limits = httpx.Limits(max_connections=http_connections)
+        limits = client_limits(http_connections)
         redis: Redis = Redis.from_url(RedisSettings().url)
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, limits=limits) as http:
             producer = Producer(running.kafka)

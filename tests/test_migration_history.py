@@ -34,6 +34,7 @@ RELEASED = {
         3: ("mutes_by_other", "1d8ab1fd7c7ee37a"),
         4: ("pins", "465d2268166522e8"),
         5: ("people_erased", "2bf21f84fdd43e51"),
+        6: ("people_not_insiders", "4b4d831006e24fc6"),
     },
     "canopy_notify": {
         1: ("consumed_activities", "f321abcf51f193c0"),

@@ -14,7 +14,7 @@ import pytest_asyncio
 from canopy_common.kafka import Producer
 from canopy_dev.devstack import StackEndpoints
 from canopy_testing.kafka_cluster import KafkaCluster
-from canopy_testing.system import RunningSystem, SystemClient, running_system
+from canopy_testing.system import RunningSystem, SystemClient, client_limits, running_system
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Topics of six partitions, not twelve: a third of the replicas for three JVMs and the four
@@ -56,7 +56,7 @@ def system(
 async def canopy(system: RunningSystem) -> AsyncIterator[SystemClient]:
     """HTTP to the services, and a producer to the cluster's upstream topic."""
     async with (
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http,
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, limits=client_limits()) as http,
         Producer(system.kafka, client_id="cluster-test-upstream") as producer,
     ):
         yield SystemClient(system, http, producer)

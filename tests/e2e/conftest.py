@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from canopy_common.kafka import Producer
 from canopy_dev.devstack import StackEndpoints
-from canopy_testing.system import RunningSystem, SystemClient, running_system
+from canopy_testing.system import RunningSystem, SystemClient, client_limits, running_system
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The web's live stream reads the feed head and checks the session every 15 s; tests need
@@ -36,7 +36,7 @@ def system(
 @pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def canopy(system: RunningSystem) -> AsyncIterator[SystemClient]:
     async with (
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http,
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, limits=client_limits()) as http,
         Producer(system.kafka) as producer,
     ):
         yield SystemClient(system, http, producer)

@@ -232,6 +232,18 @@ _KNOWN_AT = (
 )
 
 
+# uvicorn closes a kept-alive connection after 5 s idle (its timeout_keep_alive) and httpx
+# keeps one for 5 s too: a request sent on a connection the server is closing at that moment
+# fails with ReadError (it did, in CI and in the benchmarks' set-up). A client of the system
+# keeps its idle connections for less.
+KEEPALIVE_EXPIRY_S = 2.0
+
+
+def client_limits(max_connections: int | None = 100) -> httpx.Limits:
+    """The connection limits of an HTTP client of the system (see :data:`KEEPALIVE_EXPIRY_S`)."""
+    return httpx.Limits(max_connections=max_connections, keepalive_expiry=KEEPALIVE_EXPIRY_S)
+
+
 class SystemClient:
     """Everything a test does to the system: HTTP calls with local tokens, upstream records."""
 
