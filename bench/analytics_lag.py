@@ -4,7 +4,7 @@ Ingestion, fanout and analytics run as ``make up`` runs them (:mod:`bench.system
 goes through ingestion's outbox, the activities topic and analytics' stream, beside fanout's
 pushes. :data:`AUTHORS` authors post on a fixed schedule at :data:`RATE` posts/s for
 :data:`DURATION_S` (the lean client of :mod:`bench.lean_http`, as :mod:`bench.e2e`), while an
-analyst reads ``GET /v1/analytics/summary?period=day`` every :data:`POLL_S`: its ``posts``, the
+analyst reads ``GET /v1/analytics/summary?period=1d`` every :data:`POLL_S`: its ``posts``, the
 tenant's posts counted so far (exact).
 
 The *k*-th post accepted counts as counted at the first read that found *k* or more: analytics
@@ -102,7 +102,7 @@ async def _posting_and_counting(
             failed += 1
 
     async def count() -> None:
-        path = "/v1/analytics/summary?period=day"
+        path = "/v1/analytics/summary?period=1d"
         deadline = None
         while True:
             answer = await reads.request("GET", path, b"", analyst, timeout_s=HTTP_TIMEOUT_S)
