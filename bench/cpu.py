@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 from redis import Redis as SyncRedis
 from redis.exceptions import RedisError
@@ -176,19 +177,21 @@ class CpuMeter:
 
 def server_parts(
     *,
-    postgres: tuple[str, int] | None,
-    redis: tuple[str, int] | None,
+    postgres_dsn: str | None,
+    redis_url: str | None,
     broker: str | None,
     bench_commands: Sequence[str] = (),
 ) -> dict[str, Callable[[], float | None]]:
-    """Readers for the local servers, found by the ports they listen on (host, port; the
-    broker by its bootstrap servers), and for this process.
+    """Readers for the local servers, found by the ports they listen on (from the Postgres
+    DSN, the Redis URL, the broker's bootstrap servers), and for this process.
 
     ``bench_commands``: Redis commands only the benchmark sends (its checks that an entry
     arrived, e.g. ``zscore``): their time (Redis's own count, ``INFO commandstats``) is taken
     out of Redis's share and shown as :data:`CHECKS_PART`, beside the load generator's.
     """
     parts: dict[str, Callable[[], float | None]] = {BENCH_PART: own_cpu_s}
+    postgres = _address(postgres_dsn, 5432) if postgres_dsn else None
+    redis = _address(redis_url, 6379) if redis_url else None
     if postgres is not None and (pid := listening_pid(*postgres)) is not None:
         parts["postgres"] = _tree_reader(pid)
     if redis is not None and (pid := listening_pid(*redis)) is not None:
@@ -199,6 +202,11 @@ def server_parts(
     if broker is not None and (pid := broker_pid(broker)) is not None:
         parts["broker"] = _tree_reader(pid)
     return parts
+
+
+def _address(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
 
 
 def _command_seconds(

@@ -32,7 +32,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 
 import asyncpg
 from prometheus_client import REGISTRY
@@ -193,12 +192,9 @@ async def upstream(
     )
     app = create_service_app(definition, settings, Mode.WORKER)
     progress = Progress(kafka.topic_upstream)
-    postgres = urlsplit(settings.postgres.dsn)
     meter = CpuMeter(
         server_parts(
-            postgres=(postgres.hostname or "127.0.0.1", postgres.port or 5432),
-            redis=None,
-            broker=kafka.bootstrap_servers,
+            postgres_dsn=settings.postgres.dsn, redis_url=None, broker=kafka.bootstrap_servers
         )
     )
     before = meter.read()

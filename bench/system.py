@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -175,10 +174,9 @@ def cpu_meter(
     (``fanout``, ...), Postgres, Redis, the broker, and this process (``bench``);
     ``bench_commands`` are the Redis commands only the benchmark's checks send (see
     :func:`~bench.cpu.server_parts`)."""
-    redis, postgres = urlsplit(RedisSettings().url), urlsplit(ctx.postgres.dsn)
     parts = server_parts(
-        postgres=(postgres.hostname or "127.0.0.1", postgres.port or 5432),
-        redis=(redis.hostname or "127.0.0.1", redis.port or 6379),
+        postgres_dsn=ctx.postgres.dsn,
+        redis_url=RedisSettings().url,
         broker=system.kafka.bootstrap_servers,
         bench_commands=bench_commands,
     )

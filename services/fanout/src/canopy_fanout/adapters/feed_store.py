@@ -28,48 +28,45 @@ _TIE_SLACK: Final = 32
 # Recipients per script call: one round trip each, small enough not to stall Redis.
 PUSH_BATCH: Final = 1_000
 
-# KEYS: timelines; ARGV: cap, ttl ms (0: leave it), then score/member pairs. Only timelines
-# that exist are written (a missing one is rebuilt on read); each is trimmed to `cap` items
-# below its sentinel. Returns how many timelines were written.
-_PUSH = """
-local cap = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local written = 0
+# The one write of a push, shared by both scripts: ARGV[first..last] are score/member pairs.
+# Only a timeline that exists is written (a missing one is rebuilt on read); it is trimmed to
+# `cap` items below its sentinel. True when it was written.
+_WRITE = """
+local function write(timeline, cap, first, last)
+  if redis.call('EXISTS', timeline) == 0 then return false end
+  for i = first, last, 2 do
+    redis.call('ZADD', timeline, ARGV[i], ARGV[i + 1])
+  end
+  redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
+  return true
+end
+"""
+# KEYS: timelines; ARGV: cap, then score/member pairs. Returns how many were written.
+_PUSH = (
+    _WRITE
+    + """
+local cap, written = tonumber(ARGV[1]), 0
 for _, timeline in ipairs(KEYS) do
-  if redis.call('EXISTS', timeline) == 1 then
-    for i = 3, #ARGV, 2 do
-      redis.call('ZADD', timeline, ARGV[i], ARGV[i + 1])
-    end
-    redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
-    if ttl > 0 then redis.call('PEXPIRE', timeline, ttl) end
-    written = written + 1
-  end
+  if write(timeline, cap, 2, #ARGV) then written = written + 1 end
 end
 return written
 """
-
-
-# The fan-out's hot path: the same, into the home timelines of readers named by id. ARGV:
-# the home timelines' prefix, cap, entries n, then n score/member pairs, then the readers'
-# ids in one newline-separated string. The names are made here: 1,000 keys built, sent and
-# parsed one by one cost the client more than the pushes cost Redis. Returns how many
-# timelines were written.
-_PUSH_HOMES = """
+)
+# The fan-out's hot path, into the home timelines of readers named by id. ARGV: the home
+# timelines' prefix, cap, entries n, then n score/member pairs, then the readers' ids in one
+# newline-separated string. The names are made here: 1,000 keys built, sent and parsed one by
+# one cost the client more than the pushes cost Redis. Returns how many were written.
+_PUSH_HOMES = (
+    _WRITE
+    + """
 local prefix, cap, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local last = 3 + 2 * n
-local written = 0
+local last, written = 3 + 2 * n, 0
 for reader in string.gmatch(ARGV[last + 1], '[^\\n]+') do
-  local timeline = prefix .. reader
-  if redis.call('EXISTS', timeline) == 1 then
-    for i = 4, last, 2 do
-      redis.call('ZADD', timeline, ARGV[i], ARGV[i + 1])
-    end
-    redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
-    written = written + 1
-  end
+  if write(prefix .. reader, cap, 4, last) then written = written + 1 end
 end
 return written
 """
+)
 
 
 def key(prefix: Prefix, tenant: str, *parts: str) -> str:
@@ -137,7 +134,7 @@ class FeedStore:
         written = 0
         for start in range(0, len(names), PUSH_BATCH):
             keys = names[start : start + PUSH_BATCH]
-            written += int(await self._push(keys=keys, args=[self.cap, 0, *pairs]))
+            written += int(await self._push(keys=keys, args=[self.cap, *pairs]))
         return written
 
     async def remove(self, tenant: str, feeds: Sequence[FeedRef], members: Sequence[bytes]) -> None:

@@ -302,10 +302,6 @@ class Candidates:
     actor_pulled: bool
     group_pulled: bool
 
-    @property
-    def size(self) -> int:
-        return sum(len(cohort.readers) for cohort in self.cohorts)
-
 
 async def candidates(conn: Connection, item: Item, *, push_limit: int) -> Candidates:
     """Everyone with a reason to get ``item`` — followers of its actor and members of its
